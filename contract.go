@@ -1,0 +1,127 @@
+package zitadeltelemetry
+
+import (
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+)
+
+// The metric contract between the receiver and the exporter. The receiver writes
+// exactly this; the exporter reads only this (an allow-list), whatever else arrives.
+const (
+	metricResourceCount = "zitadel.resource.count"
+	metricUnit          = "{resource}"
+	metricDescription   = "Number of ZITADEL resources of one kind under one parent (instance or organization)."
+
+	attrResourceName = "zitadel.resource.name"
+	attrParentType   = "zitadel.parent.type"
+	attrParentID     = "zitadel.parent.id"
+	attrTableName    = "zitadel.table.name"
+
+	resAttrSystemID     = "zitadel.system.id"
+	resAttrVersion      = "zitadel.version"
+	resAttrInstanceID   = "zitadel.instance.id"
+	resAttrDomains      = "zitadel.instance.domains"
+	resAttrCreationDate = "zitadel.instance.creation_date"
+
+	scopeName = "github.com/otelcol-zitadel/zitadeltelemetry"
+)
+
+// metricsBuilder turns what a source records during one scrape into the metric
+// contract: one resource per instance, one data point per (parent, resource, table).
+type metricsBuilder struct {
+	md        pmetric.Metrics
+	instances map[string]*instanceMetrics
+	start     pcommon.Timestamp
+	now       pcommon.Timestamp
+	systemID  string // config override; empty keeps what the source found
+	version   string // config override
+}
+
+type instanceMetrics struct {
+	resource pcommon.Resource
+	points   pmetric.NumberDataPointSlice
+}
+
+func newMetricsBuilder(start, now time.Time, systemID, version string) *metricsBuilder {
+	return &metricsBuilder{
+		md:        pmetric.NewMetrics(),
+		instances: make(map[string]*instanceMetrics),
+		start:     pcommon.NewTimestampFromTime(start),
+		now:       pcommon.NewTimestampFromTime(now),
+		systemID:  systemID,
+		version:   version,
+	}
+}
+
+func (b *metricsBuilder) instance(id string) *instanceMetrics {
+	if im, ok := b.instances[id]; ok {
+		return im
+	}
+	rm := b.md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr(resAttrInstanceID, id)
+	if b.systemID != "" {
+		rm.Resource().Attributes().PutStr(resAttrSystemID, b.systemID)
+	}
+	if b.version != "" {
+		rm.Resource().Attributes().PutStr(resAttrVersion, b.version)
+	}
+	sm := rm.ScopeMetrics().AppendEmpty()
+	sm.Scope().SetName(scopeName)
+	m := sm.Metrics().AppendEmpty()
+	m.SetName(metricResourceCount)
+	m.SetUnit(metricUnit)
+	m.SetDescription(metricDescription)
+	sum := m.SetEmptySum()
+	sum.SetIsMonotonic(false)
+	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	im := &instanceMetrics{resource: rm.Resource(), points: sum.DataPoints()}
+	b.instances[id] = im
+	return im
+}
+
+// RecordInstance implements model.Recorder.
+func (b *metricsBuilder) RecordInstance(in model.Instance) {
+	attrs := b.instance(in.ID).resource.Attributes()
+	if b.systemID == "" && in.SystemID != "" {
+		attrs.PutStr(resAttrSystemID, in.SystemID)
+	}
+	if b.version == "" && in.Version != "" {
+		attrs.PutStr(resAttrVersion, in.Version)
+	}
+	domains := attrs.PutEmptySlice(resAttrDomains)
+	domains.EnsureCapacity(len(in.Domains))
+	for _, d := range in.Domains {
+		domains.AppendEmpty().SetStr(d)
+	}
+	if !in.CreatedAt.IsZero() {
+		attrs.PutStr(resAttrCreationDate, in.CreatedAt.UTC().Format(time.RFC3339Nano))
+	}
+}
+
+// RecordCount implements model.Recorder.
+func (b *metricsBuilder) RecordCount(c model.Count) {
+	dp := b.instance(c.InstanceID).points.AppendEmpty()
+	dp.SetStartTimestamp(b.start)
+	dp.SetTimestamp(b.now)
+	dp.SetIntValue(c.Amount)
+	attrs := dp.Attributes()
+	attrs.EnsureCapacity(4)
+	attrs.PutStr(attrResourceName, c.Resource)
+	attrs.PutStr(attrParentType, c.ParentType)
+	attrs.PutStr(attrParentID, c.ParentID)
+	if c.Table != "" {
+		attrs.PutStr(attrTableName, c.Table)
+	}
+}
+
+// emit returns the metrics built so far and resets the builder.
+func (b *metricsBuilder) emit() pmetric.Metrics {
+	md := b.md
+	b.md = pmetric.NewMetrics()
+	b.instances = make(map[string]*instanceMetrics)
+	return md
+}

@@ -1,0 +1,104 @@
+// Package model holds the plain data that flows from a ZITADEL source to the
+// receiver's metric builder. It is deliberately free of pdata and protobuf so
+// that the adapters (API client, database reader) stay independent of the
+// metric contract, which lives in the root package.
+package model
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+)
+
+// Parent types, as ZITADEL stores them in projections.resource_counts.parent_type.
+const (
+	ParentInstance     = "instance"
+	ParentOrganization = "organization"
+)
+
+// Resource names. The first group are ZITADEL's own (internal/serviceping/report.go);
+// the last three exist only for counts taken through the API.
+const (
+	ResourceOrganization               = "organization"
+	ResourceProject                    = "project"
+	ResourceUser                       = "user"
+	ResourceUserMachine                = "user_machine"
+	ResourceIAMAdmin                   = "iam_admin"
+	ResourceIdentityProvider           = "identity_provider"
+	ResourceIdentityProviderLDAP       = "identity_provider_ldap"
+	ResourceActionV1                   = "action_v1"
+	ResourceExecution                  = "execution"
+	ResourceExecutionTarget            = "execution_target"
+	ResourceLoginPolicy                = "login_policy"
+	ResourceEnforceMFA                 = "enforce_mfa"
+	ResourcePasswordComplexityPolicy   = "password_complexity_policy"
+	ResourcePasswordExpiryPolicy       = "password_expiry_policy"
+	ResourceLockoutPolicy              = "lockout_policy"
+	ResourcePasswordChangeNotification = "password_change_notification"
+	ResourceSCIMProvisionedUser        = "scim_provisioned_user"
+
+	ResourceApplication   = "application"
+	ResourceSession       = "session"
+	ResourceAuthorization = "authorization"
+)
+
+// Instance is one ZITADEL instance: one OTLP resource.
+type Instance struct {
+	SystemID  string
+	Version   string
+	ID        string
+	Domains   []string // primary first
+	CreatedAt time.Time
+}
+
+// Count is one observed amount of a resource under a parent.
+type Count struct {
+	InstanceID string
+	ParentType string // ParentInstance or ParentOrganization
+	ParentID   string
+	Resource   string
+	Table      string // only for counts read from ZITADEL's database
+	Amount     int64
+}
+
+// Recorder receives what a source observes during one scrape. Instances may be
+// recorded before or after their counts; a count for an instance that is never
+// recorded still gets a resource carrying the instance id.
+type Recorder interface {
+	RecordInstance(Instance)
+	RecordCount(Count)
+}
+
+// Source is one way of observing a ZITADEL installation. Scrape records what it
+// can and returns a scrapererror.PartialScrapeError for what it could not.
+type Source interface {
+	Start(ctx context.Context, host component.Host) error
+	Scrape(ctx context.Context, rec Recorder) error
+	Shutdown(ctx context.Context) error
+}
+
+// ResourceFilter reports whether a resource name is selected by the user's
+// `resources:` list; an empty list selects every resource.
+type ResourceFilter map[string]struct{}
+
+// NewResourceFilter builds a filter from the configured names.
+func NewResourceFilter(names []string) ResourceFilter {
+	if len(names) == 0 {
+		return nil
+	}
+	f := make(ResourceFilter, len(names))
+	for _, n := range names {
+		f[n] = struct{}{}
+	}
+	return f
+}
+
+// Selected reports whether name should be counted.
+func (f ResourceFilter) Selected(name string) bool {
+	if f == nil {
+		return true
+	}
+	_, ok := f[name]
+	return ok
+}
