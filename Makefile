@@ -5,7 +5,13 @@ BIN        := $(CURDIR)/.bin
 GO         ?= go
 PROTO_DIRS := $(shell find proto -name '*.proto' | xargs -n1 dirname | sort -u)
 
-.PHONY: all build generate descriptors test test-unit bench otelcol demo lint clean
+.PHONY: all build generate test bench otelcol demo lint clean
+
+OCB_VERSION := v0.165.0
+OCB         := $(BIN)/builder
+OTELCOL     := build/otelcol-zitadel-src/otelcol-zitadel
+# The collector is rebuilt only when the manifest or this module's sources change.
+OTELCOL_SRC := builder-config.yaml go.mod go.sum $(shell git ls-files '*.go' 2>/dev/null | grep -v _test.go)
 
 all: build
 
@@ -24,6 +30,16 @@ generate:
 	  --go-grpc_out=. --go-grpc_opt=module=$(MODULE) \
 	  $(shell find proto -name '*.proto' | sort)
 
+# Rebuilds ZITADEL's official descriptor set, which the conformance test in internal/gen checks
+# our proto/ subsets against, from the descriptors embedded in the npm package @zitadel/proto.
+ZITADEL_PROTO_VERSION := 1.3.1
+descriptors:
+	@command -v npm >/dev/null || { echo "npm missing: apt-get install -y npm"; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  npm pack --silent --pack-destination "$$tmp" @zitadel/proto@$(ZITADEL_PROTO_VERSION) >/dev/null && \
+	  $(GO) run ./internal/tools/descriptorset -tgz "$$tmp/zitadel-proto-$(ZITADEL_PROTO_VERSION).tgz" \
+	    -out testdata/zitadel-proto-$(ZITADEL_PROTO_VERSION).binpb
+
 # Every test: unit, golden, the real PostgreSQL and the end-to-end collector run.
 test:
 	./scripts/with-postgres.sh $(GO) test -count=1 ./...
@@ -31,6 +47,17 @@ test:
 # Benchmarks; compare runs with benchstat (docs/benchmarks.md has the figures).
 bench:
 	./scripts/with-postgres.sh $(GO) test -run '^$$' -bench . -benchmem -count=6 ./... | tee bench.out
+
+# ocb is installed into the project-local bin directory; its generated sources are build output.
+$(OCB):
+	GOBIN=$(BIN) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+
+otelcol: $(OTELCOL)
+
+$(OTELCOL): $(OCB) $(OTELCOL_SRC)
+	@mkdir -p build
+	$(OCB) --config builder-config.yaml
+	@touch $@
 
 lint:
 	$(GO) vet ./...
