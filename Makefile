@@ -59,6 +59,12 @@ $(OTELCOL): $(OCB) $(OTELCOL_SRC)
 	$(OCB) --config builder-config.yaml
 	@touch $@
 
+# The main job on the embedded default: simulated ZITADEL -> otelcol-zitadel -> a
+# local telemetry endpoint; prints what arrived and stops everything it started.
+demo: $(OTELCOL)
+	$(GO) build -o $(BIN)/otelcol-zitadel-demo ./cmd/otelcol-zitadel-demo
+	$(BIN)/otelcol-zitadel-demo -collector $(OTELCOL) -config testdata/demo.yaml
+
 lint:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -20,6 +20,9 @@ const (
 	attrParentType   = "zitadel.parent.type"
 	attrParentID     = "zitadel.parent.id"
 	attrTableName    = "zitadel.table.name"
+	// attrUpdatedAt is opt-in (database source): when ZITADEL last changed the
+	// count, RFC 3339. The data point time stays the observation time.
+	attrUpdatedAt = "zitadel.count.updated_at"
 
 	resAttrSystemID     = "zitadel.system.id"
 	resAttrVersion      = "zitadel.version"
@@ -115,6 +118,9 @@ func (b *metricsBuilder) RecordCount(c model.Count) {
 	attrs.PutStr(attrParentID, c.ParentID)
 	if c.Table != "" {
 		attrs.PutStr(attrTableName, c.Table)
+	}
+	if !c.UpdatedAt.IsZero() {
+		attrs.PutStr(attrUpdatedAt, c.UpdatedAt.UTC().Format(time.RFC3339Nano))
 	}
 }
 

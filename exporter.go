@@ -3,16 +3,220 @@ package zitadeltelemetry
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configgrpc"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.uber.org/zap"
+
+	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryclient"
 )
 
-// ExporterConfig configures the `zitadeltelemetry` exporter.
-type ExporterConfig struct{}
+// defaultReportTimeout bounds one attempt at a batch: every system's base
+// information and all its pages, which for a large installation is a hundred
+// POSTs of a few MiB each.
+const defaultReportTimeout = time.Minute
 
-func createDefaultExporterConfig() component.Config { return &ExporterConfig{} }
+func createDefaultExporterConfig() component.Config {
+	return &ExporterConfig{
+		Protocol:      ProtocolHTTP,
+		BulkSize:      defaultBulkSize,
+		SendDomains:   true,
+		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: defaultReportTimeout},
+		RetryConfig:   configretry.NewDefaultBackOffConfig(),
+		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
+		HTTP:          confighttp.NewDefaultClientConfig(),
+		GRPC:          configgrpc.NewDefaultClientConfig(),
+	}
+}
 
-func createMetricsExporter(context.Context, exporter.Settings, component.Config) (exporter.Metrics, error) {
-	return nil, errors.New("zitadeltelemetry exporter: not implemented yet")
+func createMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
+	ec := cfg.(*ExporterConfig)
+	e := newTelemetryExporter(ec, set.TelemetrySettings)
+	return exporterhelper.NewMetrics(ctx, set, cfg, e.pushMetrics,
+		exporterhelper.WithStart(e.start),
+		exporterhelper.WithShutdown(e.shutdown),
+		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
+		exporterhelper.WithTimeout(ec.TimeoutConfig),
+		exporterhelper.WithRetry(ec.RetryConfig),
+		exporterhelper.WithQueue(ec.QueueConfig))
+}
+
+// telemetryExporter sends each batch as one report per ZITADEL system.
+type telemetryExporter struct {
+	cfg     *ExporterConfig
+	set     component.TelemetrySettings
+	builder reportBuilder
+	client  telemetryclient.Client
+}
+
+func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) *telemetryExporter {
+	return &telemetryExporter{cfg: cfg, set: set,
+		builder: reportBuilder{systemID: cfg.SystemID, version: cfg.Version, sendDomains: cfg.SendDomains}}
+}
+
+func (e *telemetryExporter) start(ctx context.Context, host component.Host) error {
+	switch e.cfg.Protocol {
+	case ProtocolGRPC:
+		cc := e.cfg.GRPC
+		cc.Endpoint = e.cfg.Endpoint
+		conn, err := cc.ToClientConn(ctx, host.GetExtensions(), e.set)
+		if err != nil {
+			return fmt.Errorf("grpc client: %w", err)
+		}
+		e.client = telemetryclient.NewGRPC(conn)
+	default:
+		hc := e.cfg.HTTP
+		hc.Endpoint = e.cfg.Endpoint
+		client, err := hc.ToClient(ctx, host.GetExtensions(), e.set)
+		if err != nil {
+			return fmt.Errorf("http client: %w", err)
+		}
+		style := telemetryclient.PathsZITADEL
+		if e.cfg.Protocol == ProtocolConnect {
+			style = telemetryclient.PathsConnect
+		}
+		e.client = telemetryclient.NewHTTP(client, e.cfg.Endpoint, style)
+	}
+	return nil
+}
+
+func (e *telemetryExporter) shutdown(context.Context) error {
+	if e.client == nil {
+		return nil
+	}
+	return e.client.Close()
+}
+
+// pushMetrics sends one report per system in the batch. A system that fails
+// in a way worth retrying is handed back to exporterhelper alone (a retry
+// re-sends its whole report, which the endpoint deduplicates); what can never
+// succeed is returned as permanent, after everything else was sent.
+func (e *telemetryExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
+	built := e.builder.build(md)
+	defer built.release()
+	if built.ignoredMetrics > 0 {
+		e.set.Logger.Debug("Ignoring metrics outside the ZITADEL metric contract",
+			zap.Int("metrics", built.ignoredMetrics), zap.Strings("names", built.ignoredNames))
+	}
+
+	permanent := built.errors()
+	var retryable []error
+	var retryResources []int
+	for _, sr := range built.systems {
+		err := e.sendReport(ctx, sr)
+		switch {
+		case err == nil:
+		case consumererror.IsPermanent(err):
+			permanent = append(permanent, err)
+		default:
+			retryable = append(retryable, err)
+			retryResources = append(retryResources, sr.resources...)
+		}
+	}
+	if len(retryable) > 0 {
+		// A permanent error in the chain would stop the retry of the others.
+		for _, err := range permanent {
+			e.set.Logger.Error("Dropping what cannot be sent", zap.Error(err))
+		}
+		return consumererror.NewMetrics(errors.Join(retryable...), subsetOf(md, retryResources))
+	}
+	return errors.Join(permanent...)
+}
+
+// errors turns what the mapping refused into permanent errors.
+func (r *builtReports) errors() []error {
+	var errs []error
+	if r.withoutSystem > 0 {
+		errs = append(errs, consumererror.NewPermanent(fmt.Errorf(
+			"%d resources have no %s attribute and no system_id is configured: their counts were not sent",
+			r.withoutSystem, resAttrSystemID)))
+	}
+	if len(r.problems) > 0 {
+		text := strings.Join(r.problems, "; ")
+		if r.unlisted > 0 {
+			text += fmt.Sprintf("; and %d more problems", r.unlisted)
+		}
+		errs = append(errs, consumererror.NewPermanent(fmt.Errorf("%d values were not sent: %s", r.rejected, text)))
+	}
+	return errs
+}
+
+// sendReport sends a system's report. When the endpoint no longer knows the
+// report id (FAILED_PRECONDITION, HTTP 412), the report starts over once with
+// a fresh base information; a second refusal is permanent.
+func (e *telemetryExporter) sendReport(ctx context.Context, sr *systemReport) error {
+	expired, err := e.sendOnce(ctx, sr)
+	if !expired {
+		return err
+	}
+	e.set.Logger.Info("Report id refused; starting the report over", zap.String("system_id", sr.systemID), zap.Error(err))
+	if expired, err = e.sendOnce(ctx, sr); expired {
+		return consumererror.NewPermanent(fmt.Errorf("the report id was refused again after a fresh ReportBaseInformation: %w", err))
+	}
+	return err
+}
+
+// sendOnce sends the base information and every page. expired says the
+// endpoint refused the report id of a page.
+func (e *telemetryExporter) sendOnce(ctx context.Context, sr *systemReport) (expired bool, err error) {
+	resp, err := e.client.ReportBaseInformation(ctx, sr.base)
+	if err != nil {
+		return false, fmt.Errorf("system %s: ReportBaseInformation: %w", sr.systemID, err)
+	}
+	reportID := resp.GetReportId()
+	pages := sr.pages(e.cfg.BulkSize)
+	for i, page := range pages {
+		if err := checkReportID(reportID); err != nil {
+			return false, fmt.Errorf("system %s: %w", sr.systemID, err)
+		}
+		req := &analytics.ReportResourceCountsRequest{SystemId: sr.systemID, ResourceCounts: page}
+		if reportID != "" {
+			req.ReportId = &reportID
+		}
+		resp, err := e.client.ReportResourceCounts(ctx, req)
+		if err != nil {
+			return telemetryclient.IsReportExpired(err),
+				fmt.Errorf("system %s: ReportResourceCounts page %d of %d: %w", sr.systemID, i+1, len(pages), err)
+		}
+		if next := resp.GetReportId(); next != "" {
+			reportID = next
+		}
+	}
+	return false, nil
+}
+
+// checkReportID keeps pages within maxMessageBytes: the page size limit
+// counts on report ids of at most maxReportIDBytes.
+func checkReportID(id string) error {
+	if len(id) > maxReportIDBytes {
+		return consumererror.NewPermanent(fmt.Errorf(
+			"the endpoint issued a report id of %d bytes; at most %d are accepted", len(id), maxReportIDBytes))
+	}
+	return nil
+}
+
+// subsetOf returns the resources of md at the given indexes.
+func subsetOf(md pmetric.Metrics, resources []int) pmetric.Metrics {
+	if len(resources) == md.ResourceMetrics().Len() {
+		return md
+	}
+	slices.Sort(resources)
+	out := pmetric.NewMetrics()
+	for _, i := range resources {
+		md.ResourceMetrics().At(i).CopyTo(out.ResourceMetrics().AppendEmpty())
+	}
+	return out
 }

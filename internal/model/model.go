@@ -60,6 +60,9 @@ type Count struct {
 	Resource   string
 	Table      string // only for counts read from ZITADEL's database
 	Amount     int64
+	// UpdatedAt is when ZITADEL last changed the count; set only when the
+	// user asks for it, since as an attribute it starts a new series per change.
+	UpdatedAt time.Time
 }
 
 // Recorder receives what a source observes during one scrape. Instances may be

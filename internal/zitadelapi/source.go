@@ -3,21 +3,148 @@ package zitadelapi
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.uber.org/zap"
+	"golang.org/x/time/rate"
+	"google.golang.org/grpc"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
 
-type source struct{}
+type source struct {
+	cfg      *Config
+	plan     plan
+	set      component.TelemetrySettings
+	now      func() time.Time
+	systemID string
+
+	conn       *grpc.ClientConn
+	httpClient *http.Client // token exchange, for key_file
+	client     *client
+}
 
 // NewSource returns the `api` source.
 func NewSource(cfg *Config, filter model.ResourceFilter, set component.TelemetrySettings) model.Source {
-	return &source{}
+	return &source{
+		cfg:      cfg,
+		plan:     newPlan(filter, cfg.PerOrganization),
+		set:      set,
+		now:      time.Now,
+		systemID: derivedSystemID(cfg.Endpoint),
+	}
 }
 
-func (s *source) Start(context.Context, component.Host) error { return nil }
-func (s *source) Shutdown(context.Context) error               { return nil }
-func (s *source) Scrape(context.Context, model.Recorder) error {
-	return errors.New("api source: not implemented yet")
+// Start opens the one connection every scrape shares. It does not call
+// ZITADEL: a server that is down at start is reported by the first scrape.
+func (s *source) Start(ctx context.Context, host component.Host) error {
+	var extensions map[component.ID]component.Component
+	if host != nil {
+		extensions = host.GetExtensions()
+	}
+	creds, err := s.credentials(ctx)
+	if err != nil {
+		return err
+	}
+	conn, err := s.cfg.ToClientConn(ctx, extensions, s.set)
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+	var limiter *rate.Limiter
+	if s.cfg.RequestsPerSecond > 0 {
+		limiter = rate.NewLimiter(rate.Limit(s.cfg.RequestsPerSecond), 1)
+	}
+	s.conn = conn
+	s.client = &client{
+		conn:    conn,
+		creds:   creds,
+		limiter: limiter,
+		timeout: s.cfg.RequestTimeout,
+		retry:   s.cfg.Retry,
+	}
+	s.set.Logger.Info("Counting ZITADEL resources through its API",
+		zap.String("endpoint", s.cfg.Endpoint),
+		zap.String("instances", s.instanceMode()),
+		zap.Strings("credentials", s.cfg.credentialKinds()),
+		zap.Bool("per_organization", s.cfg.PerOrganization))
+	return nil
+}
+
+// credentials builds the token source of the configured kind; nil when an
+// `auth` extension authenticates the calls.
+func (s *source) credentials(ctx context.Context) (credentials, error) {
+	issuer := s.cfg.Issuer
+	if issuer == "" {
+		issuer = derivedIssuer(s.cfg.Endpoint, s.cfg.TLS.Insecure)
+	}
+	switch {
+	case s.cfg.Token != "" || s.cfg.TokenFile != "":
+		return &patCredentials{inline: string(s.cfg.Token), file: s.cfg.TokenFile}, nil
+	case s.cfg.KeyFile != "":
+		tlsCfg, err := s.cfg.TLS.LoadTLSConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("api: tls: %w", err)
+		}
+		tokenURL := s.cfg.TokenURL
+		if tokenURL == "" {
+			tokenURL = issuer + "/oauth/v2/token"
+		}
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		transport.TLSClientConfig = tlsCfg
+		s.httpClient = &http.Client{Transport: transport, Timeout: s.cfg.RequestTimeout}
+		return &jwtProfileCredentials{
+			keyFile:  s.cfg.KeyFile,
+			audience: issuer,
+			tokenURL: tokenURL,
+			client:   s.httpClient,
+			now:      s.now,
+		}, nil
+	case s.cfg.SystemUser.UserID != "":
+		return &systemUserCredentials{
+			userID:   s.cfg.SystemUser.UserID,
+			keyFile:  s.cfg.SystemUser.KeyFile,
+			audience: issuer,
+			now:      s.now,
+		}, nil
+	}
+	return nil, nil
+}
+
+func (s *source) instanceMode() string {
+	switch {
+	case s.cfg.Instances.Discover:
+		return "discover"
+	case len(s.cfg.Instances.Hosts) > 0:
+		return "hosts"
+	}
+	return "endpoint"
+}
+
+// Scrape counts every planned resource of every instance. Failures are
+// folded into one partial scrape error; everything else is still recorded.
+func (s *source) Scrape(ctx context.Context, rec model.Recorder) error {
+	if s.client == nil {
+		return errors.New("api source: not started")
+	}
+	if s.client.creds != nil {
+		s.client.creds.reload()
+	}
+	r := newScrapeRun(ctx, s, rec)
+	r.walk()
+	return r.finish()
+}
+
+func (s *source) Shutdown(context.Context) error {
+	if s.httpClient != nil {
+		s.httpClient.CloseIdleConnections()
+	}
+	if s.conn == nil {
+		return nil
+	}
+	err := s.conn.Close()
+	s.conn, s.client = nil, nil
+	return err
 }

@@ -1,0 +1,117 @@
+package zitadeltelemetry
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configcompression"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+)
+
+func loadExporterConfig(t *testing.T, name string) (*ExporterConfig, error) {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "exporter", "config.yaml"))
+	require.NoError(t, err)
+	id := component.NewID(ExporterType)
+	if name != "" {
+		id = component.NewIDWithName(ExporterType, name)
+	}
+	sub, err := cm.Sub(id.String())
+	require.NoError(t, err)
+	cfg := NewExporterFactory().CreateDefaultConfig().(*ExporterConfig)
+	if err := sub.Unmarshal(cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, confmap.Validate(cfg)
+}
+
+func TestExporterConfigStruct(t *testing.T) {
+	require.NoError(t, componenttest.CheckConfigStruct(NewExporterFactory().CreateDefaultConfig()))
+}
+
+func TestExporterDefaults(t *testing.T) {
+	cfg, err := loadExporterConfig(t, "")
+	require.NoError(t, err)
+	assert.Equal(t, "https://zitadel.com/api/ping", cfg.Endpoint)
+	assert.Equal(t, ProtocolHTTP, cfg.Protocol)
+	assert.Equal(t, 10000, cfg.BulkSize)
+	assert.True(t, cfg.SendDomains)
+	assert.Equal(t, time.Minute, cfg.Timeout)
+	assert.True(t, cfg.RetryConfig.Enabled)
+	assert.True(t, cfg.QueueConfig.HasValue())
+	assert.True(t, cfg.HTTP.Keepalive.HasValue(), "keep-alives stay on")
+	assert.Zero(t, cfg.HTTP.Timeout, "one report is bounded by the top-level timeout")
+}
+
+func TestExporterConfigLoads(t *testing.T) {
+	full, err := loadExporterConfig(t, "full")
+	require.NoError(t, err)
+	assert.Equal(t, ProtocolConnect, full.Protocol)
+	assert.Equal(t, "sys-config", full.SystemID)
+	assert.Equal(t, "v4.2.0", full.Version)
+	assert.Equal(t, 5000, full.BulkSize)
+	assert.False(t, full.SendDomains)
+	assert.Equal(t, 2*time.Minute, full.Timeout, "the top-level timeout is the report's")
+	assert.Equal(t, 20*time.Second, full.HTTP.Timeout, "http::timeout is one request's")
+	assert.Equal(t, 10*time.Second, full.RetryConfig.InitialInterval)
+	require.True(t, full.QueueConfig.HasValue())
+	queue := full.QueueConfig.Get()
+	require.NotNil(t, queue.StorageID)
+	assert.Equal(t, component.MustNewIDWithName("file_storage", "telemetry"), *queue.StorageID)
+	assert.Equal(t, int64(50), queue.QueueSize)
+	assert.Equal(t, configcompression.TypeGzip, full.HTTP.Compression)
+	tenant, ok := full.HTTP.Headers.Get("X-Tenant")
+	assert.True(t, ok)
+	assert.Equal(t, "acme", string(tenant))
+	assert.Equal(t, "/etc/ssl/telemetry-ca.pem", full.HTTP.TLS.CAFile)
+
+	grpcCfg, err := loadExporterConfig(t, "grpc")
+	require.NoError(t, err)
+	assert.Equal(t, ProtocolGRPC, grpcCfg.Protocol)
+	assert.Equal(t, configcompression.TypeZstd, grpcCfg.GRPC.Compression)
+	assert.Equal(t, 30*time.Second, grpcCfg.GRPC.Keepalive.Get().Time)
+	assert.Equal(t, component.MustNewID("bearertokenauth"), grpcCfg.GRPC.Auth.Get().AuthenticatorID)
+
+	noQueue, err := loadExporterConfig(t, "no_queue")
+	require.NoError(t, err)
+	assert.False(t, noQueue.QueueConfig.HasValue())
+
+	maxBulk, err := loadExporterConfig(t, "max_bulk_size")
+	require.NoError(t, err)
+	assert.Equal(t, maxBulkSize, maxBulk.BulkSize)
+}
+
+func TestExporterConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		want string
+	}{
+		{"missing_endpoint", `endpoint: required; protocol "http" needs a base URL`},
+		{"missing_grpc_endpoint", `endpoint: required; protocol "grpc" needs host:port`},
+		{"not_a_url", `endpoint: "zitadel.com/api/ping" is not an http(s) URL`},
+		{"url_with_query", `endpoint: "https://zitadel.com/api/ping?token=x" has a query or fragment`},
+		{"grpc_without_port", `endpoint: "telemetry.example.com" is not host:port`},
+		{"unknown_protocol", `protocol: "websocket" is not a protocol; use "http", "connect" or "grpc"`},
+		{"bulk_size_zero", "bulk_size: 0 is out of range; use 1 to 11948"},
+		{"bulk_size_too_large", "bulk_size: 11949 is out of range; use 1 to 11948, the most rows that surely fit one 4 MiB message"},
+		{"system_id_too_long", "system_id: must be valid UTF-8 of at most 128 bytes"},
+		{"http_endpoint", "http::endpoint: not used; set the top-level endpoint"},
+		{"grpc_endpoint", "grpc::endpoint: not used; set the top-level endpoint"},
+		{"negative_timeout", "timeout value must be greater than or equal to 0"},
+		{"bad_queue", "sending_queue: `queue_size` must be positive"},
+		{"bad_compression", `unsupported compression type "rar"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadExporterConfig(t, tt.name)
+			require.Error(t, err)
+			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+}

@@ -1,0 +1,302 @@
+package fakezitadel
+
+import (
+	"crypto/rsa"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+
+	actionpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/action/v2"
+	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
+	mgmtpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/management"
+	orgpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/org/v2"
+	sessionpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/session/v2"
+	systempb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/system"
+	userpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/user/v2"
+)
+
+// Options configure who may call the server.
+type Options struct {
+	// PATs are accepted personal access tokens, each mapped to the id of the
+	// instance its user belongs to ("" for the first instance).
+	PATs map[string]string
+	// ServiceKeys are the public keys of service users that exchange a
+	// signed JWT for an access token at /oauth/v2/token.
+	ServiceKeys []ServiceKey
+	// SystemUsers are the public keys of system API users by user id. Their
+	// self-signed tokens are valid in every instance and in the system API.
+	SystemUsers map[string]*rsa.PublicKey
+	// Issuer is the external URL every JWT must name as audience; when empty
+	// it is "http://" + GRPCAddr(), what a client derives from a plaintext endpoint.
+	Issuer string
+	// TokenLifetime of exchanged access tokens; 12 hours when zero.
+	TokenLifetime time.Duration
+	// Latency delays every call.
+	Latency time.Duration
+}
+
+// ServiceKey is a service user's key registered with an instance.
+type ServiceKey struct {
+	UserID     string
+	KeyID      string
+	PublicKey  *rsa.PublicKey
+	InstanceID string // "" for the first instance
+}
+
+// Server serves a Dataset over gRPC, and the token endpoint over HTTP.
+type Server struct {
+	ds   *Dataset
+	opts Options
+
+	hostIndex map[string]*Instance
+	keys      map[string]ServiceKey
+
+	grpcServer *grpc.Server
+	grpcLis    net.Listener
+	httpServer *http.Server
+	httpLis    net.Listener
+	issuer     string
+	serving    sync.WaitGroup
+
+	latency                atomic.Int64 // nanoseconds
+	calls                  map[string]*atomic.Int64
+	total                  atomic.Int64
+	inFlight, peakInFlight atomic.Int64
+	exchanges              atomic.Int64
+
+	mu          sync.RWMutex
+	tokens      map[string]issuedToken
+	faults      map[string]*fault // by full method, "" for every method
+	denied      map[string]bool   // full methods answered with PERMISSION_DENIED
+	authFailure codes.Code        // when not OK, every call fails with it
+	vanished    map[string]bool   // organization ids listed but deleted
+	zeroLimits  []string
+}
+
+type issuedToken struct {
+	instanceID string
+	expires    time.Time
+}
+
+type fault struct {
+	code      codes.Code
+	remaining int // < 0: every call
+}
+
+// Every method the server answers, for the call counters.
+var methods = []string{
+	adminpb.AdminService_GetMyInstance_FullMethodName,
+	adminpb.AdminService_ListIAMMembers_FullMethodName,
+	adminpb.AdminService_ListProviders_FullMethodName,
+	mgmtpb.ManagementService_ListProjects_FullMethodName,
+	mgmtpb.ManagementService_ListApps_FullMethodName,
+	mgmtpb.ManagementService_ListUserGrants_FullMethodName,
+	mgmtpb.ManagementService_ListProviders_FullMethodName,
+	mgmtpb.ManagementService_ListActions_FullMethodName,
+	orgpb.OrganizationService_ListOrganizations_FullMethodName,
+	userpb.UserService_ListUsers_FullMethodName,
+	sessionpb.SessionService_ListSessions_FullMethodName,
+	actionpb.ActionService_ListTargets_FullMethodName,
+	actionpb.ActionService_ListExecutions_FullMethodName,
+	systempb.SystemService_ListInstances_FullMethodName,
+}
+
+// NewServer prepares a server for ds; Start makes it listen.
+func NewServer(ds *Dataset, opts Options) *Server {
+	if opts.TokenLifetime <= 0 {
+		opts.TokenLifetime = 12 * time.Hour
+	}
+	s := &Server{
+		ds:        ds,
+		opts:      opts,
+		hostIndex: make(map[string]*Instance),
+		keys:      make(map[string]ServiceKey, len(opts.ServiceKeys)),
+		calls:     make(map[string]*atomic.Int64, len(methods)),
+		tokens:    make(map[string]issuedToken),
+		faults:    make(map[string]*fault),
+		denied:    make(map[string]bool),
+		vanished:  make(map[string]bool),
+	}
+	s.latency.Store(int64(opts.Latency))
+	for _, in := range ds.Instances {
+		for _, d := range in.Domains {
+			s.hostIndex[d.Name] = in
+		}
+	}
+	for _, k := range opts.ServiceKeys {
+		s.keys[k.KeyID] = k
+	}
+	for _, m := range methods {
+		s.calls[m] = new(atomic.Int64)
+	}
+	return s
+}
+
+// Start listens on grpcAddr and, unless httpAddr is empty, serves the token
+// endpoint on httpAddr. Use "127.0.0.1:0" for a free port.
+func (s *Server) Start(grpcAddr, httpAddr string) error {
+	lis, err := net.Listen("tcp", grpcAddr)
+	if err != nil {
+		return err
+	}
+	s.grpcLis = lis
+	s.issuer = s.opts.Issuer
+	if s.issuer == "" {
+		s.issuer = "http://" + lis.Addr().String()
+	}
+	s.grpcServer = grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
+	adminpb.RegisterAdminServiceServer(s.grpcServer, adminService{s: s})
+	mgmtpb.RegisterManagementServiceServer(s.grpcServer, managementService{s: s})
+	orgpb.RegisterOrganizationServiceServer(s.grpcServer, orgService{s: s})
+	userpb.RegisterUserServiceServer(s.grpcServer, userService{s: s})
+	sessionpb.RegisterSessionServiceServer(s.grpcServer, sessionService{s: s})
+	actionpb.RegisterActionServiceServer(s.grpcServer, actionService{s: s})
+	systempb.RegisterSystemServiceServer(s.grpcServer, systemService{s: s})
+	s.serving.Add(1)
+	go func() {
+		defer s.serving.Done()
+		_ = s.grpcServer.Serve(lis)
+	}()
+
+	if httpAddr == "" {
+		return nil
+	}
+	hl, err := net.Listen("tcp", httpAddr)
+	if err != nil {
+		s.Close()
+		return err
+	}
+	s.httpLis = hl
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /oauth/v2/token", s.serveToken)
+	s.httpServer = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	s.serving.Add(1)
+	go func() {
+		defer s.serving.Done()
+		_ = s.httpServer.Serve(hl)
+	}()
+	return nil
+}
+
+// Close stops both listeners and waits for them.
+func (s *Server) Close() {
+	if s.httpServer != nil {
+		_ = s.httpServer.Close()
+	}
+	if s.grpcServer != nil {
+		s.grpcServer.Stop()
+	}
+	s.serving.Wait()
+}
+
+// Dataset is what the server answers from.
+func (s *Server) Dataset() *Dataset { return s.ds }
+
+// GRPCAddr is the gRPC listener's host:port.
+func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
+
+// HTTPAddr is the token endpoint listener's host:port, empty without one.
+func (s *Server) HTTPAddr() string {
+	if s.httpLis == nil {
+		return ""
+	}
+	return s.httpLis.Addr().String()
+}
+
+// TokenURL is the OAuth token endpoint.
+func (s *Server) TokenURL() string { return "http://" + s.HTTPAddr() + "/oauth/v2/token" }
+
+// Issuer is the audience JWTs must carry.
+func (s *Server) Issuer() string { return s.issuer }
+
+// SetLatency changes the delay of every call.
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
+// FailCalls makes the next n calls of method (a full gRPC method name, or ""
+// for any) fail with code; n < 0 fails every call until cleared with n = 0.
+func (s *Server) FailCalls(method string, code codes.Code, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n == 0 {
+		delete(s.faults, method)
+		return
+	}
+	s.faults[method] = &fault{code: code, remaining: n}
+}
+
+// Deny answers method with PERMISSION_DENIED, as for a user lacking the role.
+func (s *Server) Deny(method string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.denied[method] = true
+}
+
+// SetAuthFailure makes every call fail with code (UNAUTHENTICATED, say);
+// codes.OK switches it off.
+func (s *Server) SetAuthFailure(code codes.Code) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.authFailure = code
+}
+
+// RevokeTokens forgets every exchanged access token, as if they had expired.
+func (s *Server) RevokeTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.tokens)
+}
+
+// VanishOrg keeps listing the organization but answers NOT_FOUND for it, as
+// for an organization deleted between listing and counting.
+func (s *Server) VanishOrg(orgID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.vanished[orgID] = true
+}
+
+// Calls returns how often method was called.
+func (s *Server) Calls(method string) int64 {
+	if c, ok := s.calls[method]; ok {
+		return c.Load()
+	}
+	return 0
+}
+
+// TotalCalls counts every gRPC call, failed ones included.
+func (s *Server) TotalCalls() int64 { return s.total.Load() }
+
+// PeakInFlight is the most calls that were ever being answered at once.
+func (s *Server) PeakInFlight() int64 { return s.peakInFlight.Load() }
+
+// TokenExchanges counts the successful JWT-profile exchanges.
+func (s *Server) TokenExchanges() int64 { return s.exchanges.Load() }
+
+// ZeroLimitRequests lists the calls that sent no limit, sorted. On v1 and
+// object.v2 lists ZITADEL reads that as "every row", which a counting client
+// must never ask for.
+func (s *Server) ZeroLimitRequests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := append([]string(nil), s.zeroLimits...)
+	sort.Strings(out)
+	return out
+}
+
+// ResetStats zeroes the call counters and the zero-limit record.
+func (s *Server) ResetStats() {
+	for _, c := range s.calls {
+		c.Store(0)
+	}
+	s.total.Store(0)
+	s.peakInFlight.Store(0)
+	s.exchanges.Store(0)
+	s.mu.Lock()
+	s.zeroLimits = nil
+	s.mu.Unlock()
+}

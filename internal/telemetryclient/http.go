@@ -1,0 +1,106 @@
+package telemetryclient
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+)
+
+// PathStyle selects the URL layout of the HTTP transports; the JSON bodies are
+// the same in both.
+type PathStyle int
+
+const (
+	// PathsZITADEL is ZITADEL's own service ping: {endpoint}/instances and
+	// {endpoint}/resource_counts.
+	PathsZITADEL PathStyle = iota
+	// PathsConnect is the Connect unary protocol the ZITADEL SDKs speak:
+	// {endpoint}/zitadel.analytics.v2beta.TelemetryService/<Method>.
+	PathsConnect
+)
+
+// The URL paths, relative to the configured endpoint.
+const (
+	PathInstances      = "/instances"
+	PathResourceCounts = "/resource_counts"
+	PathConnectBase    = analytics.TelemetryService_ReportBaseInformation_FullMethodName
+	PathConnectCounts  = analytics.TelemetryService_ReportResourceCounts_FullMethodName
+)
+
+// maxAnswerBytes bounds what is read of an answer; a report id or an error
+// message is far smaller, and a misbehaving endpoint must not exhaust memory.
+const maxAnswerBytes = 1 << 20
+
+type httpClient struct {
+	client    *http.Client
+	baseURL   string
+	countsURL string
+	connect   bool
+}
+
+// NewHTTP returns a client that POSTs protojson bodies to endpoint, laid out
+// as style says. The *http.Client carries TLS, headers, auth, compression.
+func NewHTTP(client *http.Client, endpoint string, style PathStyle) Client {
+	endpoint = strings.TrimSuffix(endpoint, "/")
+	c := &httpClient{client: client, connect: style == PathsConnect}
+	if c.connect {
+		c.baseURL, c.countsURL = endpoint+PathConnectBase, endpoint+PathConnectCounts
+	} else {
+		c.baseURL, c.countsURL = endpoint+PathInstances, endpoint+PathResourceCounts
+	}
+	return c
+}
+
+func (c *httpClient) ReportBaseInformation(ctx context.Context, req *analytics.ReportBaseInformationRequest) (*analytics.ReportBaseInformationResponse, error) {
+	body, err := protojson.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encoding ReportBaseInformation: %w", err)
+	}
+	out := &analytics.ReportBaseInformationResponse{}
+	return out, c.post(ctx, c.baseURL, body, out)
+}
+
+func (c *httpClient) ReportResourceCounts(ctx context.Context, req *analytics.ReportResourceCountsRequest) (*analytics.ReportResourceCountsResponse, error) {
+	body := AppendResourceCountsJSON(make([]byte, 0, estimateCountsJSON(req)), req)
+	out := &analytics.ReportResourceCountsResponse{}
+	return out, c.post(ctx, c.countsURL, body, out)
+}
+
+func (c *httpClient) Close() error {
+	c.client.CloseIdleConnections()
+	return nil
+}
+
+func (c *httpClient) post(ctx context.Context, url string, body []byte, out proto.Message) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.connect {
+		req.Header.Set("Connect-Protocol-Version", "1")
+		if deadline, ok := ctx.Deadline(); ok {
+			req.Header.Set("Connect-Timeout-Ms", strconv.FormatInt(max(time.Until(deadline).Milliseconds(), 1), 10))
+		}
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("POST %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	if err != nil {
+		return fmt.Errorf("POST %s: reading the answer: %w", url, err)
+	}
+	return classifyHTTP(resp.StatusCode, resp.Header, answer, out)
+}

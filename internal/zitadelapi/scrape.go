@@ -1,0 +1,164 @@
+package zitadelapi
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+)
+
+// scrapeRun is one scrape: a producer walks the instances and their
+// organizations, a fixed number of workers count, and one lock serializes
+// what reaches the recorder.
+type scrapeRun struct {
+	ctx   context.Context
+	src   *source
+	now   time.Time
+	fails *failures
+
+	recMu    sync.Mutex
+	rec      model.Recorder
+	recorded int
+
+	jobs      chan func()
+	workers   sync.WaitGroup
+	instances []*instanceRun
+}
+
+// instanceRun is one instance's state during a scrape.
+type instanceRun struct {
+	id    string
+	label string // "instance <id>", for messages
+	sc    scope
+
+	actions           atomic.Int64
+	actionsIncomplete atomic.Bool
+
+	// Once ZITADEL rejects the credentials for an instance, or denies a kind
+	// of read several times, the remaining calls of that kind are not made.
+	// A single denial may be a deleted organization, so it does not count.
+	unauthenticated atomic.Bool
+	denied          sync.Map // resource name -> *atomic.Int32
+}
+
+// deniedEnough is how many denials of one resource stop its calls.
+const deniedEnough = 3
+
+func newScrapeRun(ctx context.Context, src *source, rec model.Recorder) *scrapeRun {
+	r := &scrapeRun{
+		ctx:   ctx,
+		src:   src,
+		now:   src.now(),
+		fails: newFailures(),
+		rec:   rec,
+		jobs:  make(chan func()),
+	}
+	for range src.cfg.MaxConcurrency {
+		r.workers.Add(1)
+		go func() {
+			defer r.workers.Done()
+			for job := range r.jobs {
+				job()
+			}
+		}()
+	}
+	return r
+}
+
+// finish waits for every count and records the sums over organizations.
+func (r *scrapeRun) finish() error {
+	close(r.jobs)
+	r.workers.Wait()
+	for _, inst := range r.instances {
+		if !r.src.plan.actionSum {
+			continue
+		}
+		if inst.actionsIncomplete.Load() {
+			r.fails.skip(1)
+			continue
+		}
+		r.recordCount(inst, model.ParentInstance, inst.id, model.ResourceActionV1, inst.actions.Load())
+	}
+	r.recMu.Lock()
+	recorded := r.recorded
+	r.recMu.Unlock()
+	return r.fails.err(recorded)
+}
+
+func (r *scrapeRun) recordInstance(in model.Instance) {
+	r.recMu.Lock()
+	defer r.recMu.Unlock()
+	r.rec.RecordInstance(in)
+	r.recorded++
+}
+
+func (r *scrapeRun) recordCount(inst *instanceRun, parentType, parentID, resource string, n int64) {
+	r.recMu.Lock()
+	defer r.recMu.Unlock()
+	r.rec.RecordCount(model.Count{
+		InstanceID: inst.id,
+		ParentType: parentType,
+		ParentID:   parentID,
+		Resource:   resource,
+		Amount:     n,
+	})
+	r.recorded++
+}
+
+// outcome of one count.
+type outcome int
+
+const (
+	counted outcome = iota
+	failed
+	// gone: the organization was deleted after it was listed.
+	gone
+)
+
+// count runs one call for inst unless an earlier answer already showed it
+// would be refused, and folds a failure into the scrape's error.
+func (r *scrapeRun) count(inst *instanceRun, orgID, resource string, fn func() (int64, error)) (int64, outcome) {
+	if inst.unauthenticated.Load() {
+		r.fails.skip(1)
+		return 0, failed
+	}
+	if d, ok := inst.denied.Load(resource); ok && d.(*atomic.Int32).Load() >= deniedEnough {
+		r.fails.skip(1)
+		return 0, failed
+	}
+	n, err := fn()
+	if err == nil {
+		return n, counted
+	}
+	switch status.Code(err) {
+	case codes.NotFound:
+		if orgID != "" {
+			return 0, gone
+		}
+	case codes.Unauthenticated:
+		if inst.unauthenticated.Swap(true) {
+			r.fails.skip(1)
+			return 0, failed
+		}
+	case codes.PermissionDenied:
+		d, _ := inst.denied.LoadOrStore(resource, new(atomic.Int32))
+		d.(*atomic.Int32).Add(1)
+	}
+	r.fails.add(inst.label, orgID, resource, err)
+	return 0, failed
+}
+
+// submit hands a job to a worker, or drops it when the scrape is over.
+func (r *scrapeRun) submit(job func()) bool {
+	select {
+	case r.jobs <- job:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}

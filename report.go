@@ -1,0 +1,472 @@
+package zitadeltelemetry
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+)
+
+// Field limits. A value beyond its limit is rejected, never cut, so that a
+// page of maxBulkSize rows surely fits one message.
+const (
+	// maxIDBytes bounds instance and parent ids. ZITADEL's ids are 18-19
+	// digit snowflakes; 64 leaves room for UUIDs and custom organization ids.
+	maxIDBytes = 64
+	// maxResourceNameBytes bounds resource names: ZITADEL's longest has 28.
+	maxResourceNameBytes = 63
+	// maxTableNameBytes bounds table names: schema.table, two PostgreSQL
+	// identifiers of at most 63 bytes each.
+	maxTableNameBytes = 127
+	// maxSystemIDBytes bounds system ids: ZITADEL's are 86 characters.
+	maxSystemIDBytes = 128
+	// maxReportIDBytes bounds the report ids the exporter accepts from the
+	// endpoint.
+	maxReportIDBytes = 128
+	// maxMessageBytes is gRPC's default maximum message size, which a
+	// TelemetryService server built on grpc-go or connect-go enforces.
+	maxMessageBytes = 4 << 20
+)
+
+// The worst-case protobuf encoding of one row and of a page, from the limits
+// above. Every field number is below 16, so each tag takes one byte; a length
+// below 128 takes one byte, up to 16383 two.
+const (
+	worstRowBytes = (1 + 1 + maxIDBytes) + // instance_id
+		(1 + 1) + // parent_type: enum value below 128
+		(1 + 1 + maxIDBytes) + // parent_id
+		(1 + 1 + maxResourceNameBytes) + // resource_name
+		(1 + 1 + maxTableNameBytes) + // table_name
+		(1 + 1 + (1 + 5) + (1 + 5)) + // updated_at: seconds below 2^34 (times after 2262 are rejected), nanos below 2^30
+		(1 + 5) // amount: uint32
+	worstRowInPageBytes = 1 + 2 + worstRowBytes                                   // resource_counts entry: tag, length, row
+	worstPageOverhead   = (1 + 2 + maxSystemIDBytes) + (1 + 2 + maxReportIDBytes) // system_id, report_id
+	// maxBulkSize is the largest bulk_size whose pages always fit one message:
+	// (4194304 - 262) / 351 = 11948.
+	maxBulkSize     = (maxMessageBytes - worstPageOverhead) / worstRowInPageBytes
+	defaultBulkSize = 10000 // ZITADEL's own
+)
+
+// maxListedProblems bounds how many rejected values an error names.
+const maxListedProblems = 10
+
+// reportBuilder turns a metrics batch into one report per ZITADEL system. It
+// reads only the metric contract's fields (an allow-list): whatever else the
+// metrics carry never reaches a request.
+type reportBuilder struct {
+	systemID    string // fallback for resources without zitadel.system.id
+	version     string // fallback for resources without zitadel.version
+	sendDomains bool
+}
+
+// systemReport is everything one system sends: the base information, then
+// the rows in pages.
+type systemReport struct {
+	systemID string
+	base     *analytics.ReportBaseInformationRequest
+	rows     []*analytics.ResourceCount
+	// resources are the indexes in the batch's ResourceMetrics that belong to
+	// this system, so that a failed system can be retried alone.
+	resources []int
+
+	instances map[string]*analytics.InstanceInformation
+	buffer    *rowBuffer
+}
+
+// rowBuffer holds a report's rows: one array of messages and the pointers
+// the request carries.
+type rowBuffer struct {
+	backing []analytics.ResourceCount
+	rows    []*analytics.ResourceCount
+}
+
+// rowBuffers recycles the rows of reports that were sent. A batch can hold a
+// million rows; fresh memory for them, and the garbage collection it causes
+// while the batch itself is live, costs more than the mapping. A pooled buffer
+// still points at strings of an earlier batch until it is reused or the pool
+// drops it at the next garbage collections.
+var rowBuffers sync.Pool
+
+func getRowBuffer(n int) *rowBuffer {
+	if rb, ok := rowBuffers.Get().(*rowBuffer); ok && cap(rb.backing) >= n {
+		rb.rows = rb.rows[:0]
+		return rb
+	}
+	return &rowBuffer{backing: make([]analytics.ResourceCount, n), rows: make([]*analytics.ResourceCount, 0, n)}
+}
+
+// release returns the rows for reuse; the requests built from them must no
+// longer be in use.
+func (r *builtReports) release() {
+	for _, sr := range r.systems {
+		if sr.buffer != nil {
+			rowBuffers.Put(sr.buffer)
+			sr.buffer, sr.rows = nil, nil
+		}
+	}
+}
+
+// builtReports is the outcome of one batch.
+type builtReports struct {
+	systems []*systemReport
+	// ignoredMetrics counts metrics outside the contract (other names or
+	// types); ignoredNames lists the first few names.
+	ignoredMetrics int
+	ignoredNames   []string
+	// rejected counts values that were not sent; problems names the reasons
+	// of the first few, unlisted counts the other reasons.
+	rejected int
+	problems []string
+	unlisted int
+	// withoutSystem counts the resources that had no system id to go with.
+	withoutSystem int
+
+	// The rows of one scrape share one observation time, and then one
+	// *Timestamp (requests are only read, never changed).
+	lastTime pcommon.Timestamp
+	lastTS   *timestamppb.Timestamp
+}
+
+// reject records n values that are not sent, for one reason.
+func (r *builtReports) reject(n int, format string, args ...any) {
+	r.rejected += n
+	if len(r.problems) < maxListedProblems {
+		r.problems = append(r.problems, fmt.Sprintf(format, args...))
+	} else {
+		r.unlisted++
+	}
+}
+
+func (r *builtReports) ignore(name string) {
+	r.ignoredMetrics++
+	if len(r.ignoredNames) < maxListedProblems {
+		r.ignoredNames = append(r.ignoredNames, name)
+	}
+}
+
+func (b *reportBuilder) build(md pmetric.Metrics) *builtReports {
+	out := &builtReports{}
+	rms := md.ResourceMetrics()
+	bySystem := make(map[string]*systemReport)
+	sizes := make(map[*systemReport]int)
+
+	// First pass: which system each resource belongs to and how many rows
+	// each system can have, so every system allocates its rows once.
+	owner := make([]*systemReport, rms.Len())
+	for i := range rms.Len() {
+		rm := rms.At(i)
+		systemID := b.systemID
+		if v, ok := rm.Resource().Attributes().Get(resAttrSystemID); ok && v.Str() != "" {
+			systemID = v.Str()
+		}
+		points := contractPoints(rm)
+		if systemID == "" {
+			out.withoutSystem++
+			continue
+		}
+		if len(systemID) > maxSystemIDBytes || !utf8.ValidString(systemID) {
+			out.reject(max(points, 1), "a %s of %d bytes is not valid UTF-8 of at most %d bytes",
+				resAttrSystemID, len(systemID), maxSystemIDBytes)
+			continue
+		}
+		sr, ok := bySystem[systemID]
+		if !ok {
+			sr = &systemReport{systemID: systemID,
+				base:      &analytics.ReportBaseInformationRequest{SystemId: systemID},
+				instances: make(map[string]*analytics.InstanceInformation)}
+			bySystem[systemID] = sr
+			out.systems = append(out.systems, sr)
+		}
+		sr.resources = append(sr.resources, i)
+		sizes[sr] += points
+		owner[i] = sr
+	}
+	for sr, n := range sizes {
+		sr.buffer = getRowBuffer(n)
+		sr.rows = sr.buffer.rows
+	}
+
+	for i, sr := range owner {
+		if sr != nil {
+			b.addResource(out, sr, rms.At(i))
+		}
+	}
+	for _, sr := range out.systems {
+		if sr.base.Version == "" {
+			sr.base.Version = b.version
+		}
+		sr.instances = nil
+		if sr.buffer != nil {
+			sr.buffer.rows = sr.rows
+		}
+	}
+	return out
+}
+
+// contractPoints counts the data points of the contract's metric.
+func contractPoints(rm pmetric.ResourceMetrics) int {
+	n := 0
+	sms := rm.ScopeMetrics()
+	for i := range sms.Len() {
+		ms := sms.At(i).Metrics()
+		for j := range ms.Len() {
+			if points, ok := contractDataPoints(ms.At(j)); ok {
+				n += points.Len()
+			}
+		}
+	}
+	return n
+}
+
+// contractDataPoints returns the points of m when m is the contract's metric:
+// the name, as a sum (what the receiver writes) or a gauge (what it becomes
+// after a trip through Prometheus).
+func contractDataPoints(m pmetric.Metric) (pmetric.NumberDataPointSlice, bool) {
+	if m.Name() != metricResourceCount {
+		return pmetric.NumberDataPointSlice{}, false
+	}
+	switch m.Type() {
+	case pmetric.MetricTypeSum:
+		return m.Sum().DataPoints(), true
+	case pmetric.MetricTypeGauge:
+		return m.Gauge().DataPoints(), true
+	}
+	return pmetric.NumberDataPointSlice{}, false
+}
+
+func (b *reportBuilder) addResource(out *builtReports, sr *systemReport, rm pmetric.ResourceMetrics) {
+	attrs := rm.Resource().Attributes()
+	if sr.base.Version == "" {
+		if v, ok := attrs.Get(resAttrVersion); ok && v.Str() != "" {
+			if utf8.ValidString(v.Str()) {
+				sr.base.Version = v.Str()
+			} else {
+				out.reject(1, "%s is not valid UTF-8", resAttrVersion)
+			}
+		}
+	}
+
+	instanceID := ""
+	if v, ok := attrs.Get(resAttrInstanceID); ok {
+		instanceID = v.Str()
+	}
+	instanceProblem := checkString(instanceID, maxIDBytes)
+	if instanceProblem == "" {
+		b.addInstance(out, sr, instanceID, attrs)
+	}
+
+	sms := rm.ScopeMetrics()
+	for i := range sms.Len() {
+		ms := sms.At(i).Metrics()
+		for j := range ms.Len() {
+			points, ok := contractDataPoints(ms.At(j))
+			switch {
+			case !ok:
+				out.ignore(ms.At(j).Name())
+			case instanceProblem != "":
+				if points.Len() > 0 {
+					out.reject(points.Len(), "%d counts of a resource whose %s %s", points.Len(), resAttrInstanceID, instanceProblem)
+				}
+			default:
+				b.addRows(out, sr, instanceID, points)
+			}
+		}
+	}
+}
+
+func (b *reportBuilder) addInstance(out *builtReports, sr *systemReport, id string, attrs pcommon.Map) {
+	if _, ok := sr.instances[id]; ok {
+		return
+	}
+	in := &analytics.InstanceInformation{Id: id}
+	sr.instances[id] = in
+	sr.base.Instances = append(sr.base.Instances, in)
+	if v, ok := attrs.Get(resAttrDomains); ok && b.sendDomains && v.Type() == pcommon.ValueTypeSlice {
+		domains := v.Slice()
+		in.Domains = make([]string, 0, domains.Len())
+		for k := range domains.Len() {
+			d := domains.At(k).Str()
+			switch {
+			case d == "":
+			case !utf8.ValidString(d):
+				out.reject(1, "instance %s: a domain is not valid UTF-8", id)
+			default:
+				in.Domains = append(in.Domains, d)
+			}
+		}
+	}
+	if v, ok := attrs.Get(resAttrCreationDate); ok && v.Str() != "" {
+		created, err := time.Parse(time.RFC3339Nano, v.Str())
+		ts := timestamppb.New(created)
+		if err == nil {
+			err = ts.CheckValid() // years 1 to 9999, as the wire allows
+		}
+		if err != nil {
+			out.reject(1, "instance %s: %s is not an RFC 3339 time from year 1 to 9999", id, resAttrCreationDate)
+		} else {
+			in.CreatedAt = ts
+		}
+	}
+}
+
+func (b *reportBuilder) addRows(out *builtReports, sr *systemReport, instanceID string, points pmetric.NumberDataPointSlice) {
+	for k := range points.Len() {
+		dp := points.At(k)
+		var resource, parentType, parentID, table string
+		var wrongType string
+		for key, v := range dp.Attributes().All() {
+			var field *string
+			switch key {
+			case attrResourceName:
+				field = &resource
+			case attrParentType:
+				field = &parentType
+			case attrParentID:
+				field = &parentID
+			case attrTableName:
+				field = &table
+			default:
+				continue
+			}
+			// Str is "" for any other type; only then is the type looked at.
+			if *field = v.Str(); *field == "" && v.Type() != pcommon.ValueTypeStr {
+				wrongType = key
+			}
+		}
+		amount, problem := amountOf(dp)
+		switch {
+		case wrongType != "":
+			problem = wrongType + " is not a string"
+		case problem != "":
+		case dp.Timestamp() > math.MaxInt64:
+			// pdata reads such a time as one before 1970.
+			problem = "the data point time is after the year 2262"
+		default:
+			problem = rowProblem(resource, parentID, table)
+		}
+		if problem != "" {
+			out.reject(1, "instance %s, %s %q, %s %q: %s", instanceID, attrParentID, clip(parentID), attrResourceName, clip(resource), problem)
+			continue
+		}
+		if t := dp.Timestamp(); t != out.lastTime || out.lastTS == nil {
+			out.lastTime, out.lastTS = t, nil
+			if t != 0 {
+				out.lastTS = timestamppb.New(t.AsTime())
+			}
+		}
+		rc := &sr.buffer.backing[len(sr.rows)]
+		rc.InstanceId = instanceID
+		rc.ParentType = parentTypeOf(parentType)
+		rc.ParentId = parentID
+		rc.ResourceName = resource
+		rc.TableName = table
+		rc.UpdatedAt = out.lastTS
+		rc.Amount = amount
+		sr.rows = append(sr.rows, rc)
+	}
+}
+
+// amountOf reads a count. Integers must be within uint32, the wire's type,
+// and are never wrapped. A double is accepted when it is a whole number in
+// that range: a count that went through Prometheus or a transform comes back
+// as 42.0, and that is still 42.
+func amountOf(dp pmetric.NumberDataPoint) (uint32, string) {
+	switch dp.ValueType() {
+	case pmetric.NumberDataPointValueTypeInt:
+		v := dp.IntValue()
+		if v < 0 || v > math.MaxUint32 {
+			return 0, fmt.Sprintf("amount %d is outside 0..%d", v, uint32(math.MaxUint32))
+		}
+		return uint32(v), ""
+	case pmetric.NumberDataPointValueTypeDouble:
+		v := dp.DoubleValue()
+		if v != math.Trunc(v) || v < 0 || v > math.MaxUint32 {
+			return 0, fmt.Sprintf("amount %v is not a whole number in 0..%d", v, uint32(math.MaxUint32))
+		}
+		return uint32(v), ""
+	}
+	return 0, "the data point has no value"
+}
+
+func rowProblem(resource, parentID, table string) string {
+	if resource != "" && parentID != "" && len(resource) <= maxResourceNameBytes && len(parentID) <= maxIDBytes &&
+		len(table) <= maxTableNameBytes && isASCII(resource) && isASCII(parentID) && isASCII(table) {
+		return "" // the usual row, checked without decoding UTF-8
+	}
+	if p := checkString(resource, maxResourceNameBytes); p != "" {
+		return attrResourceName + " " + p
+	}
+	if p := checkString(parentID, maxIDBytes); p != "" {
+		return attrParentID + " " + p
+	}
+	if table != "" {
+		if p := checkString(table, maxTableNameBytes); p != "" {
+			return attrTableName + " " + p
+		}
+	}
+	return ""
+}
+
+// checkString says what is wrong with a required string field, or "".
+func checkString(s string, limit int) string {
+	switch {
+	case s == "":
+		return "is missing"
+	case len(s) > limit:
+		return fmt.Sprintf("is longer than %d bytes", limit)
+	case !utf8.ValidString(s):
+		return "is not valid UTF-8"
+	}
+	return ""
+}
+
+// isASCII reports whether s has no byte above 0x7f, eight bytes at a time.
+func isASCII(s string) bool {
+	var acc uint64
+	for ; len(s) >= 8; s = s[8:] {
+		acc |= uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	}
+	for i := 0; i < len(s); i++ {
+		acc |= uint64(s[i])
+	}
+	return acc&0x8080808080808080 == 0
+}
+
+// clip keeps a rejected value short and printable in an error message.
+func clip(s string) string {
+	if len(s) > maxIDBytes {
+		s = s[:maxIDBytes] + "..."
+	}
+	return strings.ToValidUTF8(s, "?")
+}
+
+// parentTypeOf maps the contract's parent type like ZITADEL's own service
+// ping does: anything but instance or organization is unspecified.
+func parentTypeOf(s string) analytics.CountParentType {
+	switch s {
+	case model.ParentInstance:
+		return analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE
+	case model.ParentOrganization:
+		return analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION
+	}
+	return analytics.CountParentType_COUNT_PARENT_TYPE_UNSPECIFIED
+}
+
+// pages splits the rows into ReportResourceCounts bodies of at most bulkSize.
+func (sr *systemReport) pages(bulkSize int) [][]*analytics.ResourceCount {
+	pages := make([][]*analytics.ResourceCount, 0, (len(sr.rows)+bulkSize-1)/bulkSize)
+	for start := 0; start < len(sr.rows); start += bulkSize {
+		pages = append(pages, sr.rows[start:min(start+bulkSize, len(sr.rows))])
+	}
+	return pages
+}
