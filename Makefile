@@ -41,8 +41,8 @@ descriptors:
 	    -out testdata/zitadel-proto-$(ZITADEL_PROTO_VERSION).binpb
 
 # Every test: unit, golden, the real PostgreSQL and the end-to-end collector run.
-test:
-	./scripts/with-postgres.sh $(GO) test -count=1 ./...
+test: $(OTELCOL)
+	OTELCOL_ZITADEL_BIN=$(CURDIR)/$(OTELCOL) ./scripts/test.sh
 
 # Benchmarks; compare runs with benchstat (docs/benchmarks.md has the figures).
 bench:

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test with the environment it needs and prints a summary line
+# ("N passed, N failed, N skipped"). The full verbose log is kept in build/test.log.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p build
+log=build/test.log
+
+./scripts/with-postgres.sh go test -count=1 -v "$@" ./... >"$log" 2>&1
+status=$?
+
+# Package results and any failure detail, without the verbose pass lines.
+grep -E '^(ok|FAIL|---|panic:|\s+--- FAIL|\s+\S+\.go:[0-9]+:)|no test files' "$log" | grep -v -- '--- PASS\|--- SKIP' || true
+passed=$(grep -cE '^\s*--- PASS' "$log")
+failed=$(grep -cE '^\s*--- FAIL' "$log")
+skipped=$(grep -cE '^\s*--- SKIP' "$log")
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit $status
