@@ -1,0 +1,73 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// exampleEnv fills the ${env:...} placeholders of the example configurations.
+var exampleEnv = []string{
+	"QUEUE_DIR=" + os.TempDir() + "/otelcol-zitadel-queue",
+	"ZITADEL_HOST=zitadel.example.com",
+	"ZITADEL_PAT_FILE=/etc/otelcol/zitadel.pat",
+	"ZITADEL_KEY_FILE=/etc/otelcol/zitadel-key.json",
+	"ZITADEL_SYSTEM_USER=otelcol",
+	"ZITADEL_SYSTEM_USER_KEY_FILE=/etc/otelcol/system-user.pem",
+	"OTLP_ENDPOINT=otlp.example.com:4317",
+	"TELEMETRY_GRPC_ENDPOINT=telemetry.example.com:443",
+	"ZITADEL_DB_HOST=db.example.com",
+	"ZITADEL_DB_PASSWORD_FILE=/etc/otelcol/db.password",
+	"ZITADEL_DB_CA_FILE=/etc/otelcol/db-ca.pem",
+	"ZITADEL_API_ENDPOINT=127.0.0.1:8080",
+	"ZITADEL_TELEMETRY_ENDPOINT=http://127.0.0.1:8081/api/ping",
+	"PROMETHEUS_ENDPOINT=127.0.0.1:9464",
+}
+
+func TestExampleConfigsValidate(t *testing.T) {
+	bin := collectorBinary(t)
+	files, err := filepath.Glob("../../testdata/examples/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, "../../testdata/demo.yaml")
+	if len(files) < 5 {
+		t.Fatalf("found %d example configs, want the four examples and the demo", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			cmd := exec.Command(bin, "validate", "--config", f)
+			cmd.Env = exampleEnv
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("validate %s: %v\n%s", f, err, out)
+			}
+		})
+	}
+}
+
+func TestValidateNamesTheWrongKey(t *testing.T) {
+	bin := collectorBinary(t)
+	cmd := exec.Command(bin, "validate", "--config", "../../testdata/examples/database.yaml")
+	cmd.Env = []string{} // ZITADEL_DB_HOST unset: the endpoint has no host
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatal("validate passed a database endpoint without a host")
+	}
+	if !strings.Contains(string(out), "receivers::zitadel::database: endpoint") {
+		t.Errorf("validate did not name the key:\n%s", out)
+	}
+}
+
+func TestComponentsListsOurs(t *testing.T) {
+	out, err := exec.Command(collectorBinary(t), "components").CombinedOutput()
+	if err != nil {
+		t.Fatalf("components: %v\n%s", err, out)
+	}
+	for _, want := range []string{"name: zitadel\n", "name: zitadeltelemetry\n", "name: prometheus\n", "name: file_storage\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("components lacks %q", strings.TrimSpace(want))
+		}
+	}
+}
