@@ -388,6 +388,17 @@ func TestBatchWithoutSystemIDIsPermanent(t *testing.T) {
 	assert.Empty(t, s.Requests())
 }
 
+func TestOtherMetricsWithoutSystemIDAreNoError(t *testing.T) {
+	s := startTelemetryServer(t)
+	exp := startExporter(t, testExporterConfig(ProtocolHTTP, s), exportertest.NewNopSettings(ExporterType))
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("host.name", "collector-1")
+	rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty().SetName("system.cpu.time")
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
+	assert.Empty(t, s.Requests())
+}
+
 func TestMetricsOutsideTheContractAreIgnoredAndLogged(t *testing.T) {
 	s := startTelemetryServer(t)
 	core, logs := observer.New(zapcore.DebugLevel)

@@ -170,7 +170,12 @@ func (b *reportBuilder) build(md pmetric.Metrics) *builtReports {
 		}
 		points := contractPoints(rm)
 		if systemID == "" {
-			out.withoutSystem++
+			if points == 0 {
+				// Not ZITADEL's: another receiver's metrics in the same pipeline.
+				ignoreAll(out, rm)
+			} else {
+				out.withoutSystem++
+			}
 			continue
 		}
 		if len(systemID) > maxSystemIDBytes || !utf8.ValidString(systemID) {
@@ -225,6 +230,17 @@ func contractPoints(rm pmetric.ResourceMetrics) int {
 		}
 	}
 	return n
+}
+
+// ignoreAll counts every metric of rm as outside the contract.
+func ignoreAll(out *builtReports, rm pmetric.ResourceMetrics) {
+	sms := rm.ScopeMetrics()
+	for i := range sms.Len() {
+		ms := sms.At(i).Metrics()
+		for j := range ms.Len() {
+			out.ignore(ms.At(j).Name())
+		}
+	}
 }
 
 // contractDataPoints returns the points of m when m is the contract's metric:

@@ -38,6 +38,9 @@ type pageDecoder struct {
 	timestamps map[string]*timestamppb.Timestamp
 	lastTime   *timestamppb.Timestamp
 	chunk      []analytics.ResourceCount
+	// prev is the row decoded before: consecutive rows mostly share the
+	// instance and the parent.
+	prev analytics.ResourceCount
 }
 
 func newPageDecoder() *pageDecoder {
@@ -52,6 +55,15 @@ func (d *pageDecoder) intern(b []byte) string {
 	s := string(b)
 	d.strings[s] = s
 	return s
+}
+
+// internLike is intern, trying like, the same field of the previous row,
+// first.
+func (d *pageDecoder) internLike(b []byte, like string) string {
+	if string(b) == like {
+		return like
+	}
+	return d.intern(b)
 }
 
 func (d *pageDecoder) newRow() *analytics.ResourceCount {
@@ -102,6 +114,8 @@ func decodeCountsProto(b []byte, req *analytics.ReportResourceCountsRequest) err
 			if err := d.decodeRowProto(v, rc); err != nil {
 				return err
 			}
+			d.prev.InstanceId, d.prev.ParentId, d.prev.ResourceName, d.prev.TableName =
+				rc.InstanceId, rc.ParentId, rc.ResourceName, rc.TableName
 			req.ResourceCounts = append(req.ResourceCounts, rc)
 		}
 	}
@@ -132,6 +146,22 @@ func (d *pageDecoder) decodeRowProto(b []byte, rc *analytics.ResourceCount) erro
 				rc.UpdatedAt = ts
 				continue
 			}
+			var field *string
+			var like string
+			switch num {
+			case 3:
+				field, like = &rc.InstanceId, d.prev.InstanceId
+			case 5:
+				field, like = &rc.ParentId, d.prev.ParentId
+			case 6:
+				field, like = &rc.ResourceName, d.prev.ResourceName
+			case 7:
+				field, like = &rc.TableName, d.prev.TableName
+			}
+			if string(v) == like {
+				*field = like
+				continue
+			}
 			s, known := d.strings[string(v)]
 			if !known {
 				if !utf8.Valid(v) {
@@ -139,16 +169,7 @@ func (d *pageDecoder) decodeRowProto(b []byte, rc *analytics.ResourceCount) erro
 				}
 				s = d.intern(v)
 			}
-			switch num {
-			case 3:
-				rc.InstanceId = s
-			case 5:
-				rc.ParentId = s
-			case 6:
-				rc.ResourceName = s
-			case 7:
-				rc.TableName = s
-			}
+			*field = s
 		case typ == protowire.VarintType && (num == 4 || num == 9):
 			v, n := protowire.ConsumeVarint(b)
 			if n < 0 {
@@ -335,6 +356,7 @@ func decodeCountsJSON(data []byte, req *analytics.ReportResourceCountsRequest) b
 			for s.ok {
 				rc := d.newRow()
 				d.rowJSON(s, rc)
+				d.prev.InstanceId, d.prev.ParentId = rc.InstanceId, rc.ParentId
 				req.ResourceCounts = append(req.ResourceCounts, rc)
 				if s.consume(']') {
 					break
@@ -355,7 +377,7 @@ func (d *pageDecoder) rowJSON(s *jsonScanner, rc *analytics.ResourceCount) {
 		var bit uint8
 		switch string(key) {
 		case "instanceId", "instance_id":
-			bit, rc.InstanceId = 1, d.intern(s.str())
+			bit, rc.InstanceId = 1, d.internLike(s.str(), d.prev.InstanceId)
 		case "parentType", "parent_type":
 			bit = 2
 			name := s.str()
@@ -365,7 +387,7 @@ func (d *pageDecoder) rowJSON(s *jsonScanner, rc *analytics.ResourceCount) {
 			}
 			rc.ParentType = analytics.CountParentType(v)
 		case "parentId", "parent_id":
-			bit, rc.ParentId = 4, d.intern(s.str())
+			bit, rc.ParentId = 4, d.internLike(s.str(), d.prev.ParentId)
 		case "resourceName", "resource_name":
 			bit, rc.ResourceName = 8, d.intern(s.str())
 		case "tableName", "table_name":

@@ -1,6 +1,7 @@
 package telemetryserver
 
 import (
+	"bytes"
 	"compress/gzip"
 	"compress/zlib"
 	"encoding/base64"
@@ -121,14 +122,15 @@ func readBody(r *http.Request) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("Content-Encoding %q is not supported", enc)
 	}
-	data, err := io.ReadAll(io.LimitReader(body, maxBodyBytes+1))
-	if err != nil {
+	// Pages are megabytes: size the buffer once from Content-Length.
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), maxBodyBytes)+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(body, maxBodyBytes+1)); err != nil {
 		return nil, fmt.Errorf("reading the body: %w", err)
 	}
-	if len(data) > maxBodyBytes {
+	if buf.Len() > maxBodyBytes {
 		return nil, fmt.Errorf("body larger than %d bytes", maxBodyBytes)
 	}
-	return data, nil
+	return buf.Bytes(), nil
 }
 
 func unmarshal(body []byte, m proto.Message, binary bool) error {

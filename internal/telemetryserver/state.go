@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 )
@@ -33,23 +32,8 @@ type report struct {
 type system struct {
 	version   string
 	instances map[string]*analytics.InstanceInformation
-	rows      map[rowKey]rowValue
+	rows      *rowStore
 	reports   int
-}
-
-// rowKey is what re-sent rows are deduplicated on, as ZITADEL's own
-// projections.resource_counts is unique on it.
-type rowKey struct {
-	instanceID string
-	parentType analytics.CountParentType
-	parentID   string
-	tableName  string
-	resource   string
-}
-
-type rowValue struct {
-	amount    uint32
-	updatedAt *timestamppb.Timestamp
 }
 
 func newState(opts Options) *state {
@@ -59,7 +43,7 @@ func newState(opts Options) *state {
 func (st *state) system(id string) *system {
 	sys, ok := st.systems[id]
 	if !ok {
-		sys = &system{instances: make(map[string]*analytics.InstanceInformation), rows: make(map[rowKey]rowValue)}
+		sys = &system{instances: make(map[string]*analytics.InstanceInformation), rows: newRowStore()}
 		st.systems[id] = sys
 	}
 	return sys
@@ -119,19 +103,9 @@ func (st *state) reportCounts(req *analytics.ReportResourceCountsRequest) answer
 	}
 	rows := st.system(req.SystemId).rows
 	for _, rc := range req.ResourceCounts {
-		key := rowKey{rc.InstanceId, rc.ParentType, rc.ParentId, rc.TableName, rc.ResourceName}
-		if old, ok := rows[key]; ok && newer(old.updatedAt, rc.UpdatedAt) {
-			continue
-		}
-		rows[key] = rowValue{amount: rc.Amount, updatedAt: rc.UpdatedAt}
+		rows.put(rc)
 	}
 	return answer{reportID: id}
-}
-
-// newer reports whether a was observed strictly after b: a re-sent older
-// count never overwrites a fresher one.
-func newer(a, b *timestamppb.Timestamp) bool {
-	return a.GetSeconds() > b.GetSeconds() || a.GetSeconds() == b.GetSeconds() && a.GetNanos() > b.GetNanos()
 }
 
 func (st *state) record(transport string, base *analytics.ReportBaseInformationRequest, counts *analytics.ReportResourceCountsRequest, a answer) {
@@ -186,15 +160,11 @@ func (s *Server) Snapshot(systemID string) (SystemSnapshot, bool) {
 	}
 	snap := SystemSnapshot{SystemID: systemID, Version: sys.version, Reports: sys.reports,
 		Instances: make([]*analytics.InstanceInformation, 0, len(sys.instances)),
-		Rows:      make([]*analytics.ResourceCount, 0, len(sys.rows))}
+		Rows:      sys.rows.all()}
 	for _, in := range sys.instances {
 		snap.Instances = append(snap.Instances, in)
 	}
 	slices.SortFunc(snap.Instances, func(a, b *analytics.InstanceInformation) int { return cmp.Compare(a.Id, b.Id) })
-	for k, v := range sys.rows {
-		snap.Rows = append(snap.Rows, &analytics.ResourceCount{InstanceId: k.instanceID, ParentType: k.parentType,
-			ParentId: k.parentID, ResourceName: k.resource, TableName: k.tableName, UpdatedAt: v.updatedAt, Amount: v.amount})
-	}
 	slices.SortFunc(snap.Rows, func(a, b *analytics.ResourceCount) int {
 		return cmp.Or(cmp.Compare(a.InstanceId, b.InstanceId), cmp.Compare(a.ParentType, b.ParentType),
 			cmp.Compare(a.ParentId, b.ParentId), cmp.Compare(a.ResourceName, b.ResourceName), cmp.Compare(a.TableName, b.TableName))

@@ -76,12 +76,6 @@ func (f *failures) skip(n int) {
 	f.mu.Unlock()
 }
 
-func (f *failures) empty() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.failed == 0 && len(f.order) == 0
-}
-
 // err returns nil, or a partial scrape error when some counts were recorded,
 // or a plain error when none were.
 func (f *failures) err(recorded int) error {

@@ -63,7 +63,8 @@ func (r *scrapeRun) discover() {
 				continue
 			}
 			r.startInstance(scope{host: host}, in.GetId(), in.GetDetails(), in.GetVersion(), in.GetDomains())
-			if r.ctx.Err() != nil {
+			if err := r.ctx.Err(); err != nil {
+				r.fails.add("system API", "", "instances", status.FromContextError(err).Err())
 				return
 			}
 		}

@@ -14,6 +14,10 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
 
+// maxPageBuffer bounds what a page buffer reserves up front; a larger
+// page_size grows it as rows arrive.
+const maxPageBuffer = 16384
+
 // Columns of the counts query, in order.
 const (
 	colID = iota
@@ -30,19 +34,33 @@ const (
 // readCounts streams projections.resource_counts into rec page by page, every
 // row as it is (zero amounts and old table versions included), like ZITADEL's
 // service ping. It returns the number of rows recorded, also on error.
+//
+// While rec takes one page, the next one is already being read: the
+// database's time and the recorder's overlap instead of adding up. Only
+// this goroutine calls rec.
 func (s *source) readCounts(ctx context.Context, rec model.Recorder) (int, error) {
 	n := 0
 	err := s.readOnly(ctx, func(tx pgx.Tx) error {
-		d := newCountDecoder(s.cfg.UpdatedAtAttribute)
-		args := append([]any{int64(0), s.cfg.PageSize}, s.q.countArgs...)
-		for {
-			got, lastID, err := s.readCountPage(ctx, tx, args, d, rec)
-			n += got
-			if err != nil || got < s.cfg.PageSize {
-				return err
+		fctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		pages := make(chan []model.Count, 1)
+		spare := make(chan []model.Count, 2)
+		done := make(chan error, 1)
+		go func() {
+			defer close(pages)
+			done <- s.fetchCountPages(fctx, tx, pages, spare)
+		}()
+		for page := range pages {
+			for _, c := range page {
+				rec.RecordCount(c)
 			}
-			args[0] = lastID
+			n += len(page)
+			select {
+			case spare <- page[:0]:
+			default: // the reader has finished or has buffers enough
+			}
 		}
+		return <-done
 	})
 	if err != nil {
 		return n, explain(err, "reading resource counts", []string{relResourceCounts}, s.user)
@@ -50,25 +68,53 @@ func (s *source) readCounts(ctx context.Context, rec model.Recorder) (int, error
 	return n, nil
 }
 
-func (s *source) readCountPage(ctx context.Context, tx pgx.Tx, args []any, d *countDecoder, rec model.Recorder) (int, int64, error) {
+// fetchCountPages reads every page in tx and hands each one over on pages,
+// taking buffers back from spare. A page that ends in an error is handed
+// over with the rows read before it.
+func (s *source) fetchCountPages(ctx context.Context, tx pgx.Tx, pages chan<- []model.Count, spare <-chan []model.Count) error {
+	d := newCountDecoder(s.cfg.UpdatedAtAttribute)
+	args := append([]any{int64(0), s.cfg.PageSize}, s.q.countArgs...)
+	for {
+		var buf []model.Count
+		select {
+		case buf = <-spare:
+		default:
+			buf = make([]model.Count, 0, min(s.cfg.PageSize, maxPageBuffer))
+		}
+		page, lastID, err := s.readCountPage(ctx, tx, args, d, buf)
+		if len(page) > 0 {
+			select {
+			case pages <- page:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if err != nil || len(page) < s.cfg.PageSize {
+			return err
+		}
+		args[0] = lastID
+	}
+}
+
+// readCountPage appends one page to buf and returns it with the page's last id.
+func (s *source) readCountPage(ctx context.Context, tx pgx.Tx, args []any, d *countDecoder, buf []model.Count) ([]model.Count, int64, error) {
 	qctx, cancel := s.queryContext(ctx)
 	defer cancel()
 	rows, err := tx.Query(qctx, s.q.counts, args...)
 	if err != nil {
-		return 0, 0, err
+		return buf, 0, err
 	}
 	defer rows.Close()
-	n, lastID := 0, int64(0)
+	lastID := int64(0)
 	for rows.Next() {
 		c, id, err := d.decode(rows)
 		if err != nil {
-			return n, lastID, err
+			return buf, lastID, err
 		}
-		rec.RecordCount(c)
-		n++
+		buf = append(buf, c)
 		lastID = id
 	}
-	return n, lastID, rows.Err()
+	return buf, lastID, rows.Err()
 }
 
 // countDecoder turns raw rows into counts without allocating per row: the

@@ -372,15 +372,17 @@ func TestNarrowEventsView(t *testing.T) {
 // the scrape returns what it read with an error, the next one reads it all.
 func TestConnectionLostMidReadThenReconnects(t *testing.T) {
 	d := zitadeldbtest.New(t)
+	// The next page is read while one is recorded, so the session ends while
+	// many pages are still to come.
 	d.Exec(t, `INSERT INTO projections.resource_counts (instance_id, table_name, parent_type, parent_id, resource_name)
-		SELECT 'i1', 'projections.users14', 'organization', 'o' || n, 'user' FROM generate_series(1, 10) n`)
+		SELECT 'i1', 'projections.users14', 'organization', 'o' || n, 'user' FROM generate_series(1, 1000) n`)
 	cfg := dbConfig(d)
-	cfg.PageSize = 4
+	cfg.PageSize = 10
 	src := startSource(t, cfg, nil)
 
 	terminated := 0
 	rec := &recording{onCount: func(n int) {
-		if n == 2 {
+		if n == 1 {
 			terminated = d.TerminateBackends(t)
 		}
 	}}
@@ -388,10 +390,11 @@ func TestConnectionLostMidReadThenReconnects(t *testing.T) {
 	require.Error(t, err)
 	assert.Positive(t, terminated)
 	assert.True(t, scrapererror.IsPartialScrapeError(err), "counts were read before the loss: %v", err)
-	assert.Less(t, len(rec.counts), 10)
-	assert.GreaterOrEqual(t, len(rec.counts), 2)
+	assert.ErrorContains(t, err, "reading resource counts: ")
+	assert.Less(t, len(rec.counts), 1000)
+	assert.GreaterOrEqual(t, len(rec.counts), 10)
 
-	assert.Len(t, scrape(t, src).counts, 10, "the next scrape reconnects")
+	assert.Len(t, scrape(t, src).counts, 1000, "the next scrape reconnects")
 }
 
 func TestServerDownIsAScrapeError(t *testing.T) {
