@@ -14,8 +14,12 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component/componenttest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
+	userpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/user/v2"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
 
@@ -164,6 +168,59 @@ func BenchmarkScrape10kOrgs(b *testing.B) {
 			b.ReportMetric(float64(serverCPU.Microseconds())/float64(calls), "server-µs/call")
 			b.ReportMetric(float64(peakRSSBytes())/(1<<20), "peak-RSS-MB")
 			b.ReportMetric(float64(rec.counts), "counts/op")
+		})
+	}
+}
+
+// BenchmarkCallFloor puts the client CPU of one count call in context: the
+// same ListUsers call through bare grpc-go, through configgrpc's connection
+// (which adds OpenTelemetry instrumentation), and through the source's
+// client (credentials, routing headers, per-call deadline), 16 at a time.
+func BenchmarkCallFloor(b *testing.B) {
+	fake := startFakeProcess(b, 10)
+	defer fake.stop(b)
+	cfg := NewDefaultConfig()
+	cfg.Endpoint = fake.addr
+	cfg.TLS.Insecure = true
+	bare, err := grpc.NewClient(fake.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bare.Close()
+	instrumented, err := cfg.ToClientConn(context.Background(), nil, componenttest.NewNopTelemetrySettings())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer instrumented.Close()
+	src := &client{conn: instrumented, creds: &patCredentials{inline: testPAT}, timeout: cfg.RequestTimeout, retry: cfg.Retry}
+
+	invoke := func(conn *grpc.ClientConn) func() error {
+		return func() error {
+			ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+testPAT)
+			return conn.Invoke(ctx, userpb.UserService_ListUsers_FullMethodName,
+				&userpb.ListUsersRequest{Query: countQueryV2()}, &userpb.ListUsersResponse{})
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		call func() error
+	}{
+		{"grpc-go", invoke(bare)},
+		{"configgrpc", invoke(instrumented)},
+		{"source", func() error { _, err := src.countUsers(context.Background(), scope{}, "", false); return err }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetParallelism(8) // 16 goroutines on 2 cores, as max_concurrency: 16
+			before := cpuTime()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := bc.call(); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64((cpuTime()-before).Microseconds())/float64(b.N), "client-µs/call")
 		})
 	}
 }
