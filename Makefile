@@ -3,9 +3,8 @@ SHELL      := /bin/bash
 MODULE     := github.com/otelcol-zitadel/zitadeltelemetry
 BIN        := $(CURDIR)/.bin
 GO         ?= go
-PROTO_DIRS := $(shell find proto -name '*.proto' | xargs -n1 dirname | sort -u)
 
-.PHONY: all build generate test bench otelcol demo lint clean
+.PHONY: all build generate descriptors test bench otelcol demo lint clean
 
 OCB_VERSION := v0.165.0
 OCB         := $(BIN)/builder
@@ -44,9 +43,14 @@ descriptors:
 test: $(OTELCOL)
 	OTELCOL_ZITADEL_BIN=$(CURDIR)/$(OTELCOL) ./scripts/test.sh
 
-# Benchmarks; compare runs with benchstat (docs/benchmarks.md has the figures).
+# Benchmarks into build/bench.out; compare runs with benchstat (docs/benchmarks.md has the
+# figures and the narrower commands). Each benchmark op is a whole report or scrape.
+BENCH     ?= .
+BENCHTIME ?= 3x
+COUNT     ?= 6
 bench:
-	./scripts/with-postgres.sh $(GO) test -run '^$$' -bench . -benchmem -count=6 ./... | tee bench.out
+	@mkdir -p build
+	./scripts/with-postgres.sh $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem -count $(COUNT) ./... | tee build/bench.out
 
 # ocb is installed into the project-local bin directory; its generated sources are build output.
 $(OCB):
