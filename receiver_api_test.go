@@ -67,11 +67,7 @@ func TestAPIReceiverConfig(t *testing.T) {
 	system.API.SystemUser = zitadelapi.SystemUserConfig{UserID: "otelcol-reader", KeyFile: "/run/secrets/system-user.pem"}
 	system.API.Instances.Discover = true
 
-	tests := []struct {
-		key  string
-		want *ReceiverConfig
-		errs []string
-	}{
+	runReceiverConfigCases(t, cm, []receiverConfigCase{
 		{key: "full", want: full},
 		{key: "token", want: token},
 		{key: "system_user", want: system},
@@ -102,25 +98,7 @@ func TestAPIReceiverConfig(t *testing.T) {
 			"retry: initial_interval (1m0s) must be positive and at most max_interval (1s)",
 		}},
 		{key: "database_source_with_bad_api_block", errs: []string{"api: page_size: 0 is outside 1..1000"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.key, func(t *testing.T) {
-			sub, err := cm.Sub(tt.key)
-			require.NoError(t, err)
-			cfg := createDefaultReceiverConfig().(*ReceiverConfig)
-			require.NoError(t, sub.Unmarshal(cfg))
-			err = confmap.Validate(cfg)
-			if tt.errs == nil {
-				require.NoError(t, err)
-				assert.Equal(t, tt.want, cfg)
-				return
-			}
-			require.Error(t, err)
-			for _, e := range tt.errs {
-				assert.ErrorContains(t, err, e)
-			}
-		})
-	}
+	})
 }
 
 const apiTestPAT = "pat-of-the-golden-test"

@@ -27,18 +27,7 @@ func BenchmarkDatabaseScrape(b *testing.B) {
 	rows := benchShape.Rows()
 
 	b.Run("bare_read", func(b *testing.B) {
-		conn, err := pgx.Connect(context.Background(), dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer conn.Close(context.Background())
-		b.ReportAllocs()
-		for b.Loop() {
-			n, err := zitadeldbtest.BareRead(context.Background(), conn, 10000)
-			if err != nil || n != rows {
-				b.Fatalf("read %d rows: %v", n, err)
-			}
-		}
+		zitadeldbtest.BareReadBenchmark(b, dsn, 10000, rows)
 	})
 
 	b.Run("scrape", func(b *testing.B) {

@@ -49,11 +49,7 @@ func TestDatabaseReceiverConfig(t *testing.T) {
 	dsnOnly.Database.DSN = configopaque.String("postgres://zitadel_reader:secret@db.internal:5432/zitadel?sslmode=verify-full")
 	dsnOnly.Database.UpdatedAtAttribute = true
 
-	tests := []struct {
-		key  string
-		want *ReceiverConfig
-		errs []string
-	}{
+	runReceiverConfigCases(t, cm, []receiverConfigCase{
 		{key: "full", want: full},
 		{key: "dsn", want: dsnOnly},
 		{key: "neither_dsn_nor_endpoint", errs: []string{"database: set dsn or endpoint to reach ZITADEL's PostgreSQL"}},
@@ -75,25 +71,7 @@ func TestDatabaseReceiverConfig(t *testing.T) {
 		}},
 		// The block is checked whichever source is selected.
 		{key: "api_source_with_bad_database_block", errs: []string{"database: page_size: must be at least 1, got 0"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.key, func(t *testing.T) {
-			sub, err := cm.Sub(tt.key)
-			require.NoError(t, err)
-			cfg := createDefaultReceiverConfig().(*ReceiverConfig)
-			require.NoError(t, sub.Unmarshal(cfg))
-			err = confmap.Validate(cfg)
-			if tt.errs == nil {
-				require.NoError(t, err)
-				assert.Equal(t, tt.want, cfg)
-				return
-			}
-			require.Error(t, err)
-			for _, e := range tt.errs {
-				assert.ErrorContains(t, err, e)
-			}
-		})
-	}
+	})
 }
 
 // smallZitadel fills d through ZITADEL's counting triggers: two instances (one

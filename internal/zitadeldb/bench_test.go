@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configopaque"
 
@@ -27,17 +26,7 @@ func BenchmarkReadCounts(b *testing.B) {
 	dsn := zitadeldbtest.SharedCounts(b, shape)
 
 	b.Run("bare_read", func(b *testing.B) {
-		conn, err := pgx.Connect(context.Background(), dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer conn.Close(context.Background())
-		b.ReportAllocs()
-		for b.Loop() {
-			if n, err := zitadeldbtest.BareRead(context.Background(), conn, defaultPageSize); err != nil || n != shape.Rows() {
-				b.Fatalf("read %d rows: %v", n, err)
-			}
-		}
+		zitadeldbtest.BareReadBenchmark(b, dsn, defaultPageSize, shape.Rows())
 	})
 
 	b.Run("source", func(b *testing.B) {

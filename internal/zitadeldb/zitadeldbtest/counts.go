@@ -139,3 +139,19 @@ func BareRead(ctx context.Context, conn *pgx.Conn, pageSize int) (int, error) {
 		}
 	}
 }
+
+// BareReadBenchmark is the floor the database benchmarks compare with:
+// BareRead of every row, on its own connection, once per iteration.
+func BareReadBenchmark(b *testing.B, dsn string, pageSize, rows int) {
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	b.ReportAllocs()
+	for b.Loop() {
+		if n, err := BareRead(context.Background(), conn, pageSize); err != nil || n != rows {
+			b.Fatalf("read %d rows: %v", n, err)
+		}
+	}
+}
