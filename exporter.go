@@ -144,6 +144,10 @@ func (r *builtReports) errors() []error {
 			"%d resources have no %s attribute and no system_id is configured: their counts were not sent",
 			r.withoutSystem, resAttrSystemID)))
 	}
+	for _, id := range r.withoutInstances {
+		errs = append(errs, consumererror.NewPermanent(fmt.Errorf(
+			"system %s: no report sent, because none of its instances could be sent", id)))
+	}
 	if len(r.problems) > 0 {
 		text := strings.Join(r.problems, "; ")
 		if r.unlisted > 0 {

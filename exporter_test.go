@@ -99,6 +99,7 @@ func TestMappingGolden(t *testing.T) {
 		{"no_domains", func(c *ExporterConfig) { c.SendDomains = false }},
 		{"fallbacks", func(c *ExporterConfig) { c.SystemID, c.Version = "sys-config", "v9.9.9" }},
 		{"rejected", nil},
+		{"personal_data", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

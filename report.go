@@ -3,10 +3,9 @@ package zitadeltelemetry
 import (
 	"fmt"
 	"math"
-	"strings"
+	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -129,6 +128,9 @@ type builtReports struct {
 	unlisted int
 	// withoutSystem counts the resources that had no system id to go with.
 	withoutSystem int
+	// withoutInstances lists the systems none of whose instances could be
+	// sent: they get no report at all.
+	withoutInstances []string
 
 	// The rows of one scrape share one observation time, and then one
 	// *Timestamp (requests are only read, never changed).
@@ -178,13 +180,12 @@ func (b *reportBuilder) build(md pmetric.Metrics) *builtReports {
 			}
 			continue
 		}
-		if len(systemID) > maxSystemIDBytes || !utf8.ValidString(systemID) {
-			out.reject(max(points, 1), "a %s of %d bytes is not valid UTF-8 of at most %d bytes",
-				resAttrSystemID, len(systemID), maxSystemIDBytes)
-			continue
-		}
 		sr, ok := bySystem[systemID]
 		if !ok {
+			if p := checkID(systemID, maxSystemIDBytes); p != "" {
+				out.reject(max(points, 1), "%s %s", resAttrSystemID, p)
+				continue
+			}
 			sr = &systemReport{systemID: systemID,
 				base:      &analytics.ReportBaseInformationRequest{SystemId: systemID},
 				instances: make(map[string]*analytics.InstanceInformation)}
@@ -205,15 +206,25 @@ func (b *reportBuilder) build(md pmetric.Metrics) *builtReports {
 			b.addResource(out, sr, rms.At(i))
 		}
 	}
+	sendable := out.systems[:0]
 	for _, sr := range out.systems {
+		if sr.buffer != nil {
+			sr.buffer.rows = sr.rows
+		}
+		if len(sr.base.Instances) == 0 {
+			// A base information without instances is refused by the service,
+			// and without one no page can be sent.
+			out.withoutInstances = append(out.withoutInstances, sr.systemID)
+			rowBuffers.Put(sr.buffer)
+			continue
+		}
 		if sr.base.Version == "" {
 			sr.base.Version = b.version
 		}
 		sr.instances = nil
-		if sr.buffer != nil {
-			sr.buffer.rows = sr.rows
-		}
+		sendable = append(sendable, sr)
 	}
+	out.systems = sendable
 	return out
 }
 
@@ -263,10 +274,10 @@ func (b *reportBuilder) addResource(out *builtReports, sr *systemReport, rm pmet
 	attrs := rm.Resource().Attributes()
 	if sr.base.Version == "" {
 		if v, ok := attrs.Get(resAttrVersion); ok && v.Str() != "" {
-			if utf8.ValidString(v.Str()) {
+			if p := checkVersion(v.Str()); p == "" {
 				sr.base.Version = v.Str()
 			} else {
-				out.reject(1, "%s is not valid UTF-8", resAttrVersion)
+				out.reject(1, "%s %s", resAttrVersion, p)
 			}
 		}
 	}
@@ -275,7 +286,7 @@ func (b *reportBuilder) addResource(out *builtReports, sr *systemReport, rm pmet
 	if v, ok := attrs.Get(resAttrInstanceID); ok {
 		instanceID = v.Str()
 	}
-	instanceProblem := checkString(instanceID, maxIDBytes)
+	instanceProblem := checkID(instanceID, maxIDBytes)
 	if instanceProblem == "" {
 		b.addInstance(out, sr, instanceID, attrs)
 	}
@@ -311,13 +322,14 @@ func (b *reportBuilder) addInstance(out *builtReports, sr *systemReport, id stri
 		in.Domains = make([]string, 0, domains.Len())
 		for k := range domains.Len() {
 			d := domains.At(k).Str()
-			switch {
-			case d == "":
-			case !utf8.ValidString(d):
-				out.reject(1, "instance %s: a domain is not valid UTF-8", id)
-			default:
-				in.Domains = append(in.Domains, d)
+			if d == "" {
+				continue
 			}
+			if p := checkDomain(d); p != "" {
+				out.reject(1, "instance %s: a domain %s", id, p)
+				continue
+			}
+			in.Domains = append(in.Domains, d)
 		}
 	}
 	if v, ok := attrs.Get(resAttrCreationDate); ok && v.Str() != "" {
@@ -363,21 +375,17 @@ func (b *reportBuilder) addRows(out *builtReports, sr *systemReport, instanceID 
 		case wrongType != "":
 			problem = wrongType + " is not a string"
 		case problem != "":
-		case dp.Timestamp() > math.MaxInt64:
-			// pdata reads such a time as one before 1970.
-			problem = "the data point time is after the year 2262"
 		default:
-			problem = rowProblem(resource, parentID, table)
+			problem = rowProblem(resource, parentType, parentID, table, dp.Timestamp())
 		}
 		if problem != "" {
-			out.reject(1, "instance %s, %s %q, %s %q: %s", instanceID, attrParentID, clip(parentID), attrResourceName, clip(resource), problem)
+			out.reject(1, "instance %s, %s %s, %s %s: %s", instanceID,
+				attrParentID, shown(parentID, checkID(parentID, maxIDBytes)),
+				attrResourceName, shown(resource, checkResourceName(resource)), problem)
 			continue
 		}
 		if t := dp.Timestamp(); t != out.lastTime || out.lastTS == nil {
-			out.lastTime, out.lastTS = t, nil
-			if t != 0 {
-				out.lastTS = timestamppb.New(t.AsTime())
-			}
+			out.lastTime, out.lastTS = t, timestamppb.New(t.AsTime())
 		}
 		rc := &sr.buffer.backing[len(sr.rows)]
 		rc.InstanceId = instanceID
@@ -413,69 +421,57 @@ func amountOf(dp pmetric.NumberDataPoint) (uint32, string) {
 	return 0, "the data point has no value"
 }
 
-func rowProblem(resource, parentID, table string) string {
-	if resource != "" && parentID != "" && len(resource) <= maxResourceNameBytes && len(parentID) <= maxIDBytes &&
-		len(table) <= maxTableNameBytes && isASCII(resource) && isASCII(parentID) && isASCII(table) {
-		return "" // the usual row, checked without decoding UTF-8
+// rowProblem says why a row cannot be sent, or "". Every check is one a
+// strict endpoint makes too: a row it would refuse would take its whole page
+// with it, so the row is left out here instead.
+func rowProblem(resource, parentType, parentID, table string, t pcommon.Timestamp) string {
+	if parentType != model.ParentInstance && parentType != model.ParentOrganization {
+		if parentType == "" {
+			return attrParentType + " is missing"
+		}
+		return fmt.Sprintf("%s %s is neither %q nor %q", attrParentType, shown(parentType, checkResourceName(parentType)),
+			model.ParentInstance, model.ParentOrganization)
 	}
-	if p := checkString(resource, maxResourceNameBytes); p != "" {
+	if t == 0 {
+		return "the data point has no time"
+	}
+	if t > math.MaxInt64 {
+		// pdata reads such a time as one before 1970.
+		return "the data point time is after the year 2262"
+	}
+	if p := checkResourceName(resource); p != "" {
 		return attrResourceName + " " + p
 	}
-	if p := checkString(parentID, maxIDBytes); p != "" {
+	if p := checkID(parentID, maxIDBytes); p != "" {
 		return attrParentID + " " + p
 	}
 	if table != "" {
-		if p := checkString(table, maxTableNameBytes); p != "" {
+		if p := checkTableName(table); p != "" {
 			return attrTableName + " " + p
 		}
 	}
 	return ""
 }
 
-// checkString says what is wrong with a required string field, or "".
-func checkString(s string, limit int) string {
+// shown quotes a value for an error message only when it has its field's
+// shape (problem is ""): a value that does not may be the very personal data
+// being kept out, and the log is no place for it either.
+func shown(s, problem string) string {
 	switch {
 	case s == "":
-		return "is missing"
-	case len(s) > limit:
-		return fmt.Sprintf("is longer than %d bytes", limit)
-	case !utf8.ValidString(s):
-		return "is not valid UTF-8"
+		return `""`
+	case problem != "":
+		return "(refused value)"
 	}
-	return ""
+	return strconv.Quote(s)
 }
 
-// isASCII reports whether s has no byte above 0x7f, eight bytes at a time.
-func isASCII(s string) bool {
-	var acc uint64
-	for ; len(s) >= 8; s = s[8:] {
-		acc |= uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-	}
-	for i := 0; i < len(s); i++ {
-		acc |= uint64(s[i])
-	}
-	return acc&0x8080808080808080 == 0
-}
-
-// clip keeps a rejected value short and printable in an error message.
-func clip(s string) string {
-	if len(s) > maxIDBytes {
-		s = s[:maxIDBytes] + "..."
-	}
-	return strings.ToValidUTF8(s, "?")
-}
-
-// parentTypeOf maps the contract's parent type like ZITADEL's own service
-// ping does: anything but instance or organization is unspecified.
+// parentTypeOf maps the contract's parent type, which rowProblem has checked.
 func parentTypeOf(s string) analytics.CountParentType {
-	switch s {
-	case model.ParentInstance:
+	if s == model.ParentInstance {
 		return analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE
-	case model.ParentOrganization:
-		return analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION
 	}
-	return analytics.CountParentType_COUNT_PARENT_TYPE_UNSPECIFIED
+	return analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION
 }
 
 // pages splits the rows into ReportResourceCounts bodies of at most bulkSize.
