@@ -4,17 +4,22 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"math"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
-	"unicode/utf8"
+	"time"
 
 	"go.opentelemetry.io/collector/config/configgrpc"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
 )
@@ -24,6 +29,15 @@ const (
 	SourceAPI      = "api"
 	SourceDatabase = "database"
 )
+
+// minCollectionInterval is the shortest time between scrapes. The cheapest
+// api scrape of one instance is about ten calls plus seven per organization;
+// at one a minute, a one-organization instance costs ZITADEL a call every
+// four seconds, far below ZITADEL Cloud's limit of about 50 calls a second.
+// Counts are capacity figures that change over hours, and without an exporter
+// schedule every scrape is also a telemetry report, so nothing is gained by
+// scraping more often.
+const minCollectionInterval = time.Minute
 
 // ReceiverConfig configures the `zitadel` receiver.
 type ReceiverConfig struct {
@@ -60,17 +74,43 @@ func (c *ReceiverConfig) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("source: %q is not a source; use %q or %q", c.Source, SourceAPI, SourceDatabase))
 	}
+	if c.CollectionInterval < minCollectionInterval {
+		errs = append(errs, fmt.Errorf("collection_interval: %s is below the minimum of %s (a number without a unit is nanoseconds; write 5m, 1h)",
+			c.CollectionInterval, minCollectionInterval))
+	}
 	seen := make(map[string]bool, len(c.Resources))
 	for i, r := range c.Resources {
 		switch {
 		case r == "":
 			errs = append(errs, fmt.Errorf("resources[%d]: empty resource name", i))
+		case !slices.Contains(model.Resources, r):
+			errs = append(errs, fmt.Errorf("resources[%d]: %q is not a resource name; known names: %s",
+				i, r, strings.Join(model.Resources, ", ")))
 		case seen[r]:
 			errs = append(errs, fmt.Errorf("resources[%d]: %q is listed twice", i, r))
 		}
 		seen[r] = true
 	}
+	errs = append(errs, validateReportIdentity(c.SystemID, c.Version)...)
 	return errors.Join(errs...)
+}
+
+// validateReportIdentity holds a configured system_id and version to what
+// the exporter can send, so that neither component accepts a value the other
+// would refuse.
+func validateReportIdentity(systemID, version string) []error {
+	var errs []error
+	if systemID != "" {
+		if p := checkID(systemID, maxSystemIDBytes); p != "" {
+			errs = append(errs, fmt.Errorf("system_id: %s", p))
+		}
+	}
+	if version != "" {
+		if p := checkVersion(version); p != "" {
+			errs = append(errs, fmt.Errorf("version: %s", p))
+		}
+	}
+	return errs
 }
 
 // Exporter protocols.
@@ -137,12 +177,7 @@ func (c *ExporterConfig) Validate() error {
 		errs = append(errs, fmt.Errorf("bulk_size: %d is out of range; use 1 to %d, the most rows that surely fit one 4 MiB message",
 			c.BulkSize, maxBulkSize))
 	}
-	if len(c.SystemID) > maxSystemIDBytes || !utf8.ValidString(c.SystemID) {
-		errs = append(errs, fmt.Errorf("system_id: must be valid UTF-8 of at most %d bytes", maxSystemIDBytes))
-	}
-	if !utf8.ValidString(c.Version) {
-		errs = append(errs, errors.New("version: must be valid UTF-8"))
-	}
+	errs = append(errs, validateReportIdentity(c.SystemID, c.Version)...)
 	if c.HTTP.Endpoint != "" {
 		errs = append(errs, errors.New("http::endpoint: not used; set the top-level endpoint"))
 	}
@@ -175,8 +210,67 @@ func validateGRPCEndpoint(endpoint string) error {
 	if strings.Contains(hostPort, "://") {
 		return nil // a gRPC resolver target such as dns:///host:port
 	}
-	if _, port, err := net.SplitHostPort(hostPort); err != nil || port == "" {
-		return fmt.Errorf(`endpoint: %q is not host:port, which protocol "grpc" needs`, endpoint)
+	if strings.Contains(hostPort, "/") {
+		return fmt.Errorf(`endpoint: %q has a path; protocol "grpc" needs host:port only, such as telemetry.example.com:443 (gRPC fixes the method paths)`, endpoint)
+	}
+	_, port, err := net.SplitHostPort(hostPort)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 {
+		return fmt.Errorf(`endpoint: %q is not host:port, which protocol "grpc" needs, such as telemetry.example.com:443`, endpoint)
+	}
+	return nil
+}
+
+// wholeNumberKeys are the integer keys of each component. The collector
+// decodes 1.5 into an integer as 1 without a word, so they are checked on
+// the raw configuration before decoding.
+var (
+	receiverWholeNumberKeys = []string{"api::page_size", "api::max_concurrency", "api::retry::max_retries",
+		"database::max_conns", "database::page_size"}
+	exporterWholeNumberKeys = []string{"bulk_size", "sending_queue::num_consumers", "sending_queue::queue_size"}
+)
+
+// checkWholeNumbers refuses a fractional number at any of the keys.
+func checkWholeNumbers(conf *confmap.Conf, keys []string) error {
+	var errs []error
+	for _, key := range keys {
+		switch v := conf.Get(key).(type) {
+		case float64:
+			if v != math.Trunc(v) {
+				errs = append(errs, fmt.Errorf("%s: %v is not a whole number", key, v))
+			}
+		case float32:
+			if float64(v) != math.Trunc(float64(v)) {
+				errs = append(errs, fmt.Errorf("%s: %v is not a whole number", key, v))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Unmarshal decodes the receiver's configuration, refusing fractional
+// numbers for integer keys.
+func (c *ReceiverConfig) Unmarshal(conf *confmap.Conf) error {
+	if err := checkWholeNumbers(conf, receiverWholeNumberKeys); err != nil {
+		return err
+	}
+	return conf.Unmarshal(c)
+}
+
+// Unmarshal decodes the exporter's configuration. Besides fractional numbers
+// for integer keys, it refuses the client block of the protocol not in use:
+// its settings (a credential header, say) would silently never apply.
+func (c *ExporterConfig) Unmarshal(conf *confmap.Conf) error {
+	if err := checkWholeNumbers(conf, exporterWholeNumberKeys); err != nil {
+		return err
+	}
+	if err := conf.Unmarshal(c); err != nil {
+		return err
+	}
+	switch {
+	case c.Protocol == ProtocolGRPC && conf.IsSet("http"):
+		return errors.New(`http: configures the client of protocols "http" and "connect", but protocol is "grpc": move its settings to the grpc block`)
+	case c.Protocol != ProtocolGRPC && conf.IsSet("grpc"):
+		return fmt.Errorf(`grpc: configures the client of protocol "grpc", but protocol is %q: move its settings to the http block, or set protocol: grpc`, c.Protocol)
 	}
 	return nil
 }

@@ -100,7 +100,17 @@ func TestExporterConfigErrors(t *testing.T) {
 		{"unknown_protocol", `protocol: "websocket" is not a protocol; use "http", "connect" or "grpc"`},
 		{"bulk_size_zero", "bulk_size: 0 is out of range; use 1 to 11948"},
 		{"bulk_size_too_large", "bulk_size: 11949 is out of range; use 1 to 11948, the most rows that surely fit one 4 MiB message"},
-		{"system_id_too_long", "system_id: must be valid UTF-8 of at most 128 bytes"},
+		{"system_id_too_long", "system_id: is longer than 128 bytes"},
+		{"system_id_email", `system_id: is not an id: byte 3 is '@'; ids have letters, digits, '-' and '_'`},
+		{"version_with_space", "version: is not a version: byte 2 is a space"},
+		{"grpc_with_path", `endpoint: "127.0.0.1:4317/api/ping" has a path; protocol "grpc" needs host:port only, such as telemetry.example.com:443`},
+		{"grpc_url_with_path", `endpoint: "https://telemetry.example.com:443/api/ping" has a path; protocol "grpc" needs host:port only`},
+		{"grpc_port_not_a_number", `endpoint: "telemetry.example.com:https" is not host:port`},
+		{"http_block_with_grpc", `http: configures the client of protocols "http" and "connect", but protocol is "grpc": move its settings to the grpc block`},
+		{"grpc_block_with_http", `grpc: configures the client of protocol "grpc", but protocol is "http"`},
+		{"grpc_block_with_connect", `grpc: configures the client of protocol "grpc", but protocol is "connect"`},
+		{"bulk_size_fraction", "bulk_size: 1.5 is not a whole number"},
+		{"queue_size_fraction", "sending_queue::queue_size: 10.5 is not a whole number"},
 		{"http_endpoint", "http::endpoint: not used; set the top-level endpoint"},
 		{"grpc_endpoint", "grpc::endpoint: not used; set the top-level endpoint"},
 		{"negative_timeout", "timeout value must be greater than or equal to 0"},
@@ -112,6 +122,7 @@ func TestExporterConfigErrors(t *testing.T) {
 			_, err := loadExporterConfig(t, tt.name)
 			require.Error(t, err)
 			assert.ErrorContains(t, err, tt.want)
+			assert.NotContains(t, err.Error(), "secret-token")
 		})
 	}
 }

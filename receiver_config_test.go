@@ -3,9 +3,16 @@ package zitadeltelemetry
 import (
 	"testing"
 
+	"path/filepath"
+	"strings"
+	"time"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
 
 // receiverConfigCase is one named sub-config of a receiver testdata file:
@@ -23,8 +30,10 @@ func runReceiverConfigCases(t *testing.T, cm *confmap.Conf, tests []receiverConf
 			sub, err := cm.Sub(tt.key)
 			require.NoError(t, err)
 			cfg := createDefaultReceiverConfig().(*ReceiverConfig)
-			require.NoError(t, sub.Unmarshal(cfg))
-			err = confmap.Validate(cfg)
+			// Some refusals come while decoding, the rest from validation.
+			if err = sub.Unmarshal(cfg); err == nil {
+				err = confmap.Validate(cfg)
+			}
 			if tt.errs == nil {
 				require.NoError(t, err)
 				assert.Equal(t, tt.want, cfg)
@@ -35,5 +44,52 @@ func runReceiverConfigCases(t *testing.T, cm *confmap.Conf, tests []receiverConf
 				assert.ErrorContains(t, err, e)
 			}
 		})
+	}
+}
+
+func TestReceiverConfigRefusesWhatCannotWork(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "receiver", "config.yaml"))
+	require.NoError(t, err)
+
+	atMinimum := createDefaultReceiverConfig().(*ReceiverConfig)
+	atMinimum.CollectionInterval = time.Minute
+	atMinimum.API.Endpoint = "zitadel.example.com:443"
+	atMinimum.API.TokenFile = "/run/secrets/zitadel-pat"
+
+	known := "known names: " + strings.Join(model.Resources, ", ")
+	runReceiverConfigCases(t, cm, []receiverConfigCase{
+		{key: "typo_in_resources", errs: []string{
+			`resources[0]: "usres" is not a resource name; ` + known,
+			`resources[1]: "User" is not a resource name`,
+			`resources[2]: "user " is not a resource name`,
+		}},
+		{key: "interval_without_unit", errs: []string{
+			"collection_interval: 5ns is below the minimum of 1m0s (a number without a unit is nanoseconds; write 5m, 1h)",
+		}},
+		{key: "interval_below_minimum", errs: []string{"collection_interval: 30s is below the minimum of 1m0s"}},
+		{key: "interval_at_minimum", want: atMinimum},
+		{key: "system_id_and_version_the_exporter_cannot_send", errs: []string{
+			`system_id: is not an id: byte 3 is '@'`,
+			"version: is not a version: byte 7 is a space",
+		}},
+		{key: "fractional_numbers", errs: []string{
+			"api::page_size: 100.5 is not a whole number",
+			"api::max_concurrency: 2.5 is not a whole number",
+			"database::page_size: 0.5 is not a whole number",
+		}},
+		{key: "dsn_with_unknown_sslmode", errs: []string{"database: dsn: sslmode is invalid"}},
+		{key: "dsn_that_is_no_dsn", errs: []string{"database: dsn: invalid keyword/value"}},
+		{key: "dsn_port_out_of_range", errs: []string{"database: dsn: invalid port"}},
+	})
+}
+
+// Every resource name a source records is one the resources key accepts.
+func TestKnownResourcesAreTheModelsNames(t *testing.T) {
+	for _, r := range model.Resources {
+		cfg := createDefaultReceiverConfig().(*ReceiverConfig)
+		cfg.API.Endpoint, cfg.API.TokenFile = "zitadel.example.com:443", "/pat"
+		cfg.Resources = []string{r}
+		assert.NoError(t, confmap.Validate(cfg), r)
+		assert.Empty(t, checkResourceName(r), "the exporter sends %s", r)
 	}
 }

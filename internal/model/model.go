@@ -43,6 +43,16 @@ const (
 	ResourceAuthorization = "authorization"
 )
 
+// Resources lists every resource name a source can count, for checking the
+// user's `resources:` list.
+var Resources = []string{
+	ResourceActionV1, ResourceApplication, ResourceAuthorization, ResourceEnforceMFA, ResourceExecution,
+	ResourceExecutionTarget, ResourceIAMAdmin, ResourceIdentityProvider, ResourceIdentityProviderLDAP,
+	ResourceLockoutPolicy, ResourceLoginPolicy, ResourceOrganization, ResourcePasswordChangeNotification,
+	ResourcePasswordComplexityPolicy, ResourcePasswordExpiryPolicy, ResourceProject, ResourceSCIMProvisionedUser,
+	ResourceSession, ResourceUser, ResourceUserMachine,
+}
+
 // Instance is one ZITADEL instance: one OTLP resource.
 type Instance struct {
 	SystemID  string

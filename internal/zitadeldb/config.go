@@ -117,6 +117,17 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("endpoint: %w", err))
 		}
 	}
+	if (c.DSN != "") != (c.Endpoint != "") && (c.TLS.Mode == "" || isTLSMode(c.TLS.Mode)) {
+		// The files the tls block names are read at start, not here: a
+		// configuration may be validated where they do not exist.
+		var mode [][2]string
+		if c.TLS.Mode != "" {
+			mode = [][2]string{{"sslmode", c.TLS.Mode}}
+		}
+		if _, err := c.parseConnString(mode); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if c.Password != "" && c.PasswordFile != "" {
 		errs = append(errs, errors.New("password and password_file: set one of them, not both"))
 	}

@@ -51,6 +51,16 @@ func TestConfigValidate(t *testing.T) {
 			want: []string{"max_conns: must be at least 1, got 0", "timeout: per-query timeout must not be negative, got -1s", "page_size: must be at least 1, got 0"}},
 		{desc: "instances", modify: func(c *Config) { c.Instances = []string{"1", "", "1"} },
 			want: []string{"instances[1]: empty instance id", `instances[2]: "1" is listed twice`}},
+		{desc: "dsn with an unknown sslmode", modify: func(c *Config) { c.DSN = "host=db sslmode=bogus" },
+			want: []string{"dsn: sslmode is invalid"}},
+		{desc: "dsn that is no dsn", modify: func(c *Config) { c.DSN = "the zitadel database" },
+			want: []string{"dsn: invalid keyword/value"}},
+		{desc: "dsn port out of range", modify: func(c *Config) { c.DSN = "host=db port=99999" },
+			want: []string{"dsn: invalid port"}},
+		{desc: "dsn url port out of range, password kept out", modify: func(c *Config) { c.DSN = "postgres://reader:s3cret@db:99999/zitadel" },
+			want: []string{"dsn: invalid port"}},
+		{desc: "dsn url that is no url", modify: func(c *Config) { c.DSN = "postgres://reader:s3cret@db:5432/%zz" },
+			want: []string{"dsn: invalid percent-encoded token"}},
 		{desc: "events table", modify: func(c *Config) { c.EventsTable = "a.b.c" },
 			want: []string{`events_table: "a.b.c": want name or schema.name`}},
 		{desc: "events table empty part", modify: func(c *Config) { c.EventsTable = "eventstore." },
@@ -66,6 +76,7 @@ func TestConfigValidate(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
+			assert.NotContains(t, err.Error(), "s3cret", "a dsn's password never reaches a message")
 			for _, w := range tt.want {
 				assert.ErrorContains(t, err, w)
 			}

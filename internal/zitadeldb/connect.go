@@ -21,19 +21,9 @@ const applicationName = "otelcol-zitadel"
 // set in the block override the dsn; what neither sets comes from libpq's
 // environment variables and ~/.pgpass, as with psql.
 func (c *Config) poolConfig() (*pgxpool.Config, error) {
-	connString := string(c.DSN)
-	if c.Endpoint != "" {
-		host, port, err := net.SplitHostPort(c.Endpoint)
-		if err != nil {
-			return nil, fmt.Errorf("endpoint: %w", err)
-		}
-		connString = withParams("", [][2]string{{"host", host}, {"port", port}})
-	}
-	connString = withParams(connString, c.TLS.params())
-
-	pc, err := pgxpool.ParseConfig(connString)
+	pc, err := c.parseConnString(c.TLS.params())
 	if err != nil {
-		return nil, describeParseError(c, err)
+		return nil, err
 	}
 	cc := pc.ConnConfig
 	if c.Username != "" {
@@ -72,6 +62,26 @@ func (c *Config) poolConfig() (*pgxpool.Config, error) {
 	// restart or a proxy since the last one; one round trip per part finds out
 	// before a query fails on it.
 	pc.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
+	return pc, nil
+}
+
+// parseConnString parses the connection the dsn, endpoint and the given tls
+// keywords describe, as libpq would. Validate calls it too, so that a dsn that
+// cannot work is a configuration error rather than a failed start.
+func (c *Config) parseConnString(tlsParams [][2]string) (*pgxpool.Config, error) {
+	connString := string(c.DSN)
+	if c.Endpoint != "" {
+		host, port, err := net.SplitHostPort(c.Endpoint)
+		if err != nil {
+			return nil, fmt.Errorf("endpoint: %w", err)
+		}
+		connString = withParams("", [][2]string{{"host", host}, {"port", port}})
+	}
+	connString = withParams(connString, tlsParams)
+	pc, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		return nil, describeParseError(c, err)
+	}
 	return pc, nil
 }
 
@@ -139,7 +149,15 @@ func readPasswordFile(path string) (string, error) {
 // repeating the string, which may hold a password.
 func describeParseError(c *Config, err error) error {
 	var pe *pgconn.ParseConfigError
-	if !errors.As(err, &pe) || pe.Unwrap() == nil {
+	if !errors.As(err, &pe) {
+		return errors.New("dsn: not a PostgreSQL connection string (postgres://… URL or key=value pairs)")
+	}
+	if pe.Unwrap() == nil {
+		// The reason follows the quoted connection string, which is left out.
+		msg := pe.Error()
+		if i := strings.LastIndex(msg, "`: "); i >= 0 {
+			return fmt.Errorf("dsn: %s", msg[i+3:])
+		}
 		return errors.New("dsn: not a PostgreSQL connection string (postgres://… URL or key=value pairs)")
 	}
 	var ue *url.Error
