@@ -3,8 +3,8 @@ package zitadeltelemetry
 import (
 	"errors"
 	"fmt"
-	"net"
 	"math"
+	"net"
 	"net/url"
 	"slices"
 	"strconv"
