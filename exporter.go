@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -45,13 +46,53 @@ func createDefaultExporterConfig() component.Config {
 func createMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
 	ec := cfg.(*ExporterConfig)
 	e := newTelemetryExporter(ec, set.TelemetrySettings)
-	return exporterhelper.NewMetrics(ctx, set, cfg, e.pushMetrics,
+	helper, err := exporterhelper.NewMetrics(ctx, set, cfg, e.pushMetrics,
 		exporterhelper.WithStart(e.start),
 		exporterhelper.WithShutdown(e.shutdown),
 		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
 		exporterhelper.WithTimeout(ec.TimeoutConfig),
 		exporterhelper.WithRetry(ec.RetryConfig),
 		exporterhelper.WithQueue(ec.QueueConfig))
+	if err != nil {
+		return nil, err
+	}
+	return &stoppableExporter{Metrics: helper, exporter: e}, nil
+}
+
+// shutdownDrain is how long shutdown lets the reports in progress and in the
+// queue finish before it interrupts them: enough for a responsive endpoint to
+// take a queue of reports, and well inside Kubernetes' default 30 s grace
+// period, which also has the receivers and processors to stop.
+const shutdownDrain = 5 * time.Second
+
+// stoppableExporter bounds shutdown. exporterhelper first stops retrying,
+// then waits for the queue's consumers to finish, and only then calls the
+// exporter's own shutdown: a report to an endpoint that never answers would
+// hold the collector's stop for the whole timeout and then be dropped anyway.
+// After shutdownDrain (or the shutdown context's end, if sooner) the sends in
+// progress are cancelled; since retries have stopped by then, exporterhelper
+// takes the failure as interrupted by shutdown, and a persistent queue keeps
+// the report for the next start.
+type stoppableExporter struct {
+	exporter.Metrics
+	exporter *telemetryExporter
+}
+
+func (s *stoppableExporter) Shutdown(ctx context.Context) error {
+	drained := time.AfterFunc(shutdownDrain, s.exporter.stop)
+	defer drained.Stop()
+	defer context.AfterFunc(ctx, s.exporter.stop)()
+	err := s.Metrics.Shutdown(ctx)
+	s.exporter.stop()
+	if n := s.exporter.interrupted.Load(); n > 0 {
+		kept := "they are lost: configure sending_queue::storage to keep them across restarts"
+		if s.exporter.cfg.QueueConfig.HasValue() && s.exporter.cfg.QueueConfig.Get().StorageID != nil {
+			kept = "the persistent sending queue keeps them for the next start"
+		}
+		s.exporter.set.Logger.Warn(fmt.Sprintf("Shutdown interrupted %d reports that the endpoint had not taken within %s; %s",
+			n, shutdownDrain, kept))
+	}
+	return err
 }
 
 // telemetryExporter sends each batch as one report per ZITADEL system.
@@ -60,10 +101,17 @@ type telemetryExporter struct {
 	set     component.TelemetrySettings
 	builder reportBuilder
 	client  telemetryclient.Client
+
+	// stopping is cancelled when shutdown begins; interrupted counts the
+	// batches it cut short.
+	stopping    context.Context
+	stop        context.CancelFunc
+	interrupted atomic.Int64
 }
 
 func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) *telemetryExporter {
-	return &telemetryExporter{cfg: cfg, set: set,
+	stopping, stop := context.WithCancel(context.Background())
+	return &telemetryExporter{cfg: cfg, set: set, stopping: stopping, stop: stop,
 		builder: reportBuilder{systemID: cfg.SystemID, version: cfg.Version, sendDomains: cfg.SendDomains}}
 }
 
@@ -105,6 +153,26 @@ func (e *telemetryExporter) shutdown(context.Context) error {
 // re-sends its whole report, which the endpoint deduplicates); what can never
 // succeed is returned as permanent, after everything else was sent.
 func (e *telemetryExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
+	if e.stopping.Err() != nil {
+		e.interrupted.Add(1)
+		return errShutdownReport
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(e.stopping, cancel)()
+	err := e.sendBatch(ctx, md)
+	if err != nil && e.stopping.Err() != nil && !consumererror.IsPermanent(err) {
+		// Retryable, so that exporterhelper hands it back to the queue as
+		// interrupted by shutdown.
+		e.interrupted.Add(1)
+		return fmt.Errorf("%w: %w", errShutdownReport, err)
+	}
+	return err
+}
+
+var errShutdownReport = errors.New("the collector is shutting down: report interrupted")
+
+func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) error {
 	built := e.builder.build(md)
 	defer built.release()
 	if built.ignoredMetrics > 0 {

@@ -59,8 +59,12 @@ func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg compone
 	if err != nil {
 		return nil, err
 	}
-	return scraperhelper.NewMetricsController(&rc.ControllerConfig, set, next,
+	ctrl, err := scraperhelper.NewMetricsController(&rc.ControllerConfig, set, next,
 		scraperhelper.AddMetricsScraper(ReceiverType, sc))
+	if err != nil {
+		return nil, err
+	}
+	return &zitadelReceiver{Metrics: ctrl, scraper: s}, nil
 }
 
 // NewExporterFactory returns the factory of the `zitadeltelemetry` exporter.

@@ -2,23 +2,45 @@ package zitadeltelemetry
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
 )
 
+// zitadelReceiver is the scraper controller with a shutdown that does not
+// wait for a scrape in progress: the controller waits for it to end before
+// shutting its scrapers down, and a hanging ZITADEL would hold the
+// collector's stop for the whole request timeout.
+type zitadelReceiver struct {
+	receiver.Metrics
+	scraper *zitadelScraper
+}
+
+func (r *zitadelReceiver) Shutdown(ctx context.Context) error {
+	r.scraper.stop()
+	return r.Metrics.Shutdown(ctx)
+}
+
 // zitadelScraper runs one source per scrape and turns what it records into the
 // metric contract.
 type zitadelScraper struct {
 	cfg     *ReceiverConfig
+	set     component.TelemetrySettings
 	source  model.Source
 	started time.Time
 	now     func() time.Time
+
+	// stopping is cancelled when the receiver shuts down; it ends the
+	// scrape in progress.
+	stopping context.Context
+	stop     context.CancelFunc
 }
 
 func newZitadelScraper(cfg *ReceiverConfig, set component.TelemetrySettings) *zitadelScraper {
@@ -30,7 +52,8 @@ func newZitadelScraper(cfg *ReceiverConfig, set component.TelemetrySettings) *zi
 	default:
 		src = zitadelapi.NewSource(&cfg.API, filter, set)
 	}
-	return &zitadelScraper{cfg: cfg, source: src, now: time.Now}
+	stopping, stop := context.WithCancel(context.Background())
+	return &zitadelScraper{cfg: cfg, set: set, source: src, now: time.Now, stopping: stopping, stop: stop}
 }
 
 func (s *zitadelScraper) start(ctx context.Context, host component.Host) error {
@@ -39,13 +62,28 @@ func (s *zitadelScraper) start(ctx context.Context, host component.Host) error {
 }
 
 func (s *zitadelScraper) shutdown(ctx context.Context) error {
+	s.stop()
 	return s.source.Shutdown(ctx)
 }
 
 // scrape returns whatever the source recorded, also on a partial error, so one
-// failing organization never hides the others.
+// failing organization never hides the others. A scrape cut short by shutdown
+// returns nothing: its counts would be an incomplete report.
 func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
+	if s.stopping.Err() != nil {
+		return pmetric.NewMetrics(), errShutdownScrape
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.stopping, cancel)()
+
 	b := newMetricsBuilder(s.started, s.now(), s.cfg.SystemID, s.cfg.Version)
 	err := s.source.Scrape(ctx, b)
+	if s.stopping.Err() != nil {
+		s.set.Logger.Info("Shutdown ended a scrape in progress; its counts were dropped, the next start scrapes again")
+		return pmetric.NewMetrics(), errShutdownScrape
+	}
 	return b.emit(), err
 }
+
+var errShutdownScrape = errors.New("the collector is shutting down: scrape cancelled")
