@@ -168,7 +168,7 @@ func TestClassifyGRPC(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := classifyGRPC(tt.err)
+			err := classifyGRPC(tt.err, true)
 			var got outcome
 			if tt.want.permanent && tt.want.retryAfter > 0 {
 				// A permanent error is never throttled: no Throttle wrapper.
@@ -183,5 +183,5 @@ func TestClassifyGRPC(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
-	assert.NoError(t, classifyGRPC(nil))
+	assert.NoError(t, classifyGRPC(nil, true))
 }

@@ -6,6 +6,8 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
@@ -24,28 +26,37 @@ func NewGRPC(conn *grpc.ClientConn) Client {
 }
 
 func (c *grpcClient) ReportBaseInformation(ctx context.Context, req *analytics.ReportBaseInformationRequest) (*analytics.ReportBaseInformationResponse, error) {
-	resp, err := c.service.ReportBaseInformation(ctx, req)
-	return resp, classifyGRPC(err)
+	var reached peer.Peer
+	resp, err := c.service.ReportBaseInformation(ctx, req, grpc.Peer(&reached))
+	return resp, classifyGRPC(err, reached.Addr != nil)
 }
 
 func (c *grpcClient) ReportResourceCounts(ctx context.Context, req *analytics.ReportResourceCountsRequest) (*analytics.ReportResourceCountsResponse, error) {
-	resp, err := c.service.ReportResourceCounts(ctx, req)
-	return resp, classifyGRPC(err)
+	var reached peer.Peer
+	resp, err := c.service.ReportResourceCounts(ctx, req, grpc.Peer(&reached))
+	return resp, classifyGRPC(err, reached.Addr != nil)
 }
 
 func (c *grpcClient) Close() error { return c.conn.Close() }
 
-// classifyGRPC is the one place that judges a gRPC outcome. A status becomes a
-// StatusError under the shared contract; a google.rpc.RetryInfo detail sets
-// the earliest retry. Errors without a status (none are expected from grpc-go)
-// stay retryable.
-func classifyGRPC(err error) error {
+// classifyGRPC is the one place that judges a gRPC outcome. reached says
+// whether the call got a connection to the endpoint: grpc-go reports a dial
+// that failed here (refused, no route, TLS handshake, name resolution) as
+// UNAVAILABLE too, but nothing answered, so it is not the endpoint's status.
+// Such a failure stays retryable, as ZITADEL retries network errors. A status
+// the endpoint sent becomes a StatusError under the shared contract; a
+// google.rpc.RetryInfo detail sets the earliest retry. Errors without a
+// status (none are expected from grpc-go) stay retryable.
+func classifyGRPC(err error, reached bool) error {
 	if err == nil {
 		return nil
 	}
 	st, ok := status.FromError(err)
 	if !ok {
 		return err
+	}
+	if !reached {
+		return &UnreachedError{Code: st.Code(), Message: st.Message()}
 	}
 	var retryAfter time.Duration
 	for _, d := range st.Details() {
@@ -54,4 +65,15 @@ func classifyGRPC(err error) error {
 		}
 	}
 	return withRetryPolicy(&StatusError{Code: st.Code(), Message: st.Message()}, retryAfter)
+}
+
+// UnreachedError is a gRPC call that never got a connection to the telemetry
+// endpoint: the code is grpc-go's, not an answer.
+type UnreachedError struct {
+	Code    codes.Code
+	Message string
+}
+
+func (e *UnreachedError) Error() string {
+	return "could not reach the telemetry endpoint, nothing answered: " + e.Message
 }
