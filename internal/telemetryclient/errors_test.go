@@ -67,6 +67,10 @@ func TestClassifyHTTP(t *testing.T) {
 		{"401 unauthenticated", 401, nil, "", outcome{code: codes.Unauthenticated, permanent: true}},
 		{"403 permission denied", 403, nil, "", outcome{code: codes.PermissionDenied, permanent: true}},
 		{"413 other 4xx", 413, nil, "too large", outcome{code: codes.InvalidArgument, permanent: true}},
+		// ZITADEL's wire carries no code: ABORTED arrives as 409 like ALREADY_EXISTS,
+		// and ZITADEL's client cancels on 409; OUT_OF_RANGE arrives as 400.
+		{"409 meaning ABORTED is final", 409, nil, "aborted", outcome{code: codes.AlreadyExists, permanent: true}},
+		{"400 meaning OUT_OF_RANGE", 400, nil, "out of range", outcome{code: codes.InvalidArgument, permanent: true}},
 		// ... and the ones it retries.
 		{"429 resource exhausted", 429, nil, "", outcome{code: codes.ResourceExhausted}},
 		{"429 with Retry-After seconds", 429, http.Header{"Retry-After": {"7"}}, "", outcome{code: codes.ResourceExhausted, retryAfter: 7 * time.Second}},
@@ -76,6 +80,7 @@ func TestClassifyHTTP(t *testing.T) {
 		{"504 deadline exceeded", 504, nil, "", outcome{code: codes.DeadlineExceeded}},
 		{"408 request timeout", 408, nil, "", outcome{code: codes.DeadlineExceeded}},
 		{"500 internal", 500, nil, "", outcome{code: codes.Internal}},
+		{"500 meaning DATA_LOSS", 500, nil, "data loss", outcome{code: codes.Internal}},
 		{"507 other 5xx", 507, nil, "", outcome{code: codes.Internal}},
 		{"204 is not success", 204, nil, "", outcome{code: codes.Unknown}},
 		{"302 is not success", 302, nil, "", outcome{code: codes.Unknown}},
@@ -89,6 +94,8 @@ func TestClassifyHTTP(t *testing.T) {
 		{"connect already_exists", 409, nil, `{"code":"already_exists"}`, outcome{code: codes.AlreadyExists, permanent: true}},
 		{"connect unimplemented", 501, nil, `{"code":"unimplemented"}`, outcome{code: codes.Unimplemented, permanent: true}},
 		{"connect aborted on 409 is retried", 409, nil, `{"code":"aborted"}`, outcome{code: codes.Aborted}},
+		{"connect out_of_range", 400, nil, `{"code":"out_of_range"}`, outcome{code: codes.OutOfRange, permanent: true}},
+		{"connect data_loss", 500, nil, `{"code":"data_loss"}`, outcome{code: codes.DataLoss}},
 		{"connect unavailable", 503, nil, `{"code":"unavailable"}`, outcome{code: codes.Unavailable}},
 		{"connect resource_exhausted with RetryInfo", 429, nil,
 			`{"code":"resource_exhausted","details":[` + retryInfoDetail(1500*time.Millisecond) + `]}`,
