@@ -135,8 +135,22 @@ func TestClassifyHTTPSuccess(t *testing.T) {
 }
 
 func TestClassifyHTTPKeepsLongBodiesShort(t *testing.T) {
-	err := classifyHTTP(500, http.Header{}, []byte(strings.Repeat("x", 10000)), &analytics.ReportResourceCountsResponse{})
+	err := classifyHTTP(500, http.Header{}, []byte(strings.Repeat("x ", 10000)), &analytics.ReportResourceCountsResponse{})
 	assert.Less(t, len(err.Error()), 400)
+}
+
+// An endpoint that echoes the request's credential header back does not put
+// it into the log, on any wire.
+func TestEndpointAnswersAreRedacted(t *testing.T) {
+	echo := "request had Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl\x00"
+	for name, err := range map[string]error{
+		"http":    classifyHTTP(401, http.Header{}, []byte(echo), &analytics.ReportResourceCountsResponse{}),
+		"connect": classifyHTTP(401, http.Header{}, []byte(`{"code":"unauthenticated","message":"`+echo+`"}`), &analytics.ReportResourceCountsResponse{}),
+		"grpc":    classifyGRPC(status.Error(codes.Unauthenticated, echo), true),
+	} {
+		assert.NotContains(t, err.Error(), "eyJ", name)
+		assert.Contains(t, err.Error(), "request had Authorization: Bearer [redacted]", name)
+	}
 }
 
 func TestClassifyGRPC(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/remotetext"
 )
 
 type grpcClient struct {
@@ -64,7 +65,7 @@ func classifyGRPC(err error, reached bool) error {
 			retryAfter = ri.GetRetryDelay().AsDuration()
 		}
 	}
-	return withRetryPolicy(&StatusError{Code: st.Code(), Message: st.Message()}, retryAfter)
+	return withRetryPolicy(&StatusError{Code: st.Code(), Message: remotetext.Redact(st.Message())}, retryAfter)
 }
 
 // UnreachedError is a gRPC call that never got a connection to the telemetry
