@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/wirespec"
 )
 
 // outcome is how the exporter will treat an error.
@@ -205,4 +206,14 @@ func TestClassifyGRPC(t *testing.T) {
 		})
 	}
 	assert.NoError(t, classifyGRPC(nil, true))
+}
+
+// The client reads every Connect error code by the protocol's own name.
+func TestConnectCodeNamesAreTheProtocols(t *testing.T) {
+	for _, c := range wirespec.ConnectCodes {
+		err := classifyHTTP(c.HTTPStatus, http.Header{}, []byte(`{"code":"`+c.Name+`"}`), &analytics.ReportResourceCountsResponse{})
+		assert.Equal(t, c.Code, CodeOf(err), c.Name)
+		assert.Equal(t, strings.ToUpper(c.Name), codeName(c.Code))
+	}
+	assert.Len(t, connectCodes, len(wirespec.ConnectCodes), "no name the protocol does not have")
 }

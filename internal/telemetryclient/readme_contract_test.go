@@ -41,7 +41,7 @@ func TestREADMEErrorTableMatchesTheClassifiers(t *testing.T) {
 			assert.Equal(t, w, judged(got), "gRPC %s: %v", codeName(c), got)
 			// The Connect body decides, whatever the HTTP status around it.
 			for _, st := range []int{400, 409, 500} {
-				body := `{"code":"` + ConnectCodeName(c) + `"}`
+				body := `{"code":"` + connectCodeName(c) + `"}`
 				got := classifyHTTP(st, http.Header{}, []byte(body), &analytics.ReportResourceCountsResponse{})
 				assert.Equal(t, w, judged(got), "Connect %s on HTTP %d: %v", body, st, got)
 			}

@@ -92,8 +92,8 @@ var connectCodes = map[string]codes.Code{
 	"unauthenticated":     codes.Unauthenticated,
 }
 
-// ConnectCodeName returns the Connect protocol's name of c.
-func ConnectCodeName(c codes.Code) string {
+// connectCodeName returns the Connect protocol's name of c.
+func connectCodeName(c codes.Code) string {
 	for name, code := range connectCodes {
 		if code == c {
 			return name
@@ -107,5 +107,5 @@ func codeName(c codes.Code) string {
 	if c == codes.OK {
 		return "OK"
 	}
-	return strings.ToUpper(ConnectCodeName(c))
+	return strings.ToUpper(connectCodeName(c))
 }
