@@ -6,7 +6,6 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
@@ -57,7 +56,7 @@ func classifyGRPC(err error, reached bool) error {
 		return err
 	}
 	if !reached {
-		return &UnreachedError{Code: st.Code(), Message: st.Message()}
+		return &unreachedError{reason: st.Message()}
 	}
 	var retryAfter time.Duration
 	for _, d := range st.Details() {
@@ -68,13 +67,10 @@ func classifyGRPC(err error, reached bool) error {
 	return withRetryPolicy(&StatusError{Code: st.Code(), Message: remotetext.Redact(st.Message())}, retryAfter)
 }
 
-// UnreachedError is a gRPC call that never got a connection to the telemetry
-// endpoint: the code is grpc-go's, not an answer.
-type UnreachedError struct {
-	Code    codes.Code
-	Message string
-}
+// unreachedError is a gRPC call that never got a connection to the telemetry
+// endpoint: grpc-go's code is no answer, so CodeOf says Unknown.
+type unreachedError struct{ reason string }
 
-func (e *UnreachedError) Error() string {
-	return "could not reach the telemetry endpoint, nothing answered: " + e.Message
+func (e *unreachedError) Error() string {
+	return "could not reach the telemetry endpoint, nothing answered: " + e.reason
 }

@@ -140,7 +140,7 @@ func (j *jwtProfileCredentials) exchange(ctx context.Context) (string, time.Dura
 		// The answer's words are the endpoint's; one that echoes the request
 		// would put the signed assertion, valid for an hour, into the log.
 		said := remotetext.Redact(strings.TrimSpace(tr.Error+" "+tr.ErrorDescription), assertion)
-		return "", 0, authError("token exchange at %s: HTTP %d %s", j.tokenURL, resp.StatusCode, said)
+		return "", 0, authError("token exchange at %s: %s", j.tokenURL, strings.TrimSpace(fmt.Sprintf("HTTP %d %s", resp.StatusCode, said)))
 	}
 	lifetime := time.Duration(tr.ExpiresIn) * time.Second
 	if lifetime <= 0 {
