@@ -45,12 +45,13 @@ test: $(OTELCOL)
 
 # Benchmarks into build/bench.out; compare runs with benchstat (docs/benchmarks.md has the
 # figures and the narrower commands). Each benchmark op is a whole report or scrape.
+# pipefail: a failing benchmark fails the target although its output goes through tee.
 BENCH     ?= .
 BENCHTIME ?= 3x
 COUNT     ?= 6
 bench:
 	@mkdir -p build
-	./scripts/with-postgres.sh $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem -count $(COUNT) ./... | tee build/bench.out
+	set -o pipefail; ./scripts/with-postgres.sh $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem -count $(COUNT) ./... | tee build/bench.out
 
 # ocb is installed into the project-local bin directory; its generated sources are build output.
 $(OCB):

@@ -29,27 +29,16 @@ type reportInstance struct {
 	created time.Time
 }
 
-// zitadelReport is what ZITADEL's own service ping reads from the same
-// database: its system id and instance queries, and every resource_counts row
-// in id order, pages of bulkSize.
-type zitadelReport struct {
-	systemID  string
-	instances []reportInstance
-	rows      []reportRow
-}
-
 // TestDatabaseScrapeReportsWhatZitadelWould checks that the exporter's report
 // of a database scrape is the one ZITADEL's service ping would send for the
-// same rows: the same rows, table names and zero amounts. The one intended
-// difference: an instance without a domain is reported, where ZITADEL's
-// instance query drops it.
+// same installation: the same rows, table names and zero amounts, and the
+// same system id, version and instances. The expectation is worked out from
+// what the test wrote, not read back with a query like the one under test.
+// The one intended difference: an instance without a domain is reported,
+// where ZITADEL's instance query drops it.
 func TestDatabaseScrapeReportsWhatZitadelWould(t *testing.T) {
 	d := zitadeldbtest.New(t)
-	smallZitadel(t, d)
-	// A count of an older projection version, left behind by an upgrade.
-	d.Exec(t, `INSERT INTO projections.resource_counts (instance_id, table_name, parent_type, parent_id, resource_name, amount)
-		VALUES ('312000000000000001', 'projections.users13', 'organization', '312000000000000101', 'user', 0)`)
-	want := readAsZitadel(t, d, 4)
+	zitadelsOwnCounts(t, d)
 
 	cfg := dbReceiverConfig(d)
 	cfg.Database.PageSize = 4
@@ -66,16 +55,18 @@ func TestDatabaseScrapeReportsWhatZitadelWould(t *testing.T) {
 	require.Len(t, built.systems, 1)
 	got := built.systems[0]
 
-	assert.Equal(t, want.systemID, got.systemID)
-	assert.Equal(t, want.systemID, got.base.SystemId)
+	assert.Equal(t, systemID, got.systemID)
+	assert.Equal(t, systemID, got.base.SystemId)
 	assert.Equal(t, "v4.13.1", got.base.Version, "the version of the last setup run")
 
 	var gotInstances []reportInstance
 	for _, in := range got.base.Instances {
 		gotInstances = append(gotInstances, reportInstance{id: in.Id, domains: sorted(in.Domains), created: in.CreatedAt.AsTime()})
 	}
-	withoutDomain := reportInstance{id: "312000000000000002", created: time.Date(2025, 3, 2, 3, 4, 5, 123456000, time.UTC)}
-	assert.Equal(t, append(want.instances, withoutDomain), gotInstances)
+	assert.ElementsMatch(t, []reportInstance{
+		{id: instanceA, domains: []string{"acme-x7k2.zitadel.cloud", "login.acme.example"}, created: createdA},
+		{id: instanceB, created: createdB}, // no domain: ZITADEL would leave it out
+	}, gotInstances)
 
 	var gotRows []reportRow
 	for _, page := range got.pages(defaultBulkSize) {
@@ -85,75 +76,123 @@ func TestDatabaseScrapeReportsWhatZitadelWould(t *testing.T) {
 				resource: rc.ResourceName, table: rc.TableName, amount: rc.Amount})
 		}
 	}
-	assert.ElementsMatch(t, want.rows, gotRows)
-	assert.Len(t, want.rows, 16, "every row, zero amounts and the old table included")
-	assert.Contains(t, gotRows, reportRow{instanceID: "312000000000000001", parentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
-		parentID: "312000000000000101", resource: "user", table: "projections.users13"})
+	assert.ElementsMatch(t, zitadelsReportRows(), gotRows)
 }
 
-// readAsZitadel reads the database with the queries ZITADEL's service ping
-// runs, and maps the rows as it does.
-func readAsZitadel(t *testing.T, d *zitadeldbtest.DB, bulkSize int) zitadelReport {
+// The installation of TestDatabaseScrapeReportsWhatZitadelWould: instance A
+// with domains, instance B without, and instance C removed with everything
+// in it, as ZITADEL's reducers remove it.
+const (
+	instanceA = "312000000000000001"
+	instanceB = "312000000000000002"
+	instanceC = "312000000000000003"
+	systemID  = "k0Lx3ZlJd5aYIuWmPL9rTrmZ8pT0vN1bQmFyc2hlbGxvd29ybGRoZWxsb3dvcmxkaGVsbG93b3JsZGhlbGxvd29y"
+)
+
+var (
+	createdA = time.Date(2025, 1, 2, 3, 4, 5, 123456000, time.UTC)
+	createdB = time.Date(2025, 3, 2, 3, 4, 5, 123456000, time.UTC)
+)
+
+// zitadelsOwnCounts writes the installation through ZITADEL's tables, the
+// statements exercising the rules of its counting triggers one by one.
+func zitadelsOwnCounts(t *testing.T, d *zitadeldbtest.DB) {
 	t.Helper()
-	ctx := t.Context()
-	var r zitadelReport
-	require.NoError(t, d.Conn.QueryRow(ctx, `SELECT payload->>'id' FROM eventstore.events2
-		WHERE instance_id = '' AND aggregate_type = 'system' AND event_type = 'system.id.generated'
-		ORDER BY "position" DESC, in_tx_order DESC LIMIT 1`).Scan(&r.systemID))
+	d.AddInstance(t, instanceA, createdA, "login.acme.example", "acme-x7k2.zitadel.cloud")
+	d.AddInstance(t, instanceB, createdB)
+	d.AddInstance(t, instanceC, createdB, "gone.example")
+	d.AddSystemEvent(t, "system.id.generated", `{"id": "`+systemID+`"}`)
+	d.SetupRun(t, "v4.12.3")
+	d.SetupRun(t, "v4.13.1")
+	d.Exec(t, `
+		INSERT INTO projections.orgs1 (instance_id, id) VALUES
+			('312000000000000001', '312000000000000101'), ('312000000000000001', '312000000000000102'),
+			('312000000000000001', '312000000000000103'),
+			('312000000000000002', '312000000000000201'), ('312000000000000003', '312000000000000301');
+		INSERT INTO projections.users14 (instance_id, resource_owner, id, type) VALUES
+			('312000000000000001', '312000000000000101', 'u1', 1),
+			('312000000000000001', '312000000000000101', 'u2', 1),
+			('312000000000000001', '312000000000000101', 'u3', 2),
+			('312000000000000001', '312000000000000102', 'u4', 1),
+			('312000000000000002', '312000000000000201', 'u5', 2),
+			('312000000000000003', '312000000000000301', 'u6', 1);
+		-- user_machine tracks no updates: u1 stays counted as a human only.
+		UPDATE projections.users14 SET type = 2 WHERE id = 'u1';
+		-- Organization 102's users go to 0 and its row stays, until the
+		-- organization itself is deleted below.
+		DELETE FROM projections.users14 WHERE id = 'u4';
+		-- Organization 103 never had a user: it has no user row at all. Its
+		-- one project is deleted: its project row stays at 0.
+		INSERT INTO projections.projects4 (instance_id, resource_owner, id) VALUES
+			('312000000000000001', '312000000000000101', 'p1'),
+			('312000000000000001', '312000000000000103', 'p2');
+		DELETE FROM projections.projects4 WHERE id = 'p2';
+		INSERT INTO projections.instance_members4 (instance_id, resource_owner, user_id) VALUES
+			('312000000000000001', '312000000000000001', 'u1');
+		-- enforce_mfa tracks updates: A's default policy turns it on, A's
+		-- organization policy is added with it and turns it off, B's turns it
+		-- off (0).
+		INSERT INTO projections.login_policies5 (instance_id, aggregate_id, force_mfa, force_mfa_local_only) VALUES
+			('312000000000000001', '312000000000000001', false, false),
+			('312000000000000001', '312000000000000101', true, false),
+			('312000000000000002', '312000000000000002', false, true);
+		UPDATE projections.login_policies5 SET force_mfa = true WHERE aggregate_id = '312000000000000001';
+		UPDATE projections.login_policies5 SET force_mfa_local_only = true WHERE aggregate_id = '312000000000000001';
+		UPDATE projections.login_policies5 SET force_mfa = false WHERE aggregate_id = '312000000000000101';
+		UPDATE projections.login_policies5 SET force_mfa_local_only = false WHERE aggregate_id = '312000000000000002';
+		-- password_change_notification tracks updates: on then off in A (0),
+		-- off then on in B.
+		INSERT INTO projections.notification_policies (instance_id, id, password_change) VALUES
+			('312000000000000001', '312000000000000001', true), ('312000000000000002', '312000000000000002', false);
+		UPDATE projections.notification_policies SET password_change = NOT password_change;
+		INSERT INTO projections.idps3 (instance_id, id) VALUES ('312000000000000001', 'idp1');
+		INSERT INTO projections.idp_templates6 (instance_id, id) VALUES ('312000000000000001', 'idp1');
+		INSERT INTO projections.user_metadata5 (instance_id, resource_owner, user_id, key) VALUES
+			('312000000000000001', '312000000000000101', 'u1', 'urn:zitadel:scim:emails'),
+			('312000000000000001', '312000000000000101', 'u2', 'nickname');
+		-- A truncated table leaves no count behind.
+		INSERT INTO projections.actions3 (instance_id, id) VALUES ('312000000000000001', 'a1');
+		TRUNCATE projections.actions3;
+		-- Deleting an organization removes its counts and counts it out.
+		DELETE FROM projections.orgs1 WHERE id = '312000000000000102';
+		-- Removing instance C: its organizations, domains, then the instance.
+		DELETE FROM projections.orgs1 WHERE instance_id = '312000000000000003';
+		DELETE FROM projections.instance_domains WHERE instance_id = '312000000000000003';
+		DELETE FROM projections.instances WHERE id = '312000000000000003';
+		-- A count of an older projection version, left behind by an upgrade.
+		INSERT INTO projections.resource_counts (instance_id, table_name, parent_type, parent_id, resource_name, amount)
+			VALUES ('312000000000000001', 'projections.users13', 'organization', '312000000000000101', 'user', 0);
+	`)
+}
 
-	// ZITADEL's instance search joins the domains and skips a row without a
-	// domain, so an instance without domains never reaches the report.
-	rows, err := d.Conn.Query(ctx, `SELECT i.id, i.creation_date, d.domain
-		FROM projections.instances i LEFT JOIN projections.instance_domains d ON d.instance_id = i.id
-		ORDER BY i.id`)
-	require.NoError(t, err)
-	for rows.Next() {
-		var (
-			id      string
-			created time.Time
-			domain  *string
-		)
-		require.NoError(t, rows.Scan(&id, &created, &domain))
-		if domain == nil {
-			continue
-		}
-		if n := len(r.instances); n == 0 || r.instances[n-1].id != id {
-			r.instances = append(r.instances, reportInstance{id: id, created: created.UTC()})
-		}
-		last := &r.instances[len(r.instances)-1]
-		last.domains = sorted(append(last.domains, *domain))
+// zitadelsReportRows are the rows ZITADEL's service ping reads for the
+// installation zitadelsOwnCounts writes, worked out by hand from its
+// statements: every row of resource_counts, those at 0 included.
+func zitadelsReportRows() []reportRow {
+	org := analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION
+	inst := analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE
+	a, b := instanceA, instanceB
+	return []reportRow{
+		{a, "312000000000000101", "user", "projections.users14", org, 3},
+		{a, "312000000000000101", "user_machine", "projections.users14", org, 1},
+		{a, "312000000000000101", "project", "projections.projects4", org, 1},
+		{a, "312000000000000103", "project", "projections.projects4", org, 0},
+		{a, "312000000000000101", "scim_provisioned_user", "projections.user_metadata5", org, 1},
+		{a, "312000000000000101", "user", "projections.users13", org, 0},
+		{a, a, "organization", "projections.orgs1", inst, 2},
+		{a, a, "iam_admin", "projections.instance_members4", inst, 1},
+		{a, a, "login_policy", "projections.login_policies5", inst, 2},
+		{a, a, "enforce_mfa", "projections.login_policies5", inst, 1},
+		{a, a, "password_change_notification", "projections.notification_policies", inst, 0},
+		{a, a, "identity_provider", "projections.idps3", inst, 1},
+		{a, a, "identity_provider", "projections.idp_templates6", inst, 1},
+		{b, "312000000000000201", "user", "projections.users14", org, 1},
+		{b, "312000000000000201", "user_machine", "projections.users14", org, 1},
+		{b, b, "organization", "projections.orgs1", inst, 1},
+		{b, b, "login_policy", "projections.login_policies5", inst, 1},
+		{b, b, "enforce_mfa", "projections.login_policies5", inst, 0},
+		{b, b, "password_change_notification", "projections.notification_policies", inst, 1},
 	}
-	require.NoError(t, rows.Err())
-
-	lastID := 0
-	for {
-		rows, err := d.Conn.Query(ctx, `SELECT id, instance_id, table_name, parent_type, parent_id, resource_name, updated_at, amount
-			FROM projections.resource_counts WHERE id > $1 ORDER BY id LIMIT $2`, lastID, bulkSize)
-		require.NoError(t, err)
-		n := 0
-		for rows.Next() {
-			var (
-				instanceID, table, parentType, parentID, resource string
-				updatedAt                                         time.Time
-				amount                                            int32
-			)
-			require.NoError(t, rows.Scan(&lastID, &instanceID, &table, &parentType, &parentID, &resource, &updatedAt, &amount))
-			row := reportRow{instanceID: instanceID, parentID: parentID, resource: resource, table: table, amount: uint32(amount)}
-			switch parentType {
-			case "instance":
-				row.parentType = analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE
-			case "organization":
-				row.parentType = analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION
-			}
-			r.rows = append(r.rows, row)
-			n++
-		}
-		require.NoError(t, rows.Err())
-		if n < bulkSize {
-			break
-		}
-	}
-	return r
 }
 
 func sorted(s []string) []string {

@@ -71,10 +71,13 @@ func TestEveryTransportSpeaksTheSameContract(t *testing.T) {
 			_, err = c.ReportBaseInformation(ctx, &analytics.ReportBaseInformationRequest{SystemId: "sys-1"})
 			assert.Equal(t, codes.Unavailable, telemetryclient.CodeOf(err))
 			assert.False(t, consumererror.IsPermanent(err))
+			assert.Contains(t, err.Error(), "telemetry endpoint answered")
 		})
 	}
 }
 
+// A connection that could not be made is no answer: the message says so on
+// every wire, and the error carries no code of the endpoint's.
 func TestTransportFailureIsRetryable(t *testing.T) {
 	s := telemetryserver.New(telemetryserver.Options{})
 	require.NoError(t, s.Start("127.0.0.1:0", "127.0.0.1:0"))
@@ -84,5 +87,8 @@ func TestTransportFailureIsRetryable(t *testing.T) {
 		_, err := c.ReportBaseInformation(context.Background(), &analytics.ReportBaseInformationRequest{SystemId: "sys-1"})
 		require.Error(t, err, transport)
 		assert.False(t, consumererror.IsPermanent(err), "%s: %v", transport, err)
+		assert.NotContains(t, err.Error(), "answered UNAVAILABLE", transport)
+		assert.Contains(t, err.Error(), "connection refused", transport)
+		assert.Equal(t, codes.Unknown, telemetryclient.CodeOf(err), "%s: %v", transport, err)
 	}
 }

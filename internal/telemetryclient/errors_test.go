@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/wirespec"
 )
 
 // outcome is how the exporter will treat an error.
@@ -67,6 +68,10 @@ func TestClassifyHTTP(t *testing.T) {
 		{"401 unauthenticated", 401, nil, "", outcome{code: codes.Unauthenticated, permanent: true}},
 		{"403 permission denied", 403, nil, "", outcome{code: codes.PermissionDenied, permanent: true}},
 		{"413 other 4xx", 413, nil, "too large", outcome{code: codes.InvalidArgument, permanent: true}},
+		// ZITADEL's wire carries no code: ABORTED arrives as 409 like ALREADY_EXISTS,
+		// and ZITADEL's client cancels on 409; OUT_OF_RANGE arrives as 400.
+		{"409 meaning ABORTED is final", 409, nil, "aborted", outcome{code: codes.AlreadyExists, permanent: true}},
+		{"400 meaning OUT_OF_RANGE", 400, nil, "out of range", outcome{code: codes.InvalidArgument, permanent: true}},
 		// ... and the ones it retries.
 		{"429 resource exhausted", 429, nil, "", outcome{code: codes.ResourceExhausted}},
 		{"429 with Retry-After seconds", 429, http.Header{"Retry-After": {"7"}}, "", outcome{code: codes.ResourceExhausted, retryAfter: 7 * time.Second}},
@@ -76,6 +81,7 @@ func TestClassifyHTTP(t *testing.T) {
 		{"504 deadline exceeded", 504, nil, "", outcome{code: codes.DeadlineExceeded}},
 		{"408 request timeout", 408, nil, "", outcome{code: codes.DeadlineExceeded}},
 		{"500 internal", 500, nil, "", outcome{code: codes.Internal}},
+		{"500 meaning DATA_LOSS", 500, nil, "data loss", outcome{code: codes.Internal}},
 		{"507 other 5xx", 507, nil, "", outcome{code: codes.Internal}},
 		{"204 is not success", 204, nil, "", outcome{code: codes.Unknown}},
 		{"302 is not success", 302, nil, "", outcome{code: codes.Unknown}},
@@ -89,6 +95,8 @@ func TestClassifyHTTP(t *testing.T) {
 		{"connect already_exists", 409, nil, `{"code":"already_exists"}`, outcome{code: codes.AlreadyExists, permanent: true}},
 		{"connect unimplemented", 501, nil, `{"code":"unimplemented"}`, outcome{code: codes.Unimplemented, permanent: true}},
 		{"connect aborted on 409 is retried", 409, nil, `{"code":"aborted"}`, outcome{code: codes.Aborted}},
+		{"connect out_of_range", 400, nil, `{"code":"out_of_range"}`, outcome{code: codes.OutOfRange, permanent: true}},
+		{"connect data_loss", 500, nil, `{"code":"data_loss"}`, outcome{code: codes.DataLoss}},
 		{"connect unavailable", 503, nil, `{"code":"unavailable"}`, outcome{code: codes.Unavailable}},
 		{"connect resource_exhausted with RetryInfo", 429, nil,
 			`{"code":"resource_exhausted","details":[` + retryInfoDetail(1500*time.Millisecond) + `]}`,
@@ -128,8 +136,22 @@ func TestClassifyHTTPSuccess(t *testing.T) {
 }
 
 func TestClassifyHTTPKeepsLongBodiesShort(t *testing.T) {
-	err := classifyHTTP(500, http.Header{}, []byte(strings.Repeat("x", 10000)), &analytics.ReportResourceCountsResponse{})
+	err := classifyHTTP(500, http.Header{}, []byte(strings.Repeat("x ", 10000)), &analytics.ReportResourceCountsResponse{})
 	assert.Less(t, len(err.Error()), 400)
+}
+
+// An endpoint that echoes the request's credential header back does not put
+// it into the log, on any wire.
+func TestEndpointAnswersAreRedacted(t *testing.T) {
+	echo := "request had Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl\x00"
+	for name, err := range map[string]error{
+		"http":    classifyHTTP(401, http.Header{}, []byte(echo), &analytics.ReportResourceCountsResponse{}),
+		"connect": classifyHTTP(401, http.Header{}, []byte(`{"code":"unauthenticated","message":"`+echo+`"}`), &analytics.ReportResourceCountsResponse{}),
+		"grpc":    classifyGRPC(status.Error(codes.Unauthenticated, echo), true),
+	} {
+		assert.NotContains(t, err.Error(), "eyJ", name)
+		assert.Contains(t, err.Error(), "request had Authorization: Bearer [redacted]", name)
+	}
 }
 
 func TestClassifyGRPC(t *testing.T) {
@@ -168,7 +190,7 @@ func TestClassifyGRPC(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := classifyGRPC(tt.err)
+			err := classifyGRPC(tt.err, true)
 			var got outcome
 			if tt.want.permanent && tt.want.retryAfter > 0 {
 				// A permanent error is never throttled: no Throttle wrapper.
@@ -183,5 +205,15 @@ func TestClassifyGRPC(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
-	assert.NoError(t, classifyGRPC(nil))
+	assert.NoError(t, classifyGRPC(nil, true))
+}
+
+// The client reads every Connect error code by the protocol's own name.
+func TestConnectCodeNamesAreTheProtocols(t *testing.T) {
+	for _, c := range wirespec.ConnectCodes {
+		err := classifyHTTP(c.HTTPStatus, http.Header{}, []byte(`{"code":"`+c.Name+`"}`), &analytics.ReportResourceCountsResponse{})
+		assert.Equal(t, c.Code, CodeOf(err), c.Name)
+		assert.Equal(t, strings.ToUpper(c.Name), codeName(c.Code))
+	}
+	assert.Len(t, connectCodes, len(wirespec.ConnectCodes), "no name the protocol does not have")
 }

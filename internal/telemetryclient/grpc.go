@@ -6,9 +6,11 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/remotetext"
 )
 
 type grpcClient struct {
@@ -24,22 +26,28 @@ func NewGRPC(conn *grpc.ClientConn) Client {
 }
 
 func (c *grpcClient) ReportBaseInformation(ctx context.Context, req *analytics.ReportBaseInformationRequest) (*analytics.ReportBaseInformationResponse, error) {
-	resp, err := c.service.ReportBaseInformation(ctx, req)
-	return resp, classifyGRPC(err)
+	var reached peer.Peer
+	resp, err := c.service.ReportBaseInformation(ctx, req, grpc.Peer(&reached))
+	return resp, classifyGRPC(err, reached.Addr != nil)
 }
 
 func (c *grpcClient) ReportResourceCounts(ctx context.Context, req *analytics.ReportResourceCountsRequest) (*analytics.ReportResourceCountsResponse, error) {
-	resp, err := c.service.ReportResourceCounts(ctx, req)
-	return resp, classifyGRPC(err)
+	var reached peer.Peer
+	resp, err := c.service.ReportResourceCounts(ctx, req, grpc.Peer(&reached))
+	return resp, classifyGRPC(err, reached.Addr != nil)
 }
 
 func (c *grpcClient) Close() error { return c.conn.Close() }
 
-// classifyGRPC is the one place that judges a gRPC outcome. A status becomes a
-// StatusError under the shared contract; a google.rpc.RetryInfo detail sets
-// the earliest retry. Errors without a status (none are expected from grpc-go)
-// stay retryable.
-func classifyGRPC(err error) error {
+// classifyGRPC is the one place that judges a gRPC outcome. reached says
+// whether the call got a connection to the endpoint: grpc-go reports a dial
+// that failed here (refused, no route, TLS handshake, name resolution) as
+// UNAVAILABLE too, but nothing answered, so it is not the endpoint's status.
+// Such a failure stays retryable, as ZITADEL retries network errors. A status
+// the endpoint sent becomes a StatusError under the shared contract; a
+// google.rpc.RetryInfo detail sets the earliest retry. Errors without a
+// status (none are expected from grpc-go) stay retryable.
+func classifyGRPC(err error, reached bool) error {
 	if err == nil {
 		return nil
 	}
@@ -47,11 +55,22 @@ func classifyGRPC(err error) error {
 	if !ok {
 		return err
 	}
+	if !reached {
+		return &unreachedError{reason: st.Message()}
+	}
 	var retryAfter time.Duration
 	for _, d := range st.Details() {
 		if ri, ok := d.(*errdetails.RetryInfo); ok {
 			retryAfter = ri.GetRetryDelay().AsDuration()
 		}
 	}
-	return withRetryPolicy(&StatusError{Code: st.Code(), Message: st.Message()}, retryAfter)
+	return withRetryPolicy(&StatusError{Code: st.Code(), Message: remotetext.Redact(st.Message())}, retryAfter)
+}
+
+// unreachedError is a gRPC call that never got a connection to the telemetry
+// endpoint: grpc-go's code is no answer, so CodeOf says Unknown.
+type unreachedError struct{ reason string }
+
+func (e *unreachedError) Error() string {
+	return "could not reach the telemetry endpoint, nothing answered: " + e.reason
 }

@@ -12,6 +12,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/remotetext"
 )
 
 var answerJSON = protojson.UnmarshalOptions{DiscardUnknown: true}
@@ -136,11 +138,13 @@ func parseConnectError(body []byte) (connectError, bool) {
 	return ce, true
 }
 
-// shorten keeps an error body readable in a log line.
+// shorten keeps an error body readable in a log line. The endpoint's words
+// may echo the request and its headers, so they go through the same
+// redaction as every other remote answer.
 func shorten(body []byte) string {
-	const limit = 256
-	s := strings.TrimSpace(strings.ToValidUTF8(string(body[:min(len(body), limit)]), "?"))
-	if len(body) > limit {
+	const scanned = 4 << 10
+	s := remotetext.Redact(strings.ToValidUTF8(string(body[:min(len(body), scanned)]), "?"))
+	if len(body) > scanned && !strings.HasSuffix(s, "...") {
 		s += "..."
 	}
 	return s

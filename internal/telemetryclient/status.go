@@ -54,7 +54,9 @@ func CodeOf(err error) codes.Code {
 // (FAILED_PRECONDITION; the exporter restarts the report once before giving
 // up). Everything else (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
 // INTERNAL, ABORTED, UNKNOWN, DATA_LOSS, CANCELED) is retried, no sooner than
-// the server asked.
+// the server asked. On ZITADEL's HTTP wire only the status arrives, and
+// codeForHTTPStatus reads 409 as ALREADY_EXISTS: an ABORTED sent as 409 is
+// final there, as it is for ZITADEL's own client.
 func withRetryPolicy(se *StatusError, retryAfter time.Duration) error {
 	se.RetryAfter = retryAfter
 	switch se.Code {
@@ -90,8 +92,8 @@ var connectCodes = map[string]codes.Code{
 	"unauthenticated":     codes.Unauthenticated,
 }
 
-// ConnectCodeName returns the Connect protocol's name of c.
-func ConnectCodeName(c codes.Code) string {
+// connectCodeName returns the Connect protocol's name of c.
+func connectCodeName(c codes.Code) string {
 	for name, code := range connectCodes {
 		if code == c {
 			return name
@@ -105,5 +107,5 @@ func codeName(c codes.Code) string {
 	if c == codes.OK {
 		return "OK"
 	}
-	return strings.ToUpper(ConnectCodeName(c))
+	return strings.ToUpper(connectCodeName(c))
 }

@@ -21,8 +21,48 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryclient"
 )
+
+// The paths this endpoint answers, written down here rather than taken from
+// the client, so that a wrong path on either side fails the tests instead of
+// being mirrored. ZITADEL's service ping appends /instances and
+// /resource_counts to its configured endpoint (internal/serviceping/client.go);
+// Connect addresses a method as /<package>.<Service>/<Method>.
+const (
+	zitadelPathBase   = "/instances"
+	zitadelPathCounts = "/resource_counts"
+	connectPathBase   = "/zitadel.analytics.v2beta.TelemetryService/ReportBaseInformation"
+	connectPathCounts = "/zitadel.analytics.v2beta.TelemetryService/ReportResourceCounts"
+)
+
+// connectCodeNames are the Connect protocol's names of the codes
+// (connectrpc.com/docs/protocol, "Error Codes").
+var connectCodeNames = [...]string{
+	codes.OK:                 "ok",
+	codes.Canceled:           "canceled",
+	codes.Unknown:            "unknown",
+	codes.InvalidArgument:    "invalid_argument",
+	codes.DeadlineExceeded:   "deadline_exceeded",
+	codes.NotFound:           "not_found",
+	codes.AlreadyExists:      "already_exists",
+	codes.PermissionDenied:   "permission_denied",
+	codes.ResourceExhausted:  "resource_exhausted",
+	codes.FailedPrecondition: "failed_precondition",
+	codes.Aborted:            "aborted",
+	codes.OutOfRange:         "out_of_range",
+	codes.Unimplemented:      "unimplemented",
+	codes.Internal:           "internal",
+	codes.Unavailable:        "unavailable",
+	codes.DataLoss:           "data_loss",
+	codes.Unauthenticated:    "unauthenticated",
+}
+
+func connectCodeName(c codes.Code) string {
+	if int(c) < len(connectCodeNames) {
+		return connectCodeNames[c]
+	}
+	return "unknown"
+}
 
 // maxBodyBytes bounds a request body after decompression.
 const maxBodyBytes = 64 << 20
@@ -84,13 +124,13 @@ func (s *Server) httpHandler() http.Handler {
 
 func route(path string) (transport, method string) {
 	switch {
-	case strings.HasSuffix(path, telemetryclient.PathConnectBase):
+	case strings.HasSuffix(path, connectPathBase):
 		return TransportConnect, MethodBase
-	case strings.HasSuffix(path, telemetryclient.PathConnectCounts):
+	case strings.HasSuffix(path, connectPathCounts):
 		return TransportConnect, MethodCounts
-	case strings.HasSuffix(path, telemetryclient.PathInstances):
+	case strings.HasSuffix(path, zitadelPathBase):
 		return TransportHTTP, MethodBase
-	case strings.HasSuffix(path, telemetryclient.PathResourceCounts):
+	case strings.HasSuffix(path, zitadelPathCounts):
 		return TransportHTTP, MethodCounts
 	}
 	return TransportHTTP, ""
@@ -153,7 +193,7 @@ func writeError(w http.ResponseWriter, transport string, a answer) {
 			Code    string   `json:"code"`
 			Message string   `json:"message,omitempty"`
 			Details []detail `json:"details,omitempty"`
-		}{Code: telemetryclient.ConnectCodeName(a.code), Message: a.message}
+		}{Code: connectCodeName(a.code), Message: a.message}
 		if a.retryAfter > 0 {
 			raw, _ := proto.Marshal(&errdetails.RetryInfo{RetryDelay: durationpb.New(a.retryAfter)})
 			body.Details = []detail{{Type: "google.rpc.RetryInfo", Value: base64.RawStdEncoding.EncodeToString(raw)}}

@@ -11,6 +11,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/remotetext"
 )
 
 // Request headers ZITADEL routes on.
@@ -91,7 +93,7 @@ func (c *client) once(ctx context.Context, sc scope, method string, req, resp pr
 	}
 	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, kv...), c.timeout)
 	defer cancel()
-	return tok, c.conn.Invoke(ctx, method, req, resp)
+	return tok, remotetext.RedactStatus(c.conn.Invoke(ctx, method, req, resp))
 }
 
 // backoff sleeps before retry number attempt+1 and reports false when the

@@ -41,11 +41,11 @@ func (p *patCredentials) token(context.Context) (string, error) {
 	}
 	b, err := os.ReadFile(p.file)
 	if err != nil {
-		return "", status.Errorf(codes.Unauthenticated, "token_file: %v", err)
+		return "", localCredentialError("token_file: %v", err)
 	}
 	tok := strings.TrimSpace(string(b))
 	if tok == "" {
-		return "", status.Errorf(codes.Unauthenticated, "token_file %s is empty", p.file)
+		return "", localCredentialError("token_file %s is empty", p.file)
 	}
 	p.cached = tok
 	return tok, nil
@@ -65,8 +65,24 @@ func (p *patCredentials) reload() {
 	p.cached = ""
 }
 
-// authError marks a credential that could not be produced, so it is
-// reported like a rejected one.
+// authError is a refusal by ZITADEL's token endpoint: the credentials were
+// sent and rejected.
 func authError(format string, args ...any) error {
 	return status.Error(codes.Unauthenticated, fmt.Sprintf(format, args...))
+}
+
+// credentialNotProduced is a credential that could not be made here (a key
+// or token file missing or unreadable, a key that does not sign, a token URL
+// that is no URL), so ZITADEL was never contacted. It stops the calls as a
+// rejection does, and is described as what it is.
+type credentialNotProduced struct{ msg string }
+
+func localCredentialError(format string, args ...any) error {
+	return &credentialNotProduced{msg: fmt.Sprintf(format, args...)}
+}
+
+func (e *credentialNotProduced) Error() string { return e.msg }
+
+func (e *credentialNotProduced) GRPCStatus() *status.Status {
+	return status.New(codes.Unauthenticated, e.msg)
 }

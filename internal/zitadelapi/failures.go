@@ -31,6 +31,7 @@ type failureKey struct {
 	instance string
 	resource string
 	code     codes.Code
+	local    bool // a credential that could not be produced: nothing was sent
 }
 
 type failureGroup struct {
@@ -52,6 +53,8 @@ func (f *failures) add(instance, orgID, resource string, err error) {
 	if code == codes.Unauthenticated || code == codes.PermissionDenied {
 		key.resource = ""
 	}
+	var notProduced *credentialNotProduced
+	key.local = errors.As(err, &notProduced)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.failed++
@@ -97,6 +100,9 @@ func (f *failures) err(recorded int) error {
 
 func (g *failureGroup) describe(k failureKey) string {
 	where := k.instance
+	if k.local {
+		return fmt.Sprintf("%s: no credentials to send, ZITADEL was not contacted: %v", where, g.first)
+	}
 	switch k.code {
 	case codes.Unauthenticated:
 		return fmt.Sprintf("%s: ZITADEL rejected the credentials (%v); check token, token_file, key_file or system_user "+

@@ -15,6 +15,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/remotetext"
 )
 
 // The scope ZITADEL needs to issue a token for its own APIs.
@@ -101,11 +103,11 @@ type tokenResponse struct {
 func (j *jwtProfileCredentials) exchange(ctx context.Context) (string, time.Duration, error) {
 	key, err := readServiceAccountKey(j.keyFile)
 	if err != nil {
-		return "", 0, authError("key_file: %v", err)
+		return "", 0, localCredentialError("key_file: %v", err)
 	}
 	assertion, err := signJWT(key.Key, key.KeyID, key.UserID, j.audience, j.now())
 	if err != nil {
-		return "", 0, authError("key_file %s: %v", j.keyFile, err)
+		return "", 0, localCredentialError("key_file %s: %v", j.keyFile, err)
 	}
 	form := url.Values{
 		"grant_type": {grantTypeJWTBearer},
@@ -114,7 +116,7 @@ func (j *jwtProfileCredentials) exchange(ctx context.Context) (string, time.Dura
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, j.tokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
-		return "", 0, authError("token_url: %v", err)
+		return "", 0, localCredentialError("token_url: %v", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -135,7 +137,10 @@ func (j *jwtProfileCredentials) exchange(ctx context.Context) (string, time.Dura
 	case resp.StatusCode >= 500:
 		return "", 0, status.Errorf(codes.Unavailable, "token exchange at %s: HTTP %d", j.tokenURL, resp.StatusCode)
 	case resp.StatusCode != http.StatusOK || tr.AccessToken == "":
-		return "", 0, authError("token exchange at %s: HTTP %d %s %s", j.tokenURL, resp.StatusCode, tr.Error, tr.ErrorDescription)
+		// The answer's words are the endpoint's; one that echoes the request
+		// would put the signed assertion, valid for an hour, into the log.
+		said := remotetext.Redact(strings.TrimSpace(tr.Error+" "+tr.ErrorDescription), assertion)
+		return "", 0, authError("token exchange at %s: %s", j.tokenURL, strings.TrimSpace(fmt.Sprintf("HTTP %d %s", resp.StatusCode, said)))
 	}
 	lifetime := time.Duration(tr.ExpiresIn) * time.Second
 	if lifetime <= 0 {

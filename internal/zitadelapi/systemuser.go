@@ -33,11 +33,11 @@ func (s *systemUserCredentials) token(context.Context) (string, error) {
 	}
 	pem, err := os.ReadFile(s.keyFile)
 	if err != nil {
-		return "", authError("system_user::key_file: %v", err)
+		return "", localCredentialError("system_user::key_file: %v", err)
 	}
 	tok, err := signJWT(string(pem), "", s.userID, s.audience, now)
 	if err != nil {
-		return "", authError("system_user::key_file %s: %v", s.keyFile, err)
+		return "", localCredentialError("system_user::key_file %s: %v", s.keyFile, err)
 	}
 	s.cached, s.signedAt = tok, now
 	return tok, nil

@@ -1,12 +1,22 @@
 -- A stand-in for ZITADEL v4.13's database: the relations the receiver reads,
 -- with their real names and columns, and the counting triggers ZITADEL keeps
 -- projections.resource_counts up to date with, on stand-in source tables that
--- have only the columns the triggers use. Written from ZITADEL's documented
--- counting behaviour (README.md, "database source"), not from its SQL.
+-- have only the columns the triggers use. The triggers reproduce the semantics
+-- of ZITADEL's internal/migration/count_trigger.sql, attached as
+-- cmd/setup/trigger_steps.go attaches them:
+--   - an INSERT that meets the resource's condition upserts the count (a new
+--     parent starts at 1); a DELETE takes one away while above 0; a row is
+--     never removed at 0, and a parent never counted has no row;
+--   - only enforce_mfa and password_change_notification track UPDATEs (up when
+--     the condition becomes true, down when it becomes false; NULL never fires);
+--   - deleting an instance or organization row removes the counts under it;
+--   - creating the triggers recounts the table: COUNT(*) per parent, upserted,
+--     so counts of parents that no longer have rows keep their old values.
 --
 -- One deliberate difference: ZITADEL's TRUNCATE trigger function lacks a
 -- RETURN and so makes TRUNCATE of a counted table fail; here it removes the
--- table's counts. ZITADEL itself never truncates these tables.
+-- table's counts, as the function means to. ZITADEL itself never truncates
+-- these tables.
 
 CREATE SCHEMA projections;
 CREATE SCHEMA eventstore;
@@ -134,6 +144,27 @@ BEGIN
 END
 $$;
 
+-- Counts a source table's rows per parent and upserts the totals, as ZITADEL
+-- does under a SHARE lock whenever a setup run (re)creates the triggers. Only
+-- parents with matching rows get a row; a parent whose rows are all gone keeps
+-- the count it had.
+CREATE PROCEDURE projections.recount(
+    p_source TEXT, p_parent_type TEXT, p_instance_col TEXT, p_parent_col TEXT, p_resource TEXT,
+    p_condition TEXT DEFAULT NULL
+) LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('LOCK TABLE %s IN SHARE MODE', p_source);
+    EXECUTE format($sql$
+        INSERT INTO projections.resource_counts AS rc (instance_id, table_name, parent_type, parent_id, resource_name, amount)
+        SELECT src.%I, %L, %L, src.%I, %L, COUNT(*) FROM %s AS src %s GROUP BY src.%I, src.%I
+        ON CONFLICT (instance_id, parent_type, parent_id, table_name, resource_name)
+        DO UPDATE SET amount = EXCLUDED.amount, updated_at = now()$sql$,
+        p_instance_col, p_source, p_parent_type, p_parent_col, p_resource, p_source,
+        CASE WHEN p_condition IS NULL THEN '' ELSE 'WHERE ' || replace(p_condition, '{row}', 'src') END,
+        p_instance_col, p_parent_col);
+END
+$$;
+
 -- Attaches the count triggers of one resource to a source table. condition is
 -- a boolean over the row written as {row}; tracked adds the UPDATE triggers
 -- that count a row in when the condition becomes true and out when it
@@ -162,6 +193,7 @@ BEGIN
     END IF;
     EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION projections.delete_table_counts()',
         'truncate_' || p_resource || '_counts', p_source);
+    CALL projections.recount(p_source, p_parent_type, p_instance_col, p_parent_col, p_resource, p_condition);
 END
 $$;
 
