@@ -79,7 +79,7 @@ type stoppableExporter struct {
 }
 
 func (s *stoppableExporter) Shutdown(ctx context.Context) error {
-	drained := time.AfterFunc(shutdownDrain, s.exporter.stop)
+	drained := time.AfterFunc(s.exporter.drain, s.exporter.stop)
 	defer drained.Stop()
 	defer context.AfterFunc(ctx, s.exporter.stop)()
 	err := s.Metrics.Shutdown(ctx)
@@ -90,7 +90,7 @@ func (s *stoppableExporter) Shutdown(ctx context.Context) error {
 			kept = "the persistent sending queue keeps them for the next start"
 		}
 		s.exporter.set.Logger.Warn(fmt.Sprintf("Shutdown interrupted %d reports that the endpoint had not taken within %s; %s",
-			n, shutdownDrain, kept))
+			n, s.exporter.drain, kept))
 	}
 	return err
 }
@@ -107,11 +107,12 @@ type telemetryExporter struct {
 	stopping    context.Context
 	stop        context.CancelFunc
 	interrupted atomic.Int64
+	drain       time.Duration // shutdownDrain, shorter in tests
 }
 
 func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) *telemetryExporter {
 	stopping, stop := context.WithCancel(context.Background())
-	return &telemetryExporter{cfg: cfg, set: set, stopping: stopping, stop: stop,
+	return &telemetryExporter{cfg: cfg, set: set, stopping: stopping, stop: stop, drain: shutdownDrain,
 		builder: reportBuilder{systemID: cfg.SystemID, version: cfg.Version, sendDomains: cfg.SendDomains}}
 }
 

@@ -1,0 +1,171 @@
+package e2e
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
+)
+
+// kubernetesGrace is Kubernetes' default terminationGracePeriodSeconds: a
+// collector still running after it is killed.
+const kubernetesGrace = 30 * time.Second
+
+var shutdownConfig = template.Must(template.New("shutdown").Parse(`
+receivers:
+  zitadel:
+    collection_interval: 1h
+    initial_delay: 0s
+    system_id: ` + systemID + `
+    api:
+      endpoint: {{.ZitadelAddr}}
+      tls:
+        insecure: true
+      system_user:
+        user_id: ` + systemUser + `
+        key_file: {{.KeyFile}}
+      instances:
+        discover: true
+extensions:
+  file_storage:
+    directory: {{.StorageDir}}
+exporters:
+  zitadeltelemetry:
+    endpoint: {{.TelemetryURL}}/api/ping
+    sending_queue:
+      storage: file_storage
+    retry_on_failure:
+      initial_interval: 200ms
+      max_interval: 1s
+service:
+  extensions: [file_storage]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    metrics:
+      receivers: [zitadel]
+      exporters: [zitadeltelemetry]
+`))
+
+type shutdownValues struct {
+	ZitadelAddr, KeyFile, StorageDir, TelemetryURL string
+}
+
+func writeShutdownConfig(t *testing.T, path string, v shutdownValues) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := shutdownConfig.Execute(f, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// silentEndpoint accepts connections and requests and never answers.
+func silentEndpoint(t *testing.T) (url string, requests <-chan struct{}) {
+	t.Helper()
+	got := make(chan struct{}, 1000)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		got <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }); srv.Close() })
+	return srv.URL, got
+}
+
+// stopTimed sends SIGTERM and returns how long the collector took to exit.
+func stopTimed(t *testing.T, c *collector) time.Duration {
+	t.Helper()
+	start := time.Now()
+	if err := c.terminate(kubernetesGrace); err != nil {
+		t.Fatalf("collector did not exit within %s of SIGTERM: %v", kubernetesGrace, err)
+	}
+	return time.Since(start)
+}
+
+// TestSIGTERMWithASilentEndpointKeepsTheReport stops the collector while its
+// report hangs on an endpoint that never answers: the stop is prompt, the log
+// says once what was interrupted, and the persistent queue delivers the report
+// after a restart, from storage alone (ZITADEL is gone by then).
+func TestSIGTERMWithASilentEndpointKeepsTheReport(t *testing.T) {
+	bin := collectorBinary(t)
+	dir := t.TempDir()
+	storage := filepath.Join(dir, "queue")
+	if err := os.Mkdir(storage, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	zitadel, keyFile := startZitadel(t, dir)
+	p := &pipeline{dataset: zitadel.Dataset()}
+
+	silentURL, requests := silentEndpoint(t)
+	first := filepath.Join(dir, "first.yaml")
+	writeShutdownConfig(t, first, shutdownValues{ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+		StorageDir: storage, TelemetryURL: silentURL})
+	c := startCollector(t, bin, first)
+	select {
+	case <-requests:
+	case <-time.After(90 * time.Second):
+		t.Fatalf("the report never reached the endpoint:\n%s", c.out.String())
+	}
+	took := stopTimed(t, c)
+	t.Logf("SIGTERM to exit with a report hanging on the endpoint: %s", took)
+	if !c.out.Contains("Shutdown interrupted 1 reports") || !c.out.Contains("the persistent sending queue keeps them") {
+		t.Errorf("the log does not say what shutdown interrupted:\n%s", c.out.String())
+	}
+
+	zitadel.Close()
+	p.telemetry = telemetryserver.New(telemetryserver.Options{})
+	if err := p.telemetry.Start("127.0.0.1:0", ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.telemetry.Close() })
+	second := filepath.Join(dir, "second.yaml")
+	writeShutdownConfig(t, second, shutdownValues{ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+		StorageDir: storage, TelemetryURL: p.telemetry.HTTPURL()})
+	p.collector = startCollector(t, bin, second)
+	p.assertReportEqualsDataset(t, p.waitForCompleteReport(t, 90*time.Second))
+	stopTimed(t, p.collector)
+}
+
+// TestSIGTERMWithASilentZitadel stops the collector while a scrape waits on a
+// ZITADEL that never answers: the stop does not wait for the request timeout.
+func TestSIGTERMWithASilentZitadel(t *testing.T) {
+	bin := collectorBinary(t)
+	dir := t.TempDir()
+	zitadel, keyFile := startZitadel(t, dir)
+	zitadel.SetLatency(time.Hour)
+	telemetry := telemetryserver.New(telemetryserver.Options{})
+	if err := telemetry.Start("127.0.0.1:0", ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { telemetry.Close() })
+	config := filepath.Join(dir, "config.yaml")
+	writeShutdownConfig(t, config, shutdownValues{ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+		StorageDir: dir, TelemetryURL: telemetry.HTTPURL()})
+	c := startCollector(t, bin, config)
+	deadline := time.Now().Add(60 * time.Second)
+	for zitadel.TotalCalls() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the receiver never called ZITADEL:\n%s", c.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("SIGTERM to exit with a scrape hanging on ZITADEL: %s", stopTimed(t, c))
+	if _, ok := telemetry.Snapshot(systemID); ok {
+		t.Error("a cut scrape was reported")
+	}
+}

@@ -1,0 +1,114 @@
+package zitadeltelemetry
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+)
+
+// hangingEndpoint accepts every request and answers none until the test ends.
+func hangingEndpoint(t *testing.T) (url string, received <-chan struct{}) {
+	t.Helper()
+	got := make(chan struct{}, 100)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }); srv.Close() })
+	return srv.URL, got
+}
+
+// A report stuck on an endpoint that never answers must not hold the
+// collector's stop for the exporter's one-minute timeout: shutdown gives it
+// the drain period, then cancels it and says so once.
+func TestShutdownInterruptsAReportTheEndpointNeverAnswers(t *testing.T) {
+	url, received := hangingEndpoint(t)
+	cfg := NewExporterFactory().CreateDefaultConfig().(*ExporterConfig)
+	cfg.Endpoint = url
+	require.Equal(t, time.Minute, cfg.Timeout)
+
+	core, logs := observer.New(zapcore.InfoLevel)
+	set := exportertest.NewNopSettings(ExporterType)
+	set.Logger = zap.New(core)
+	exp, err := NewExporterFactory().CreateMetrics(t.Context(), set, cfg)
+	require.NoError(t, err)
+	exp.(*stoppableExporter).exporter.drain = 50 * time.Millisecond
+	require.NoError(t, exp.Start(t.Context(), componenttest.NewNopHost()))
+	require.NoError(t, exp.ConsumeMetrics(t.Context(), contractMetrics("sys-1", 1, 1, model.ResourceUser)))
+	<-received
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- exp.Shutdown(context.Background()) }()
+	select {
+	case <-stopped:
+	case <-time.After(cfg.Timeout / 2):
+		t.Fatal("shutdown waited for the report's timeout")
+	}
+	warnings := logs.FilterMessageSnippet("Shutdown interrupted 1 reports").All()
+	require.Len(t, warnings, 1)
+	assert.Contains(t, warnings[0].Message, "they are lost: configure sending_queue::storage")
+}
+
+// With an endpoint that answers, shutdown still delivers what is queued.
+func TestShutdownDeliversWhatTheEndpointTakes(t *testing.T) {
+	s := startTelemetryServer(t)
+	cfg := NewExporterFactory().CreateDefaultConfig().(*ExporterConfig)
+	cfg.Endpoint = s.HTTPURL()
+	exp, err := NewExporterFactory().CreateMetrics(t.Context(), exportertest.NewNopSettings(ExporterType), cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(t.Context(), componenttest.NewNopHost()))
+	for i := range 3 {
+		require.NoError(t, exp.ConsumeMetrics(t.Context(), contractMetrics("sys-"+string(rune('a'+i)), 1, 2, model.ResourceUser)))
+	}
+	require.NoError(t, exp.Shutdown(context.Background()))
+	for _, id := range []string{"sys-a", "sys-b", "sys-c"} {
+		snap, ok := s.Snapshot(id)
+		require.True(t, ok, id)
+		assert.Len(t, snap.Rows, 2, id)
+	}
+}
+
+// A ZITADEL that never answers must not hold the collector's stop for the
+// receiver's request timeout; the cut scrape's partial counts are not
+// emitted, since they would make an incomplete report.
+func TestShutdownEndsAScrapeInProgress(t *testing.T) {
+	srv := startFakeZitadel(t)
+	srv.SetLatency(time.Hour)
+	cfg := apiReceiverConfig(srv)
+	require.Greater(t, cfg.API.RequestTimeout, 10*time.Second)
+	sink := new(consumertest.MetricsSink)
+	rcv, err := NewReceiverFactory().CreateMetrics(t.Context(), receivertest.NewNopSettings(ReceiverType), cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, rcv.Start(t.Context(), componenttest.NewNopHost()))
+	require.Eventually(t, func() bool { return srv.TotalCalls() > 0 }, 10*time.Second, 5*time.Millisecond)
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- rcv.Shutdown(context.Background()) }()
+	select {
+	case err := <-stopped:
+		require.NoError(t, err)
+	case <-time.After(cfg.API.RequestTimeout / 2):
+		t.Fatal("shutdown waited for the request timeout")
+	}
+	assert.Zero(t, sink.DataPointCount())
+}
