@@ -30,8 +30,9 @@ const (
 	maxVersionBytes = 64
 )
 
-// byteClass is a set of ASCII bytes.
-type byteClass [128]bool
+// byteClass is a set of ASCII bytes, indexed by any byte so that a check
+// needs no range test.
+type byteClass [256]bool
 
 func newByteClass(ranges ...string) *byteClass {
 	var c byteClass
@@ -60,7 +61,7 @@ var (
 // firstOutside returns the index of the first byte of s not in c, or -1.
 func (c *byteClass) firstOutside(s string) int {
 	for i := 0; i < len(s); i++ {
-		if b := s[i]; b >= utf8.RuneSelf || !c[b] {
+		if !c[s[i]] {
 			return i
 		}
 	}
@@ -97,17 +98,26 @@ func checkTableName(s string) string {
 	if p := checkLength(s, maxTableNameBytes); p != "" {
 		return p
 	}
-	parts := strings.Split(s, ".")
-	if len(parts) > 2 {
+	schema, table, qualified := strings.Cut(s, ".")
+	if strings.Contains(table, ".") {
 		return "is not a table name: want table or schema.table"
 	}
-	for _, part := range parts {
-		if part == "" || (part[0] >= '0' && part[0] <= '9') {
-			return "is not a table name: each part is an identifier that does not start with a digit"
-		}
-		if i := identChars.firstOutside(part); i >= 0 {
-			return "is not a table name: " + describeByte(part, i) + "; identifiers have letters, digits and '_'"
-		}
+	if p := checkIdentifier(schema); p != "" {
+		return p
+	}
+	if qualified {
+		return checkIdentifier(table)
+	}
+	return ""
+}
+
+// checkIdentifier checks one part of a table name.
+func checkIdentifier(part string) string {
+	if part == "" || (part[0] >= '0' && part[0] <= '9') {
+		return "is not a table name: each part is an identifier that does not start with a digit"
+	}
+	if i := identChars.firstOutside(part); i >= 0 {
+		return "is not a table name: " + describeByte(part, i) + "; identifiers have letters, digits and '_'"
 	}
 	return ""
 }
