@@ -144,6 +144,7 @@ func TestAPIReceiverGolden(t *testing.T) {
 	systemID, ok := got.ResourceMetrics().At(0).Resource().Attributes().Get(resAttrSystemID)
 	require.True(t, ok)
 	assert.Equal(t, base64.RawURLEncoding.EncodeToString(sum[:]), systemID.Str())
+	assert.Empty(t, checkID(systemID.Str(), maxSystemIDBytes), "the exporter can send the derived system id")
 
 	path := filepath.Join(apiTestdata, "small.yaml")
 	if os.Getenv("ZITADEL_UPDATE_GOLDEN") != "" {
