@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -31,27 +32,38 @@ const defaultReportTimeout = time.Minute
 
 func createDefaultExporterConfig() component.Config {
 	return &ExporterConfig{
-		Protocol:      ProtocolHTTP,
-		BulkSize:      defaultBulkSize,
-		SendDomains:   true,
-		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: defaultReportTimeout},
-		RetryConfig:   configretry.NewDefaultBackOffConfig(),
-		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
-		HTTP:          confighttp.NewDefaultClientConfig(),
-		GRPC:          configgrpc.NewDefaultClientConfig(),
+		Protocol:       ProtocolHTTP,
+		BulkSize:       defaultBulkSize,
+		SendDomains:    true,
+		TimeoutConfig:  exporterhelper.TimeoutConfig{Timeout: defaultReportTimeout},
+		RetryConfig:    configretry.NewDefaultBackOffConfig(),
+		QueueConfig:    configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
+		HTTP:           confighttp.NewDefaultClientConfig(),
+		GRPC:           configgrpc.NewDefaultClientConfig(),
+		ScheduleConfig: ScheduleConfig{MaxAge: defaultMaxAge},
 	}
 }
 
 func createMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
+	return newMetricsExporter(ctx, set, cfg, systemClock{}, newRandom())
+}
+
+// newMetricsExporter builds the sender; with a schedule, batches go into a
+// snapshot that the schedule sends through it.
+func newMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config, clk clock, rnd *rand.Rand) (exporter.Metrics, error) {
 	ec := cfg.(*ExporterConfig)
 	e := newTelemetryExporter(ec, set.TelemetrySettings)
-	return exporterhelper.NewMetrics(ctx, set, cfg, e.pushMetrics,
+	sender, err := exporterhelper.NewMetrics(ctx, set, cfg, e.pushMetrics,
 		exporterhelper.WithStart(e.start),
 		exporterhelper.WithShutdown(e.shutdown),
 		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
 		exporterhelper.WithTimeout(ec.TimeoutConfig),
 		exporterhelper.WithRetry(ec.RetryConfig),
 		exporterhelper.WithQueue(ec.QueueConfig))
+	if err != nil || ec.Schedule == "" {
+		return sender, err
+	}
+	return newScheduledExporter(sender, e, set, clk, rnd)
 }
 
 // telemetryExporter sends each batch as one report per ZITADEL system.
@@ -60,11 +72,17 @@ type telemetryExporter struct {
 	set     component.TelemetrySettings
 	builder reportBuilder
 	client  telemetryclient.Client
+	// pieces notices reports cut into pieces; nil with a schedule.
+	pieces *pieceDetector
 }
 
 func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) *telemetryExporter {
-	return &telemetryExporter{cfg: cfg, set: set,
+	e := &telemetryExporter{cfg: cfg, set: set,
 		builder: reportBuilder{systemID: cfg.SystemID, version: cfg.Version, sendDomains: cfg.SendDomains}}
+	if cfg.Schedule == "" {
+		e.pieces = newPieceDetector(time.Now, set.Logger)
+	}
+	return e
 }
 
 func (e *telemetryExporter) start(ctx context.Context, host component.Host) error {
@@ -107,9 +125,9 @@ func (e *telemetryExporter) shutdown(context.Context) error {
 func (e *telemetryExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
 	built := e.builder.build(md)
 	defer built.release()
-	if built.ignoredMetrics > 0 {
-		e.set.Logger.Debug("Ignoring metrics outside the ZITADEL metric contract",
-			zap.Int("metrics", built.ignoredMetrics), zap.Strings("names", built.ignoredNames))
+	e.logIgnored(built)
+	if e.pieces != nil {
+		e.pieces.observe(built.systems)
 	}
 
 	permanent := built.errors()
@@ -134,6 +152,13 @@ func (e *telemetryExporter) pushMetrics(ctx context.Context, md pmetric.Metrics)
 		return consumererror.NewMetrics(errors.Join(retryable...), subsetOf(md, retryResources))
 	}
 	return errors.Join(permanent...)
+}
+
+func (e *telemetryExporter) logIgnored(built *builtReports) {
+	if built.ignoredMetrics > 0 {
+		e.set.Logger.Debug("Ignoring metrics outside the ZITADEL metric contract",
+			zap.Int("metrics", built.ignoredMetrics), zap.Strings("names", built.ignoredNames))
+	}
 }
 
 // errors turns what the mapping refused into permanent errors.
