@@ -189,6 +189,13 @@ func (s *reportSchedule) nominalNext(t time.Time) time.Time {
 			return time.Time{}
 		}
 		run := time.Date(n.Year(), n.Month(), n.Day(), n.Hour(), n.Minute(), n.Second(), 0, s.zone)
+		// Of a wall time the clock shows twice, the first.
+		for _, back := range []time.Duration{time.Hour, 30 * time.Minute} {
+			if earlier := run.Add(-back); earlier.After(t) && sameWallClock(earlier, run) {
+				run = earlier
+				break
+			}
+		}
 		if run.After(t) {
 			return run
 		}
@@ -199,6 +206,12 @@ func (s *reportSchedule) nominalNext(t time.Time) time.Time {
 // next is the first run after the nominal run prev (or after the start time),
 // jitter included: the run is due at the returned time, the schedule goes on
 // from the nominal one.
+func sameWallClock(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd && a.Hour() == b.Hour() && a.Minute() == b.Minute() && a.Second() == b.Second()
+}
+
 func (s *reportSchedule) next(after time.Time) (nominal, due time.Time) {
 	nominal = s.nominalNext(after)
 	due = nominal
