@@ -182,7 +182,8 @@ func (s *scheduledExporter) run(ctx context.Context, nominal, due time.Time) {
 			}
 		case <-flushed:
 			flush, flushed = nil, nil
-			s.persist(ctx)
+			// Not ctx: a write cut short by shutdown may be lost silently.
+			s.persist(context.Background())
 		case <-tick.Chan():
 			s.report(ctx)
 			now := s.clock.Now()
@@ -218,7 +219,7 @@ func (s *scheduledExporter) report(ctx context.Context) {
 				zap.String("system_id", ids[i]), zap.Error(err))
 		}
 	}
-	s.persist(ctx)
+	s.persist(context.Background())
 }
 
 // persist writes the snapshot to storage when it changed.
