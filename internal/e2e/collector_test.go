@@ -69,6 +69,15 @@ type configValues struct {
 	TelemetryURL string
 	BulkSize     int
 	PromAddr     string
+	Schedule     string
+}
+
+// pipelineOptions describe a run; startPipeline fills in the addresses.
+type pipelineOptions struct {
+	config          *template.Template
+	values          configValues
+	orgsPerInstance int
+	configure       func(*telemetryserver.Server)
 }
 
 // pipeline is one run: the fake ZITADEL, the telemetry endpoint and the
@@ -82,11 +91,18 @@ type pipeline struct {
 
 func startPipeline(t *testing.T, interval time.Duration, bulkSize int, configure func(*telemetryserver.Server)) *pipeline {
 	t.Helper()
+	return startPipelineWith(t, pipelineOptions{config: configTemplate, orgsPerInstance: 20, configure: configure,
+		values: configValues{Interval: interval, BulkSize: bulkSize}})
+}
+
+func startPipelineWith(t *testing.T, opts pipelineOptions) *pipeline {
+	t.Helper()
+	configure := opts.configure
 	bin := collectorBinary(t)
 	dir := t.TempDir()
 
 	spec := fakezitadel.DefaultSpec()
-	spec.OrgsPerInstance = 20
+	spec.OrgsPerInstance = opts.orgsPerInstance
 	ds := fakezitadel.Generate(spec)
 	privatePEM, public, err := fakezitadel.NewSystemUserKey()
 	if err != nil {
@@ -117,8 +133,9 @@ func startPipeline(t *testing.T, interval time.Duration, bulkSize int, configure
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = configTemplate.Execute(f, configValues{Interval: interval, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
-		TelemetryURL: telemetry.HTTPURL(), BulkSize: bulkSize, PromAddr: p.promAddr})
+	values := opts.values
+	values.ZitadelAddr, values.KeyFile, values.TelemetryURL, values.PromAddr = zitadel.GRPCAddr(), keyFile, telemetry.HTTPURL(), p.promAddr
+	err = opts.config.Execute(f, values)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)
