@@ -1,6 +1,7 @@
 package zitadeltelemetry
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -30,7 +31,9 @@ func newSnapshot() *snapshot {
 type systemSnapshot struct {
 	id      string
 	version string
-	strs    interner
+	strs    interner[string]
+	// times holds the data point times the rows share, one per scrape.
+	times interner[int64]
 	// instances is the newest information per instance, by interned id.
 	instances map[uint32]*instanceInfo
 	rows      []snapshotRow
@@ -40,8 +43,8 @@ type systemSnapshot struct {
 	// rows in order and rarely needs the index.
 	cursor int
 	// The rows of one batch share one observation time.
-	lastTS      *timestamppb.Timestamp
-	lastTSNanos int64
+	lastTS   *timestamppb.Timestamp
+	lastTime uint32
 }
 
 type rowKey struct {
@@ -49,13 +52,14 @@ type rowKey struct {
 	parentType                        analytics.CountParentType
 }
 
+// snapshotRow is 32 bytes: the key, the amount, the data point time (its
+// number in times) and when a batch last carried the row, in Unix seconds
+// (which fit 32 bits until 2106).
 type snapshotRow struct {
-	key    rowKey
-	amount uint32
-	// updatedAt is the data point time in Unix nanoseconds, 0 for none.
-	updatedAt int64
-	// seen is when a batch last carried the row, in Unix nanoseconds.
-	seen int64
+	key       rowKey
+	amount    uint32
+	updatedAt uint32
+	seen      uint32
 }
 
 type instanceInfo struct {
@@ -63,25 +67,45 @@ type instanceInfo struct {
 	createdAt *timestamppb.Timestamp
 }
 
-// interner stores each distinct string once, as a copy: a kept string must
-// not hold a whole batch in memory.
-type interner struct {
-	ids  map[string]uint32
-	strs []string
+// interner stores each distinct value once and numbers it. Strings are
+// stored as copies: a kept string must not hold a whole batch in memory.
+type interner[T comparable] struct {
+	ids  map[T]uint32
+	vals []T
 }
 
-func (in *interner) id(s string) uint32 {
-	if id, ok := in.ids[s]; ok {
+func (in *interner[T]) id(v T) uint32 {
+	if id, ok := in.ids[v]; ok {
 		return id
 	}
 	if in.ids == nil {
-		in.ids = make(map[string]uint32)
+		in.ids = make(map[T]uint32)
 	}
-	c := strings.Clone(s)
-	id := uint32(len(in.strs))
-	in.strs = append(in.strs, c)
-	in.ids[c] = id
+	if s, ok := any(v).(string); ok {
+		v = any(strings.Clone(s)).(T)
+	}
+	id := uint32(len(in.vals))
+	in.vals = append(in.vals, v)
+	in.ids[v] = id
 	return id
+}
+
+// compact keeps the used values and returns their new numbers.
+func (in *interner[T]) compact(used []bool) []uint32 {
+	remap := make([]uint32, len(used))
+	var fresh interner[T]
+	for id, u := range used {
+		if u {
+			remap[id] = fresh.id(in.vals[id])
+		}
+	}
+	*in = fresh
+	return remap
+}
+
+// unixSeconds is t in the rows' seen field.
+func unixSeconds(t time.Time) uint32 {
+	return uint32(min(max(t.Unix(), 0), math.MaxUint32))
 }
 
 func (s *snapshot) system(id string) *systemSnapshot {
@@ -95,13 +119,13 @@ func (s *snapshot) system(id string) *systemSnapshot {
 
 // update takes the reports built from one batch, received at now.
 func (s *snapshot) update(reports []*systemReport, now time.Time) {
-	seen := now.UnixNano()
+	seen := unixSeconds(now)
 	for _, sr := range reports {
 		s.system(sr.systemID).update(sr, seen)
 	}
 }
 
-func (ss *systemSnapshot) update(sr *systemReport, seen int64) {
+func (ss *systemSnapshot) update(sr *systemReport, seen uint32) {
 	if sr.base.Version != "" && sr.base.Version != ss.version {
 		ss.version = strings.Clone(sr.base.Version)
 	}
@@ -112,6 +136,9 @@ func (ss *systemSnapshot) update(sr *systemReport, seen int64) {
 		}
 		ss.instances[ss.strs.id(in.Id)] = &instanceInfo{domains: domains, createdAt: in.CreatedAt}
 	}
+	if len(ss.rows) == 0 {
+		ss.rows = make([]snapshotRow, 0, len(sr.rows))
+	}
 	ss.cursor = 0
 	for _, rc := range sr.rows {
 		ss.put(rc, seen)
@@ -119,12 +146,13 @@ func (ss *systemSnapshot) update(sr *systemReport, seen int64) {
 	ss.lastTS = nil
 }
 
-func (ss *systemSnapshot) put(rc *analytics.ResourceCount, seen int64) {
-	if rc.UpdatedAt != ss.lastTS {
-		ss.lastTS, ss.lastTSNanos = rc.UpdatedAt, 0
+func (ss *systemSnapshot) put(rc *analytics.ResourceCount, seen uint32) {
+	if rc.UpdatedAt != ss.lastTS || ss.times.vals == nil {
+		var nanos int64
 		if rc.UpdatedAt != nil {
-			ss.lastTSNanos = rc.UpdatedAt.Seconds*int64(time.Second) + int64(rc.UpdatedAt.Nanos)
+			nanos = rc.UpdatedAt.Seconds*int64(time.Second) + int64(rc.UpdatedAt.Nanos)
 		}
+		ss.lastTS, ss.lastTime = rc.UpdatedAt, ss.times.id(nanos)
 	}
 	i := ss.cursor
 	if i >= len(ss.rows) || !ss.isRow(i, rc) {
@@ -139,29 +167,29 @@ func (ss *systemSnapshot) put(rc *analytics.ResourceCount, seen int64) {
 		i = int(idx)
 	}
 	r := &ss.rows[i]
-	r.amount, r.updatedAt, r.seen = rc.Amount, ss.lastTSNanos, seen
+	r.amount, r.updatedAt, r.seen = rc.Amount, ss.lastTime, seen
 	ss.cursor = i + 1
 }
 
 // isRow reports whether row i has rc's key, without looking anything up.
 func (ss *systemSnapshot) isRow(i int, rc *analytics.ResourceCount) bool {
 	k := &ss.rows[i].key
-	return k.parentType == rc.ParentType && ss.strs.strs[k.parent] == rc.ParentId &&
-		ss.strs.strs[k.resource] == rc.ResourceName && ss.strs.strs[k.instance] == rc.InstanceId &&
-		ss.strs.strs[k.table] == rc.TableName
+	strs := ss.strs.vals
+	return k.parentType == rc.ParentType && strs[k.parent] == rc.ParentId &&
+		strs[k.resource] == rc.ResourceName && strs[k.instance] == rc.InstanceId && strs[k.table] == rc.TableName
 }
 
 // prune drops the rows no batch carried since cutoff, the instances left
 // without rows and the systems left without instances.
 func (s *snapshot) prune(cutoff time.Time) {
 	for id, ss := range s.systems {
-		if ss.prune(cutoff.UnixNano()) == 0 {
+		if ss.prune(unixSeconds(cutoff)) == 0 {
 			delete(s.systems, id)
 		}
 	}
 }
 
-func (ss *systemSnapshot) prune(cutoff int64) int {
+func (ss *systemSnapshot) prune(cutoff uint32) int {
 	kept := 0
 	for i := range ss.rows {
 		r := ss.rows[i]
@@ -178,8 +206,16 @@ func (ss *systemSnapshot) prune(cutoff int64) int {
 	ss.rows = ss.rows[:kept]
 	ss.cursor = 0
 
-	used := make([]bool, len(ss.strs.strs))
-	live := 0
+	ss.compact()
+	return kept
+}
+
+// compact forgets the strings and times no row uses any more (organizations
+// deleted long ago, scrapes long past), renumbering the rest.
+func (ss *systemSnapshot) compact() {
+	used := make([]bool, len(ss.strs.vals))
+	usedTimes := make([]bool, len(ss.times.vals))
+	live, liveTimes := 0, 0
 	mark := func(id uint32) {
 		if !used[id] {
 			used[id] = true
@@ -187,33 +223,32 @@ func (ss *systemSnapshot) prune(cutoff int64) int {
 		}
 	}
 	for i := range ss.rows {
-		k := &ss.rows[i].key
-		mark(k.instance)
-		mark(k.parent)
-		mark(k.resource)
-		mark(k.table)
+		r := &ss.rows[i]
+		mark(r.key.instance)
+		mark(r.key.parent)
+		mark(r.key.resource)
+		mark(r.key.table)
+		if !usedTimes[r.updatedAt] {
+			usedTimes[r.updatedAt] = true
+			liveTimes++
+		}
 	}
 	for id := range ss.instances {
 		if !used[id] {
 			delete(ss.instances, id)
 		}
 	}
-	if live < len(ss.strs.strs)/2 {
-		ss.compactStrings(used)
-	}
-	return kept
-}
-
-// compactStrings forgets the strings no row uses any more (organizations
-// deleted long ago), renumbering the rest.
-func (ss *systemSnapshot) compactStrings(used []bool) {
-	remap := make([]uint32, len(used))
-	var fresh interner
-	for id, u := range used {
-		if u {
-			remap[id] = fresh.id(ss.strs.strs[id])
+	ss.lastTS = nil
+	if liveTimes < len(ss.times.vals)/2 {
+		remap := ss.times.compact(usedTimes)
+		for i := range ss.rows {
+			ss.rows[i].updatedAt = remap[ss.rows[i].updatedAt]
 		}
 	}
+	if live >= len(ss.strs.vals)/2 {
+		return
+	}
+	remap := ss.strs.compact(used)
 	instances := make(map[uint32]*instanceInfo, len(ss.instances))
 	for id, in := range ss.instances {
 		instances[remap[id]] = in
@@ -224,7 +259,7 @@ func (ss *systemSnapshot) compactStrings(used []bool) {
 		k.instance, k.parent, k.resource, k.table = remap[k.instance], remap[k.parent], remap[k.resource], remap[k.table]
 		index[*k] = int32(i)
 	}
-	ss.strs, ss.instances, ss.index = fresh, instances, index
+	ss.instances, ss.index = instances, index
 }
 
 // systemIDs returns the systems in the snapshot, sorted.
@@ -241,7 +276,7 @@ func (s *snapshot) systemIDs() []string {
 // per instance that has rows, for the exporter's own sending path.
 func (ss *systemSnapshot) metrics(now time.Time) pmetric.Metrics {
 	b := newMetricsBuilder(now, now, ss.id, ss.version)
-	str := ss.strs.strs
+	str := ss.strs.vals
 	for i := range ss.rows {
 		r := &ss.rows[i]
 		inst := str[r.key.instance]
@@ -251,13 +286,13 @@ func (ss *systemSnapshot) metrics(now time.Time) pmetric.Metrics {
 		b.RecordCount(model.Count{InstanceID: inst, ParentType: parentTypeName(r.key.parentType),
 			ParentID: str[r.key.parent], Resource: str[r.key.resource], Table: str[r.key.table], Amount: int64(r.amount)})
 		points := b.instances[inst].points
-		points.At(points.Len() - 1).SetTimestamp(pcommon.Timestamp(r.updatedAt))
+		points.At(points.Len() - 1).SetTimestamp(pcommon.Timestamp(ss.times.vals[r.updatedAt]))
 	}
 	return b.emit()
 }
 
 func (ss *systemSnapshot) instanceModel(id uint32) model.Instance {
-	in := model.Instance{ID: ss.strs.strs[id]}
+	in := model.Instance{ID: ss.strs.vals[id]}
 	if info, ok := ss.instances[id]; ok {
 		in.Domains = info.domains
 		if info.createdAt != nil {

@@ -27,9 +27,13 @@ func (s *snapshot) marshal() []byte {
 		ss := s.systems[id]
 		buf = appendString(buf, ss.id)
 		buf = appendString(buf, ss.version)
-		buf = binary.AppendUvarint(buf, uint64(len(ss.strs.strs)))
-		for _, str := range ss.strs.strs {
+		buf = binary.AppendUvarint(buf, uint64(len(ss.strs.vals)))
+		for _, str := range ss.strs.vals {
 			buf = appendString(buf, str)
+		}
+		buf = binary.AppendUvarint(buf, uint64(len(ss.times.vals)))
+		for _, t := range ss.times.vals {
+			buf = binary.AppendVarint(buf, t)
 		}
 		buf = binary.AppendUvarint(buf, uint64(len(ss.instances)))
 		for id, in := range ss.instances {
@@ -55,8 +59,8 @@ func (s *snapshot) marshal() []byte {
 			buf = binary.AppendUvarint(buf, uint64(r.key.table))
 			buf = binary.AppendUvarint(buf, uint64(r.key.parentType))
 			buf = binary.AppendUvarint(buf, uint64(r.amount))
-			buf = binary.AppendVarint(buf, r.updatedAt)
-			buf = binary.AppendVarint(buf, r.seen)
+			buf = binary.AppendUvarint(buf, uint64(r.updatedAt))
+			buf = binary.AppendUvarint(buf, uint64(r.seen))
 		}
 	}
 	return buf
@@ -84,9 +88,16 @@ func unmarshalSnapshot(data []byte) (*snapshot, error) {
 		for range d.count() {
 			ss.strs.id(d.string())
 		}
-		nstr := uint64(len(ss.strs.strs))
+		nstr := uint64(len(ss.strs.vals))
 		if nstr != uint64(len(ss.strs.ids)) {
 			d.fail("a string is stored twice")
+		}
+		for range d.count() {
+			ss.times.id(d.varint())
+		}
+		ntimes := uint64(len(ss.times.vals))
+		if ntimes != uint64(len(ss.times.ids)) {
+			d.fail("a time is stored twice")
 		}
 		for range d.count() {
 			id := d.below(nstr)
@@ -109,8 +120,8 @@ func unmarshalSnapshot(data []byte) (*snapshot, error) {
 			r.key.table = uint32(d.below(nstr))
 			r.key.parentType = analytics.CountParentType(d.below(math.MaxInt32))
 			r.amount = uint32(d.below(math.MaxUint32 + 1))
-			r.updatedAt = d.varint()
-			r.seen = d.varint()
+			r.updatedAt = uint32(d.below(ntimes))
+			r.seen = uint32(d.below(math.MaxUint32 + 1))
 			if _, dup := ss.index[r.key]; dup {
 				d.fail("a row is stored twice")
 			}

@@ -68,7 +68,7 @@ func TestPruneForgetsStringsNoRowUses(t *testing.T) {
 	s.prune(observed.Add(30 * time.Minute))
 	ss := s.systems["sys"]
 	require.Len(t, ss.rows, 2)
-	assert.Len(t, ss.strs.strs, 5, "instance, two organizations, resource, table")
+	assert.Len(t, ss.strs.vals, 5, "instance, two organizations, resource, table")
 	assert.Len(t, ss.index, 2)
 	for i, r := range ss.rows {
 		assert.Equal(t, int32(i), ss.index[r.key])

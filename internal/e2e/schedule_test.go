@@ -48,7 +48,7 @@ service:
 `))
 
 // batchedOrgs gives the dataset well over 500 counts, so every scrape is cut.
-const batchedOrgs = 60
+const batchedOrgs = 100
 
 // nextMinute is the first minute that starts at least lead from now: a
 // daily cron expression for it runs once, soon, and satisfies the 30-minute
