@@ -37,14 +37,19 @@ type systemSnapshot struct {
 	// instances is the newest information per instance, by interned id.
 	instances map[uint32]*instanceInfo
 	rows      []snapshotRow
-	index     map[rowKey]int32
+	// parents finds rows: per (instance, parent id) the last row added,
+	// whose next leads through the others of that parent, a few dozen at
+	// most. A map of every row's key would take more memory than the rows.
+	parents map[uint64]int32
 	// cursor is where the next row of a batch is expected: a receiver
 	// emits its rows in the same order every scrape, so a refresh walks the
-	// rows in order and rarely needs the index.
+	// rows in order and rarely needs to look a row up.
 	cursor int
 	// The rows of one batch share one observation time.
 	lastTS   *timestamppb.Timestamp
 	lastTime uint32
+	// last is the key of the row put last.
+	last rowKey
 }
 
 type rowKey struct {
@@ -52,14 +57,57 @@ type rowKey struct {
 	parentType                        analytics.CountParentType
 }
 
-// snapshotRow is 32 bytes: the key, the amount, the data point time (its
-// number in times) and when a batch last carried the row, in Unix seconds
-// (which fit 32 bits until 2106).
+// snapshotRow is 36 bytes: the key, the amount, the data point time (its
+// number in times), when a batch last carried the row, in Unix seconds
+// (which fit 32 bits until 2106), and the next row of the same parent.
 type snapshotRow struct {
 	key       rowKey
 	amount    uint32
 	updatedAt uint32
 	seen      uint32
+	next      int32
+}
+
+func (k rowKey) parentKey() uint64 { return uint64(k.instance)<<32 | uint64(k.parent) }
+
+// find returns the row with key k, or -1.
+func (ss *systemSnapshot) find(k rowKey) int32 {
+	i, ok := ss.parents[k.parentKey()]
+	if !ok {
+		return -1
+	}
+	for ; i >= 0; i = ss.rows[i].next {
+		if ss.rows[i].key == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// add appends a row with key k and returns its index.
+func (ss *systemSnapshot) add(k rowKey) int32 {
+	i := int32(len(ss.rows))
+	next, ok := ss.parents[k.parentKey()]
+	if !ok {
+		next = -1
+	}
+	ss.rows = append(ss.rows, snapshotRow{key: k, next: next})
+	ss.parents[k.parentKey()] = i
+	return i
+}
+
+// reindex links the rows anew after they moved.
+func (ss *systemSnapshot) reindex() {
+	ss.parents = make(map[uint64]int32, len(ss.parents))
+	for i := range ss.rows {
+		r := &ss.rows[i]
+		pk := r.key.parentKey()
+		r.next = -1
+		if head, ok := ss.parents[pk]; ok {
+			r.next = head
+		}
+		ss.parents[pk] = int32(i)
+	}
 }
 
 type instanceInfo struct {
@@ -111,7 +159,7 @@ func unixSeconds(t time.Time) uint32 {
 func (s *snapshot) system(id string) *systemSnapshot {
 	ss, ok := s.systems[id]
 	if !ok {
-		ss = &systemSnapshot{id: strings.Clone(id), instances: make(map[uint32]*instanceInfo), index: make(map[rowKey]int32)}
+		ss = &systemSnapshot{id: strings.Clone(id), instances: make(map[uint32]*instanceInfo), parents: make(map[uint64]int32)}
 		s.systems[id] = ss
 	}
 	return ss
@@ -156,19 +204,27 @@ func (ss *systemSnapshot) put(rc *analytics.ResourceCount, seen uint32) {
 	}
 	i := ss.cursor
 	if i >= len(ss.rows) || !ss.isRow(i, rc) {
-		k := rowKey{instance: ss.strs.id(rc.InstanceId), parent: ss.strs.id(rc.ParentId),
-			resource: ss.strs.id(rc.ResourceName), table: ss.strs.id(rc.TableName), parentType: rc.ParentType}
-		idx, ok := ss.index[k]
-		if !ok {
-			idx = int32(len(ss.rows))
-			ss.rows = append(ss.rows, snapshotRow{key: k})
-			ss.index[k] = idx
+		k := rowKey{instance: ss.strID(rc.InstanceId, ss.last.instance), parent: ss.strID(rc.ParentId, ss.last.parent),
+			resource: ss.strs.id(rc.ResourceName), table: ss.strID(rc.TableName, ss.last.table), parentType: rc.ParentType}
+		idx := ss.find(k)
+		if idx < 0 {
+			idx = ss.add(k)
 		}
 		i = int(idx)
 	}
 	r := &ss.rows[i]
 	r.amount, r.updatedAt, r.seen = rc.Amount, ss.lastTime, seen
 	ss.cursor = i + 1
+	ss.last = r.key
+}
+
+// strID interns s, trying the previous row's string first: consecutive rows
+// mostly share instance, parent and table.
+func (ss *systemSnapshot) strID(s string, prev uint32) uint32 {
+	if int(prev) < len(ss.strs.vals) && ss.strs.vals[prev] == s {
+		return prev
+	}
+	return ss.strs.id(s)
 }
 
 // isRow reports whether row i has rc's key, without looking anything up.
@@ -194,19 +250,15 @@ func (ss *systemSnapshot) prune(cutoff uint32) int {
 	for i := range ss.rows {
 		r := ss.rows[i]
 		if r.seen < cutoff {
-			delete(ss.index, r.key)
 			continue
 		}
-		if kept != i {
-			ss.rows[kept] = r
-			ss.index[r.key] = int32(kept)
-		}
+		ss.rows[kept] = r
 		kept++
 	}
 	ss.rows = ss.rows[:kept]
-	ss.cursor = 0
-
+	ss.cursor, ss.last = 0, rowKey{}
 	ss.compact()
+	ss.reindex()
 	return kept
 }
 
@@ -253,13 +305,11 @@ func (ss *systemSnapshot) compact() {
 	for id, in := range ss.instances {
 		instances[remap[id]] = in
 	}
-	index := make(map[rowKey]int32, len(ss.rows))
 	for i := range ss.rows {
 		k := &ss.rows[i].key
 		k.instance, k.parent, k.resource, k.table = remap[k.instance], remap[k.parent], remap[k.resource], remap[k.table]
-		index[*k] = int32(i)
 	}
-	ss.instances, ss.index = instances, index
+	ss.instances = instances
 }
 
 // systemIDs returns the systems in the snapshot, sorted.

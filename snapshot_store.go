@@ -122,11 +122,13 @@ func unmarshalSnapshot(data []byte) (*snapshot, error) {
 			r.amount = uint32(d.below(math.MaxUint32 + 1))
 			r.updatedAt = uint32(d.below(ntimes))
 			r.seen = uint32(d.below(math.MaxUint32 + 1))
-			if _, dup := ss.index[r.key]; dup {
+			if ss.find(r.key) >= 0 {
 				d.fail("a row is stored twice")
+				break
 			}
-			ss.index[r.key] = int32(len(ss.rows))
-			ss.rows = append(ss.rows, r)
+			i := ss.add(r.key)
+			r.next = ss.rows[i].next
+			ss.rows[i] = r
 		}
 		if d.err != nil {
 			break

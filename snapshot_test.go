@@ -69,9 +69,9 @@ func TestPruneForgetsStringsNoRowUses(t *testing.T) {
 	ss := s.systems["sys"]
 	require.Len(t, ss.rows, 2)
 	assert.Len(t, ss.strs.vals, 5, "instance, two organizations, resource, table")
-	assert.Len(t, ss.index, 2)
+	assert.Len(t, ss.parents, 2)
 	for i, r := range ss.rows {
-		assert.Equal(t, int32(i), ss.index[r.key])
+		assert.Equal(t, int32(i), ss.find(r.key))
 	}
 	// Rows found through the renumbered strings update in place.
 	s.update(built(t, "sys", 1, 2, model.ResourceUser), observed.Add(2*time.Hour))
