@@ -27,7 +27,8 @@ const (
 	systemUser = "otelcol-e2e"
 )
 
-var configTemplate = template.Must(template.New("config").Parse(`
+// receiverYAML is the receiver every run scrapes the fake ZITADEL with.
+const receiverYAML = `
 receivers:
   zitadel:
     collection_interval: {{.Interval}}
@@ -42,7 +43,9 @@ receivers:
         key_file: {{.KeyFile}}
       instances:
         discover: true
-exporters:
+`
+
+var configTemplate = template.Must(template.New("config").Parse(receiverYAML + `exporters:
   zitadeltelemetry:
     endpoint: {{.TelemetryURL}}/api/ping
     bulk_size: {{.BulkSize}}

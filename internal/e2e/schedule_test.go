@@ -10,22 +10,7 @@ import (
 // batchedTemplate puts a batch processor that cuts every scrape into pieces
 // of at most 500 counts before the exporter; with a schedule, the exporter
 // reports once a day at the given minute, and once more on shutdown.
-var batchedTemplate = template.Must(template.New("batched").Parse(`
-receivers:
-  zitadel:
-    collection_interval: {{.Interval}}
-    initial_delay: 0s
-    system_id: ` + systemID + `
-    api:
-      endpoint: {{.ZitadelAddr}}
-      tls:
-        insecure: true
-      system_user:
-        user_id: ` + systemUser + `
-        key_file: {{.KeyFile}}
-      instances:
-        discover: true
-processors:
+var batchedTemplate = template.Must(template.New("batched").Parse(receiverYAML + `processors:
   batch:
     send_batch_size: 500
     send_batch_max_size: 500
