@@ -31,17 +31,18 @@ import (
 const defaultReportTimeout = time.Minute
 
 func createDefaultExporterConfig() component.Config {
-	return &ExporterConfig{
-		Protocol:       ProtocolHTTP,
-		BulkSize:       defaultBulkSize,
-		SendDomains:    true,
-		TimeoutConfig:  exporterhelper.TimeoutConfig{Timeout: defaultReportTimeout},
-		RetryConfig:    configretry.NewDefaultBackOffConfig(),
-		QueueConfig:    configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
-		HTTP:           confighttp.NewDefaultClientConfig(),
-		GRPC:           configgrpc.NewDefaultClientConfig(),
-		ScheduleConfig: ScheduleConfig{MaxAge: defaultMaxAge},
+	cfg := &ExporterConfig{
+		Protocol:      ProtocolHTTP,
+		BulkSize:      defaultBulkSize,
+		SendDomains:   true,
+		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: defaultReportTimeout},
+		RetryConfig:   configretry.NewDefaultBackOffConfig(),
+		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
+		HTTP:          confighttp.NewDefaultClientConfig(),
+		GRPC:          configgrpc.NewDefaultClientConfig(),
 	}
+	cfg.MaxAge = defaultMaxAge
+	return cfg
 }
 
 func createMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
