@@ -118,7 +118,7 @@ func newReportSchedule(c *ScheduleConfig, rnd *rand.Rand, from time.Time) (*repo
 	s := &reportSchedule{expr: expr, zone: zone, jitter: c.Jitter, rnd: rnd}
 	switch p := parsed.(type) {
 	case *cron.SpecSchedule:
-		// The expression is matched against the wall clock of the zone; see next.
+		// The expression is matched against the wall clock of the zone; see nominalNext.
 		p.Location = time.UTC
 		s.spec = p
 	case cron.ConstantDelaySchedule:
