@@ -153,6 +153,8 @@ type ExporterConfig struct {
 	// GRPC is the client of the `grpc` protocol; its endpoint key is not used.
 	GRPC configgrpc.ClientConfig `mapstructure:"grpc"`
 
+	ScheduleConfig `mapstructure:",squash"`
+
 	_ struct{}
 }
 
@@ -184,6 +186,7 @@ func (c *ExporterConfig) Validate() error {
 	if c.GRPC.Endpoint != "" {
 		errs = append(errs, errors.New("grpc::endpoint: not used; set the top-level endpoint"))
 	}
+	errs = append(errs, c.ScheduleConfig.validate(c.QueueConfig)...)
 	return errors.Join(errs...)
 }
 

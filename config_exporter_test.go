@@ -16,7 +16,12 @@ import (
 
 func loadExporterConfig(t *testing.T, name string) (*ExporterConfig, error) {
 	t.Helper()
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "exporter", "config.yaml"))
+	return loadExporterConfigFrom(t, "config.yaml", name)
+}
+
+func loadExporterConfigFrom(t *testing.T, file, name string) (*ExporterConfig, error) {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "exporter", file))
 	require.NoError(t, err)
 	id := component.NewID(ExporterType)
 	if name != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -31,7 +32,7 @@ import (
 const defaultReportTimeout = time.Minute
 
 func createDefaultExporterConfig() component.Config {
-	return &ExporterConfig{
+	cfg := &ExporterConfig{
 		Protocol:      ProtocolHTTP,
 		BulkSize:      defaultBulkSize,
 		SendDomains:   true,
@@ -41,9 +42,17 @@ func createDefaultExporterConfig() component.Config {
 		HTTP:          confighttp.NewDefaultClientConfig(),
 		GRPC:          configgrpc.NewDefaultClientConfig(),
 	}
+	cfg.MaxAge = defaultMaxAge
+	return cfg
 }
 
 func createMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
+	return newMetricsExporter(ctx, set, cfg, systemClock{}, newRandom())
+}
+
+// newMetricsExporter builds the sender; with a schedule, batches go into a
+// snapshot that the schedule sends through it.
+func newMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config, clk clock, rnd *rand.Rand) (exporter.Metrics, error) {
 	ec := cfg.(*ExporterConfig)
 	e := newTelemetryExporter(ec, set.TelemetrySettings)
 	helper, err := exporterhelper.NewMetrics(ctx, set, cfg, e.pushMetrics,
@@ -56,7 +65,11 @@ func createMetricsExporter(ctx context.Context, set exporter.Settings, cfg compo
 	if err != nil {
 		return nil, err
 	}
-	return &stoppableExporter{Metrics: helper, exporter: e}, nil
+	sender := &stoppableExporter{Metrics: helper, exporter: e}
+	if ec.Schedule == "" {
+		return sender, nil
+	}
+	return newScheduledExporter(sender, e, set, clk, rnd)
 }
 
 // shutdownDrain is how long shutdown lets the reports in progress and in the
@@ -101,6 +114,8 @@ type telemetryExporter struct {
 	set     component.TelemetrySettings
 	builder reportBuilder
 	client  telemetryclient.Client
+	// pieces notices reports cut into pieces; nil with a schedule.
+	pieces *pieceDetector
 
 	// stopping is cancelled when shutdown begins; interrupted counts the
 	// batches it cut short.
@@ -112,8 +127,12 @@ type telemetryExporter struct {
 
 func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) *telemetryExporter {
 	stopping, stop := context.WithCancel(context.Background())
-	return &telemetryExporter{cfg: cfg, set: set, stopping: stopping, stop: stop, drain: shutdownDrain,
+	e := &telemetryExporter{cfg: cfg, set: set, stopping: stopping, stop: stop, drain: shutdownDrain,
 		builder: reportBuilder{systemID: cfg.SystemID, version: cfg.Version, sendDomains: cfg.SendDomains}}
+	if cfg.Schedule == "" {
+		e.pieces = newPieceDetector(time.Now, set.Logger)
+	}
+	return e
 }
 
 func (e *telemetryExporter) start(ctx context.Context, host component.Host) error {
@@ -176,9 +195,9 @@ var errShutdownReport = errors.New("the collector is shutting down: report inter
 func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) error {
 	built := e.builder.build(md)
 	defer built.release()
-	if built.ignoredMetrics > 0 {
-		e.set.Logger.Debug("Ignoring metrics outside the ZITADEL metric contract",
-			zap.Int("metrics", built.ignoredMetrics), zap.Strings("names", built.ignoredNames))
+	e.logIgnored(built)
+	if e.pieces != nil {
+		e.pieces.observe(built.systems)
 	}
 
 	permanent := built.errors()
@@ -203,6 +222,13 @@ func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) e
 		return consumererror.NewMetrics(errors.Join(retryable...), subsetOf(md, retryResources))
 	}
 	return errors.Join(permanent...)
+}
+
+func (e *telemetryExporter) logIgnored(built *builtReports) {
+	if built.ignoredMetrics > 0 {
+		e.set.Logger.Debug("Ignoring metrics outside the ZITADEL metric contract",
+			zap.Int("metrics", built.ignoredMetrics), zap.Strings("names", built.ignoredNames))
+	}
 }
 
 // errors turns what the mapping refused into permanent errors.

@@ -27,7 +27,8 @@ const (
 	systemUser = "otelcol-e2e"
 )
 
-var configTemplate = template.Must(template.New("config").Parse(`
+// receiverYAML is the receiver every run scrapes the fake ZITADEL with.
+const receiverYAML = `
 receivers:
   zitadel:
     collection_interval: {{.Interval}}
@@ -42,7 +43,9 @@ receivers:
         key_file: {{.KeyFile}}
       instances:
         discover: true
-exporters:
+`
+
+var configTemplate = template.Must(template.New("config").Parse(receiverYAML + `exporters:
   zitadeltelemetry:
     endpoint: {{.TelemetryURL}}/api/ping
     bulk_size: {{.BulkSize}}
@@ -69,6 +72,15 @@ type configValues struct {
 	TelemetryURL string
 	BulkSize     int
 	PromAddr     string
+	Schedule     string
+}
+
+// pipelineOptions describe a run; startPipeline fills in the addresses.
+type pipelineOptions struct {
+	config          *template.Template
+	values          configValues
+	orgsPerInstance int
+	configure       func(*telemetryserver.Server)
 }
 
 // pipeline is one run: the fake ZITADEL, the telemetry endpoint and the
@@ -82,9 +94,16 @@ type pipeline struct {
 
 func startPipeline(t *testing.T, interval time.Duration, bulkSize int, configure func(*telemetryserver.Server)) *pipeline {
 	t.Helper()
+	return startPipelineWith(t, pipelineOptions{config: configTemplate, orgsPerInstance: 20, configure: configure,
+		values: configValues{Interval: interval, BulkSize: bulkSize}})
+}
+
+func startPipelineWith(t *testing.T, opts pipelineOptions) *pipeline {
+	t.Helper()
+	configure := opts.configure
 	bin := collectorBinary(t)
 	dir := t.TempDir()
-	zitadel, keyFile := startZitadel(t, dir)
+	zitadel, keyFile := startZitadel(t, dir, opts.orgsPerInstance)
 	ds := zitadel.Dataset()
 
 	telemetry := telemetryserver.New(telemetryserver.Options{})
@@ -102,8 +121,9 @@ func startPipeline(t *testing.T, interval time.Duration, bulkSize int, configure
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = configTemplate.Execute(f, configValues{Interval: interval, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
-		TelemetryURL: telemetry.HTTPURL(), BulkSize: bulkSize, PromAddr: p.promAddr})
+	values := opts.values
+	values.ZitadelAddr, values.KeyFile, values.TelemetryURL, values.PromAddr = zitadel.GRPCAddr(), keyFile, telemetry.HTTPURL(), p.promAddr
+	err = opts.config.Execute(f, values)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -112,12 +132,12 @@ func startPipeline(t *testing.T, interval time.Duration, bulkSize int, configure
 	return p
 }
 
-// startZitadel serves a simulated installation of 20 organizations per
-// instance to the system user whose key it writes into dir.
-func startZitadel(t *testing.T, dir string) (*fakezitadel.Server, string) {
+// startZitadel serves a simulated installation to the system user whose key
+// it writes into dir.
+func startZitadel(t *testing.T, dir string, orgsPerInstance int) (*fakezitadel.Server, string) {
 	t.Helper()
 	spec := fakezitadel.DefaultSpec()
-	spec.OrgsPerInstance = 20
+	spec.OrgsPerInstance = orgsPerInstance
 	ds := fakezitadel.Generate(spec)
 	privatePEM, public, err := fakezitadel.NewSystemUserKey()
 	if err != nil {

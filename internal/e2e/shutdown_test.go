@@ -108,7 +108,7 @@ func TestSIGTERMWithASilentEndpointKeepsTheReport(t *testing.T) {
 	if err := os.Mkdir(storage, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	zitadel, keyFile := startZitadel(t, dir)
+	zitadel, keyFile := startZitadel(t, dir, 20)
 	p := &pipeline{dataset: zitadel.Dataset()}
 
 	silentURL, requests := silentEndpoint(t)
@@ -146,7 +146,7 @@ func TestSIGTERMWithASilentEndpointKeepsTheReport(t *testing.T) {
 func TestSIGTERMWithASilentZitadel(t *testing.T) {
 	bin := collectorBinary(t)
 	dir := t.TempDir()
-	zitadel, keyFile := startZitadel(t, dir)
+	zitadel, keyFile := startZitadel(t, dir, 20)
 	zitadel.SetLatency(time.Hour)
 	telemetry := telemetryserver.New(telemetryserver.Options{})
 	if err := telemetry.Start("127.0.0.1:0", ""); err != nil {
