@@ -49,7 +49,7 @@ func nextMinute(lead time.Duration) time.Time {
 func TestScheduledReportIsWholeBehindABatchProcessor(t *testing.T) {
 	at := nextMinute(30 * time.Second)
 	p := startPipelineWith(t, pipelineOptions{config: batchedTemplate, orgsPerInstance: batchedOrgs,
-		values: configValues{Interval: 10 * time.Second, Schedule: fmt.Sprintf("%d %d * * *", at.Minute(), at.Hour())}})
+		values: configValues{Interval: time.Minute, Schedule: fmt.Sprintf("%d %d * * *", at.Minute(), at.Hour())}})
 	if n := len(p.dataset.ExpectedCounts()); n <= 1000 {
 		t.Fatalf("the dataset has %d counts; more than two pieces of 500 are needed to prove anything", n)
 	}
