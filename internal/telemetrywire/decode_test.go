@@ -1,4 +1,4 @@
-package telemetryserver
+package telemetrywire
 
 import (
 	"testing"
@@ -52,10 +52,10 @@ func TestJSONDecoderTakesWhatProtojsonTakes(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			want := &analytics.ReportResourceCountsRequest{}
-			require.NoError(t, requestJSON.Unmarshal([]byte(tt.body), want))
+			require.NoError(t, RequestJSON.Unmarshal([]byte(tt.body), want))
 			fast := &analytics.ReportResourceCountsRequest{}
 			assert.Equal(t, tt.fast, decodeCountsJSON([]byte(tt.body), fast))
-			got, err := decodeCounts([]byte(tt.body), false)
+			got, err := DecodeCounts([]byte(tt.body), false)
 			require.NoError(t, err)
 			assert.True(t, proto.Equal(want, got), "want %v\n got %v", want, got)
 		})
@@ -75,7 +75,7 @@ func TestJSONDecoderRefusesWhatProtojsonRefuses(t *testing.T) {
 		"invalid UTF-8":    "{\"systemId\":\"\xff\"}",
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := decodeCounts([]byte(body), false)
+			_, err := DecodeCounts([]byte(body), false)
 			assert.Error(t, err)
 		})
 	}
@@ -85,13 +85,13 @@ func TestProtoDecoderMatchesProtoUnmarshal(t *testing.T) {
 	page := samplePage()
 	body, err := proto.Marshal(page)
 	require.NoError(t, err)
-	got, err := decodeCounts(body, true)
+	got, err := DecodeCounts(body, true)
 	require.NoError(t, err)
 	assert.True(t, proto.Equal(page, got), "want %v\n got %v", page, got)
 	assert.Same(t, got.ResourceCounts[0].UpdatedAt, got.ResourceCounts[1].UpdatedAt, "one time, decoded once")
 	assert.Equal(t, got.ResourceCounts[0].InstanceId, got.ResourceCounts[1].InstanceId)
 
-	_, err = decodeCounts(append(body, 0x1a, 0x03, 0x1a, 0x01, 0xff), true) // a row whose instance id is not UTF-8
+	_, err = DecodeCounts(append(body, 0x1a, 0x03, 0x1a, 0x01, 0xff), true) // a row whose instance id is not UTF-8
 	assert.Error(t, err)
 }
 
@@ -103,7 +103,7 @@ func FuzzDecodeCounts(f *testing.F) {
 	f.Add([]byte(`{"resource_counts":[{"amount":0,"parentType":"COUNT_PARENT_TYPE_UNSPECIFIED"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		want := &analytics.ReportResourceCountsRequest{}
-		wantErr := requestJSON.Unmarshal(body, want)
+		wantErr := RequestJSON.Unmarshal(body, want)
 		fast := &analytics.ReportResourceCountsRequest{}
 		if decodeCountsJSON(body, fast) {
 			require.NoError(t, wantErr, "the fast path accepted what protojson refuses")
@@ -112,7 +112,7 @@ func FuzzDecodeCounts(f *testing.F) {
 
 		want = &analytics.ReportResourceCountsRequest{}
 		wantErr = proto.Unmarshal(body, want)
-		got, err := decodeCounts(body, true)
+		got, err := DecodeCounts(body, true)
 		if wantErr != nil {
 			require.Error(t, err, "the binary decoder accepted what proto.Unmarshal refuses")
 			return

@@ -1,4 +1,4 @@
-package telemetryserver
+package telemetrywire
 
 import (
 	"errors"
@@ -20,7 +20,7 @@ import (
 // never accepts less than protojson does.
 
 // decodeCounts reads a ReportResourceCountsRequest body.
-func decodeCounts(body []byte, binary bool) (*analytics.ReportResourceCountsRequest, error) {
+func DecodeCounts(body []byte, binary bool) (*analytics.ReportResourceCountsRequest, error) {
 	req := &analytics.ReportResourceCountsRequest{}
 	if binary {
 		return req, decodeCountsProto(body, req)
@@ -29,7 +29,7 @@ func decodeCounts(body []byte, binary bool) (*analytics.ReportResourceCountsRequ
 		return req, nil
 	}
 	req = &analytics.ReportResourceCountsRequest{}
-	return req, requestJSON.Unmarshal(body, req)
+	return req, RequestJSON.Unmarshal(body, req)
 }
 
 // pageDecoder holds what one page shares.
