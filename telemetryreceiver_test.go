@@ -1,0 +1,389 @@
+package zitadeltelemetry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"google.golang.org/protobuf/proto"
+
+	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/servicepingclient"
+)
+
+// emitted is what a receiver emitted, flattened into comparable lines; the
+// contract's names are literals here.
+type emitted struct {
+	rows      []string // system|instance|parent type|parent|resource|table|amount[|updated_at]
+	instances []string // system|version|instance|domains|creation date
+	other     []string // anything else
+}
+
+func flatten(t testing.TB, all []pmetric.Metrics) emitted {
+	t.Helper()
+	var out emitted
+	str := func(m pcommon.Map, k string) string {
+		if v, ok := m.Get(k); ok {
+			return v.AsString()
+		}
+		return ""
+	}
+	for _, md := range all {
+		for _, rm := range md.ResourceMetrics().All() {
+			res := rm.Resource().Attributes()
+			for _, sm := range rm.ScopeMetrics().All() {
+				for _, m := range sm.Metrics().All() {
+					switch m.Name() {
+					case "zitadel.resource.count":
+						require.Equal(t, pmetric.MetricTypeSum, m.Type())
+						require.False(t, m.Sum().IsMonotonic())
+						require.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+						require.Equal(t, "{resource}", m.Unit())
+						for _, dp := range m.Sum().DataPoints().All() {
+							a := dp.Attributes()
+							line := strings.Join([]string{str(res, "zitadel.system.id"), str(res, "zitadel.instance.id"),
+								str(a, "zitadel.parent.type"), str(a, "zitadel.parent.id"), str(a, "zitadel.resource.name"),
+								str(a, "zitadel.table.name"), fmt.Sprint(dp.IntValue())}, "|")
+							if u, ok := a.Get("zitadel.count.updated_at"); ok {
+								line += "|" + u.Str()
+							}
+							out.rows = append(out.rows, line)
+						}
+					case "zitadel.instance.info":
+						require.Equal(t, pmetric.MetricTypeGauge, m.Type())
+						require.Equal(t, 1, m.Gauge().DataPoints().Len())
+						require.Equal(t, int64(1), m.Gauge().DataPoints().At(0).IntValue())
+						var domains []string
+						if v, ok := res.Get("zitadel.instance.domains"); ok {
+							for _, d := range v.Slice().All() {
+								domains = append(domains, d.Str())
+							}
+						}
+						out.instances = append(out.instances, strings.Join([]string{str(res, "zitadel.system.id"), str(res, "zitadel.version"),
+							str(res, "zitadel.instance.id"), strings.Join(domains, ","), str(res, "zitadel.instance.creation_date")}, "|"))
+					default:
+						out.other = append(out.other, m.Name())
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// expectedRows is what the rows of a report must become.
+func expectedRows(systemID string, rows []*analytics.ResourceCount, withUpdatedAt bool) []string {
+	out := make([]string, 0, len(rows))
+	for _, rc := range rows {
+		parent := map[analytics.CountParentType]string{analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE: "instance",
+			analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION: "organization"}[rc.ParentType]
+		line := strings.Join([]string{systemID, rc.InstanceId, parent, rc.ParentId, rc.ResourceName, rc.TableName, fmt.Sprint(rc.Amount)}, "|")
+		if withUpdatedAt && rc.UpdatedAt != nil {
+			line += "|" + rc.UpdatedAt.AsTime().Format(time.RFC3339Nano)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func expectedInstances(base *analytics.ReportBaseInformationRequest) []string {
+	var out []string
+	for _, in := range base.Instances {
+		out = append(out, strings.Join([]string{base.SystemId, base.Version, in.Id, strings.Join(in.Domains, ","),
+			in.CreatedAt.AsTime().Format(time.RFC3339Nano)}, "|"))
+	}
+	return out
+}
+
+func assertEmitted(t *testing.T, got emitted, base *analytics.ReportBaseInformationRequest, rows []*analytics.ResourceCount, withUpdatedAt bool) {
+	t.Helper()
+	want := expectedRows(base.SystemId, rows, withUpdatedAt)
+	require.Len(t, got.rows, len(want))
+	slices.Sort(want)
+	slices.Sort(got.rows)
+	assert.Equal(t, want, got.rows)
+	assert.ElementsMatch(t, expectedInstances(base), got.instances)
+	assert.Empty(t, got.other)
+}
+
+// TestZITADELClientReportsThroughTheReceiver sends a report of several
+// instances and thousands of rows as ZITADEL's service ping does; every row
+// and every instance comes out as the metric contract says, once.
+func TestZITADELClientReportsThroughTheReceiver(t *testing.T) {
+	for _, updatedAt := range []bool{false, true} {
+		t.Run(fmt.Sprintf("updated_at_attribute=%v", updatedAt), func(t *testing.T) {
+			sink := &consumertest.MetricsSink{}
+			u := startTelemetryReceiver(t, sink, func(c *TelemetryReceiverConfig) { c.UpdatedAtAttribute = updatedAt })
+			base, rows := testReport("system-a", 5, 200)
+			require.Greater(t, len(rows), 3000)
+			require.NoError(t, u.pingClient().Report(context.Background(), base, rows, 1000))
+			assertEmitted(t, flatten(t, sink.AllMetrics()), base, rows, updatedAt)
+		})
+	}
+}
+
+// TestEveryWireCarriesTheSameReport sends one report on each wire.
+func TestEveryWireCarriesTheSameReport(t *testing.T) {
+	sink := &consumertest.MetricsSink{}
+	u := startTelemetryReceiver(t, sink, nil)
+	base, rows := testReport("system-w", 3, 50)
+	for name, w := range u.wires(t) {
+		t.Run(name, func(t *testing.T) {
+			sink.Reset()
+			res := w.send(t, false, base, nil)
+			require.Equal(t, "ok", res.code, res.message)
+			require.NotEmpty(t, res.reportID)
+			for start := 0; start < len(rows); start += 60 {
+				page := &analytics.ReportResourceCountsRequest{SystemId: base.SystemId, ReportId: proto.String(res.reportID),
+					ResourceCounts: rows[start:min(start+60, len(rows))]}
+				got := w.send(t, true, page, nil)
+				require.Equal(t, "ok", got.code, got.message)
+				assert.Equal(t, res.reportID, got.reportID, "a page answers the report id it continues")
+			}
+			assertEmitted(t, flatten(t, sink.AllMetrics()), base, rows, false)
+		})
+	}
+}
+
+// TestPagesWithoutReportIDGetOne: ZITADEL leaves the id out when the base
+// information answered none.
+func TestPagesWithoutReportIDGetOne(t *testing.T) {
+	sink := &consumertest.MetricsSink{}
+	u := startTelemetryReceiver(t, sink, nil)
+	_, rows := testReport("system-n", 1, 3)
+	id, err := u.pingClient().ReportResourceCounts(context.Background(),
+		&analytics.ReportResourceCountsRequest{SystemId: "system-n", ResourceCounts: rows})
+	require.NoError(t, err)
+	assert.Equal(t, "", u.r.ids.verify(id, "system-n"))
+	assert.Equal(t, len(rows), sink.DataPointCount())
+}
+
+// refusalCase is one way a call is refused, with what each wire answers.
+type refusalCase struct {
+	name      string
+	configure func(*TelemetryReceiverConfig)
+	next      consumer.Metrics
+	counts    bool
+	// request builds the call; raw bodies per wire family override it.
+	request  func(u *receiverUnderTest) proto.Message
+	rawJSON  []byte
+	rawProto []byte
+	zitadel  int    // HTTP status on ZITADEL's wire
+	connect  int    // HTTP status on the Connect paths
+	code     string // Connect and gRPC code
+	reason   string // in the message
+}
+
+func pageOf(systemID string, reportID *string, rows ...*analytics.ResourceCount) *analytics.ReportResourceCountsRequest {
+	return &analytics.ReportResourceCountsRequest{SystemId: systemID, ReportId: reportID, ResourceCounts: rows}
+}
+
+func goodRow() *analytics.ResourceCount {
+	return &analytics.ResourceCount{InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
+		ParentId: "o1", ResourceName: "user", TableName: "projections.users14", Amount: 3}
+}
+
+func manyRows(n int) []*analytics.ResourceCount {
+	rows := make([]*analytics.ResourceCount, n)
+	for i := range rows {
+		rows[i] = goodRow()
+		rows[i].ParentId = fmt.Sprintf("organization-%08d", i)
+	}
+	return rows
+}
+
+func refusalCases() []refusalCase {
+	withRow := func(change func(*analytics.ResourceCount)) func(*receiverUnderTest) proto.Message {
+		return func(*receiverUnderTest) proto.Message {
+			rc := goodRow()
+			change(rc)
+			return pageOf("sys", nil, rc)
+		}
+	}
+	return []refusalCase{
+		{name: "not a message", counts: true, rawJSON: []byte(`{"systemId":`), rawProto: []byte{0x0a, 0x05, 'a'},
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "not a ReportResourceCountsRequest"},
+		{name: "invalid UTF-8", counts: true, rawJSON: []byte("{\"systemId\":\"\xff\"}"), rawProto: []byte{0x0a, 0x01, 0xff},
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "UTF-8"},
+		{name: "base information not a message", rawJSON: []byte(`[1]`), rawProto: []byte{0x1a, 0x7f},
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "not a ReportBaseInformationRequest"},
+		{name: "wrong type", counts: true, rawJSON: []byte(`{"systemId":"s","resourceCounts":[{"amount":"many"}]}`),
+			rawProto: []byte{0x1a, 0x02, 0x48, 0x80}, // amount: a varint cut short
+			zitadel:  400, connect: 400, code: "invalid_argument", reason: "not a ReportResourceCountsRequest"},
+		{name: "amount beyond uint32", counts: true, rawJSON: []byte(`{"systemId":"s","resourceCounts":[{"amount":4294967296}]}`),
+			rawProto: []byte{0x1a, 0x01}, // a row that ends too soon
+			zitadel:  400, connect: 400, code: "invalid_argument", reason: "not a ReportResourceCountsRequest"},
+		{name: "missing system id", counts: true, request: func(*receiverUnderTest) proto.Message { return pageOf("", nil, goodRow()) },
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "systemId is missing"},
+		{name: "over-long instance id", counts: true, request: withRow(func(rc *analytics.ResourceCount) { rc.InstanceId = strings.Repeat("9", 65) }),
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "resourceCounts[0].instanceId is longer than 64 bytes"},
+		{name: "unspecified parent type", counts: true, request: withRow(func(rc *analytics.ResourceCount) { rc.ParentType = 0 }),
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "resourceCounts[0].parentType"},
+		{name: "missing resource name", counts: true, request: withRow(func(rc *analytics.ResourceCount) { rc.ResourceName = "" }),
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "resourceCounts[0].resourceName is missing"},
+		{name: "duplicate instance", request: func(*receiverUnderTest) proto.Message {
+			return &analytics.ReportBaseInformationRequest{SystemId: "sys", Instances: []*analytics.InstanceInformation{{Id: "i1"}, {Id: "i1"}}}
+		}, zitadel: 400, connect: 400, code: "invalid_argument", reason: "instances[1].id \"i1\" is instances[0] again"},
+		{name: "too many rows", counts: true, configure: func(c *TelemetryReceiverConfig) { c.MaxRowsPerPage = 100 },
+			request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, manyRows(101)...) },
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "at most 100 per call"},
+		{name: "page over the size limit", counts: true, configure: func(c *TelemetryReceiverConfig) {
+			c.HTTP.Get().MaxRequestBodySize = 1 << 20
+			c.GRPC.Get().MaxRecvMsgSizeMiB = 1
+		}, request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, manyRows(20000)...) },
+			zitadel: 400, connect: 429, code: "resource_exhausted", reason: ""},
+		{name: "unknown report id", counts: true, request: func(*receiverUnderTest) proto.Message {
+			return pageOf("sys", proto.String("report-7"), goodRow())
+		}, zitadel: 412, connect: 400, code: "failed_precondition", reason: "was not issued by this receiver"},
+		{name: "foreign report id", counts: true, request: func(u *receiverUnderTest) proto.Message {
+			return pageOf("sys", proto.String(u.r.ids.issue("another-system")), goodRow())
+		}, zitadel: 412, connect: 400, code: "failed_precondition", reason: "was not issued to this system"},
+		{name: "expired report id", counts: true, request: func(u *receiverUnderTest) proto.Message {
+			id := u.r.ids.issue("sys")
+			u.clock.Advance(defaultReportIDTTL)
+			return pageOf("sys", proto.String(id), goodRow())
+		}, zitadel: 412, connect: 400, code: "failed_precondition", reason: "expired at"},
+		{name: "pipeline busy", counts: true, next: consumertest.NewErr(errors.New("sending queue is full")),
+			request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, goodRow()) },
+			zitadel: 503, connect: 503, code: "unavailable", reason: "sending queue is full"},
+		{name: "pipeline busy at base information", next: consumertest.NewErr(errors.New("data refused due to high memory usage")),
+			request: func(*receiverUnderTest) proto.Message {
+				return &analytics.ReportBaseInformationRequest{SystemId: "sys", Instances: []*analytics.InstanceInformation{{Id: "i1"}}}
+			}, zitadel: 503, connect: 503, code: "unavailable", reason: "high memory usage"},
+		{name: "pipeline refuses for good", counts: true, next: consumertest.NewErr(consumererror.NewPermanent(errors.New("no such tenant"))),
+			request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, goodRow()) },
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "no such tenant"},
+	}
+}
+
+// TestRefusalsOnEveryWire: each refusal class gets the answer its wire
+// expects, a reason, and nothing is emitted.
+func TestRefusalsOnEveryWire(t *testing.T) {
+	for _, tc := range refusalCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := &consumertest.MetricsSink{}
+			next := tc.next
+			if next == nil {
+				next = sink
+			}
+			u := startTelemetryReceiver(t, next, tc.configure)
+			for name, w := range u.wires(t) {
+				t.Run(name, func(t *testing.T) {
+					var msg proto.Message
+					if tc.request != nil {
+						msg = tc.request(u)
+					}
+					raw := tc.rawJSON
+					if name == "grpc" || name == "connect+proto" {
+						raw = tc.rawProto
+					}
+					if msg == nil && raw == nil {
+						t.Skip("no such body on this wire")
+					}
+					got := w.send(t, tc.counts, msg, raw)
+					switch name {
+					case "zitadel":
+						assert.Equal(t, tc.zitadel, got.httpStatus, got.message)
+					case "grpc":
+						assert.Equal(t, tc.code, got.code, got.message)
+					default:
+						assert.Equal(t, tc.connect, got.httpStatus, got.message)
+						assert.Equal(t, tc.code, got.code, got.message)
+					}
+					assert.Contains(t, got.message, tc.reason)
+					assert.Zero(t, sink.DataPointCount(), "a refused call emitted data")
+				})
+			}
+		})
+	}
+}
+
+// TestPathSecret: only the path with the secret reaches the service; any
+// other answers 404 like a path that does not exist, and emits nothing.
+func TestPathSecret(t *testing.T) {
+	const secret = "s3cr3t-0123456789abcdef"
+	sink := &consumertest.MetricsSink{}
+	u := startTelemetryReceiver(t, sink, func(c *TelemetryReceiverConfig) { c.HTTP.Get().PathSecret = secret })
+	base, rows := testReport("system-s", 1, 2)
+	require.True(t, strings.HasSuffix(u.httpURL, "/zitadel/ping/"+secret))
+
+	withoutSecret := strings.TrimSuffix(u.httpURL, "/"+secret)
+	for name, endpoint := range map[string]string{
+		"missing":        withoutSecret,
+		"wrong":          withoutSecret + "/s3cr3t-0123456789abcdeF",
+		"prefix of it":   withoutSecret + "/" + secret[:len(secret)-1],
+		"longer":         withoutSecret + "/" + secret + "x",
+		"secret as path": withoutSecret + "/" + secret + "/" + secret,
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := (&servicepingclient.Client{Endpoint: endpoint, HTTP: u.client}).Report(context.Background(), base, rows, 10)
+			var te *servicepingclient.TelemetryError
+			require.ErrorAs(t, err, &te)
+			assert.Equal(t, 404, te.StatusCode)
+			assert.True(t, servicepingclient.Cancels(err))
+			assert.NotContains(t, te.Body, secret)
+			assert.Zero(t, sink.DataPointCount())
+		})
+	}
+	t.Run("right", func(t *testing.T) {
+		require.NoError(t, u.pingClient().Report(context.Background(), base, rows, 10))
+		assertEmitted(t, flatten(t, sink.AllMetrics()), base, rows, false)
+	})
+	t.Run("trailing slash in ZITADEL's endpoint", func(t *testing.T) {
+		sink.Reset()
+		require.NoError(t, (&servicepingclient.Client{Endpoint: u.httpURL + "/", HTTP: u.client}).Report(context.Background(), base, rows, 10))
+		assert.Equal(t, len(rows)+len(base.Instances), sink.DataPointCount())
+	})
+}
+
+// blockingConsumer holds every call until released.
+type blockingConsumer struct {
+	consumertest.MetricsSink
+	arrived chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingConsumer) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
+	b.arrived <- struct{}{}
+	<-b.release
+	return b.MetricsSink.ConsumeMetrics(ctx, md)
+}
+
+// TestShutdownFinishesThePageInFlight: a page that is being consumed when
+// the collector stops is still taken and acknowledged.
+func TestShutdownFinishesThePageInFlight(t *testing.T) {
+	next := &blockingConsumer{arrived: make(chan struct{}), release: make(chan struct{})}
+	u := startTelemetryReceiver(t, next, nil)
+	_, rows := testReport("system-f", 1, 10)
+
+	answered := make(chan error, 1)
+	go func() {
+		_, err := u.pingClient().ReportResourceCounts(context.Background(), pageOf("system-f", nil, rows...))
+		answered <- err
+	}()
+	<-next.arrived
+	stopped := make(chan error, 1)
+	go func() { stopped <- u.r.Shutdown(context.Background()) }()
+	select {
+	case err := <-answered:
+		t.Fatalf("the page was answered before the consumer took it: %v", err)
+	case err := <-stopped:
+		t.Fatalf("shutdown returned with a page in flight: %v", err)
+	default:
+	}
+	close(next.release)
+	require.NoError(t, <-answered)
+	require.NoError(t, <-stopped)
+	assert.Equal(t, len(rows), next.DataPointCount())
+}
