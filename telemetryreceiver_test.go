@@ -4,118 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contracttest"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/servicepingclient"
 )
-
-// emitted is what a receiver emitted, flattened into comparable lines; the
-// contract's names are literals here.
-type emitted struct {
-	rows      []string // system|instance|parent type|parent|resource|table|amount[|updated_at]
-	instances []string // system|version|instance|domains|creation date
-	other     []string // anything else
-}
-
-func flatten(t testing.TB, all []pmetric.Metrics) emitted {
-	t.Helper()
-	var out emitted
-	str := func(m pcommon.Map, k string) string {
-		if v, ok := m.Get(k); ok {
-			return v.AsString()
-		}
-		return ""
-	}
-	for _, md := range all {
-		for _, rm := range md.ResourceMetrics().All() {
-			res := rm.Resource().Attributes()
-			for _, sm := range rm.ScopeMetrics().All() {
-				for _, m := range sm.Metrics().All() {
-					switch m.Name() {
-					case "zitadel.resource.count":
-						require.Equal(t, pmetric.MetricTypeSum, m.Type())
-						require.False(t, m.Sum().IsMonotonic())
-						require.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
-						require.Equal(t, "{resource}", m.Unit())
-						for _, dp := range m.Sum().DataPoints().All() {
-							a := dp.Attributes()
-							line := strings.Join([]string{str(res, "zitadel.system.id"), str(res, "zitadel.instance.id"),
-								str(a, "zitadel.parent.type"), str(a, "zitadel.parent.id"), str(a, "zitadel.resource.name"),
-								str(a, "zitadel.table.name"), fmt.Sprint(dp.IntValue())}, "|")
-							if u, ok := a.Get("zitadel.count.updated_at"); ok {
-								line += "|" + u.Str()
-							}
-							out.rows = append(out.rows, line)
-						}
-					case "zitadel.instance.info":
-						require.Equal(t, pmetric.MetricTypeGauge, m.Type())
-						require.Equal(t, 1, m.Gauge().DataPoints().Len())
-						require.Equal(t, int64(1), m.Gauge().DataPoints().At(0).IntValue())
-						var domains []string
-						if v, ok := res.Get("zitadel.instance.domains"); ok {
-							for _, d := range v.Slice().All() {
-								domains = append(domains, d.Str())
-							}
-						}
-						out.instances = append(out.instances, strings.Join([]string{str(res, "zitadel.system.id"), str(res, "zitadel.version"),
-							str(res, "zitadel.instance.id"), strings.Join(domains, ","), str(res, "zitadel.instance.creation_date")}, "|"))
-					default:
-						out.other = append(out.other, m.Name())
-					}
-				}
-			}
-		}
-	}
-	return out
-}
-
-// expectedRows is what the rows of a report must become.
-func expectedRows(systemID string, rows []*analytics.ResourceCount, withUpdatedAt bool) []string {
-	out := make([]string, 0, len(rows))
-	for _, rc := range rows {
-		parent := map[analytics.CountParentType]string{analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE: "instance",
-			analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION: "organization"}[rc.ParentType]
-		line := strings.Join([]string{systemID, rc.InstanceId, parent, rc.ParentId, rc.ResourceName, rc.TableName, fmt.Sprint(rc.Amount)}, "|")
-		if withUpdatedAt && rc.UpdatedAt != nil {
-			line += "|" + rc.UpdatedAt.AsTime().Format(time.RFC3339Nano)
-		}
-		out = append(out, line)
-	}
-	return out
-}
-
-func expectedInstances(base *analytics.ReportBaseInformationRequest) []string {
-	var out []string
-	for _, in := range base.Instances {
-		out = append(out, strings.Join([]string{base.SystemId, base.Version, in.Id, strings.Join(in.Domains, ","),
-			in.CreatedAt.AsTime().Format(time.RFC3339Nano)}, "|"))
-	}
-	return out
-}
-
-func assertEmitted(t *testing.T, got emitted, base *analytics.ReportBaseInformationRequest, rows []*analytics.ResourceCount, withUpdatedAt bool) {
-	t.Helper()
-	want := expectedRows(base.SystemId, rows, withUpdatedAt)
-	require.Len(t, got.rows, len(want))
-	slices.Sort(want)
-	slices.Sort(got.rows)
-	assert.Equal(t, want, got.rows)
-	assert.ElementsMatch(t, expectedInstances(base), got.instances)
-	assert.Empty(t, got.other)
-}
 
 // TestZITADELClientReportsThroughTheReceiver sends a report of several
 // instances and thousands of rows as ZITADEL's service ping does; every row
@@ -125,10 +29,10 @@ func TestZITADELClientReportsThroughTheReceiver(t *testing.T) {
 		t.Run(fmt.Sprintf("updated_at_attribute=%v", updatedAt), func(t *testing.T) {
 			sink := &consumertest.MetricsSink{}
 			u := startTelemetryReceiver(t, sink, func(c *TelemetryReceiverConfig) { c.UpdatedAtAttribute = updatedAt })
-			base, rows := testReport("system-a", 5, 200)
+			base, rows := contracttest.Report("system-a", 5, 200)
 			require.Greater(t, len(rows), 3000)
 			require.NoError(t, u.pingClient().Report(context.Background(), base, rows, 1000))
-			assertEmitted(t, flatten(t, sink.AllMetrics()), base, rows, updatedAt)
+			contracttest.AssertEmitted(t, contracttest.Flatten(t, sink.AllMetrics()), base, rows, updatedAt)
 		})
 	}
 }
@@ -137,7 +41,7 @@ func TestZITADELClientReportsThroughTheReceiver(t *testing.T) {
 func TestEveryWireCarriesTheSameReport(t *testing.T) {
 	sink := &consumertest.MetricsSink{}
 	u := startTelemetryReceiver(t, sink, nil)
-	base, rows := testReport("system-w", 3, 50)
+	base, rows := contracttest.Report("system-w", 3, 50)
 	for name, w := range u.wires(t) {
 		t.Run(name, func(t *testing.T) {
 			sink.Reset()
@@ -151,7 +55,7 @@ func TestEveryWireCarriesTheSameReport(t *testing.T) {
 				require.Equal(t, "ok", got.code, got.message)
 				assert.Equal(t, res.reportID, got.reportID, "a page answers the report id it continues")
 			}
-			assertEmitted(t, flatten(t, sink.AllMetrics()), base, rows, false)
+			contracttest.AssertEmitted(t, contracttest.Flatten(t, sink.AllMetrics()), base, rows, false)
 		})
 	}
 }
@@ -161,7 +65,7 @@ func TestEveryWireCarriesTheSameReport(t *testing.T) {
 func TestPagesWithoutReportIDGetOne(t *testing.T) {
 	sink := &consumertest.MetricsSink{}
 	u := startTelemetryReceiver(t, sink, nil)
-	_, rows := testReport("system-n", 1, 3)
+	_, rows := contracttest.Report("system-n", 1, 3)
 	id, err := u.pingClient().ReportResourceCounts(context.Background(),
 		&analytics.ReportResourceCountsRequest{SystemId: "system-n", ResourceCounts: rows})
 	require.NoError(t, err)
@@ -315,7 +219,7 @@ func TestPathSecret(t *testing.T) {
 	const secret = "s3cr3t-0123456789abcdef"
 	sink := &consumertest.MetricsSink{}
 	u := startTelemetryReceiver(t, sink, func(c *TelemetryReceiverConfig) { c.HTTP.Get().PathSecret = secret })
-	base, rows := testReport("system-s", 1, 2)
+	base, rows := contracttest.Report("system-s", 1, 2)
 	require.True(t, strings.HasSuffix(u.httpURL, "/zitadel/ping/"+secret))
 
 	withoutSecret := strings.TrimSuffix(u.httpURL, "/"+secret)
@@ -338,7 +242,7 @@ func TestPathSecret(t *testing.T) {
 	}
 	t.Run("right", func(t *testing.T) {
 		require.NoError(t, u.pingClient().Report(context.Background(), base, rows, 10))
-		assertEmitted(t, flatten(t, sink.AllMetrics()), base, rows, false)
+		contracttest.AssertEmitted(t, contracttest.Flatten(t, sink.AllMetrics()), base, rows, false)
 	})
 	t.Run("trailing slash in ZITADEL's endpoint", func(t *testing.T) {
 		sink.Reset()
@@ -365,7 +269,7 @@ func (b *blockingConsumer) ConsumeMetrics(ctx context.Context, md pmetric.Metric
 func TestShutdownFinishesThePageInFlight(t *testing.T) {
 	next := &blockingConsumer{arrived: make(chan struct{}), release: make(chan struct{})}
 	u := startTelemetryReceiver(t, next, nil)
-	_, rows := testReport("system-f", 1, 10)
+	_, rows := contracttest.Report("system-f", 1, 10)
 
 	answered := make(chan error, 1)
 	go func() {
@@ -386,4 +290,31 @@ func TestShutdownFinishesThePageInFlight(t *testing.T) {
 	require.NoError(t, <-answered)
 	require.NoError(t, <-stopped)
 	assert.Equal(t, len(rows), next.DataPointCount())
+}
+
+// TestReplicasAcceptEachOthersReports: the base information reaches one
+// replica, a page another; with a shared key the page is taken, with each
+// replica's own random key it is refused as not issued here.
+func TestReplicasAcceptEachOthersReports(t *testing.T) {
+	base, rows := contracttest.Report("system-r", 2, 5)
+	for name, key := range map[string]string{"shared key": "a key the replicas share, 32 bytes or more", "own keys": ""} {
+		t.Run(name, func(t *testing.T) {
+			sinkA, sinkB := &consumertest.MetricsSink{}, &consumertest.MetricsSink{}
+			withKey := func(c *TelemetryReceiverConfig) { c.ReportIDs.Key = configopaque.String(key) }
+			a, b := startTelemetryReceiver(t, sinkA, withKey), startTelemetryReceiver(t, sinkB, withKey)
+			id, err := a.pingClient().ReportBaseInformation(context.Background(), base)
+			require.NoError(t, err)
+			_, err = b.pingClient().ReportResourceCounts(context.Background(), pageOf(base.SystemId, proto.String(id), rows...))
+			if key == "" {
+				var te *servicepingclient.TelemetryError
+				require.ErrorAs(t, err, &te)
+				assert.Equal(t, 412, te.StatusCode)
+				assert.Zero(t, sinkB.DataPointCount())
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, len(base.Instances), sinkA.DataPointCount())
+			assert.Equal(t, len(rows), sinkB.DataPointCount())
+		})
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -26,7 +25,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/servicepingclient"
@@ -293,33 +291,4 @@ func (u *receiverUnderTest) wires(t testing.TB) map[string]wireClient {
 
 func (u *receiverUnderTest) pingClient() *servicepingclient.Client {
 	return &servicepingclient.Client{Endpoint: u.httpURL, HTTP: u.client}
-}
-
-// testReport is a report of several instances: per instance its own rows
-// and per organization a few resources, with zero amounts (which protojson
-// leaves out) and rows without a table.
-func testReport(systemID string, instances, orgsPerInstance int) (*analytics.ReportBaseInformationRequest, []*analytics.ResourceCount) {
-	base := &analytics.ReportBaseInformationRequest{SystemId: systemID, Version: "v4.13.1"}
-	var rows []*analytics.ResourceCount
-	updated := timestamppb.New(time.Date(2026, 11, 1, 8, 30, 0, 123456000, time.UTC))
-	for i := range instances {
-		id := fmt.Sprintf("3%017d", 1000+i)
-		in := &analytics.InstanceInformation{Id: id, CreatedAt: timestamppb.New(time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC))}
-		if i%3 != 2 { // every third instance has no domains: the key is left out
-			in.Domains = []string{fmt.Sprintf("acme-%d.zitadel.cloud", i), fmt.Sprintf("login.acme-%d.example.com", i)}
-		}
-		base.Instances = append(base.Instances, in)
-		rows = append(rows, &analytics.ResourceCount{InstanceId: id, ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE,
-			ParentId: id, ResourceName: "organization", TableName: "projections.orgs1", UpdatedAt: updated, Amount: uint32(orgsPerInstance)})
-		for o := range orgsPerInstance {
-			org := fmt.Sprintf("4%017d", i*orgsPerInstance+o)
-			for r, resource := range []string{"user", "user_machine", "project"} {
-				rows = append(rows, &analytics.ResourceCount{InstanceId: id, ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
-					ParentId: org, ResourceName: resource, TableName: "projections.users14", UpdatedAt: updated, Amount: uint32((o * (r + 1)) % 7)})
-			}
-		}
-		rows = append(rows, &analytics.ResourceCount{InstanceId: id, ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE,
-			ParentId: id, ResourceName: "session", Amount: 5}) // no table, no time: an API count
-	}
-	return base, rows
 }
