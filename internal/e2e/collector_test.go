@@ -84,23 +84,7 @@ func startPipeline(t *testing.T, interval time.Duration, bulkSize int, configure
 	t.Helper()
 	bin := collectorBinary(t)
 	dir := t.TempDir()
-
-	spec := fakezitadel.DefaultSpec()
-	spec.OrgsPerInstance = 20
-	ds := fakezitadel.Generate(spec)
-	privatePEM, public, err := fakezitadel.NewSystemUserKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "system-user.pem")
-	if err := os.WriteFile(keyFile, privatePEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	zitadel := fakezitadel.NewServer(ds, fakezitadel.Options{SystemUsers: map[string]*rsa.PublicKey{systemUser: public}})
-	if err := zitadel.Start("127.0.0.1:0", "127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { zitadel.Close() })
+	ds, zitadel, keyFile := startFakeZitadel(t, dir)
 
 	telemetry := telemetryserver.New(telemetryserver.Options{})
 	if configure != nil {
@@ -125,6 +109,29 @@ func startPipeline(t *testing.T, interval time.Duration, bulkSize int, configure
 	}
 	p.collector = startCollector(t, bin, configPath)
 	return p
+}
+
+// startFakeZitadel serves a generated dataset to the system user whose key
+// it writes into dir.
+func startFakeZitadel(t *testing.T, dir string) (*fakezitadel.Dataset, *fakezitadel.Server, string) {
+	t.Helper()
+	spec := fakezitadel.DefaultSpec()
+	spec.OrgsPerInstance = 20
+	ds := fakezitadel.Generate(spec)
+	privatePEM, public, err := fakezitadel.NewSystemUserKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "system-user.pem")
+	if err := os.WriteFile(keyFile, privatePEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	zitadel := fakezitadel.NewServer(ds, fakezitadel.Options{SystemUsers: map[string]*rsa.PublicKey{systemUser: public}})
+	if err := zitadel.Start("127.0.0.1:0", "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { zitadel.Close() })
+	return ds, zitadel, keyFile
 }
 
 // rowKey identifies a count the way the telemetry server deduplicates it.
