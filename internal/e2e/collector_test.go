@@ -27,7 +27,8 @@ const (
 	systemUser = "otelcol-e2e"
 )
 
-var configTemplate = template.Must(template.New("config").Parse(`
+// zitadelReceiverYAML scrapes the fake ZITADEL as its system user.
+const zitadelReceiverYAML = `
 receivers:
   zitadel:
     collection_interval: {{.Interval}}
@@ -42,7 +43,9 @@ receivers:
         key_file: {{.KeyFile}}
       instances:
         discover: true
-exporters:
+`
+
+var configTemplate = template.Must(template.New("config").Parse(zitadelReceiverYAML + `exporters:
   zitadeltelemetry:
     endpoint: {{.TelemetryURL}}/api/ping
     bulk_size: {{.BulkSize}}

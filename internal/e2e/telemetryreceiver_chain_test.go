@@ -18,22 +18,7 @@ import (
 
 // edgeTemplate scrapes the fake ZITADEL once and sends the report twice: to
 // a reference endpoint (the first hop) and to the central collector.
-var edgeTemplate = template.Must(template.New("edge").Parse(`
-receivers:
-  zitadel:
-    collection_interval: 1h
-    initial_delay: 0s
-    system_id: ` + systemID + `
-    api:
-      endpoint: {{.ZitadelAddr}}
-      tls:
-        insecure: true
-      system_user:
-        user_id: ` + systemUser + `
-        key_file: {{.KeyFile}}
-      instances:
-        discover: true
-exporters:
+var edgeTemplate = template.Must(template.New("edge").Parse(zitadelReceiverYAML + `exporters:
   zitadeltelemetry/first:
     endpoint: {{.FirstHop}}/api/ping
     bulk_size: 100
@@ -55,6 +40,7 @@ service:
 `))
 
 type edgeValues struct {
+	Interval                                          time.Duration
 	ZitadelAddr, KeyFile, FirstHop, Central, Protocol string
 }
 
@@ -80,7 +66,7 @@ func TestReportsSurviveTwoCollectors(t *testing.T) {
 			path := filepath.Join(dir, "edge.yaml")
 			f, err := os.Create(path)
 			require.NoError(t, err)
-			require.NoError(t, edgeTemplate.Execute(f, edgeValues{ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+			require.NoError(t, edgeTemplate.Execute(f, edgeValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
 				FirstHop: first.HTTPURL(), Central: target, Protocol: protocol}))
 			require.NoError(t, f.Close())
 			edge := startCollector(t, collectorBinary(t), path)
