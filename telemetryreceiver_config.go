@@ -62,8 +62,8 @@ const (
 	defaultTelemetryHTTPEndpoint = "localhost:4320"
 	defaultTelemetryGRPCEndpoint = "localhost:4321"
 	defaultTelemetryPath         = "/zitadel/ping"
-	// ZITADEL retries a failed part of a report for about a quarter of an
-	// hour and sends reports daily at most; a day is ample.
+	// ZITADEL retries a failed part of a report for a few minutes and
+	// reports every 30 minutes at most often; a day is ample.
 	defaultReportIDTTL = 24 * time.Hour
 	// defaultMaxRowsPerPage leaves ZITADEL's BulkSize (10000) room to grow; a
 	// page this long in ZITADEL's JSON is about 17 MB, within the default
