@@ -34,17 +34,20 @@ func DecodeCounts(body []byte, binary bool) (*analytics.ReportResourceCountsRequ
 
 // pageDecoder holds what one page shares.
 type pageDecoder struct {
-	strings    map[string]string
-	timestamps map[string]*timestamppb.Timestamp
-	lastTime   *timestamppb.Timestamp
-	chunk      []analytics.ResourceCount
+	strings map[string]string
+	// lastTimeText is the text lastTime was parsed from: rows written in
+	// one scrape share a time, rows of ZITADEL's table mostly have their own,
+	// so the previous one is the only one worth keeping.
+	lastTimeText []byte
+	lastTime     *timestamppb.Timestamp
+	chunk        []analytics.ResourceCount
 	// prev is the row decoded before: consecutive rows mostly share the
 	// instance and the parent.
 	prev analytics.ResourceCount
 }
 
 func newPageDecoder() *pageDecoder {
-	return &pageDecoder{strings: make(map[string]string), timestamps: make(map[string]*timestamppb.Timestamp)}
+	return &pageDecoder{strings: make(map[string]string)}
 }
 
 // intern returns b as a string, allocating once per distinct value.
@@ -412,11 +415,11 @@ func (d *pageDecoder) rowJSON(s *jsonScanner, rc *analytics.ResourceCount) {
 	})
 }
 
-// timestampJSON parses an RFC 3339 time as protojson does, once per distinct
-// text in the page.
+// timestampJSON parses an RFC 3339 time as protojson does, once per run of
+// rows with the same text.
 func (d *pageDecoder) timestampJSON(text []byte) (*timestamppb.Timestamp, bool) {
-	if ts, ok := d.timestamps[string(text)]; ok {
-		return ts, true
+	if d.lastTime != nil && string(text) == string(d.lastTimeText) {
+		return d.lastTime, true
 	}
 	t, err := time.Parse(time.RFC3339Nano, string(text))
 	if err != nil {
@@ -426,6 +429,6 @@ func (d *pageDecoder) timestampJSON(text []byte) (*timestamppb.Timestamp, bool) 
 	if ts.CheckValid() != nil {
 		return nil, false
 	}
-	d.timestamps[string(text)] = ts
+	d.lastTime, d.lastTimeText = ts, append(d.lastTimeText[:0], text...)
 	return ts, true
 }
