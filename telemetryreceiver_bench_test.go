@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 	"time"
 
@@ -129,4 +130,55 @@ func BenchmarkTelemetryReceiverPage(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
+}
+
+// liveBytes is the heap that what build returns keeps alive.
+func liveBytes(build func() any) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	kept := build()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(kept)
+	if after.HeapAlloc < before.HeapAlloc {
+		return 0
+	}
+	return after.HeapAlloc - before.HeapAlloc
+}
+
+// BenchmarkTelemetryReceiverPageMemory reports, per byte of a 10,000-row
+// page, the heap its decoded rows and its metrics keep alive, and the peak a
+// page in flight holds: the body and the rows while decoding, then the rows
+// and the metrics until the metrics are handed on (the receiver drops the
+// body after decoding and the rows after building).
+func BenchmarkTelemetryReceiverPageMemory(b *testing.B) {
+	page := benchPage("")
+	jsonBody, _ := protojson.Marshal(page)
+	protoBody, _ := proto.Marshal(page)
+	page = nil
+	for _, wire := range []struct {
+		name   string
+		body   []byte
+		binary bool
+	}{{"http", jsonBody, false}, {"grpc", protoBody, true}} {
+		b.Run(wire.name, func(b *testing.B) {
+			var rows, metrics uint64
+			for b.Loop() {
+				var req *analytics.ReportResourceCountsRequest
+				rows = liveBytes(func() any {
+					var err error
+					if req, err = telemetrywire.DecodeCounts(wire.body, wire.binary); err != nil {
+						b.Fatal(err)
+					}
+					return req
+				})
+				metrics = liveBytes(func() any { return countMetrics(req, time.Time{}, time.Time{}, false) })
+			}
+			n := float64(len(wire.body))
+			b.ReportMetric(float64(rows)/n, "rows/page-byte")
+			b.ReportMetric(float64(metrics)/n, "metrics/page-byte")
+			b.ReportMetric(max(1+float64(rows)/n, float64(rows+metrics)/n), "peak/page-byte")
+		})
+	}
 }
