@@ -85,7 +85,7 @@ func (r *telemetryReceiver) Start(ctx context.Context, host component.Host) erro
 
 func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, h *TelemetryHTTPConfig) error {
 	handler := telemetryservice.NewHTTPHandler(r, telemetryservice.HTTPOptions{
-		Path: h.Path, Secret: string(h.PathSecret), MaxBodyBytes: h.MaxRequestBodySize})
+		Path: h.Path, Secret: string(h.PathSecret), MaxBodyBytes: h.MaxRequestBodySize, Decoding: r.decoding()})
 	srv, err := h.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, handler)
 	if err != nil {
 		return fmt.Errorf("http server: %w", err)
@@ -107,7 +107,7 @@ func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, 
 	if err != nil {
 		return fmt.Errorf("grpc server: %w", err)
 	}
-	telemetryservice.RegisterGRPC(srv, r)
+	telemetryservice.RegisterGRPC(srv, r, r.decoding())
 	ln, err := g.NetAddr.Listen(ctx)
 	if err != nil {
 		return fmt.Errorf("grpc: listening on %s: %w", g.NetAddr.Endpoint, err)
@@ -116,6 +116,11 @@ func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, 
 	r.set.Logger.Info("Serving the TelemetryService over gRPC", zap.String("endpoint", ln.Addr().String()))
 	r.serve(func() error { return srv.Serve(ln) }, grpc.ErrServerStopped)
 	return nil
+}
+
+// decoding keeps the rows' times only when they become an attribute.
+func (r *telemetryReceiver) decoding() telemetryservice.Decoding {
+	return telemetryservice.Decoding{DropUpdatedAt: !r.cfg.UpdatedAtAttribute}
 }
 
 func (r *telemetryReceiver) serve(serve func() error, closed error) {

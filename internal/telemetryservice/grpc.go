@@ -11,7 +11,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetrywire"
 )
 
 // The gRPC service decodes requests itself instead of leaving it to grpc-go,
@@ -41,13 +40,13 @@ func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 }
 
 // RegisterGRPC adds the TelemetryService, answered by h, to s.
-func RegisterGRPC(s *grpc.Server, h Handler) {
+func RegisterGRPC(s *grpc.Server, h Handler, d Decoding) {
 	desc := grpc.ServiceDesc{
 		ServiceName: analytics.TelemetryService_ServiceDesc.ServiceName,
 		HandlerType: (*any)(nil),
 		Methods: []grpc.MethodDesc{
 			{MethodName: "ReportBaseInformation", Handler: unary(h, analytics.TelemetryService_ReportBaseInformation_FullMethodName, baseInformation)},
-			{MethodName: "ReportResourceCounts", Handler: unary(h, analytics.TelemetryService_ReportResourceCounts_FullMethodName, resourceCounts)},
+			{MethodName: "ReportResourceCounts", Handler: unary(h, analytics.TelemetryService_ReportResourceCounts_FullMethodName, d.resourceCounts)},
 		},
 		Metadata: analytics.TelemetryService_ServiceDesc.Metadata,
 	}
@@ -71,8 +70,8 @@ func baseInformation(ctx context.Context, h Handler, body []byte) (proto.Message
 	return &analytics.ReportBaseInformationResponse{ReportId: id}, nil
 }
 
-func resourceCounts(ctx context.Context, h Handler, body []byte) (proto.Message, error) {
-	req, err := telemetrywire.DecodeCounts(body, true)
+func (d Decoding) resourceCounts(ctx context.Context, h Handler, body []byte) (proto.Message, error) {
+	req, err := d.counts(body, true)
 	if err != nil {
 		return nil, malformed(ctx, h, "the message is not a ReportResourceCountsRequest: "+err.Error())
 	}

@@ -27,6 +27,7 @@ type HTTPOptions struct {
 	// MaxBodyBytes bounds the buffer sized from Content-Length; the server's
 	// own body limit still applies.
 	MaxBodyBytes int64
+	Decoding
 }
 
 // The methods under the base path. ZITADEL appends the first two to its
@@ -50,6 +51,7 @@ var routes = map[string]route{
 
 type httpService struct {
 	handler   Handler
+	decoding  Decoding
 	base      string
 	secretSum [sha256.Size]byte
 	secret    bool
@@ -58,7 +60,7 @@ type httpService struct {
 
 // NewHTTPHandler serves ZITADEL's wire and the Connect paths under opts.Path.
 func NewHTTPHandler(h Handler, opts HTTPOptions) http.Handler {
-	s := &httpService{handler: h, base: strings.TrimSuffix(opts.Path, "/"), maxBody: opts.MaxBodyBytes}
+	s := &httpService{handler: h, decoding: opts.Decoding, base: strings.TrimSuffix(opts.Path, "/"), maxBody: opts.MaxBodyBytes}
 	if opts.Secret != "" {
 		s.secret, s.secretSum = true, sha256.Sum256([]byte(opts.Secret))
 	}
@@ -129,7 +131,7 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var id string
 	if rt.counts {
 		var req *analytics.ReportResourceCountsRequest
-		if req, err = telemetrywire.DecodeCounts(body, binary); err != nil {
+		if req, err = s.decoding.counts(body, binary); err != nil {
 			s.malformed(w, r, call, "the body is not a ReportResourceCountsRequest: "+err.Error())
 			return
 		}

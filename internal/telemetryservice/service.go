@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetrywire"
 )
 
 // Wires, as a Call names them.
@@ -47,6 +48,19 @@ type Handler interface {
 	// Malformed is told about a call refused before it reached the methods
 	// above: a body that does not decode, or is too large.
 	Malformed(ctx context.Context, call Call, message string)
+}
+
+// Decoding says what the Handler uses of a counts page.
+type Decoding struct {
+	// DropUpdatedAt checks the rows' updated_at but leaves it out.
+	DropUpdatedAt bool
+}
+
+func (d Decoding) counts(body []byte, binary bool) (*analytics.ReportResourceCountsRequest, error) {
+	if d.DropUpdatedAt {
+		return telemetrywire.DecodeCountsWithoutTimes(body, binary)
+	}
+	return telemetrywire.DecodeCounts(body, binary)
 }
 
 // statusOf reads the code and message of a Handler's error.

@@ -24,5 +24,5 @@ func (c CountsCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	}
 	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
 	defer buf.Free()
-	return decodeCountsProto(buf.ReadOnlyData(), req)
+	return decodeCountsProto(buf.ReadOnlyData(), req, false)
 }

@@ -54,7 +54,7 @@ func TestJSONDecoderTakesWhatProtojsonTakes(t *testing.T) {
 			want := &analytics.ReportResourceCountsRequest{}
 			require.NoError(t, RequestJSON.Unmarshal([]byte(tt.body), want))
 			fast := &analytics.ReportResourceCountsRequest{}
-			assert.Equal(t, tt.fast, decodeCountsJSON([]byte(tt.body), fast))
+			assert.Equal(t, tt.fast, decodeCountsJSON([]byte(tt.body), fast, false))
 			got, err := DecodeCounts([]byte(tt.body), false)
 			require.NoError(t, err)
 			assert.True(t, proto.Equal(want, got), "want %v\n got %v", want, got)
@@ -105,7 +105,7 @@ func FuzzDecodeCounts(f *testing.F) {
 		want := &analytics.ReportResourceCountsRequest{}
 		wantErr := RequestJSON.Unmarshal(body, want)
 		fast := &analytics.ReportResourceCountsRequest{}
-		if decodeCountsJSON(body, fast) {
+		if decodeCountsJSON(body, fast, false) {
 			require.NoError(t, wantErr, "the fast path accepted what protojson refuses")
 			require.True(t, proto.Equal(want, fast), "want %v\n got %v", want, fast)
 		}
@@ -128,4 +128,31 @@ func FuzzDecodeCounts(f *testing.F) {
 		}
 		require.True(t, proto.Equal(want, got), "want %v\n got %v", want, got)
 	})
+}
+
+// TestDecodingWithoutTimes reads the same rows without their times, and
+// still refuses a time out of range.
+func TestDecodingWithoutTimes(t *testing.T) {
+	page := samplePage()
+	written, err := protojson.Marshal(page)
+	require.NoError(t, err)
+	binary, err := proto.Marshal(page)
+	require.NoError(t, err)
+	for _, rc := range page.ResourceCounts {
+		rc.UpdatedAt = nil
+	}
+	for name, body := range map[string][]byte{"json": written, "proto": binary} {
+		got, err := DecodeCountsWithoutTimes(body, name == "proto")
+		require.NoError(t, err)
+		assert.True(t, proto.Equal(page, got), "%s: want %v\n got %v", name, page, got)
+	}
+
+	tooLate := &analytics.ReportResourceCountsRequest{ResourceCounts: []*analytics.ResourceCount{
+		{UpdatedAt: &timestamppb.Timestamp{Seconds: 253402300800}}}}
+	binary, err = proto.Marshal(tooLate)
+	require.NoError(t, err)
+	_, err = DecodeCountsWithoutTimes(binary, true)
+	assert.ErrorContains(t, err, "year 1 to 9999")
+	_, err = DecodeCountsWithoutTimes([]byte(`{"resourceCounts":[{"updatedAt":"0000-01-01T00:00:00Z"}]}`), false)
+	assert.Error(t, err)
 }
