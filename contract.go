@@ -95,13 +95,18 @@ func (b *metricsBuilder) RecordInstance(in model.Instance) {
 	if b.version == "" && in.Version != "" {
 		attrs.PutStr(resAttrVersion, in.Version)
 	}
-	domains := attrs.PutEmptySlice(resAttrDomains)
-	domains.EnsureCapacity(len(in.Domains))
-	for _, d := range in.Domains {
-		domains.AppendEmpty().SetStr(d)
+	putInstanceInfo(attrs, in.Domains, in.CreatedAt)
+}
+
+// putInstanceInfo writes what an instance's resource says besides its ids.
+func putInstanceInfo(attrs pcommon.Map, domains []string, created time.Time) {
+	slice := attrs.PutEmptySlice(resAttrDomains)
+	slice.EnsureCapacity(len(domains))
+	for _, d := range domains {
+		slice.AppendEmpty().SetStr(d)
 	}
-	if !in.CreatedAt.IsZero() {
-		attrs.PutStr(resAttrCreationDate, in.CreatedAt.UTC().Format(time.RFC3339Nano))
+	if !created.IsZero() {
+		attrs.PutStr(resAttrCreationDate, created.UTC().Format(time.RFC3339Nano))
 	}
 }
 

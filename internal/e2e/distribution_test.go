@@ -24,6 +24,8 @@ var exampleEnv = []string{
 	"ZITADEL_API_ENDPOINT=127.0.0.1:8080",
 	"ZITADEL_TELEMETRY_ENDPOINT=http://127.0.0.1:8081/api/ping",
 	"PROMETHEUS_ENDPOINT=127.0.0.1:9464",
+	"ZITADEL_PING_PATH_SECRET=0123456789abcdef0123456789abcdef",
+	"ZITADEL_REPORT_ID_KEY=a-key-of-at-least-32-bytes-shared-by-replicas",
 }
 
 func TestExampleConfigsValidate(t *testing.T) {
@@ -69,5 +71,9 @@ func TestComponentsListsOurs(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("components lacks %q", strings.TrimSpace(want))
 		}
+	}
+	receivers, _, _ := strings.Cut(string(out), "\nprocessors:")
+	if !strings.Contains(receivers, "- name: zitadeltelemetry\n") {
+		t.Error("components lists no zitadeltelemetry receiver")
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetrywire"
 )
 
 // Options configures a Server.
@@ -107,7 +108,7 @@ func (s *Server) Start(httpAddr, grpcAddr string) error {
 			return err
 		}
 		s.grpcListener = ln
-		s.grpcServer = grpc.NewServer(grpc.ForceServerCodecV2(newCountsCodec()))
+		s.grpcServer = grpc.NewServer(grpc.ForceServerCodecV2(telemetrywire.NewCountsCodec()))
 		analytics.RegisterTelemetryServiceServer(s.grpcServer, &grpcService{server: s})
 		s.serving.Go(func() { _ = s.grpcServer.Serve(ln) })
 	}

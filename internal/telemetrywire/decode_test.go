@@ -1,4 +1,4 @@
-package telemetryserver
+package telemetrywire
 
 import (
 	"testing"
@@ -52,10 +52,10 @@ func TestJSONDecoderTakesWhatProtojsonTakes(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			want := &analytics.ReportResourceCountsRequest{}
-			require.NoError(t, requestJSON.Unmarshal([]byte(tt.body), want))
+			require.NoError(t, RequestJSON.Unmarshal([]byte(tt.body), want))
 			fast := &analytics.ReportResourceCountsRequest{}
-			assert.Equal(t, tt.fast, decodeCountsJSON([]byte(tt.body), fast))
-			got, err := decodeCounts([]byte(tt.body), false)
+			assert.Equal(t, tt.fast, decodeCountsJSON([]byte(tt.body), fast, false))
+			got, err := DecodeCounts([]byte(tt.body), false)
 			require.NoError(t, err)
 			assert.True(t, proto.Equal(want, got), "want %v\n got %v", want, got)
 		})
@@ -75,7 +75,7 @@ func TestJSONDecoderRefusesWhatProtojsonRefuses(t *testing.T) {
 		"invalid UTF-8":    "{\"systemId\":\"\xff\"}",
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := decodeCounts([]byte(body), false)
+			_, err := DecodeCounts([]byte(body), false)
 			assert.Error(t, err)
 		})
 	}
@@ -85,13 +85,13 @@ func TestProtoDecoderMatchesProtoUnmarshal(t *testing.T) {
 	page := samplePage()
 	body, err := proto.Marshal(page)
 	require.NoError(t, err)
-	got, err := decodeCounts(body, true)
+	got, err := DecodeCounts(body, true)
 	require.NoError(t, err)
 	assert.True(t, proto.Equal(page, got), "want %v\n got %v", page, got)
 	assert.Same(t, got.ResourceCounts[0].UpdatedAt, got.ResourceCounts[1].UpdatedAt, "one time, decoded once")
 	assert.Equal(t, got.ResourceCounts[0].InstanceId, got.ResourceCounts[1].InstanceId)
 
-	_, err = decodeCounts(append(body, 0x1a, 0x03, 0x1a, 0x01, 0xff), true) // a row whose instance id is not UTF-8
+	_, err = DecodeCounts(append(body, 0x1a, 0x03, 0x1a, 0x01, 0xff), true) // a row whose instance id is not UTF-8
 	assert.Error(t, err)
 }
 
@@ -103,16 +103,16 @@ func FuzzDecodeCounts(f *testing.F) {
 	f.Add([]byte(`{"resource_counts":[{"amount":0,"parentType":"COUNT_PARENT_TYPE_UNSPECIFIED"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		want := &analytics.ReportResourceCountsRequest{}
-		wantErr := requestJSON.Unmarshal(body, want)
+		wantErr := RequestJSON.Unmarshal(body, want)
 		fast := &analytics.ReportResourceCountsRequest{}
-		if decodeCountsJSON(body, fast) {
+		if decodeCountsJSON(body, fast, false) {
 			require.NoError(t, wantErr, "the fast path accepted what protojson refuses")
 			require.True(t, proto.Equal(want, fast), "want %v\n got %v", want, fast)
 		}
 
 		want = &analytics.ReportResourceCountsRequest{}
 		wantErr = proto.Unmarshal(body, want)
-		got, err := decodeCounts(body, true)
+		got, err := DecodeCounts(body, true)
 		if wantErr != nil {
 			require.Error(t, err, "the binary decoder accepted what proto.Unmarshal refuses")
 			return
@@ -128,4 +128,31 @@ func FuzzDecodeCounts(f *testing.F) {
 		}
 		require.True(t, proto.Equal(want, got), "want %v\n got %v", want, got)
 	})
+}
+
+// TestDecodingWithoutTimes reads the same rows without their times, and
+// still refuses a time out of range.
+func TestDecodingWithoutTimes(t *testing.T) {
+	page := samplePage()
+	written, err := protojson.Marshal(page)
+	require.NoError(t, err)
+	binary, err := proto.Marshal(page)
+	require.NoError(t, err)
+	for _, rc := range page.ResourceCounts {
+		rc.UpdatedAt = nil
+	}
+	for name, body := range map[string][]byte{"json": written, "proto": binary} {
+		got, err := DecodeCountsWithoutTimes(body, name == "proto")
+		require.NoError(t, err)
+		assert.True(t, proto.Equal(page, got), "%s: want %v\n got %v", name, page, got)
+	}
+
+	tooLate := &analytics.ReportResourceCountsRequest{ResourceCounts: []*analytics.ResourceCount{
+		{UpdatedAt: &timestamppb.Timestamp{Seconds: 253402300800}}}}
+	binary, err = proto.Marshal(tooLate)
+	require.NoError(t, err)
+	_, err = DecodeCountsWithoutTimes(binary, true)
+	assert.ErrorContains(t, err, "year 1 to 9999")
+	_, err = DecodeCountsWithoutTimes([]byte(`{"resourceCounts":[{"updatedAt":"0000-01-01T00:00:00Z"}]}`), false)
+	assert.Error(t, err)
 }

@@ -1,0 +1,195 @@
+package telemetryservice
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+
+	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetrywire"
+)
+
+// HTTPOptions lays out the HTTP paths.
+type HTTPOptions struct {
+	// Path is the base path every call is under; "" and "/" mean the root.
+	Path string
+	// Secret, when set, is the path segment after Path that every call must
+	// carry: ZITADEL's client cannot authenticate otherwise. A call without it
+	// is answered exactly like a path that does not exist.
+	Secret string
+	// MaxBodyBytes bounds the buffer sized from Content-Length; the server's
+	// own body limit still applies.
+	MaxBodyBytes int64
+	Decoding
+}
+
+// The methods under the base path. ZITADEL appends the first two to its
+// configured endpoint; the Connect paths are the full gRPC method names.
+const (
+	pathInstances      = "/instances"
+	pathResourceCounts = "/resource_counts"
+)
+
+type route struct {
+	connect bool
+	counts  bool
+}
+
+var routes = map[string]route{
+	pathInstances:      {},
+	pathResourceCounts: {counts: true},
+	analytics.TelemetryService_ReportBaseInformation_FullMethodName: {connect: true},
+	analytics.TelemetryService_ReportResourceCounts_FullMethodName:  {connect: true, counts: true},
+}
+
+type httpService struct {
+	handler   Handler
+	decoding  Decoding
+	base      string
+	secretSum [sha256.Size]byte
+	secret    bool
+	maxBody   int64
+}
+
+// NewHTTPHandler serves ZITADEL's wire and the Connect paths under opts.Path.
+func NewHTTPHandler(h Handler, opts HTTPOptions) http.Handler {
+	s := &httpService{handler: h, decoding: opts.Decoding, base: strings.TrimSuffix(opts.Path, "/"), maxBody: opts.MaxBodyBytes}
+	if opts.Secret != "" {
+		s.secret, s.secretSum = true, sha256.Sum256([]byte(opts.Secret))
+	}
+	return s
+}
+
+// match finds the method of path. The secret is compared through its hash,
+// in constant time and without revealing its length.
+func (s *httpService) match(path string) (route, bool) {
+	rest, ok := strings.CutPrefix(path, s.base)
+	if !ok {
+		return route{}, false
+	}
+	if s.secret {
+		segment, after, found := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
+		if !strings.HasPrefix(rest, "/") || !found {
+			return route{}, false
+		}
+		sum := sha256.Sum256([]byte(segment))
+		if subtle.ConstantTimeCompare(sum[:], s.secretSum[:]) != 1 {
+			return route{}, false
+		}
+		rest = "/" + after
+	}
+	// ZITADEL concatenates: an endpoint configured with a trailing slash
+	// yields //instances.
+	if strings.HasPrefix(rest, "//") {
+		rest = rest[1:]
+	}
+	rt, ok := routes[rest]
+	return rt, ok
+}
+
+func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt, ok := s.match(r.URL.Path)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "only POST is served here", http.StatusMethodNotAllowed)
+		return
+	}
+	call := Call{Wire: WireZITADEL}
+	if rt.connect {
+		call.Wire = WireConnect
+	}
+	binary, supported := bodyType(r.Header.Get("Content-Type"), rt.connect)
+	if !supported {
+		http.Error(w, fmt.Sprintf("Content-Type %q is not served here; send application/json", r.Header.Get("Content-Type")),
+			http.StatusUnsupportedMediaType)
+		return
+	}
+	call.Binary = binary
+	body, err := s.readBody(r)
+	if err != nil {
+		code := codes.InvalidArgument
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) && rt.connect {
+			code = codes.ResourceExhausted // what Connect servers answer for an oversized message
+		}
+		s.handler.Malformed(r.Context(), call, err.Error())
+		telemetrywire.WriteError(w, rt.connect, code, err.Error(), 0)
+		return
+	}
+
+	var id string
+	if rt.counts {
+		var req *analytics.ReportResourceCountsRequest
+		if req, err = s.decoding.counts(body, binary); err != nil {
+			s.malformed(w, r, call, "the body is not a ReportResourceCountsRequest: "+err.Error())
+			return
+		}
+		body = nil // the rows hold copies; let the page's bytes go
+		id, err = s.handler.ReportResourceCounts(r.Context(), call, req)
+	} else {
+		req := &analytics.ReportBaseInformationRequest{}
+		if err = telemetrywire.Unmarshal(body, req, binary); err != nil {
+			s.malformed(w, r, call, "the body is not a ReportBaseInformationRequest: "+err.Error())
+			return
+		}
+		id, err = s.handler.ReportBaseInformation(r.Context(), call, req)
+	}
+	if err != nil {
+		code, msg := statusOf(err)
+		telemetrywire.WriteError(w, rt.connect, code, msg, 0)
+		return
+	}
+	telemetrywire.WriteReportID(w, binary, id)
+}
+
+func (s *httpService) malformed(w http.ResponseWriter, r *http.Request, call Call, msg string) {
+	s.handler.Malformed(r.Context(), call, msg)
+	telemetrywire.WriteError(w, call.Wire == WireConnect, codes.InvalidArgument, msg, 0)
+}
+
+// bodyType says whether a body of this Content-Type is protobuf, and whether
+// the wire takes it at all. ZITADEL's client always sends application/json.
+func bodyType(contentType string, connect bool) (binary, supported bool) {
+	if contentType == "" {
+		return false, !connect
+	}
+	media, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false, false
+	}
+	switch media {
+	case "application/json":
+		return false, true
+	case "application/proto":
+		return true, connect
+	}
+	return false, false
+}
+
+func (s *httpService) readBody(r *http.Request) ([]byte, error) {
+	// Pages are megabytes: size the buffer once from Content-Length.
+	size := max(r.ContentLength, 0)
+	if s.maxBody > 0 {
+		size = min(size, s.maxBody)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	if _, err := buf.ReadFrom(r.Body); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, fmt.Errorf("the body is larger than %d bytes, the receiver's max_request_body_size: %w", tooLarge.Limit, err)
+		}
+		return nil, fmt.Errorf("reading the body: %w", err)
+	}
+	return buf.Bytes(), nil
+}

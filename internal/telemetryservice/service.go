@@ -1,0 +1,74 @@
+// Package telemetryservice serves the ZITADEL TelemetryService for a receiver:
+// ZITADEL's own wire ({path}/instances and {path}/resource_counts, protojson)
+// and the Connect unary paths on one HTTP handler, and the service itself on a
+// gRPC server. It decodes, routes and answers; what a call means is up to a
+// Handler, which answers with a report id or a gRPC status error.
+package telemetryservice
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetrywire"
+)
+
+// Wires, as a Call names them.
+const (
+	WireZITADEL = "http"
+	WireConnect = "connect"
+	WireGRPC    = "grpc"
+)
+
+// Call says how a request arrived.
+type Call struct {
+	// Wire is WireZITADEL, WireConnect or WireGRPC.
+	Wire string
+	// Binary is true for protobuf bodies (gRPC, Connect with application/proto).
+	Binary bool
+}
+
+// Format is the encoding of the call's body, as the Collector's receiver
+// telemetry names it.
+func (c Call) Format() string {
+	if c.Binary {
+		return "proto"
+	}
+	return "protojson"
+}
+
+// Handler answers the two calls with the report id to return, or with an
+// error made by status.Error; any other error is answered as INTERNAL.
+type Handler interface {
+	ReportBaseInformation(ctx context.Context, call Call, req *analytics.ReportBaseInformationRequest) (string, error)
+	ReportResourceCounts(ctx context.Context, call Call, req *analytics.ReportResourceCountsRequest) (string, error)
+	// Malformed is told about a call refused before it reached the methods
+	// above: a body that does not decode, or is too large.
+	Malformed(ctx context.Context, call Call, message string)
+}
+
+// Decoding says what the Handler uses of a counts page.
+type Decoding struct {
+	// DropUpdatedAt checks the rows' updated_at but leaves it out.
+	DropUpdatedAt bool
+}
+
+func (d Decoding) counts(body []byte, binary bool) (*analytics.ReportResourceCountsRequest, error) {
+	if d.DropUpdatedAt {
+		return telemetrywire.DecodeCountsWithoutTimes(body, binary)
+	}
+	return telemetrywire.DecodeCounts(body, binary)
+}
+
+// statusOf reads the code and message of a Handler's error.
+func statusOf(err error) (codes.Code, string) {
+	var se interface{ GRPCStatus() *status.Status }
+	if errors.As(err, &se) {
+		st := se.GRPCStatus()
+		return st.Code(), st.Message()
+	}
+	return codes.Internal, err.Error()
+}

@@ -1,0 +1,229 @@
+package zitadeltelemetry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configgrpc"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryservice"
+)
+
+// telemetryReceiver is the TelemetryService endpoint: it checks each call,
+// turns it into the metric contract and answers only once the next consumer
+// took the metrics, so backpressure reaches the client as a retryable answer.
+type telemetryReceiver struct {
+	cfg     *TelemetryReceiverConfig
+	set     receiver.Settings
+	next    consumer.Metrics
+	ids     *reportIDs
+	obs     map[string]*receiverhelper.ObsReport // by wire
+	refused metric.Int64Counter
+	now     func() time.Time
+	started time.Time
+
+	httpServer *http.Server
+	grpcServer *grpc.Server
+	serving    sync.WaitGroup
+}
+
+func newTelemetryReceiver(cfg *TelemetryReceiverConfig, set receiver.Settings, next consumer.Metrics) (*telemetryReceiver, error) {
+	r := &telemetryReceiver{cfg: cfg, set: set, next: next, now: time.Now, obs: make(map[string]*receiverhelper.ObsReport)}
+	ids, err := newReportIDs(string(cfg.ReportIDs.Key), cfg.ReportIDs.TTL, func() time.Time { return r.now() })
+	if err != nil {
+		return nil, err
+	}
+	r.ids = ids
+	for _, wire := range []string{telemetryservice.WireZITADEL, telemetryservice.WireConnect, telemetryservice.WireGRPC} {
+		obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: set.ID, Transport: wire, ReceiverCreateSettings: set})
+		if err != nil {
+			return nil, err
+		}
+		r.obs[wire] = obs
+	}
+	r.refused, err = set.MeterProvider.Meter(scopeName).Int64Counter("otelcol_zitadeltelemetry_receiver_refused_calls",
+		metric.WithDescription("TelemetryService calls the zitadeltelemetry receiver refused, by wire and reason."),
+		metric.WithUnit("{call}"))
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *telemetryReceiver) Start(ctx context.Context, host component.Host) error {
+	r.started = r.now()
+	if h := r.cfg.HTTP.Get(); h != nil {
+		if err := r.startHTTP(ctx, host, h); err != nil {
+			return err
+		}
+	}
+	if g := r.cfg.GRPC.Get(); g != nil {
+		if err := r.startGRPC(ctx, host, g); err != nil {
+			return errors.Join(err, r.Shutdown(ctx))
+		}
+	}
+	return nil
+}
+
+func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, h *TelemetryHTTPConfig) error {
+	handler := telemetryservice.NewHTTPHandler(r, telemetryservice.HTTPOptions{
+		Path: h.Path, Secret: string(h.PathSecret), MaxBodyBytes: h.MaxRequestBodySize, Decoding: r.decoding()})
+	srv, err := h.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, handler)
+	if err != nil {
+		return fmt.Errorf("http server: %w", err)
+	}
+	ln, err := h.ToListener(ctx)
+	if err != nil {
+		return fmt.Errorf("http: listening on %s: %w", h.NetAddr.Endpoint, err)
+	}
+	r.httpServer = srv
+	r.set.Logger.Info("Serving ZITADEL's service ping and Connect", zap.String("endpoint", ln.Addr().String()), zap.String("path", h.Path),
+		zap.Bool("path_secret", h.PathSecret != ""))
+	r.serve(func() error { return srv.Serve(ln) }, http.ErrServerClosed)
+	return nil
+}
+
+func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, g *configgrpc.ServerConfig) error {
+	srv, err := g.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings,
+		configgrpc.WithGrpcServerOption(telemetryservice.GRPCCodec()))
+	if err != nil {
+		return fmt.Errorf("grpc server: %w", err)
+	}
+	telemetryservice.RegisterGRPC(srv, r, r.decoding())
+	ln, err := g.NetAddr.Listen(ctx)
+	if err != nil {
+		return fmt.Errorf("grpc: listening on %s: %w", g.NetAddr.Endpoint, err)
+	}
+	r.grpcServer = srv
+	r.set.Logger.Info("Serving the TelemetryService over gRPC", zap.String("endpoint", ln.Addr().String()))
+	r.serve(func() error { return srv.Serve(ln) }, grpc.ErrServerStopped)
+	return nil
+}
+
+// decoding keeps the rows' times only when they become an attribute.
+func (r *telemetryReceiver) decoding() telemetryservice.Decoding {
+	return telemetryservice.Decoding{DropUpdatedAt: !r.cfg.UpdatedAtAttribute}
+}
+
+func (r *telemetryReceiver) serve(serve func() error, closed error) {
+	r.serving.Go(func() {
+		if err := serve(); err != nil && !errors.Is(err, closed) && !errors.Is(err, net.ErrClosed) {
+			r.set.Logger.Error("TelemetryService server stopped serving", zap.Error(err))
+		}
+	})
+}
+
+// Shutdown lets the calls in flight finish (their pages are consumed and
+// answered) until ctx ends, then drops the connections: a client whose call
+// was cut off sees an error and sends the page again.
+func (r *telemetryReceiver) Shutdown(ctx context.Context) error {
+	var err error
+	if r.httpServer != nil {
+		if err = r.httpServer.Shutdown(ctx); err != nil {
+			err = errors.Join(err, r.httpServer.Close())
+		}
+	}
+	if r.grpcServer != nil {
+		stopped := make(chan struct{})
+		go func() {
+			r.grpcServer.GracefulStop()
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+		case <-ctx.Done():
+			r.grpcServer.Stop()
+			<-stopped
+		}
+	}
+	r.serving.Wait()
+	return err
+}
+
+// ReportBaseInformation implements telemetryservice.Handler.
+func (r *telemetryReceiver) ReportBaseInformation(ctx context.Context, call telemetryservice.Call, req *analytics.ReportBaseInformationRequest) (string, error) {
+	if p := checkBaseInformation(req); p.count > 0 {
+		return "", r.refuse(ctx, call, "malformed", codes.InvalidArgument, "ReportBaseInformation refused: "+p.String())
+	}
+	if len(req.Instances) > 0 {
+		md := instanceInfoMetrics(req, r.started, r.now())
+		if err := r.consume(ctx, call, md); err != nil {
+			return "", err
+		}
+	}
+	return r.ids.issue(req.SystemId), nil
+}
+
+// ReportResourceCounts implements telemetryservice.Handler.
+func (r *telemetryReceiver) ReportResourceCounts(ctx context.Context, call telemetryservice.Call, req *analytics.ReportResourceCountsRequest) (string, error) {
+	if p := checkResourceCounts(req, r.cfg.MaxRowsPerPage); p.count > 0 {
+		return "", r.refuse(ctx, call, "malformed", codes.InvalidArgument, "ReportResourceCounts refused: "+p.String())
+	}
+	id := req.GetReportId()
+	if id == "" {
+		// ZITADEL leaves the id out when the base information answered none;
+		// the receiver always answers one, but a client may still start here.
+		id = r.ids.issue(req.SystemId)
+	} else if why := r.ids.verify(id, req.SystemId); why != "" {
+		return "", r.refuse(ctx, call, "report_id", codes.FailedPrecondition, fmt.Sprintf("the report id %s", why))
+	}
+	if len(req.ResourceCounts) > 0 {
+		md := countMetrics(req, r.started, r.now(), r.cfg.UpdatedAtAttribute)
+		if err := r.consume(ctx, call, md); err != nil {
+			return "", err
+		}
+	}
+	return id, nil
+}
+
+// consume hands md to the next consumer and says what to answer: a refusal
+// for good cancels the report on ZITADEL's side; anything else (a refusing
+// memory_limiter, a full queue) asks the client to try again.
+func (r *telemetryReceiver) consume(ctx context.Context, call telemetryservice.Call, md pmetric.Metrics) error {
+	obs := r.obs[call.Wire]
+	points := md.DataPointCount()
+	ctx = obs.StartMetricsOp(ctx)
+	err := r.next.ConsumeMetrics(ctx, md)
+	obs.EndMetricsOp(ctx, call.Format(), points, err)
+	switch {
+	case err == nil:
+		return nil
+	case consumererror.IsPermanent(err):
+		return r.refuse(ctx, call, "pipeline_permanent", codes.InvalidArgument, "the pipeline refused the data for good: "+err.Error())
+	default:
+		return r.refuse(ctx, call, "pipeline_busy", codes.Unavailable, "the pipeline cannot take the data now, try again: "+err.Error())
+	}
+}
+
+// Malformed implements telemetryservice.Handler.
+func (r *telemetryReceiver) Malformed(ctx context.Context, call telemetryservice.Call, msg string) {
+	r.count(ctx, call, "malformed", msg)
+}
+
+func (r *telemetryReceiver) refuse(ctx context.Context, call telemetryservice.Call, reason string, code codes.Code, msg string) error {
+	r.count(ctx, call, reason, msg)
+	return status.Error(code, msg)
+}
+
+func (r *telemetryReceiver) count(ctx context.Context, call telemetryservice.Call, reason, msg string) {
+	r.refused.Add(ctx, 1, metric.WithAttributes(attribute.String("wire", call.Wire), attribute.String("reason", reason)))
+	r.set.Logger.Debug("TelemetryService call refused", zap.String("wire", call.Wire), zap.String("reason", reason), zap.String("message", msg))
+}

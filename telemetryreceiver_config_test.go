@@ -1,0 +1,66 @@
+package zitadeltelemetry
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+)
+
+func TestTelemetryReceiverConfig(t *testing.T) {
+	require.NoError(t, componenttest.CheckConfigStruct(createDefaultTelemetryReceiverConfig()))
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "telemetryreceiver", "config.yaml"))
+	require.NoError(t, err)
+	load := func(t *testing.T, name string) (*TelemetryReceiverConfig, error) {
+		sub, err := cm.Sub(component.NewIDWithName(TelemetryReceiverType, name).String())
+		require.NoError(t, err)
+		cfg := createDefaultTelemetryReceiverConfig().(*TelemetryReceiverConfig)
+		require.NoError(t, sub.Unmarshal(cfg))
+		return cfg, confmap.Validate(cfg)
+	}
+
+	t.Run("defaults", func(t *testing.T) {
+		cfg, err := load(t, "defaults")
+		require.NoError(t, err)
+		require.True(t, cfg.HTTP.HasValue(), "ZITADEL's wire is served by default")
+		assert.Equal(t, "localhost:4320", cfg.HTTP.Get().NetAddr.Endpoint)
+		assert.Equal(t, "/zitadel/ping", cfg.HTTP.Get().Path)
+		assert.False(t, cfg.GRPC.HasValue(), "gRPC only when asked for")
+		assert.Equal(t, 24*time.Hour, cfg.ReportIDs.TTL)
+		assert.Equal(t, 50000, cfg.MaxRowsPerPage)
+	})
+	t.Run("full", func(t *testing.T) {
+		cfg, err := load(t, "full")
+		require.NoError(t, err)
+		assert.Equal(t, "/api/ping", cfg.HTTP.Get().Path)
+		assert.EqualValues(t, "abcdefghijklmnop0123", cfg.HTTP.Get().PathSecret)
+		assert.EqualValues(t, 32<<20, cfg.HTTP.Get().MaxRequestBodySize)
+		assert.Equal(t, "0.0.0.0:4321", cfg.GRPC.Get().NetAddr.Endpoint)
+		assert.Equal(t, 2*time.Hour, cfg.ReportIDs.TTL)
+		assert.Equal(t, 20000, cfg.MaxRowsPerPage)
+		assert.True(t, cfg.UpdatedAtAttribute)
+	})
+	for name, want := range map[string]string{
+		"nothing_served":        "http, grpc: both are off",
+		"bad_path":              `http::path: "zitadel/ping/" does not start with /`,
+		"trailing_slash":        "http::path: \"/zitadel/ping/\" ends with /",
+		"short_secret":          "http::path_secret: has 8 characters",
+		"secret_needs_escaping": "http::path_secret: has a character",
+		"short_key":             "report_ids::key: 5 bytes is too short",
+		"short_ttl":             "report_ids::ttl: 10s is shorter than 1m0s",
+		"no_rows":               "max_rows_per_page: 0",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := load(t, name)
+			require.Error(t, err)
+			assert.ErrorContains(t, err, want)
+			assert.NotContains(t, err.Error(), "abcdefghijklmnop/qrs", "a secret is never printed")
+		})
+	}
+}

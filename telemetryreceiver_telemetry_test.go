@@ -1,0 +1,70 @@
+package zitadeltelemetry
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryservice"
+)
+
+// TestRefusalsAreCounted: every refused call is counted by wire and reason,
+// and the rows taken are counted as accepted data points.
+func TestRefusalsAreCounted(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := receivertest.NewNopSettings(TelemetryReceiverType)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	r, err := newTelemetryReceiver(createDefaultTelemetryReceiverConfig().(*TelemetryReceiverConfig), set, &consumertest.MetricsSink{})
+	require.NoError(t, err)
+	handler := telemetryservice.NewHTTPHandler(r, telemetryservice.HTTPOptions{Path: "/p", Decoding: r.decoding()})
+	post := func(body []byte) int {
+		req := httptest.NewRequest(http.MethodPost, "/p/resource_counts", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	good, err := protojson.Marshal(pageOf("sys", nil, goodRow(), goodRow()))
+	require.NoError(t, err)
+	badID, err := protojson.Marshal(pageOf("sys", proto.String("zr1.a.b.c"), goodRow()))
+	require.NoError(t, err)
+	unnamed, err := protojson.Marshal(&analytics.ReportResourceCountsRequest{SystemId: "sys", ResourceCounts: []*analytics.ResourceCount{{}}})
+	require.NoError(t, err)
+
+	assert.Equal(t, 200, post(good))
+	assert.Equal(t, 400, post([]byte(`{"systemId":`)))
+	assert.Equal(t, 400, post(unnamed))
+	assert.Equal(t, 412, post(badID))
+
+	refused, err := tel.GetMetric("otelcol_zitadeltelemetry_receiver_refused_calls")
+	require.NoError(t, err)
+	byReason := map[string]int64{}
+	for _, dp := range refused.Data.(metricdata.Sum[int64]).DataPoints {
+		wire, _ := dp.Attributes.Value("wire")
+		assert.Equal(t, "http", wire.AsString())
+		reason, _ := dp.Attributes.Value("reason")
+		byReason[reason.AsString()] += dp.Value
+	}
+	assert.Equal(t, map[string]int64{"malformed": 2, "report_id": 1}, byReason)
+
+	accepted, err := tel.GetMetric("otelcol_receiver_accepted_metric_points")
+	require.NoError(t, err)
+	var points int64
+	for _, dp := range accepted.Data.(metricdata.Sum[int64]).DataPoints {
+		points += dp.Value
+	}
+	assert.Equal(t, int64(2), points)
+}
