@@ -103,6 +103,7 @@ func TestExporterConfigErrors(t *testing.T) {
 		{"system_id_too_long", "system_id: is longer than 128 bytes"},
 		{"system_id_email", `system_id: is not an id: byte 3 is '@'; ids have letters, digits, '-' and '_'`},
 		{"version_with_space", "version: is not a version: byte 2 is a space"},
+		{"send_resources_unknown", `send_resources[1]: "login_policy" is not one of the names this collector adds (organization_custom_login_policy, organization_enforce_mfa, organization_verified_custom_domain); ZITADEL's own names are always sent`},
 		{"grpc_with_path", `endpoint: "127.0.0.1:4317/api/ping" has a path; protocol "grpc" needs host:port only, such as telemetry.example.com:443`},
 		{"grpc_url_with_path", `endpoint: "https://telemetry.example.com:443/api/ping" has a path; protocol "grpc" needs host:port only`},
 		{"grpc_port_not_a_number", `endpoint: "telemetry.example.com:https" is not host:port`},

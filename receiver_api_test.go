@@ -178,8 +178,9 @@ func TestAPIReceiverPartialScrape(t *testing.T) {
 	rm := md.ResourceMetrics().At(0)
 	sys, _ := rm.Resource().Attributes().Get(resAttrSystemID)
 	assert.Equal(t, "configured-system", sys.Str(), "the configured system id wins over the derived one")
-	// 8 instance totals (no action_v1 sum) and 6 counts for each of 3 organizations.
-	assert.Equal(t, 8+6*3, rm.ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().Len())
+	// 8 instance totals, 7 sums over the organizations (no action_v1 sum) and
+	// 9 counts for each of 3 organizations.
+	assert.Equal(t, 8+7+9*3, rm.ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().Len())
 }
 
 func TestAPIReceiverLifecycle(t *testing.T) {

@@ -43,6 +43,14 @@ func (ds *Dataset) ExpectedCounts() []model.Count {
 		total(model.ResourceSession, in.ActiveSessions(time.Now()))
 		total(model.ResourceUser, in.users)
 		total(model.ResourceUserMachine, in.machines)
+		f := in.Features()
+		total(model.ResourceLoginPolicy, f.LoginPolicies)
+		total(model.ResourceEnforceMFA, f.EnforceMFA)
+		total(model.ResourcePasswordComplexityPolicy, f.PasswordComplexity)
+		total(model.ResourcePasswordExpiryPolicy, f.PasswordExpiry)
+		total(model.ResourceLockoutPolicy, f.Lockout)
+		total(model.ResourcePasswordChangeNotification, f.PasswordChangeNotification)
+		total(model.ResourceIdentityProviderLDAP, f.LDAPIdPs)
 		for _, o := range in.Orgs {
 			per := func(resource string, n int) {
 				out = append(out, model.Count{InstanceID: in.ID, ParentType: model.ParentOrganization, ParentID: o.ID, Resource: resource, Amount: int64(n)})
@@ -54,6 +62,10 @@ func (ds *Dataset) ExpectedCounts() []model.Count {
 			per(model.ResourceAuthorization, o.Grants)
 			per(model.ResourceIdentityProvider, o.IdPs)
 			per(model.ResourceActionV1, o.Actions)
+			login, inherited := o.Login(in)
+			per(model.ResourceOrganizationEnforceMFA, b2i(login.EnforcesMFA()))
+			per(model.ResourceOrganizationCustomLoginPolicy, b2i(!inherited))
+			per(model.ResourceOrganizationVerifiedCustomDomain, o.VerifiedCustomDomains(in))
 		}
 	}
 	return out

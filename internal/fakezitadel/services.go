@@ -71,8 +71,11 @@ func (a adminService) ListIAMMembers(ctx context.Context, req *adminpb.ListIAMMe
 }
 
 func (a adminService) ListProviders(ctx context.Context, req *adminpb.ListProvidersRequest) (*adminpb.ListProvidersResponse, error) {
+	in := infoFrom(ctx).inst
+	rows := providerRows(in.ID, idppb.IDPOwnerType_IDP_OWNER_TYPE_SYSTEM, in.IdPs, in.LDAPIdPs)
 	w := v1Window(a.s, adminpb.AdminService_ListProviders_FullMethodName, req.GetQuery())
-	return &adminpb.ListProvidersResponse{Details: v1Details(w, infoFrom(ctx).inst.IdPs)}, nil
+	from, to := w.rows(len(rows))
+	return &adminpb.ListProvidersResponse{Details: v1Details(w, len(rows)), Result: rows[from:to]}, nil
 }
 
 type managementService struct {
@@ -109,17 +112,20 @@ func (m managementService) ListUserGrants(ctx context.Context, req *mgmtpb.ListU
 // ZITADEL does, unless an owner type narrows it.
 func (m managementService) ListProviders(ctx context.Context, req *mgmtpb.ListProvidersRequest) (*mgmtpb.ListProvidersResponse, error) {
 	ci := infoFrom(ctx)
-	n := ci.inst.IdPs + ci.org.IdPs
+	instance := providerRows(ci.inst.ID, idppb.IDPOwnerType_IDP_OWNER_TYPE_SYSTEM, ci.inst.IdPs, ci.inst.LDAPIdPs)
+	org := providerRows(ci.org.ID, idppb.IDPOwnerType_IDP_OWNER_TYPE_ORG, ci.org.IdPs, ci.org.LDAPIdPs)
+	rows := append(instance, org...)
 	for _, q := range req.GetQueries() {
 		switch q.GetOwnerTypeQuery().GetOwnerType() {
 		case idppb.IDPOwnerType_IDP_OWNER_TYPE_ORG:
-			n = ci.org.IdPs
+			rows = org
 		case idppb.IDPOwnerType_IDP_OWNER_TYPE_SYSTEM:
-			n = ci.inst.IdPs
+			rows = instance
 		}
 	}
 	w := v1Window(m.s, mgmtpb.ManagementService_ListProviders_FullMethodName, req.GetQuery())
-	return &mgmtpb.ListProvidersResponse{Details: v1Details(w, n)}, nil
+	from, to := w.rows(len(rows))
+	return &mgmtpb.ListProvidersResponse{Details: v1Details(w, len(rows)), Result: rows[from:to]}, nil
 }
 
 func (m managementService) ListActions(ctx context.Context, req *mgmtpb.ListActionsRequest) (*mgmtpb.ListActionsResponse, error) {

@@ -18,7 +18,7 @@ const (
 )
 
 // Resource names. The first group are ZITADEL's own (internal/serviceping/report.go);
-// the last three exist only for counts taken through the API.
+// the others exist only for counts taken through the API.
 const (
 	ResourceOrganization               = "organization"
 	ResourceProject                    = "project"
@@ -41,14 +41,29 @@ const (
 	ResourceApplication   = "application"
 	ResourceSession       = "session"
 	ResourceAuthorization = "authorization"
+
+	// Feature usage of one organization: 1 when its effective login policy
+	// (its own or the inherited default) forces MFA, 1 when it has a login
+	// policy of its own, and its verified domains outside the instance's.
+	ResourceOrganizationEnforceMFA           = "organization_enforce_mfa"
+	ResourceOrganizationCustomLoginPolicy    = "organization_custom_login_policy"
+	ResourceOrganizationVerifiedCustomDomain = "organization_verified_custom_domain"
 )
+
+// CollectorOnly are the names ZITADEL's own service ping never reports and
+// that were not part of the report before they existed: the exporter leaves
+// them out of ZITADEL's report unless told to send them.
+var CollectorOnly = []string{
+	ResourceOrganizationCustomLoginPolicy, ResourceOrganizationEnforceMFA, ResourceOrganizationVerifiedCustomDomain,
+}
 
 // Resources lists every resource name a source can count, for checking the
 // user's `resources:` list.
 var Resources = []string{
 	ResourceActionV1, ResourceApplication, ResourceAuthorization, ResourceEnforceMFA, ResourceExecution,
 	ResourceExecutionTarget, ResourceIAMAdmin, ResourceIdentityProvider, ResourceIdentityProviderLDAP,
-	ResourceLockoutPolicy, ResourceLoginPolicy, ResourceOrganization, ResourcePasswordChangeNotification,
+	ResourceLockoutPolicy, ResourceLoginPolicy, ResourceOrganization, ResourceOrganizationCustomLoginPolicy,
+	ResourceOrganizationEnforceMFA, ResourceOrganizationVerifiedCustomDomain, ResourcePasswordChangeNotification,
 	ResourcePasswordComplexityPolicy, ResourcePasswordExpiryPolicy, ResourceProject, ResourceSCIMProvisionedUser,
 	ResourceSession, ResourceUser, ResourceUserMachine,
 }

@@ -77,9 +77,13 @@ func (r *scrapeRun) discover() {
 
 // startInstance records the instance and queues its counts.
 func (r *scrapeRun) startInstance(sc scope, id string, details *objectv1.ObjectDetails, version string, domains []*instancepb.Domain) {
-	inst := &instanceRun{id: id, label: "instance " + id, sc: sc}
+	inst := &instanceRun{id: id, label: "instance " + id, sc: sc, domains: orderDomains(domains),
+		sums: make(map[string]*instanceSum, len(r.src.plan.sums))}
+	for _, res := range r.src.plan.sums {
+		inst.sums[res] = new(instanceSum)
+	}
 	r.instances = append(r.instances, inst)
-	in := model.Instance{SystemID: r.src.systemID, Version: version, ID: id, Domains: orderDomains(domains)}
+	in := model.Instance{SystemID: r.src.systemID, Version: version, ID: id, Domains: inst.domains}
 	if ts := details.GetCreationDate(); ts != nil {
 		in.CreatedAt = ts.AsTime()
 	}
@@ -93,6 +97,10 @@ func (r *scrapeRun) startInstance(sc scope, id string, details *objectv1.ObjectD
 			r.stopped(inst)
 			return
 		}
+	}
+	if len(r.src.plan.sums) > 0 && !r.submit(func() { r.countInstanceShares(inst) }) {
+		r.stopped(inst)
+		return
 	}
 	if r.src.plan.enumerates() {
 		r.enumerate(inst)
@@ -131,7 +139,7 @@ func (r *scrapeRun) instanceTotal(sc scope, resource string) (int64, error) {
 
 // stopped notes that the scrape's deadline cut an instance short.
 func (r *scrapeRun) stopped(inst *instanceRun) {
-	inst.actionsIncomplete.Store(true)
+	inst.abandonSums()
 	r.fails.add(inst.label, "", "scrape", status.FromContextError(r.ctx.Err()).Err())
 }
 

@@ -32,18 +32,48 @@ type scrapeRun struct {
 
 // instanceRun is one instance's state during a scrape.
 type instanceRun struct {
-	id    string
-	label string // "instance <id>", for messages
-	sc    scope
+	id      string
+	label   string // "instance <id>", for messages
+	sc      scope
+	domains []string
 
-	actions           atomic.Int64
-	actionsIncomplete atomic.Bool
+	// sums holds the plan's summed totals; the map is not changed once the
+	// instance is started.
+	sums map[string]*instanceSum
 
 	// Once ZITADEL rejects the credentials for an instance, or denies a kind
 	// of read several times, the remaining calls of that kind are not made.
 	// A single denial may be a deleted organization, so it does not count.
 	unauthenticated atomic.Bool
 	denied          sync.Map // resource name -> *atomic.Int32
+}
+
+// instanceSum is an instance total added up from several answers. One
+// missing answer makes it incomplete, and an incomplete sum is not recorded.
+type instanceSum struct {
+	total      atomic.Int64
+	incomplete atomic.Bool
+}
+
+func (inst *instanceRun) add(resource string, n int64) {
+	if s, ok := inst.sums[resource]; ok {
+		s.total.Add(n)
+	}
+}
+
+func (inst *instanceRun) incomplete(resources ...string) {
+	for _, res := range resources {
+		if s, ok := inst.sums[res]; ok {
+			s.incomplete.Store(true)
+		}
+	}
+}
+
+// abandonSums marks every sum incomplete: not every organization was counted.
+func (inst *instanceRun) abandonSums() {
+	for _, s := range inst.sums {
+		s.incomplete.Store(true)
+	}
 }
 
 // deniedEnough is how many denials of one resource stop its calls.
@@ -75,14 +105,14 @@ func (r *scrapeRun) finish() error {
 	close(r.jobs)
 	r.workers.Wait()
 	for _, inst := range r.instances {
-		if !r.src.plan.actionSum {
-			continue
+		for _, res := range r.src.plan.sums {
+			s := inst.sums[res]
+			if s.incomplete.Load() {
+				r.fails.skip(1)
+				continue
+			}
+			r.recordCount(inst, model.ParentInstance, inst.id, res, s.total.Load())
 		}
-		if inst.actionsIncomplete.Load() {
-			r.fails.skip(1)
-			continue
-		}
-		r.recordCount(inst, model.ParentInstance, inst.id, model.ResourceActionV1, inst.actions.Load())
 	}
 	r.recMu.Lock()
 	recorded := r.recorded

@@ -29,10 +29,11 @@ func oneInstance() fakezitadel.Spec {
 
 // expectedCalls is what a default scrape of the endpoint's instance costs
 // with pages of pageSize: instance info, seven totals (the organization
-// total comes with the first page), the organization pages, and per
-// organization six counts plus one per project.
+// total comes with the first page), five default policies and one page of
+// the instance's providers, the organization pages, and per organization
+// what Org.Calls says (no organization has more providers or domains than a page).
 func expectedCalls(in *fakezitadel.Instance, pageSize int) int64 {
-	n := 1 + 7 + (len(in.Orgs)+pageSize-1)/pageSize
+	n := 1 + 7 + 5 + 1 + (len(in.Orgs)+pageSize-1)/pageSize
 	for _, o := range in.Orgs {
 		n += o.Calls()
 	}
