@@ -102,6 +102,7 @@ func TestExporterConfigErrors(t *testing.T) {
 		{"bulk_size_too_large", "bulk_size: 11949 is out of range; use 1 to 11948, the most rows that surely fit one 4 MiB message"},
 		{"system_id_too_long", "system_id: is longer than 128 bytes"},
 		{"system_id_email", `system_id: is not an id: byte 3 is '@'; ids have letters, digits, '-' and '_'`},
+		{"send_resources_user_by_state", `send_resources[0]: "user_by_state" is never sent: its counts differ only by zitadel.user.state and zitadel.user.type, which ZITADEL's report has no field for`},
 		{"version_with_space", "version: is not a version: byte 2 is a space"},
 		{"send_resources_unknown", `send_resources[1]: "login_policy" is not one of the names this collector adds (organization_custom_login_policy, organization_enforce_mfa, organization_verified_custom_domain); ZITADEL's own names are always sent`},
 		{"grpc_with_path", `endpoint: "127.0.0.1:4317/api/ping" has a path; protocol "grpc" needs host:port only, such as telemetry.example.com:443`},

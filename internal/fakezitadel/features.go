@@ -3,6 +3,8 @@ package fakezitadel
 import (
 	"fmt"
 	"math/rand/v2"
+
+	userpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/user/v2"
 )
 
 // UserState indexes users by ZITADEL's user.v2 UserState, without DELETED:
@@ -21,6 +23,24 @@ const (
 // UserStates counts users per state, humans and machines apart.
 type UserStates struct {
 	Humans, Machines [userStates]int
+}
+
+// stateOf maps ZITADEL's enum to the index; DELETED and UNSPECIFIED have none.
+var stateOf = map[userpb.UserState]UserState{
+	userpb.UserState_USER_STATE_ACTIVE:   StateActive,
+	userpb.UserState_USER_STATE_INACTIVE: StateInactive,
+	userpb.UserState_USER_STATE_LOCKED:   StateLocked,
+	userpb.UserState_USER_STATE_INITIAL:  StateInitial,
+}
+
+// in returns all users and the machines in one state: none for a state no
+// listed user has.
+func (u UserStates) in(st userpb.UserState) (all, machines int) {
+	s, ok := stateOf[st]
+	if !ok {
+		return 0, 0
+	}
+	return u.Humans[s] + u.Machines[s], u.Machines[s]
 }
 
 func (u *UserStates) add(o UserStates) {

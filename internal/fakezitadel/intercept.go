@@ -111,6 +111,10 @@ func (s *Server) injected(method string) error {
 		if !ok {
 			continue
 		}
+		if f.after > 0 {
+			f.after--
+			return nil
+		}
 		if f.remaining > 0 {
 			f.remaining--
 			if f.remaining == 0 {

@@ -86,6 +86,7 @@ type issuedToken struct {
 
 type fault struct {
 	code      codes.Code
+	after     int // calls answered before the failures start
 	remaining int // < 0: every call
 }
 
@@ -239,6 +240,17 @@ func (s *Server) FailCalls(method string, code codes.Code, n int) {
 		return
 	}
 	s.faults[method] = &fault{code: code, remaining: n}
+}
+
+// FailCallsAfter is FailCalls after the next `after` calls of method have
+// been answered.
+func (s *Server) FailCallsAfter(method string, code codes.Code, after, n int) {
+	s.FailCalls(method, code, n)
+	if n != 0 {
+		s.mu.Lock()
+		s.faults[method].after = after
+		s.mu.Unlock()
+	}
 }
 
 // Deny answers method with PERMISSION_DENIED, as for a user lacking the role.

@@ -154,22 +154,30 @@ type userService struct {
 	s *Server
 }
 
-// ListUsers ANDs the organization and type filters.
+// ListUsers ANDs the organization, type and state filters.
 func (u userService) ListUsers(ctx context.Context, req *userpb.ListUsersRequest) (*userpb.ListUsersResponse, error) {
 	in := infoFrom(ctx).inst
-	all, machines := in.users, in.machines
+	all, machines, states := in.users, in.machines, in.states
 	userType := userpb.Type_TYPE_UNSPECIFIED
+	var state *userpb.UserState
 	for _, q := range req.GetQueries() {
 		if oq := q.GetOrganizationIdQuery(); oq != nil {
 			// An unknown or deleted organization simply has no users.
-			all, machines = 0, 0
+			all, machines, states = 0, 0, UserStates{}
 			if org := in.Org(oq.GetOrganizationId()); org != nil && !u.s.isVanished(org.ID) {
-				all, machines = org.Users, org.Machines
+				all, machines, states = org.Users, org.Machines, org.States
 			}
 		}
 		if tq := q.GetTypeQuery(); tq != nil {
 			userType = tq.GetType()
 		}
+		if sq := q.GetStateQuery(); sq != nil {
+			st := sq.GetState()
+			state = &st
+		}
+	}
+	if state != nil {
+		all, machines = states.in(*state)
 	}
 	n := all
 	switch userType {

@@ -108,6 +108,12 @@ func (r *scrapeRun) startInstance(sc scope, id string, details *objectv1.ObjectD
 }
 
 func (r *scrapeRun) countInstanceTotal(inst *instanceRun, resource string) {
+	if resource == model.ResourceUserByState {
+		if counts, out := r.countUserStates(inst, ""); out == counted {
+			r.recordUserStates(inst, model.ParentInstance, inst.id, counts)
+		}
+		return
+	}
 	n, outcome := r.count(inst, "", resource, func() (int64, error) { return r.instanceTotal(inst.sc, resource) })
 	if outcome == counted {
 		r.recordCount(inst, model.ParentInstance, inst.id, resource, n)

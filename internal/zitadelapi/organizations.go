@@ -61,7 +61,15 @@ func (r *scrapeRun) countOrganization(inst *instanceRun, orgID string) {
 	}
 	amounts := make([]amount, 0, len(r.src.plan.org))
 	outcomes := make(map[string]outcome, len(r.src.plan.org))
+	var states []userStateCount
 	for _, res := range r.src.plan.org {
+		if res == model.ResourceUserByState {
+			var out outcome
+			if states, out = r.countUserStates(inst, orgID); out == gone {
+				return
+			}
+			continue
+		}
 		n, out := r.count(inst, orgID, res, func() (int64, error) { return j.count(res) })
 		if out == gone {
 			return
@@ -96,6 +104,7 @@ func (r *scrapeRun) countOrganization(inst *instanceRun, orgID string) {
 	for _, a := range amounts {
 		r.recordCount(inst, model.ParentOrganization, orgID, a.resource, a.n)
 	}
+	r.recordUserStates(inst, model.ParentOrganization, orgID, states)
 }
 
 // orgJob holds what one organization's counts share: its project ids, which

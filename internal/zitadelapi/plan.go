@@ -8,7 +8,8 @@ import (
 
 // What the API can count, per level.
 var (
-	// instanceResources are instance totals that one call each gives.
+	// instanceResources are instance totals that one call each gives
+	// (user_by_state: one per state and type).
 	instanceResources = []string{
 		model.ResourceOrganization,
 		model.ResourceIAMAdmin,
@@ -18,6 +19,7 @@ var (
 		model.ResourceSession,
 		model.ResourceUser,
 		model.ResourceUserMachine,
+		model.ResourceUserByState,
 	}
 	organizationResources = []string{
 		model.ResourceUser,
@@ -30,6 +32,7 @@ var (
 		model.ResourceOrganizationEnforceMFA,
 		model.ResourceOrganizationCustomLoginPolicy,
 		model.ResourceOrganizationVerifiedCustomDomain,
+		model.ResourceUserByState,
 	}
 	// summedResources are instance totals no single call gives: the sum over
 	// the organizations, plus what the instance itself holds. For the

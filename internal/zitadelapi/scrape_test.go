@@ -98,11 +98,11 @@ func TestPerOrganizationOffKeepsInstanceTotals(t *testing.T) {
 	rec, err := scrape(t, s)
 	require.NoError(t, err)
 
-	assert.Len(t, rec.counts, len(instanceResources))
+	assert.Len(t, rec.counts, len(newPlan(nil, false).instance))
 	for _, c := range rec.counts {
 		assert.Equal(t, model.ParentInstance, c.ParentType)
 	}
-	assert.Equal(t, int64(1+len(instanceResources)), srv.TotalCalls(), "instance info plus one call per total")
+	assert.Equal(t, int64(1+len(newPlan(nil, false).instance)), srv.TotalCalls(), "instance info plus one call per total")
 	assert.Equal(t, int64(len(srv.Dataset().Instances[0].Orgs)),
 		rec.countsFor(model.ParentInstance, model.ResourceOrganization)[srv.Dataset().Instances[0].ID])
 }
