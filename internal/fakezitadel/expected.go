@@ -1,6 +1,7 @@
 package fakezitadel
 
 import (
+	"slices"
 	"time"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
@@ -66,6 +67,19 @@ func (ds *Dataset) ExpectedCounts() []model.Count {
 			per(model.ResourceOrganizationEnforceMFA, b2i(login.EnforcesMFA()))
 			per(model.ResourceOrganizationCustomLoginPolicy, b2i(!inherited))
 			per(model.ResourceOrganizationVerifiedCustomDomain, o.VerifiedCustomDomains(in))
+		}
+	}
+	return out
+}
+
+// ExpectedReported is what ZITADEL's report of a default scrape carries:
+// ExpectedCounts without the collector's own names, which the exporter
+// leaves out unless its send_resources lists them.
+func (ds *Dataset) ExpectedReported() []model.Count {
+	var out []model.Count
+	for _, c := range ds.ExpectedCounts() {
+		if !slices.Contains(model.CollectorOnly, c.Resource) {
+			out = append(out, c)
 		}
 	}
 	return out
