@@ -56,6 +56,8 @@ func TestAPIReceiverConfig(t *testing.T) {
 	full.API.Retry.MaxRetries = 2
 	full.API.Retry.InitialInterval = 2 * time.Second
 	full.API.Retry.MaxInterval = time.Minute
+	full.API.Incremental = true
+	full.API.FullScrapeInterval = 12 * time.Hour
 
 	token := createDefaultReceiverConfig().(*ReceiverConfig)
 	token.API.Endpoint = "zitadel.example.com:443"
@@ -96,6 +98,7 @@ func TestAPIReceiverConfig(t *testing.T) {
 			"request_timeout: 0s must be positive",
 			"retry::max_retries: -1 must not be negative",
 			"retry: initial_interval (1m0s) must be positive and at most max_interval (1s)",
+			"full_scrape_interval: 0s must be positive",
 		}},
 		{key: "database_source_with_bad_api_block", errs: []string{"api: page_size: 0 is outside 1..1000"}},
 	})

@@ -59,6 +59,8 @@ func DefaultSpec() Spec {
 type Dataset struct {
 	Version   string
 	Instances []*Instance
+
+	ids idSequence
 }
 
 // Instance is one ZITADEL instance.
@@ -81,6 +83,9 @@ type Instance struct {
 	users    int
 	machines int
 	states   UserStates
+
+	events    []Event
+	sequences map[string]uint64 // by aggregate id
 }
 
 // Domain is an instance domain; requests choose an instance with one of them.
@@ -175,9 +180,12 @@ func Generate(spec Spec) *Dataset {
 			}
 		}
 		sort.Slice(in.SessionExpiries, func(a, b int) bool { return in.SessionExpiries[a].Before(in.SessionExpiries[b]) })
+		in.sequences = map[string]uint64{}
+		in.record(in.CreatedAt, Event{AggregateID: in.ID, AggregateType: AggregateInstance, ResourceOwner: in.ID, Type: "instance.added"})
 		ds.Instances = append(ds.Instances, in)
 	}
 	generateFeatures(spec, ds)
+	ds.ids = ids
 	return ds
 }
 

@@ -57,6 +57,8 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 		return nil, err
 	}
 
+	s.data.RLock()
+	defer s.data.RUnlock()
 	p, err := s.authenticate(header(ctx, "authorization"))
 	if err != nil {
 		return nil, err

@@ -70,6 +70,10 @@ type Server struct {
 	inFlight, peakInFlight atomic.Int64
 	exchanges              atomic.Int64
 
+	// data guards the dataset: calls read it, Write changes it. A call
+	// waits for a write in flight, as ZITADEL's ListEvents does.
+	data sync.RWMutex
+
 	mu          sync.RWMutex
 	tokens      map[string]issuedToken
 	faults      map[string]*fault // by full method, "" for every method
@@ -100,6 +104,7 @@ var methods = []string{
 	adminpb.AdminService_GetPasswordAgePolicy_FullMethodName,
 	adminpb.AdminService_GetLockoutPolicy_FullMethodName,
 	adminpb.AdminService_GetNotificationPolicy_FullMethodName,
+	adminpb.AdminService_ListEvents_FullMethodName,
 	mgmtpb.ManagementService_ListProjects_FullMethodName,
 	mgmtpb.ManagementService_ListApps_FullMethodName,
 	mgmtpb.ManagementService_ListUserGrants_FullMethodName,

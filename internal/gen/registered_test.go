@@ -6,6 +6,7 @@ import (
 	_ "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/action/v2"
 	_ "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
 	_ "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	_ "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/event"
 	_ "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/filter/v2"
 	_ "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/idp"
 	_ "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/instance"

@@ -89,17 +89,14 @@ func (r *scrapeRun) startInstance(sc scope, id string, details *objectv1.ObjectD
 	}
 	r.recordInstance(in)
 
-	for _, res := range r.src.plan.instance {
-		if res == model.ResourceOrganization && r.src.plan.enumerates() {
-			continue // the enumeration reads the same total
-		}
-		if !r.submit(func() { r.countInstanceTotal(inst, res) }) {
-			r.stopped(inst)
-			return
-		}
+	ch, track := r.planInstance(inst)
+	inst.track = track
+	if ch != nil {
+		r.countChanged(inst, ch)
+		return
 	}
-	if len(r.src.plan.sums) > 0 && !r.submit(func() { r.countInstanceShares(inst) }) {
-		r.stopped(inst)
+	// The enumeration reads the organization total too.
+	if !r.submitInstanceCounts(inst, r.src.plan.enumerates()) {
 		return
 	}
 	if r.src.plan.enumerates() {
@@ -107,10 +104,29 @@ func (r *scrapeRun) startInstance(sc scope, id string, details *objectv1.ObjectD
 	}
 }
 
+// submitInstanceCounts queues the instance totals and the instance's own
+// shares of the sums, and reports false when the scrape ended first.
+func (r *scrapeRun) submitInstanceCounts(inst *instanceRun, withoutOrganization bool) bool {
+	for _, res := range r.src.plan.instance {
+		if res == model.ResourceOrganization && withoutOrganization {
+			continue
+		}
+		if !r.submit(func() { r.countInstanceTotal(inst, res) }) {
+			r.stopped(inst)
+			return false
+		}
+	}
+	if len(r.src.plan.sums) > 0 && !r.submit(func() { r.countInstanceShares(inst) }) {
+		r.stopped(inst)
+		return false
+	}
+	return true
+}
+
 func (r *scrapeRun) countInstanceTotal(inst *instanceRun, resource string) {
 	if resource == model.ResourceUserByState {
 		if counts, out := r.countUserStates(inst, ""); out == counted {
-			r.recordUserStates(inst, model.ParentInstance, inst.id, counts)
+			r.recordUserStates(inst, counts)
 		}
 		return
 	}

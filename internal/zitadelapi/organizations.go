@@ -98,13 +98,24 @@ func (r *scrapeRun) countOrganization(inst *instanceRun, orgID string) {
 		}
 		shares = append(shares, amount{res, n})
 	}
+	oc := &orgCounts{shares: make(map[string]int64, len(shares))}
 	for _, a := range shares {
 		inst.add(a.resource, a.n)
+		oc.shares[a.resource] = a.n
 	}
 	for _, a := range amounts {
-		r.recordCount(inst, model.ParentOrganization, orgID, a.resource, a.n)
+		oc.counts = append(oc.counts, model.Count{
+			InstanceID: inst.id, ParentType: model.ParentOrganization, ParentID: orgID, Resource: a.resource, Amount: a.n,
+		})
 	}
-	r.recordUserStates(inst, model.ParentOrganization, orgID, states)
+	for _, c := range states {
+		oc.counts = append(oc.counts, model.Count{
+			InstanceID: inst.id, ParentType: model.ParentOrganization, ParentID: orgID, Resource: model.ResourceUserByState,
+			Amount: c.n, UserState: c.key.state, UserType: c.key.userType,
+		})
+	}
+	r.recordCounts(oc.counts)
+	inst.track.keepOrg(orgID, oc)
 }
 
 // orgJob holds what one organization's counts share: its project ids, which

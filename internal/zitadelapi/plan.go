@@ -91,3 +91,6 @@ func (p plan) countsInstance(resource string) bool { return slices.Contains(p.in
 
 // sums reports whether resource is an instance total summed over organizations.
 func (p plan) sumsUp(resource string) bool { return slices.Contains(p.sums, resource) }
+
+// countsOrg reports whether resource is a per-organization count of this plan.
+func (p plan) countsOrg(resource string) bool { return slices.Contains(p.org, resource) }

@@ -12,8 +12,8 @@ func (r *scrapeRun) countInstanceShares(inst *instanceRun) {
 	plan := r.src.plan
 	if plan.sumsUp(model.ResourceLoginPolicy) || plan.sumsUp(model.ResourceEnforceMFA) {
 		r.defaultPolicy(inst, policyLogin, func(p policyState) {
-			inst.add(model.ResourceLoginPolicy, 1)
-			inst.add(model.ResourceEnforceMFA, b2i(p.enforcesMFA))
+			inst.addOwn(model.ResourceLoginPolicy, 1)
+			inst.addOwn(model.ResourceEnforceMFA, b2i(p.enforcesMFA))
 		}, model.ResourceLoginPolicy, model.ResourceEnforceMFA)
 	}
 	for _, res := range []string{model.ResourcePasswordComplexityPolicy, model.ResourcePasswordExpiryPolicy,
@@ -24,7 +24,7 @@ func (r *scrapeRun) countInstanceShares(inst *instanceRun) {
 		kind := policyOf[res]
 		r.defaultPolicy(inst, kind, func(p policyState) {
 			if kind != policyNotification || p.passwordChange {
-				inst.add(res, 1)
+				inst.addOwn(res, 1)
 			}
 		}, res)
 	}
@@ -36,7 +36,7 @@ func (r *scrapeRun) countInstanceShares(inst *instanceRun) {
 		if out != counted {
 			inst.incomplete(model.ResourceIdentityProviderLDAP)
 		}
-		inst.add(model.ResourceIdentityProviderLDAP, n)
+		inst.addOwn(model.ResourceIdentityProviderLDAP, n)
 	}
 }
 

@@ -71,19 +71,16 @@ func (r *scrapeRun) countUserStates(inst *instanceRun, orgID string) ([]userStat
 	return out, counted
 }
 
-func (r *scrapeRun) recordUserStates(inst *instanceRun, parentType, parentID string, counts []userStateCount) {
-	r.recMu.Lock()
-	defer r.recMu.Unlock()
+func (r *scrapeRun) recordUserStates(inst *instanceRun, counts []userStateCount) {
+	out := make([]model.Count, 0, len(counts))
 	for _, c := range counts {
-		r.rec.RecordCount(model.Count{
-			InstanceID: inst.id,
-			ParentType: parentType,
-			ParentID:   parentID,
-			Resource:   model.ResourceUserByState,
-			Amount:     c.n,
-			UserState:  c.key.state,
-			UserType:   c.key.userType,
+		out = append(out, model.Count{
+			InstanceID: inst.id, ParentType: model.ParentInstance, ParentID: inst.id, Resource: model.ResourceUserByState,
+			Amount: c.n, UserState: c.key.state, UserType: c.key.userType,
 		})
-		r.recorded++
+	}
+	r.recordCounts(out)
+	for _, c := range out {
+		inst.track.keepTotal(c)
 	}
 }

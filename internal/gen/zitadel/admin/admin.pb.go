@@ -11,12 +11,14 @@
 package admin
 
 import (
+	event "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/event"
 	idp "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/idp"
 	instance "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/instance"
 	object "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/object"
 	policy "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/policy"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -693,11 +695,241 @@ func (x *GetNotificationPolicyResponse) GetPolicy() *policy.NotificationPolicy {
 	return nil
 }
 
+// Every date filter is strict. No total and no cursor are returned.
+type ListEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 0 or more than 1000 means 1000.
+	Limit       uint32   `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	Asc         bool     `protobuf:"varint,3,opt,name=asc,proto3" json:"asc,omitempty"`
+	EventTypes  []string `protobuf:"bytes,5,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
+	AggregateId string   `protobuf:"bytes,6,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// At most 10.
+	AggregateTypes []string `protobuf:"bytes,7,rep,name=aggregate_types,json=aggregateTypes,proto3" json:"aggregate_types,omitempty"`
+	ResourceOwner  string   `protobuf:"bytes,8,opt,name=resource_owner,json=resourceOwner,proto3" json:"resource_owner,omitempty"`
+	// Types that are valid to be assigned to CreationDateFilter:
+	//
+	//	*ListEventsRequest_Range
+	//	*ListEventsRequest_From
+	CreationDateFilter isListEventsRequest_CreationDateFilter `protobuf_oneof:"creation_date_filter"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *ListEventsRequest) Reset() {
+	*x = ListEventsRequest{}
+	mi := &file_zitadel_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEventsRequest) ProtoMessage() {}
+
+func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
+func (*ListEventsRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListEventsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListEventsRequest) GetAsc() bool {
+	if x != nil {
+		return x.Asc
+	}
+	return false
+}
+
+func (x *ListEventsRequest) GetEventTypes() []string {
+	if x != nil {
+		return x.EventTypes
+	}
+	return nil
+}
+
+func (x *ListEventsRequest) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *ListEventsRequest) GetAggregateTypes() []string {
+	if x != nil {
+		return x.AggregateTypes
+	}
+	return nil
+}
+
+func (x *ListEventsRequest) GetResourceOwner() string {
+	if x != nil {
+		return x.ResourceOwner
+	}
+	return ""
+}
+
+func (x *ListEventsRequest) GetCreationDateFilter() isListEventsRequest_CreationDateFilter {
+	if x != nil {
+		return x.CreationDateFilter
+	}
+	return nil
+}
+
+func (x *ListEventsRequest) GetRange() *ListEventsRequestCreationDateRange {
+	if x != nil {
+		if x, ok := x.CreationDateFilter.(*ListEventsRequest_Range); ok {
+			return x.Range
+		}
+	}
+	return nil
+}
+
+func (x *ListEventsRequest) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		if x, ok := x.CreationDateFilter.(*ListEventsRequest_From); ok {
+			return x.From
+		}
+	}
+	return nil
+}
+
+type isListEventsRequest_CreationDateFilter interface {
+	isListEventsRequest_CreationDateFilter()
+}
+
+type ListEventsRequest_Range struct {
+	Range *ListEventsRequestCreationDateRange `protobuf:"bytes,10,opt,name=range,proto3,oneof"`
+}
+
+type ListEventsRequest_From struct {
+	// With asc: after; otherwise before.
+	From *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=from,proto3,oneof"`
+}
+
+func (*ListEventsRequest_Range) isListEventsRequest_CreationDateFilter() {}
+
+func (*ListEventsRequest_From) isListEventsRequest_CreationDateFilter() {}
+
+type ListEventsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Events        []*event.Event         `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEventsResponse) Reset() {
+	*x = ListEventsResponse{}
+	mi := &file_zitadel_admin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEventsResponse) ProtoMessage() {}
+
+func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
+func (*ListEventsResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListEventsResponse) GetEvents() []*event.Event {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+type ListEventsRequestCreationDateRange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Since         *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=since,proto3" json:"since,omitempty"`
+	Until         *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=until,proto3" json:"until,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEventsRequestCreationDateRange) Reset() {
+	*x = ListEventsRequestCreationDateRange{}
+	mi := &file_zitadel_admin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEventsRequestCreationDateRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEventsRequestCreationDateRange) ProtoMessage() {}
+
+func (x *ListEventsRequestCreationDateRange) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEventsRequestCreationDateRange.ProtoReflect.Descriptor instead.
+func (*ListEventsRequestCreationDateRange) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{16, 0}
+}
+
+func (x *ListEventsRequestCreationDateRange) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *ListEventsRequestCreationDateRange) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
 var File_zitadel_admin_proto protoreflect.FileDescriptor
 
 const file_zitadel_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x13zitadel/admin.proto\x12\x10zitadel.admin.v1\x1a\x16zitadel/instance.proto\x1a\x11zitadel/idp.proto\x1a\x14zitadel/object.proto\x1a\x14zitadel/policy.proto\"\x16\n" +
+	"\x13zitadel/admin.proto\x12\x10zitadel.admin.v1\x1a\x16zitadel/instance.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13zitadel/event.proto\x1a\x11zitadel/idp.proto\x1a\x14zitadel/object.proto\x1a\x14zitadel/policy.proto\"\x16\n" +
 	"\x14GetMyInstanceRequest\"X\n" +
 	"\x15GetMyInstanceResponse\x12?\n" +
 	"\binstance\x18\x01 \x01(\v2#.zitadel.instance.v1.InstanceDetailR\binstance\"D\n" +
@@ -724,7 +956,24 @@ const file_zitadel_admin_proto_rawDesc = "" +
 	"\x06policy\x18\x01 \x01(\v2 .zitadel.policy.v1.LockoutPolicyR\x06policy\"\x1e\n" +
 	"\x1cGetNotificationPolicyRequest\"^\n" +
 	"\x1dGetNotificationPolicyResponse\x12=\n" +
-	"\x06policy\x18\x01 \x01(\v2%.zitadel.policy.v1.NotificationPolicyR\x06policy2\x85\a\n" +
+	"\x06policy\x18\x01 \x01(\v2%.zitadel.policy.v1.NotificationPolicyR\x06policy\"\xe5\x03\n" +
+	"\x11ListEventsRequest\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x10\n" +
+	"\x03asc\x18\x03 \x01(\bR\x03asc\x12\x1f\n" +
+	"\vevent_types\x18\x05 \x03(\tR\n" +
+	"eventTypes\x12!\n" +
+	"\faggregate_id\x18\x06 \x01(\tR\vaggregateId\x12'\n" +
+	"\x0faggregate_types\x18\a \x03(\tR\x0eaggregateTypes\x12%\n" +
+	"\x0eresource_owner\x18\b \x01(\tR\rresourceOwner\x12O\n" +
+	"\x05range\x18\n" +
+	" \x01(\v27.zitadel.admin.v1.ListEventsRequest.creation_date_rangeH\x00R\x05range\x120\n" +
+	"\x04from\x18\v \x01(\v2\x1a.google.protobuf.TimestampH\x00R\x04from\x1ay\n" +
+	"\x13creation_date_range\x120\n" +
+	"\x05since\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
+	"\x05until\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05untilB\x16\n" +
+	"\x14creation_date_filter\"E\n" +
+	"\x12ListEventsResponse\x12/\n" +
+	"\x06events\x18\x01 \x03(\v2\x17.zitadel.event.v1.EventR\x06events2\xde\a\n" +
 	"\fAdminService\x12`\n" +
 	"\rGetMyInstance\x12&.zitadel.admin.v1.GetMyInstanceRequest\x1a'.zitadel.admin.v1.GetMyInstanceResponse\x12c\n" +
 	"\x0eListIAMMembers\x12'.zitadel.admin.v1.ListIAMMembersRequest\x1a(.zitadel.admin.v1.ListIAMMembersResponse\x12`\n" +
@@ -733,7 +982,9 @@ const file_zitadel_admin_proto_rawDesc = "" +
 	"\x1bGetPasswordComplexityPolicy\x124.zitadel.admin.v1.GetPasswordComplexityPolicyRequest\x1a5.zitadel.admin.v1.GetPasswordComplexityPolicyResponse\x12u\n" +
 	"\x14GetPasswordAgePolicy\x12-.zitadel.admin.v1.GetPasswordAgePolicyRequest\x1a..zitadel.admin.v1.GetPasswordAgePolicyResponse\x12i\n" +
 	"\x10GetLockoutPolicy\x12).zitadel.admin.v1.GetLockoutPolicyRequest\x1a*.zitadel.admin.v1.GetLockoutPolicyResponse\x12x\n" +
-	"\x15GetNotificationPolicy\x12..zitadel.admin.v1.GetNotificationPolicyRequest\x1a/.zitadel.admin.v1.GetNotificationPolicyResponseBNZLgithub.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin;adminb\x06proto3"
+	"\x15GetNotificationPolicy\x12..zitadel.admin.v1.GetNotificationPolicyRequest\x1a/.zitadel.admin.v1.GetNotificationPolicyResponse\x12W\n" +
+	"\n" +
+	"ListEvents\x12#.zitadel.admin.v1.ListEventsRequest\x1a$.zitadel.admin.v1.ListEventsResponseBNZLgithub.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin;adminb\x06proto3"
 
 var (
 	file_zitadel_admin_proto_rawDescOnce sync.Once
@@ -747,7 +998,7 @@ func file_zitadel_admin_proto_rawDescGZIP() []byte {
 	return file_zitadel_admin_proto_rawDescData
 }
 
-var file_zitadel_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_zitadel_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_zitadel_admin_proto_goTypes = []any{
 	(*GetMyInstanceRequest)(nil),                // 0: zitadel.admin.v1.GetMyInstanceRequest
 	(*GetMyInstanceResponse)(nil),               // 1: zitadel.admin.v1.GetMyInstanceResponse
@@ -765,49 +1016,61 @@ var file_zitadel_admin_proto_goTypes = []any{
 	(*GetLockoutPolicyResponse)(nil),            // 13: zitadel.admin.v1.GetLockoutPolicyResponse
 	(*GetNotificationPolicyRequest)(nil),        // 14: zitadel.admin.v1.GetNotificationPolicyRequest
 	(*GetNotificationPolicyResponse)(nil),       // 15: zitadel.admin.v1.GetNotificationPolicyResponse
-	(*instance.InstanceDetail)(nil),             // 16: zitadel.instance.v1.InstanceDetail
-	(*object.ListQuery)(nil),                    // 17: zitadel.v1.ListQuery
-	(*object.ListDetails)(nil),                  // 18: zitadel.v1.ListDetails
-	(*idp.Provider)(nil),                        // 19: zitadel.idp.v1.Provider
-	(*policy.LoginPolicy)(nil),                  // 20: zitadel.policy.v1.LoginPolicy
-	(*policy.PasswordComplexityPolicy)(nil),     // 21: zitadel.policy.v1.PasswordComplexityPolicy
-	(*policy.PasswordAgePolicy)(nil),            // 22: zitadel.policy.v1.PasswordAgePolicy
-	(*policy.LockoutPolicy)(nil),                // 23: zitadel.policy.v1.LockoutPolicy
-	(*policy.NotificationPolicy)(nil),           // 24: zitadel.policy.v1.NotificationPolicy
+	(*ListEventsRequest)(nil),                   // 16: zitadel.admin.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),                  // 17: zitadel.admin.v1.ListEventsResponse
+	(*ListEventsRequestCreationDateRange)(nil),  // 18: zitadel.admin.v1.ListEventsRequest.creation_date_range
+	(*instance.InstanceDetail)(nil),             // 19: zitadel.instance.v1.InstanceDetail
+	(*object.ListQuery)(nil),                    // 20: zitadel.v1.ListQuery
+	(*object.ListDetails)(nil),                  // 21: zitadel.v1.ListDetails
+	(*idp.Provider)(nil),                        // 22: zitadel.idp.v1.Provider
+	(*policy.LoginPolicy)(nil),                  // 23: zitadel.policy.v1.LoginPolicy
+	(*policy.PasswordComplexityPolicy)(nil),     // 24: zitadel.policy.v1.PasswordComplexityPolicy
+	(*policy.PasswordAgePolicy)(nil),            // 25: zitadel.policy.v1.PasswordAgePolicy
+	(*policy.LockoutPolicy)(nil),                // 26: zitadel.policy.v1.LockoutPolicy
+	(*policy.NotificationPolicy)(nil),           // 27: zitadel.policy.v1.NotificationPolicy
+	(*timestamppb.Timestamp)(nil),               // 28: google.protobuf.Timestamp
+	(*event.Event)(nil),                         // 29: zitadel.event.v1.Event
 }
 var file_zitadel_admin_proto_depIdxs = []int32{
-	16, // 0: zitadel.admin.v1.GetMyInstanceResponse.instance:type_name -> zitadel.instance.v1.InstanceDetail
-	17, // 1: zitadel.admin.v1.ListIAMMembersRequest.query:type_name -> zitadel.v1.ListQuery
-	18, // 2: zitadel.admin.v1.ListIAMMembersResponse.details:type_name -> zitadel.v1.ListDetails
-	17, // 3: zitadel.admin.v1.ListProvidersRequest.query:type_name -> zitadel.v1.ListQuery
-	18, // 4: zitadel.admin.v1.ListProvidersResponse.details:type_name -> zitadel.v1.ListDetails
-	19, // 5: zitadel.admin.v1.ListProvidersResponse.result:type_name -> zitadel.idp.v1.Provider
-	20, // 6: zitadel.admin.v1.GetLoginPolicyResponse.policy:type_name -> zitadel.policy.v1.LoginPolicy
-	21, // 7: zitadel.admin.v1.GetPasswordComplexityPolicyResponse.policy:type_name -> zitadel.policy.v1.PasswordComplexityPolicy
-	22, // 8: zitadel.admin.v1.GetPasswordAgePolicyResponse.policy:type_name -> zitadel.policy.v1.PasswordAgePolicy
-	23, // 9: zitadel.admin.v1.GetLockoutPolicyResponse.policy:type_name -> zitadel.policy.v1.LockoutPolicy
-	24, // 10: zitadel.admin.v1.GetNotificationPolicyResponse.policy:type_name -> zitadel.policy.v1.NotificationPolicy
-	0,  // 11: zitadel.admin.v1.AdminService.GetMyInstance:input_type -> zitadel.admin.v1.GetMyInstanceRequest
-	2,  // 12: zitadel.admin.v1.AdminService.ListIAMMembers:input_type -> zitadel.admin.v1.ListIAMMembersRequest
-	4,  // 13: zitadel.admin.v1.AdminService.ListProviders:input_type -> zitadel.admin.v1.ListProvidersRequest
-	6,  // 14: zitadel.admin.v1.AdminService.GetLoginPolicy:input_type -> zitadel.admin.v1.GetLoginPolicyRequest
-	8,  // 15: zitadel.admin.v1.AdminService.GetPasswordComplexityPolicy:input_type -> zitadel.admin.v1.GetPasswordComplexityPolicyRequest
-	10, // 16: zitadel.admin.v1.AdminService.GetPasswordAgePolicy:input_type -> zitadel.admin.v1.GetPasswordAgePolicyRequest
-	12, // 17: zitadel.admin.v1.AdminService.GetLockoutPolicy:input_type -> zitadel.admin.v1.GetLockoutPolicyRequest
-	14, // 18: zitadel.admin.v1.AdminService.GetNotificationPolicy:input_type -> zitadel.admin.v1.GetNotificationPolicyRequest
-	1,  // 19: zitadel.admin.v1.AdminService.GetMyInstance:output_type -> zitadel.admin.v1.GetMyInstanceResponse
-	3,  // 20: zitadel.admin.v1.AdminService.ListIAMMembers:output_type -> zitadel.admin.v1.ListIAMMembersResponse
-	5,  // 21: zitadel.admin.v1.AdminService.ListProviders:output_type -> zitadel.admin.v1.ListProvidersResponse
-	7,  // 22: zitadel.admin.v1.AdminService.GetLoginPolicy:output_type -> zitadel.admin.v1.GetLoginPolicyResponse
-	9,  // 23: zitadel.admin.v1.AdminService.GetPasswordComplexityPolicy:output_type -> zitadel.admin.v1.GetPasswordComplexityPolicyResponse
-	11, // 24: zitadel.admin.v1.AdminService.GetPasswordAgePolicy:output_type -> zitadel.admin.v1.GetPasswordAgePolicyResponse
-	13, // 25: zitadel.admin.v1.AdminService.GetLockoutPolicy:output_type -> zitadel.admin.v1.GetLockoutPolicyResponse
-	15, // 26: zitadel.admin.v1.AdminService.GetNotificationPolicy:output_type -> zitadel.admin.v1.GetNotificationPolicyResponse
-	19, // [19:27] is the sub-list for method output_type
-	11, // [11:19] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	19, // 0: zitadel.admin.v1.GetMyInstanceResponse.instance:type_name -> zitadel.instance.v1.InstanceDetail
+	20, // 1: zitadel.admin.v1.ListIAMMembersRequest.query:type_name -> zitadel.v1.ListQuery
+	21, // 2: zitadel.admin.v1.ListIAMMembersResponse.details:type_name -> zitadel.v1.ListDetails
+	20, // 3: zitadel.admin.v1.ListProvidersRequest.query:type_name -> zitadel.v1.ListQuery
+	21, // 4: zitadel.admin.v1.ListProvidersResponse.details:type_name -> zitadel.v1.ListDetails
+	22, // 5: zitadel.admin.v1.ListProvidersResponse.result:type_name -> zitadel.idp.v1.Provider
+	23, // 6: zitadel.admin.v1.GetLoginPolicyResponse.policy:type_name -> zitadel.policy.v1.LoginPolicy
+	24, // 7: zitadel.admin.v1.GetPasswordComplexityPolicyResponse.policy:type_name -> zitadel.policy.v1.PasswordComplexityPolicy
+	25, // 8: zitadel.admin.v1.GetPasswordAgePolicyResponse.policy:type_name -> zitadel.policy.v1.PasswordAgePolicy
+	26, // 9: zitadel.admin.v1.GetLockoutPolicyResponse.policy:type_name -> zitadel.policy.v1.LockoutPolicy
+	27, // 10: zitadel.admin.v1.GetNotificationPolicyResponse.policy:type_name -> zitadel.policy.v1.NotificationPolicy
+	18, // 11: zitadel.admin.v1.ListEventsRequest.range:type_name -> zitadel.admin.v1.ListEventsRequest.creation_date_range
+	28, // 12: zitadel.admin.v1.ListEventsRequest.from:type_name -> google.protobuf.Timestamp
+	29, // 13: zitadel.admin.v1.ListEventsResponse.events:type_name -> zitadel.event.v1.Event
+	28, // 14: zitadel.admin.v1.ListEventsRequest.creation_date_range.since:type_name -> google.protobuf.Timestamp
+	28, // 15: zitadel.admin.v1.ListEventsRequest.creation_date_range.until:type_name -> google.protobuf.Timestamp
+	0,  // 16: zitadel.admin.v1.AdminService.GetMyInstance:input_type -> zitadel.admin.v1.GetMyInstanceRequest
+	2,  // 17: zitadel.admin.v1.AdminService.ListIAMMembers:input_type -> zitadel.admin.v1.ListIAMMembersRequest
+	4,  // 18: zitadel.admin.v1.AdminService.ListProviders:input_type -> zitadel.admin.v1.ListProvidersRequest
+	6,  // 19: zitadel.admin.v1.AdminService.GetLoginPolicy:input_type -> zitadel.admin.v1.GetLoginPolicyRequest
+	8,  // 20: zitadel.admin.v1.AdminService.GetPasswordComplexityPolicy:input_type -> zitadel.admin.v1.GetPasswordComplexityPolicyRequest
+	10, // 21: zitadel.admin.v1.AdminService.GetPasswordAgePolicy:input_type -> zitadel.admin.v1.GetPasswordAgePolicyRequest
+	12, // 22: zitadel.admin.v1.AdminService.GetLockoutPolicy:input_type -> zitadel.admin.v1.GetLockoutPolicyRequest
+	14, // 23: zitadel.admin.v1.AdminService.GetNotificationPolicy:input_type -> zitadel.admin.v1.GetNotificationPolicyRequest
+	16, // 24: zitadel.admin.v1.AdminService.ListEvents:input_type -> zitadel.admin.v1.ListEventsRequest
+	1,  // 25: zitadel.admin.v1.AdminService.GetMyInstance:output_type -> zitadel.admin.v1.GetMyInstanceResponse
+	3,  // 26: zitadel.admin.v1.AdminService.ListIAMMembers:output_type -> zitadel.admin.v1.ListIAMMembersResponse
+	5,  // 27: zitadel.admin.v1.AdminService.ListProviders:output_type -> zitadel.admin.v1.ListProvidersResponse
+	7,  // 28: zitadel.admin.v1.AdminService.GetLoginPolicy:output_type -> zitadel.admin.v1.GetLoginPolicyResponse
+	9,  // 29: zitadel.admin.v1.AdminService.GetPasswordComplexityPolicy:output_type -> zitadel.admin.v1.GetPasswordComplexityPolicyResponse
+	11, // 30: zitadel.admin.v1.AdminService.GetPasswordAgePolicy:output_type -> zitadel.admin.v1.GetPasswordAgePolicyResponse
+	13, // 31: zitadel.admin.v1.AdminService.GetLockoutPolicy:output_type -> zitadel.admin.v1.GetLockoutPolicyResponse
+	15, // 32: zitadel.admin.v1.AdminService.GetNotificationPolicy:output_type -> zitadel.admin.v1.GetNotificationPolicyResponse
+	17, // 33: zitadel.admin.v1.AdminService.ListEvents:output_type -> zitadel.admin.v1.ListEventsResponse
+	25, // [25:34] is the sub-list for method output_type
+	16, // [16:25] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_zitadel_admin_proto_init() }
@@ -815,13 +1078,17 @@ func file_zitadel_admin_proto_init() {
 	if File_zitadel_admin_proto != nil {
 		return
 	}
+	file_zitadel_admin_proto_msgTypes[16].OneofWrappers = []any{
+		(*ListEventsRequest_Range)(nil),
+		(*ListEventsRequest_From)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zitadel_admin_proto_rawDesc), len(file_zitadel_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
