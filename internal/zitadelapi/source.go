@@ -64,7 +64,7 @@ func (s *source) Start(ctx context.Context, host component.Host) error {
 	}
 	var limiter *rate.Limiter
 	if s.cfg.RequestsPerSecond > 0 {
-		limiter = rate.NewLimiter(rate.Limit(s.cfg.RequestsPerSecond), 1)
+		limiter = newLimiter(s.cfg.RequestsPerSecond)
 	}
 	s.conn = conn
 	s.client = &client{
@@ -81,6 +81,10 @@ func (s *source) Start(ctx context.Context, host component.Host) error {
 		zap.Bool("per_organization", s.cfg.PerOrganization))
 	return nil
 }
+
+// newLimiter paces calls at rps without bursts: ZITADEL Cloud's limit is a
+// rate over every second.
+func newLimiter(rps float64) *rate.Limiter { return rate.NewLimiter(rate.Limit(rps), 1) }
 
 // credentials builds the token source of the configured kind; nil when an
 // `auth` extension authenticates the calls.
