@@ -108,12 +108,7 @@ func (r *scrapeRun) countOrganization(inst *instanceRun, orgID string) {
 			InstanceID: inst.id, ParentType: model.ParentOrganization, ParentID: orgID, Resource: a.resource, Amount: a.n,
 		})
 	}
-	for _, c := range states {
-		oc.counts = append(oc.counts, model.Count{
-			InstanceID: inst.id, ParentType: model.ParentOrganization, ParentID: orgID, Resource: model.ResourceUserByState,
-			Amount: c.n, UserState: c.key.state, UserType: c.key.userType,
-		})
-	}
+	oc.counts = append(oc.counts, userStateCounts(inst.id, model.ParentOrganization, orgID, states)...)
 	r.recordCounts(oc.counts)
 	inst.track.keepOrg(orgID, oc)
 }

@@ -71,14 +71,21 @@ func (r *scrapeRun) countUserStates(inst *instanceRun, orgID string) ([]userStat
 	return out, counted
 }
 
-func (r *scrapeRun) recordUserStates(inst *instanceRun, counts []userStateCount) {
+// userStateCounts are the counts of one parent's users by state.
+func userStateCounts(instanceID, parentType, parentID string, counts []userStateCount) []model.Count {
 	out := make([]model.Count, 0, len(counts))
 	for _, c := range counts {
 		out = append(out, model.Count{
-			InstanceID: inst.id, ParentType: model.ParentInstance, ParentID: inst.id, Resource: model.ResourceUserByState,
+			InstanceID: instanceID, ParentType: parentType, ParentID: parentID, Resource: model.ResourceUserByState,
 			Amount: c.n, UserState: c.key.state, UserType: c.key.userType,
 		})
 	}
+	return out
+}
+
+// recordUserStates records the instance's users by state.
+func (r *scrapeRun) recordUserStates(inst *instanceRun, counts []userStateCount) {
+	out := userStateCounts(inst.id, model.ParentInstance, inst.id, counts)
 	r.recordCounts(out)
 	for _, c := range out {
 		inst.track.keepTotal(c)
