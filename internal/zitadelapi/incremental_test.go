@@ -244,3 +244,31 @@ func TestIncrementalFallsBackToFull(t *testing.T) {
 	assert.NotEmpty(t, got.counts)
 	assert.Len(t, reasons(), 1)
 }
+
+// TestIncrementalHonoursConcurrencyAndResources: the organizations counted
+// again run on the same bounded workers, and only the selected resources
+// are counted again.
+func TestIncrementalHonoursConcurrencyAndResources(t *testing.T) {
+	srv := startFake(t, oneInstance(), fakezitadel.Options{Latency: 2 * time.Millisecond})
+	cfg := testConfig(srv)
+	cfg.Incremental = true
+	cfg.MaxConcurrency = 2
+	s := startSource(t, cfg, model.NewResourceFilter([]string{model.ResourceUser, model.ResourceLoginPolicy}))
+	_, err := scrape(t, s)
+	require.NoError(t, err)
+
+	in := srv.Dataset().Instances[0]
+	srv.Write(in.ID, time.Now(), func(w *fakezitadel.Writer) {
+		for _, o := range in.Orgs[:10] {
+			w.AddUser(o, false, fakezitadel.StateInitial)
+		}
+	})
+	srv.ResetStats()
+	rec, err := scrape(t, s)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, srv.PeakInFlight(), int64(cfg.MaxConcurrency+1), "the workers, and the producer reading events")
+	// Instance details, one page of events, the user total and the default
+	// login policy, then a user count and a login policy per changed organization.
+	assert.Equal(t, int64(1+1+2+10*2), srv.TotalCalls())
+	assert.Len(t, rec.counts, 2+len(in.Orgs))
+}
