@@ -42,6 +42,7 @@ receivers:
         key_file: {{.KeyFile}}
       instances:
         discover: true
+      incremental: true
 exporters:
   zitadeltelemetry:
     endpoint: {{.TelemetryURL}}/api/ping
