@@ -25,6 +25,12 @@ type source struct {
 	conn       *grpc.ClientConn
 	httpClient *http.Client // token exchange, for key_file
 	client     *client
+
+	// state is what incremental scrapes keep, by instance id. Scrapes do not
+	// overlap, so only the running scrape touches it.
+	state map[string]*instanceState
+	// eventPage is the ListEvents page asked for: ZITADEL's largest.
+	eventPage int
 }
 
 // NewSource returns the `api` source.
@@ -35,6 +41,9 @@ func NewSource(cfg *Config, filter model.ResourceFilter, set component.Telemetry
 		set:      set,
 		now:      time.Now,
 		systemID: derivedSystemID(cfg.Endpoint),
+		state:    map[string]*instanceState{},
+
+		eventPage: maxEventPage,
 	}
 }
 
@@ -55,7 +64,7 @@ func (s *source) Start(ctx context.Context, host component.Host) error {
 	}
 	var limiter *rate.Limiter
 	if s.cfg.RequestsPerSecond > 0 {
-		limiter = rate.NewLimiter(rate.Limit(s.cfg.RequestsPerSecond), 1)
+		limiter = newLimiter(s.cfg.RequestsPerSecond)
 	}
 	s.conn = conn
 	s.client = &client{
@@ -72,6 +81,10 @@ func (s *source) Start(ctx context.Context, host component.Host) error {
 		zap.Bool("per_organization", s.cfg.PerOrganization))
 	return nil
 }
+
+// newLimiter paces calls at rps without bursts: ZITADEL Cloud's limit is a
+// rate over every second.
+func newLimiter(rps float64) *rate.Limiter { return rate.NewLimiter(rate.Limit(rps), 1) }
 
 // credentials builds the token source of the configured kind; nil when an
 // `auth` extension authenticates the calls.
