@@ -17,22 +17,7 @@ import (
 // collector still running after it is killed.
 const kubernetesGrace = 30 * time.Second
 
-var shutdownConfig = template.Must(template.New("shutdown").Parse(`
-receivers:
-  zitadel:
-    collection_interval: 1h
-    initial_delay: 0s
-    system_id: ` + systemID + `
-    api:
-      endpoint: {{.ZitadelAddr}}
-      tls:
-        insecure: true
-      system_user:
-        user_id: ` + systemUser + `
-        key_file: {{.KeyFile}}
-      instances:
-        discover: true
-extensions:
+var shutdownConfig = template.Must(template.New("shutdown").Parse(receiverYAML + `extensions:
   file_storage:
     directory: {{.StorageDir}}
 exporters:
@@ -55,6 +40,7 @@ service:
 `))
 
 type shutdownValues struct {
+	Interval                                       time.Duration
 	ZitadelAddr, KeyFile, StorageDir, TelemetryURL string
 }
 
@@ -113,7 +99,7 @@ func TestSIGTERMWithASilentEndpointKeepsTheReport(t *testing.T) {
 
 	silentURL, requests := silentEndpoint(t)
 	first := filepath.Join(dir, "first.yaml")
-	writeShutdownConfig(t, first, shutdownValues{ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+	writeShutdownConfig(t, first, shutdownValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
 		StorageDir: storage, TelemetryURL: silentURL})
 	c := startCollector(t, bin, first)
 	select {
@@ -134,7 +120,7 @@ func TestSIGTERMWithASilentEndpointKeepsTheReport(t *testing.T) {
 	}
 	t.Cleanup(func() { p.telemetry.Close() })
 	second := filepath.Join(dir, "second.yaml")
-	writeShutdownConfig(t, second, shutdownValues{ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+	writeShutdownConfig(t, second, shutdownValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
 		StorageDir: storage, TelemetryURL: p.telemetry.HTTPURL()})
 	p.collector = startCollector(t, bin, second)
 	p.assertReportEqualsDataset(t, p.waitForCompleteReport(t, 90*time.Second))
@@ -154,7 +140,7 @@ func TestSIGTERMWithASilentZitadel(t *testing.T) {
 	}
 	t.Cleanup(func() { telemetry.Close() })
 	config := filepath.Join(dir, "config.yaml")
-	writeShutdownConfig(t, config, shutdownValues{ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+	writeShutdownConfig(t, config, shutdownValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
 		StorageDir: dir, TelemetryURL: telemetry.HTTPURL()})
 	c := startCollector(t, bin, config)
 	deadline := time.Now().Add(60 * time.Second)
