@@ -142,6 +142,10 @@ type ExporterConfig struct {
 	// SendDomains sends the instances' domains; false drops them before
 	// anything leaves the process.
 	SendDomains bool `mapstructure:"send_domains"`
+	// SendResources names the resources this collector adds beyond ZITADEL's
+	// own (model.CollectorOnly) that go into the report anyway; the others
+	// are left out, so ZITADEL's endpoint gets only names it knows.
+	SendResources []string `mapstructure:"send_resources"`
 
 	exporterhelper.TimeoutConfig `mapstructure:",squash"`
 	RetryConfig                  configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
@@ -180,6 +184,7 @@ func (c *ExporterConfig) Validate() error {
 			c.BulkSize, maxBulkSize))
 	}
 	errs = append(errs, validateReportIdentity(c.SystemID, c.Version)...)
+	errs = append(errs, validateSendResources(c.SendResources)...)
 	if c.HTTP.Endpoint != "" {
 		errs = append(errs, errors.New("http::endpoint: not used; set the top-level endpoint"))
 	}

@@ -20,6 +20,10 @@ const (
 	attrParentType   = "zitadel.parent.type"
 	attrParentID     = "zitadel.parent.id"
 	attrTableName    = "zitadel.table.name"
+	// attrUserState and attrUserType split the user_by_state counts; the
+	// report has no field for them, so the exporter never sends those rows.
+	attrUserState = "zitadel.user.state"
+	attrUserType  = "zitadel.user.type"
 	// attrUpdatedAt is opt-in (database source): when ZITADEL last changed the
 	// count, RFC 3339. The data point time stays the observation time.
 	attrUpdatedAt = "zitadel.count.updated_at"
@@ -123,6 +127,10 @@ func (b *metricsBuilder) RecordCount(c model.Count) {
 	attrs.PutStr(attrParentID, c.ParentID)
 	if c.Table != "" {
 		attrs.PutStr(attrTableName, c.Table)
+	}
+	if c.UserState != "" {
+		attrs.PutStr(attrUserState, c.UserState)
+		attrs.PutStr(attrUserType, c.UserType)
 	}
 	if !c.UpdatedAt.IsZero() {
 		attrs.PutStr(attrUpdatedAt, c.UpdatedAt.UTC().Format(time.RFC3339Nano))

@@ -128,7 +128,8 @@ type telemetryExporter struct {
 func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) *telemetryExporter {
 	stopping, stop := context.WithCancel(context.Background())
 	e := &telemetryExporter{cfg: cfg, set: set, stopping: stopping, stop: stop, drain: shutdownDrain,
-		builder: reportBuilder{systemID: cfg.SystemID, version: cfg.Version, sendDomains: cfg.SendDomains}}
+		builder: reportBuilder{systemID: cfg.SystemID, version: cfg.Version, sendDomains: cfg.SendDomains,
+			withheld: withheldResources(cfg.SendResources)}}
 	if cfg.Schedule == "" {
 		e.pieces = newPieceDetector(time.Now, set.Logger)
 	}

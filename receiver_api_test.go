@@ -56,6 +56,8 @@ func TestAPIReceiverConfig(t *testing.T) {
 	full.API.Retry.MaxRetries = 2
 	full.API.Retry.InitialInterval = 2 * time.Second
 	full.API.Retry.MaxInterval = time.Minute
+	full.API.Incremental = true
+	full.API.FullScrapeInterval = 12 * time.Hour
 
 	token := createDefaultReceiverConfig().(*ReceiverConfig)
 	token.API.Endpoint = "zitadel.example.com:443"
@@ -96,6 +98,7 @@ func TestAPIReceiverConfig(t *testing.T) {
 			"request_timeout: 0s must be positive",
 			"retry::max_retries: -1 must not be negative",
 			"retry: initial_interval (1m0s) must be positive and at most max_interval (1s)",
+			"full_scrape_interval: 0s must be positive",
 		}},
 		{key: "database_source_with_bad_api_block", errs: []string{"api: page_size: 0 is outside 1..1000"}},
 	})
@@ -178,8 +181,9 @@ func TestAPIReceiverPartialScrape(t *testing.T) {
 	rm := md.ResourceMetrics().At(0)
 	sys, _ := rm.Resource().Attributes().Get(resAttrSystemID)
 	assert.Equal(t, "configured-system", sys.Str(), "the configured system id wins over the derived one")
-	// 8 instance totals (no action_v1 sum) and 6 counts for each of 3 organizations.
-	assert.Equal(t, 8+6*3, rm.ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().Len())
+	// 8 instance totals, 7 sums over the organizations (no action_v1 sum) and
+	// 9 counts for each of 3 organizations.
+	assert.Equal(t, 8+7+9*3, rm.ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().Len())
 }
 
 func TestAPIReceiverLifecycle(t *testing.T) {

@@ -65,6 +65,8 @@ type reportBuilder struct {
 	systemID    string // fallback for resources without zitadel.system.id
 	version     string // fallback for resources without zitadel.version
 	sendDomains bool
+	// withheld resource names are left out of the report without complaint.
+	withheld map[string]bool
 }
 
 // systemReport is everything one system sends: the base information, then
@@ -369,6 +371,9 @@ func (b *reportBuilder) addRows(out *builtReports, sr *systemReport, instanceID 
 			if *field = v.Str(); *field == "" && v.Type() != pcommon.ValueTypeStr {
 				wrongType = key
 			}
+		}
+		if b.withheld[resource] {
+			continue
 		}
 		amount, problem := amountOf(dp)
 		switch {

@@ -79,7 +79,7 @@ func runDemo(args []string) error {
 	}
 	defer col.stop()
 
-	want := len(fakezitadel.Generate(demoSpec(*instances, *orgs)).ExpectedCounts())
+	want := len(fakezitadel.Generate(demoSpec(*instances, *orgs)).ExpectedReported())
 	state, err := waitForReport(ctx, tAddr.Admin, *instances, want, col)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "collector log (%s):\n%s\n", col.logPath, tail(col.logPath, 40))

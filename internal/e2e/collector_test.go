@@ -162,7 +162,7 @@ type rowKey struct {
 
 func expectedRows(ds *fakezitadel.Dataset) map[rowKey]uint32 {
 	want := map[rowKey]uint32{}
-	for _, c := range ds.ExpectedCounts() {
+	for _, c := range ds.ExpectedReported() {
 		want[rowKey{c.InstanceID, c.ParentType, c.ParentID, c.Resource}] = uint32(c.Amount)
 	}
 	return want
@@ -184,7 +184,7 @@ func receivedRows(snap telemetryserver.SystemSnapshot) map[rowKey]uint32 {
 // deduplicated rows as the dataset has counts.
 func (p *pipeline) waitForCompleteReport(t *testing.T, timeout time.Duration) telemetryserver.SystemSnapshot {
 	t.Helper()
-	want := len(p.dataset.ExpectedCounts())
+	want := len(p.dataset.ExpectedReported())
 	deadline := time.Now().Add(timeout)
 	for {
 		snap, ok := p.telemetry.Snapshot(systemID)
@@ -279,7 +279,7 @@ func TestCollectorRetriesAcrossAnEndpointOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	snap, _ := p.telemetry.Snapshot(systemID)
-	if len(snap.Rows) >= len(p.dataset.ExpectedCounts()) {
+	if len(snap.Rows) >= len(p.dataset.ExpectedReported()) {
 		t.Fatal("the report completed before the outage; the test proves nothing")
 	}
 	time.Sleep(1500 * time.Millisecond)

@@ -59,6 +59,8 @@ func DefaultSpec() Spec {
 type Dataset struct {
 	Version   string
 	Instances []*Instance
+
+	ids idSequence
 }
 
 // Instance is one ZITADEL instance.
@@ -74,10 +76,16 @@ type Instance struct {
 	Executions int
 	// SessionExpiries is sorted; the zero time, first, is a session without expiry.
 	SessionExpiries []time.Time
+	Defaults        Defaults
+	LDAPIdPs        int // of the instance's own identity providers
 
 	orgsByID map[string]*Org
 	users    int
 	machines int
+	states   UserStates
+
+	events    []Event
+	sequences map[string]uint64 // by aggregate id
 }
 
 // Domain is an instance domain; requests choose an instance with one of them.
@@ -96,6 +104,10 @@ type Org struct {
 	Grants   int
 	IdPs     int // owned by the organization
 	Actions  int
+	States   UserStates
+	LDAPIdPs int // of the organization's own identity providers
+	Policies Policies
+	Domains  []OrgDomain
 
 	projectsByID map[string]*Project
 }
@@ -168,8 +180,12 @@ func Generate(spec Spec) *Dataset {
 			}
 		}
 		sort.Slice(in.SessionExpiries, func(a, b int) bool { return in.SessionExpiries[a].Before(in.SessionExpiries[b]) })
+		in.sequences = map[string]uint64{}
+		in.record(in.CreatedAt, Event{AggregateID: in.ID, AggregateType: AggregateInstance, ResourceOwner: in.ID, Type: "instance.added"})
 		ds.Instances = append(ds.Instances, in)
 	}
+	generateFeatures(spec, ds)
+	ds.ids = ids
 	return ds
 }
 
@@ -199,8 +215,10 @@ func (o *Org) Apps() int {
 }
 
 // Calls is the number of calls a full scrape of the organization makes with
-// the default resources: six counts plus one per project.
-func (o *Org) Calls() int { return 6 + len(o.Projects) }
+// the default resources and a page size above its providers and domains: six
+// counts, one per project, its login policy, its domains and its four other
+// policies.
+func (o *Org) Calls() int { return 6 + len(o.Projects) + 1 + 1 + 4 }
 
 // ActiveSessions counts sessions without expiry or expiring after t.
 func (in *Instance) ActiveSessions(t time.Time) int {

@@ -20,5 +20,5 @@ func Example() {
 	defer srv.Close()
 
 	fmt.Println(len(ds.ExpectedCounts()), "counts expected over", len(ds.Instances), "instances")
-	// Output: 718 counts expected over 2 instances
+	// Output: 1032 counts expected over 2 instances
 }

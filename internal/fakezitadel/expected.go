@@ -1,6 +1,7 @@
 package fakezitadel
 
 import (
+	"slices"
 	"time"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
@@ -43,6 +44,14 @@ func (ds *Dataset) ExpectedCounts() []model.Count {
 		total(model.ResourceSession, in.ActiveSessions(time.Now()))
 		total(model.ResourceUser, in.users)
 		total(model.ResourceUserMachine, in.machines)
+		f := in.Features()
+		total(model.ResourceLoginPolicy, f.LoginPolicies)
+		total(model.ResourceEnforceMFA, f.EnforceMFA)
+		total(model.ResourcePasswordComplexityPolicy, f.PasswordComplexity)
+		total(model.ResourcePasswordExpiryPolicy, f.PasswordExpiry)
+		total(model.ResourceLockoutPolicy, f.Lockout)
+		total(model.ResourcePasswordChangeNotification, f.PasswordChangeNotification)
+		total(model.ResourceIdentityProviderLDAP, f.LDAPIdPs)
 		for _, o := range in.Orgs {
 			per := func(resource string, n int) {
 				out = append(out, model.Count{InstanceID: in.ID, ParentType: model.ParentOrganization, ParentID: o.ID, Resource: resource, Amount: int64(n)})
@@ -54,6 +63,23 @@ func (ds *Dataset) ExpectedCounts() []model.Count {
 			per(model.ResourceAuthorization, o.Grants)
 			per(model.ResourceIdentityProvider, o.IdPs)
 			per(model.ResourceActionV1, o.Actions)
+			login, inherited := o.Login(in)
+			per(model.ResourceOrganizationEnforceMFA, b2i(login.EnforcesMFA()))
+			per(model.ResourceOrganizationCustomLoginPolicy, b2i(!inherited))
+			per(model.ResourceOrganizationVerifiedCustomDomain, o.VerifiedCustomDomains(in))
+		}
+	}
+	return out
+}
+
+// ExpectedReported is what ZITADEL's report of a default scrape carries:
+// ExpectedCounts without the collector's own names, which the exporter
+// leaves out unless its send_resources lists them.
+func (ds *Dataset) ExpectedReported() []model.Count {
+	var out []model.Count
+	for _, c := range ds.ExpectedCounts() {
+		if !slices.Contains(model.CollectorOnly, c.Resource) {
+			out = append(out, c)
 		}
 	}
 	return out

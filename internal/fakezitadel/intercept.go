@@ -57,6 +57,8 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 		return nil, err
 	}
 
+	s.data.RLock()
+	defer s.data.RUnlock()
 	p, err := s.authenticate(header(ctx, "authorization"))
 	if err != nil {
 		return nil, err
@@ -110,6 +112,10 @@ func (s *Server) injected(method string) error {
 		f, ok := s.faults[key]
 		if !ok {
 			continue
+		}
+		if f.after > 0 {
+			f.after--
+			return nil
 		}
 		if f.remaining > 0 {
 			f.remaining--

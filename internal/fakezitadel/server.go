@@ -70,6 +70,10 @@ type Server struct {
 	inFlight, peakInFlight atomic.Int64
 	exchanges              atomic.Int64
 
+	// data guards the dataset: calls read it, Write changes it. A call
+	// waits for a write in flight, as ZITADEL's ListEvents does.
+	data sync.RWMutex
+
 	mu          sync.RWMutex
 	tokens      map[string]issuedToken
 	faults      map[string]*fault // by full method, "" for every method
@@ -86,6 +90,7 @@ type issuedToken struct {
 
 type fault struct {
 	code      codes.Code
+	after     int // calls answered before the failures start
 	remaining int // < 0: every call
 }
 
@@ -94,11 +99,23 @@ var methods = []string{
 	adminpb.AdminService_GetMyInstance_FullMethodName,
 	adminpb.AdminService_ListIAMMembers_FullMethodName,
 	adminpb.AdminService_ListProviders_FullMethodName,
+	adminpb.AdminService_GetLoginPolicy_FullMethodName,
+	adminpb.AdminService_GetPasswordComplexityPolicy_FullMethodName,
+	adminpb.AdminService_GetPasswordAgePolicy_FullMethodName,
+	adminpb.AdminService_GetLockoutPolicy_FullMethodName,
+	adminpb.AdminService_GetNotificationPolicy_FullMethodName,
+	adminpb.AdminService_ListEvents_FullMethodName,
 	mgmtpb.ManagementService_ListProjects_FullMethodName,
 	mgmtpb.ManagementService_ListApps_FullMethodName,
 	mgmtpb.ManagementService_ListUserGrants_FullMethodName,
 	mgmtpb.ManagementService_ListProviders_FullMethodName,
 	mgmtpb.ManagementService_ListActions_FullMethodName,
+	mgmtpb.ManagementService_ListOrgDomains_FullMethodName,
+	mgmtpb.ManagementService_GetLoginPolicy_FullMethodName,
+	mgmtpb.ManagementService_GetPasswordComplexityPolicy_FullMethodName,
+	mgmtpb.ManagementService_GetPasswordAgePolicy_FullMethodName,
+	mgmtpb.ManagementService_GetLockoutPolicy_FullMethodName,
+	mgmtpb.ManagementService_GetNotificationPolicy_FullMethodName,
 	orgpb.OrganizationService_ListOrganizations_FullMethodName,
 	userpb.UserService_ListUsers_FullMethodName,
 	sessionpb.SessionService_ListSessions_FullMethodName,
@@ -228,6 +245,17 @@ func (s *Server) FailCalls(method string, code codes.Code, n int) {
 		return
 	}
 	s.faults[method] = &fault{code: code, remaining: n}
+}
+
+// FailCallsAfter is FailCalls after the next `after` calls of method have
+// been answered.
+func (s *Server) FailCallsAfter(method string, code codes.Code, after, n int) {
+	s.FailCalls(method, code, n)
+	if n != 0 {
+		s.mu.Lock()
+		s.faults[method].after = after
+		s.mu.Unlock()
+	}
 }
 
 // Deny answers method with PERMISSION_DENIED, as for a user lacking the role.

@@ -71,8 +71,11 @@ func (a adminService) ListIAMMembers(ctx context.Context, req *adminpb.ListIAMMe
 }
 
 func (a adminService) ListProviders(ctx context.Context, req *adminpb.ListProvidersRequest) (*adminpb.ListProvidersResponse, error) {
+	in := infoFrom(ctx).inst
+	rows := providerRows(in.ID, idppb.IDPOwnerType_IDP_OWNER_TYPE_SYSTEM, in.IdPs, in.LDAPIdPs)
 	w := v1Window(a.s, adminpb.AdminService_ListProviders_FullMethodName, req.GetQuery())
-	return &adminpb.ListProvidersResponse{Details: v1Details(w, infoFrom(ctx).inst.IdPs)}, nil
+	from, to := w.rows(len(rows))
+	return &adminpb.ListProvidersResponse{Details: v1Details(w, len(rows)), Result: rows[from:to]}, nil
 }
 
 type managementService struct {
@@ -109,17 +112,20 @@ func (m managementService) ListUserGrants(ctx context.Context, req *mgmtpb.ListU
 // ZITADEL does, unless an owner type narrows it.
 func (m managementService) ListProviders(ctx context.Context, req *mgmtpb.ListProvidersRequest) (*mgmtpb.ListProvidersResponse, error) {
 	ci := infoFrom(ctx)
-	n := ci.inst.IdPs + ci.org.IdPs
+	instance := providerRows(ci.inst.ID, idppb.IDPOwnerType_IDP_OWNER_TYPE_SYSTEM, ci.inst.IdPs, ci.inst.LDAPIdPs)
+	org := providerRows(ci.org.ID, idppb.IDPOwnerType_IDP_OWNER_TYPE_ORG, ci.org.IdPs, ci.org.LDAPIdPs)
+	rows := append(instance, org...)
 	for _, q := range req.GetQueries() {
 		switch q.GetOwnerTypeQuery().GetOwnerType() {
 		case idppb.IDPOwnerType_IDP_OWNER_TYPE_ORG:
-			n = ci.org.IdPs
+			rows = org
 		case idppb.IDPOwnerType_IDP_OWNER_TYPE_SYSTEM:
-			n = ci.inst.IdPs
+			rows = instance
 		}
 	}
 	w := v1Window(m.s, mgmtpb.ManagementService_ListProviders_FullMethodName, req.GetQuery())
-	return &mgmtpb.ListProvidersResponse{Details: v1Details(w, n)}, nil
+	from, to := w.rows(len(rows))
+	return &mgmtpb.ListProvidersResponse{Details: v1Details(w, len(rows)), Result: rows[from:to]}, nil
 }
 
 func (m managementService) ListActions(ctx context.Context, req *mgmtpb.ListActionsRequest) (*mgmtpb.ListActionsResponse, error) {
@@ -148,22 +154,30 @@ type userService struct {
 	s *Server
 }
 
-// ListUsers ANDs the organization and type filters.
+// ListUsers ANDs the organization, type and state filters.
 func (u userService) ListUsers(ctx context.Context, req *userpb.ListUsersRequest) (*userpb.ListUsersResponse, error) {
 	in := infoFrom(ctx).inst
-	all, machines := in.users, in.machines
+	all, machines, states := in.users, in.machines, in.states
 	userType := userpb.Type_TYPE_UNSPECIFIED
+	var state *userpb.UserState
 	for _, q := range req.GetQueries() {
 		if oq := q.GetOrganizationIdQuery(); oq != nil {
 			// An unknown or deleted organization simply has no users.
-			all, machines = 0, 0
+			all, machines, states = 0, 0, UserStates{}
 			if org := in.Org(oq.GetOrganizationId()); org != nil && !u.s.isVanished(org.ID) {
-				all, machines = org.Users, org.Machines
+				all, machines, states = org.Users, org.Machines, org.States
 			}
 		}
 		if tq := q.GetTypeQuery(); tq != nil {
 			userType = tq.GetType()
 		}
+		if sq := q.GetStateQuery(); sq != nil {
+			st := sq.GetState()
+			state = &st
+		}
+	}
+	if state != nil {
+		all, machines = states.in(*state)
 	}
 	n := all
 	switch userType {

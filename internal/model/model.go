@@ -6,6 +6,7 @@ package model
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -18,7 +19,7 @@ const (
 )
 
 // Resource names. The first group are ZITADEL's own (internal/serviceping/report.go);
-// the last three exist only for counts taken through the API.
+// the others exist only for counts taken through the API.
 const (
 	ResourceOrganization               = "organization"
 	ResourceProject                    = "project"
@@ -41,16 +42,51 @@ const (
 	ResourceApplication   = "application"
 	ResourceSession       = "session"
 	ResourceAuthorization = "authorization"
+
+	// Feature usage of one organization: 1 when its effective login policy
+	// (its own or the inherited default) forces MFA, 1 when it has a login
+	// policy of its own, and its verified domains outside the instance's.
+	ResourceOrganizationEnforceMFA           = "organization_enforce_mfa"
+	ResourceOrganizationCustomLoginPolicy    = "organization_custom_login_policy"
+	ResourceOrganizationVerifiedCustomDomain = "organization_verified_custom_domain"
+
+	// ResourceUserByState is the users of a parent split by state and type:
+	// one count per (UserState, UserType), summing to the parent's `user`.
+	ResourceUserByState = "user_by_state"
 )
+
+// User states and types of ResourceUserByState: ZITADEL's user.v2 UserState
+// without DELETED (a removed user is no longer listed) and the user types.
+const (
+	UserStateActive   = "active"
+	UserStateInactive = "inactive"
+	UserStateLocked   = "locked"
+	UserStateInitial  = "initial"
+
+	UserTypeHuman   = "human"
+	UserTypeMachine = "machine"
+)
+
+// OptIn are the resources counted only when `resources:` names them: each
+// costs eight calls per organization.
+var OptIn = []string{ResourceUserByState}
+
+// CollectorOnly are the names ZITADEL's own service ping never reports and
+// that were not part of the report before they existed: the exporter leaves
+// them out of ZITADEL's report unless told to send them.
+var CollectorOnly = []string{
+	ResourceOrganizationCustomLoginPolicy, ResourceOrganizationEnforceMFA, ResourceOrganizationVerifiedCustomDomain,
+}
 
 // Resources lists every resource name a source can count, for checking the
 // user's `resources:` list.
 var Resources = []string{
 	ResourceActionV1, ResourceApplication, ResourceAuthorization, ResourceEnforceMFA, ResourceExecution,
 	ResourceExecutionTarget, ResourceIAMAdmin, ResourceIdentityProvider, ResourceIdentityProviderLDAP,
-	ResourceLockoutPolicy, ResourceLoginPolicy, ResourceOrganization, ResourcePasswordChangeNotification,
+	ResourceLockoutPolicy, ResourceLoginPolicy, ResourceOrganization, ResourceOrganizationCustomLoginPolicy,
+	ResourceOrganizationEnforceMFA, ResourceOrganizationVerifiedCustomDomain, ResourcePasswordChangeNotification,
 	ResourcePasswordComplexityPolicy, ResourcePasswordExpiryPolicy, ResourceProject, ResourceSCIMProvisionedUser,
-	ResourceSession, ResourceUser, ResourceUserMachine,
+	ResourceSession, ResourceUser, ResourceUserByState, ResourceUserMachine,
 }
 
 // Instance is one ZITADEL instance: one OTLP resource.
@@ -70,6 +106,9 @@ type Count struct {
 	Resource   string
 	Table      string // only for counts read from ZITADEL's database
 	Amount     int64
+	// UserState and UserType split ResourceUserByState; empty otherwise.
+	UserState string
+	UserType  string
 	// UpdatedAt is when ZITADEL last changed the count; set only when the
 	// user asks for it, since as an attribute it starts a new series per change.
 	UpdatedAt time.Time
@@ -92,7 +131,7 @@ type Source interface {
 }
 
 // ResourceFilter reports whether a resource name is selected by the user's
-// `resources:` list; an empty list selects every resource.
+// `resources:` list; an empty list selects every resource but the OptIn ones.
 type ResourceFilter map[string]struct{}
 
 // NewResourceFilter builds a filter from the configured names.
@@ -110,7 +149,7 @@ func NewResourceFilter(names []string) ResourceFilter {
 // Selected reports whether name should be counted.
 func (f ResourceFilter) Selected(name string) bool {
 	if f == nil {
-		return true
+		return !slices.Contains(OptIn, name)
 	}
 	_, ok := f[name]
 	return ok

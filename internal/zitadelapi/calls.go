@@ -117,15 +117,36 @@ func (c *client) countActiveSessions(ctx context.Context, sc scope, now time.Tim
 // countUsers counts the instance's users, or one organization's when orgID
 // is set; machine restricts it to service users.
 func (c *client) countUsers(ctx context.Context, sc scope, orgID string, machine bool) (int64, error) {
+	f := userFilter{orgID: orgID}
+	if machine {
+		f.userType = userpb.Type_TYPE_MACHINE
+	}
+	return c.countUsersWhere(ctx, sc, f)
+}
+
+// userFilter narrows a user count; a zero field does not filter.
+type userFilter struct {
+	orgID    string
+	userType userpb.Type
+	state    userpb.UserState
+}
+
+// countUsersWhere counts the users the filter matches; ZITADEL ANDs the queries.
+func (c *client) countUsersWhere(ctx context.Context, sc scope, f userFilter) (int64, error) {
 	req := &userpb.ListUsersRequest{Query: countQueryV2()}
-	if orgID != "" {
+	if f.orgID != "" {
 		req.Queries = append(req.Queries, &userpb.SearchQuery{Query: &userpb.SearchQuery_OrganizationIdQuery{
-			OrganizationIdQuery: &userpb.OrganizationIdQuery{OrganizationId: orgID},
+			OrganizationIdQuery: &userpb.OrganizationIdQuery{OrganizationId: f.orgID},
 		}})
 	}
-	if machine {
+	if f.userType != userpb.Type_TYPE_UNSPECIFIED {
 		req.Queries = append(req.Queries, &userpb.SearchQuery{Query: &userpb.SearchQuery_TypeQuery{
-			TypeQuery: &userpb.TypeQuery{Type: userpb.Type_TYPE_MACHINE},
+			TypeQuery: &userpb.TypeQuery{Type: f.userType},
+		}})
+	}
+	if f.state != userpb.UserState_USER_STATE_UNSPECIFIED {
+		req.Queries = append(req.Queries, &userpb.SearchQuery{Query: &userpb.SearchQuery_StateQuery{
+			StateQuery: &userpb.StateQuery{State: f.state},
 		}})
 	}
 	resp := &userpb.ListUsersResponse{}

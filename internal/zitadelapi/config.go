@@ -23,6 +23,7 @@ const (
 	defaultMaxRetries     = 4
 	defaultInitialBackoff = time.Second
 	defaultMaxBackoff     = 30 * time.Second
+	defaultFullScrape     = 24 * time.Hour
 )
 
 // Config is the `api:` block of the zitadel receiver.
@@ -64,6 +65,13 @@ type Config struct {
 	RequestTimeout time.Duration `mapstructure:"request_timeout"`
 	// Retry backs off on RESOURCE_EXHAUSTED and UNAVAILABLE.
 	Retry RetryConfig `mapstructure:"retry"`
+
+	// Incremental re-counts, after one full scrape, only the organizations
+	// that ZITADEL's events (AdminService/ListEvents) show changed.
+	Incremental bool `mapstructure:"incremental"`
+	// FullScrapeInterval is how often an incremental source still counts
+	// everything.
+	FullScrapeInterval time.Duration `mapstructure:"full_scrape_interval"`
 
 	_ struct{}
 }
@@ -113,6 +121,7 @@ func NewDefaultConfig() Config {
 			InitialInterval: defaultInitialBackoff,
 			MaxInterval:     defaultMaxBackoff,
 		},
+		FullScrapeInterval: defaultFullScrape,
 	}
 }
 
@@ -168,6 +177,9 @@ func (c *Config) Validate() error {
 	if c.Retry.InitialInterval <= 0 || c.Retry.MaxInterval < c.Retry.InitialInterval {
 		errs = append(errs, fmt.Errorf("retry: initial_interval (%s) must be positive and at most max_interval (%s)",
 			c.Retry.InitialInterval, c.Retry.MaxInterval))
+	}
+	if c.FullScrapeInterval <= 0 {
+		errs = append(errs, fmt.Errorf("full_scrape_interval: %s must be positive", c.FullScrapeInterval))
 	}
 	return errors.Join(errs...)
 }

@@ -77,29 +77,59 @@ func (r *scrapeRun) discover() {
 
 // startInstance records the instance and queues its counts.
 func (r *scrapeRun) startInstance(sc scope, id string, details *objectv1.ObjectDetails, version string, domains []*instancepb.Domain) {
-	inst := &instanceRun{id: id, label: "instance " + id, sc: sc}
+	inst := &instanceRun{id: id, label: "instance " + id, sc: sc, domains: orderDomains(domains),
+		sums: make(map[string]*instanceSum, len(r.src.plan.sums))}
+	for _, res := range r.src.plan.sums {
+		inst.sums[res] = new(instanceSum)
+	}
 	r.instances = append(r.instances, inst)
-	in := model.Instance{SystemID: r.src.systemID, Version: version, ID: id, Domains: orderDomains(domains)}
+	in := model.Instance{SystemID: r.src.systemID, Version: version, ID: id, Domains: inst.domains}
 	if ts := details.GetCreationDate(); ts != nil {
 		in.CreatedAt = ts.AsTime()
 	}
 	r.recordInstance(in)
 
-	for _, res := range r.src.plan.instance {
-		if res == model.ResourceOrganization && r.src.plan.enumerates() {
-			continue // the enumeration reads the same total
-		}
-		if !r.submit(func() { r.countInstanceTotal(inst, res) }) {
-			r.stopped(inst)
-			return
-		}
+	ch, track := r.planInstance(inst)
+	inst.track = track
+	if ch != nil {
+		r.countChanged(inst, ch)
+		return
+	}
+	// The enumeration reads the organization total too.
+	if !r.submitInstanceCounts(inst, r.src.plan.enumerates()) {
+		return
 	}
 	if r.src.plan.enumerates() {
 		r.enumerate(inst)
 	}
 }
 
+// submitInstanceCounts queues the instance totals and the instance's own
+// shares of the sums, and reports false when the scrape ended first.
+func (r *scrapeRun) submitInstanceCounts(inst *instanceRun, withoutOrganization bool) bool {
+	for _, res := range r.src.plan.instance {
+		if res == model.ResourceOrganization && withoutOrganization {
+			continue
+		}
+		if !r.submit(func() { r.countInstanceTotal(inst, res) }) {
+			r.stopped(inst)
+			return false
+		}
+	}
+	if len(r.src.plan.sums) > 0 && !r.submit(func() { r.countInstanceShares(inst) }) {
+		r.stopped(inst)
+		return false
+	}
+	return true
+}
+
 func (r *scrapeRun) countInstanceTotal(inst *instanceRun, resource string) {
+	if resource == model.ResourceUserByState {
+		if counts, out := r.countUserStates(inst, ""); out == counted {
+			r.recordUserStates(inst, counts)
+		}
+		return
+	}
 	n, outcome := r.count(inst, "", resource, func() (int64, error) { return r.instanceTotal(inst.sc, resource) })
 	if outcome == counted {
 		r.recordCount(inst, model.ParentInstance, inst.id, resource, n)
@@ -131,7 +161,7 @@ func (r *scrapeRun) instanceTotal(sc scope, resource string) (int64, error) {
 
 // stopped notes that the scrape's deadline cut an instance short.
 func (r *scrapeRun) stopped(inst *instanceRun) {
-	inst.actionsIncomplete.Store(true)
+	inst.abandonSums()
 	r.fails.add(inst.label, "", "scrape", status.FromContextError(r.ctx.Err()).Err())
 }
 

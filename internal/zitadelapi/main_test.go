@@ -97,7 +97,10 @@ func sortCounts(cs []model.Count) []model.Count {
 		if a.ParentID != b.ParentID {
 			return a.ParentID < b.ParentID
 		}
-		return a.Resource < b.Resource
+		if a.Resource != b.Resource {
+			return a.Resource < b.Resource
+		}
+		return a.UserType+"/"+a.UserState < b.UserType+"/"+b.UserState
 	})
 	return out
 }

@@ -32,18 +32,61 @@ type scrapeRun struct {
 
 // instanceRun is one instance's state during a scrape.
 type instanceRun struct {
-	id    string
-	label string // "instance <id>", for messages
-	sc    scope
+	id      string
+	label   string // "instance <id>", for messages
+	sc      scope
+	domains []string
 
-	actions           atomic.Int64
-	actionsIncomplete atomic.Bool
+	// sums holds the plan's summed totals; the map is not changed once the
+	// instance is started.
+	sums map[string]*instanceSum
+
+	// track is the state an incremental source keeps of this scrape, nil
+	// when none is kept; failed makes the next scrape of the instance full.
+	track  *instanceState
+	failed atomic.Bool
 
 	// Once ZITADEL rejects the credentials for an instance, or denies a kind
 	// of read several times, the remaining calls of that kind are not made.
 	// A single denial may be a deleted organization, so it does not count.
 	unauthenticated atomic.Bool
 	denied          sync.Map // resource name -> *atomic.Int32
+}
+
+// instanceSum is an instance total added up from several answers. One
+// missing answer makes it incomplete, and an incomplete sum is not recorded.
+type instanceSum struct {
+	total      atomic.Int64
+	incomplete atomic.Bool
+}
+
+func (inst *instanceRun) add(resource string, n int64) {
+	if s, ok := inst.sums[resource]; ok {
+		s.total.Add(n)
+	}
+}
+
+// addOwn adds the instance's own part of a sum, which an incremental scrape
+// reuses while the instance has no new events.
+func (inst *instanceRun) addOwn(resource string, n int64) {
+	inst.add(resource, n)
+	inst.track.keepOwn(resource, n)
+}
+
+func (inst *instanceRun) incomplete(resources ...string) {
+	for _, res := range resources {
+		if s, ok := inst.sums[res]; ok {
+			s.incomplete.Store(true)
+		}
+	}
+}
+
+// abandonSums marks every sum incomplete: not every organization was counted.
+func (inst *instanceRun) abandonSums() {
+	inst.failed.Store(true)
+	for _, s := range inst.sums {
+		s.incomplete.Store(true)
+	}
 }
 
 // deniedEnough is how many denials of one resource stop its calls.
@@ -75,15 +118,16 @@ func (r *scrapeRun) finish() error {
 	close(r.jobs)
 	r.workers.Wait()
 	for _, inst := range r.instances {
-		if !r.src.plan.actionSum {
-			continue
+		for _, res := range r.src.plan.sums {
+			s := inst.sums[res]
+			if s.incomplete.Load() {
+				r.fails.skip(1)
+				continue
+			}
+			r.recordCount(inst, model.ParentInstance, inst.id, res, s.total.Load())
 		}
-		if inst.actionsIncomplete.Load() {
-			r.fails.skip(1)
-			continue
-		}
-		r.recordCount(inst, model.ParentInstance, inst.id, model.ResourceActionV1, inst.actions.Load())
 	}
+	r.keepState()
 	r.recMu.Lock()
 	recorded := r.recorded
 	r.recMu.Unlock()
@@ -98,16 +142,30 @@ func (r *scrapeRun) recordInstance(in model.Instance) {
 }
 
 func (r *scrapeRun) recordCount(inst *instanceRun, parentType, parentID, resource string, n int64) {
-	r.recMu.Lock()
-	defer r.recMu.Unlock()
-	r.rec.RecordCount(model.Count{
+	c := model.Count{
 		InstanceID: inst.id,
 		ParentType: parentType,
 		ParentID:   parentID,
 		Resource:   resource,
 		Amount:     n,
-	})
+	}
+	r.recMu.Lock()
+	defer r.recMu.Unlock()
+	r.rec.RecordCount(c)
 	r.recorded++
+	if parentType == model.ParentInstance && r.src.plan.countsInstance(resource) {
+		inst.track.keepTotal(c)
+	}
+}
+
+// recordCounts records counts taken together.
+func (r *scrapeRun) recordCounts(cs []model.Count) {
+	r.recMu.Lock()
+	defer r.recMu.Unlock()
+	for _, c := range cs {
+		r.rec.RecordCount(c)
+	}
+	r.recorded += len(cs)
 }
 
 // outcome of one count.
@@ -124,10 +182,12 @@ const (
 // would be refused, and folds a failure into the scrape's error.
 func (r *scrapeRun) count(inst *instanceRun, orgID, resource string, fn func() (int64, error)) (int64, outcome) {
 	if inst.unauthenticated.Load() {
+		inst.failed.Store(true)
 		r.fails.skip(1)
 		return 0, failed
 	}
 	if d, ok := inst.denied.Load(resource); ok && d.(*atomic.Int32).Load() >= deniedEnough {
+		inst.failed.Store(true)
 		r.fails.skip(1)
 		return 0, failed
 	}
@@ -135,11 +195,11 @@ func (r *scrapeRun) count(inst *instanceRun, orgID, resource string, fn func() (
 	if err == nil {
 		return n, counted
 	}
+	if status.Code(err) == codes.NotFound && orgID != "" {
+		return 0, gone
+	}
+	inst.failed.Store(true)
 	switch status.Code(err) {
-	case codes.NotFound:
-		if orgID != "" {
-			return 0, gone
-		}
 	case codes.Unauthenticated:
 		if inst.unauthenticated.Swap(true) {
 			r.fails.skip(1)

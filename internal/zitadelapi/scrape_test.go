@@ -29,10 +29,11 @@ func oneInstance() fakezitadel.Spec {
 
 // expectedCalls is what a default scrape of the endpoint's instance costs
 // with pages of pageSize: instance info, seven totals (the organization
-// total comes with the first page), the organization pages, and per
-// organization six counts plus one per project.
+// total comes with the first page), five default policies and one page of
+// the instance's providers, the organization pages, and per organization
+// what Org.Calls says (no organization has more providers or domains than a page).
 func expectedCalls(in *fakezitadel.Instance, pageSize int) int64 {
-	n := 1 + 7 + (len(in.Orgs)+pageSize-1)/pageSize
+	n := 1 + 7 + 5 + 1 + (len(in.Orgs)+pageSize-1)/pageSize
 	for _, o := range in.Orgs {
 		n += o.Calls()
 	}
@@ -97,11 +98,11 @@ func TestPerOrganizationOffKeepsInstanceTotals(t *testing.T) {
 	rec, err := scrape(t, s)
 	require.NoError(t, err)
 
-	assert.Len(t, rec.counts, len(instanceResources))
+	assert.Len(t, rec.counts, len(newPlan(nil, false).instance))
 	for _, c := range rec.counts {
 		assert.Equal(t, model.ParentInstance, c.ParentType)
 	}
-	assert.Equal(t, int64(1+len(instanceResources)), srv.TotalCalls(), "instance info plus one call per total")
+	assert.Equal(t, int64(1+len(newPlan(nil, false).instance)), srv.TotalCalls(), "instance info plus one call per total")
 	assert.Equal(t, int64(len(srv.Dataset().Instances[0].Orgs)),
 		rec.countsFor(model.ParentInstance, model.ResourceOrganization)[srv.Dataset().Instances[0].ID])
 }

@@ -25,6 +25,12 @@ type source struct {
 	conn       *grpc.ClientConn
 	httpClient *http.Client // token exchange, for key_file
 	client     *client
+
+	// state is what incremental scrapes keep, by instance id. Scrapes do not
+	// overlap, so only the running scrape touches it.
+	state map[string]*instanceState
+	// eventPage is the ListEvents page asked for: ZITADEL's largest.
+	eventPage int
 }
 
 // NewSource returns the `api` source.
@@ -35,6 +41,9 @@ func NewSource(cfg *Config, filter model.ResourceFilter, set component.Telemetry
 		set:      set,
 		now:      time.Now,
 		systemID: derivedSystemID(cfg.Endpoint),
+		state:    map[string]*instanceState{},
+
+		eventPage: maxEventPage,
 	}
 }
 

@@ -72,6 +72,85 @@ func (IDPOwnerType) EnumDescriptor() ([]byte, []int) {
 	return file_zitadel_idp_proto_rawDescGZIP(), []int{0}
 }
 
+type ProviderType int32
+
+const (
+	ProviderType_PROVIDER_TYPE_UNSPECIFIED        ProviderType = 0
+	ProviderType_PROVIDER_TYPE_OIDC               ProviderType = 1
+	ProviderType_PROVIDER_TYPE_JWT                ProviderType = 2
+	ProviderType_PROVIDER_TYPE_LDAP               ProviderType = 3
+	ProviderType_PROVIDER_TYPE_OAUTH              ProviderType = 4
+	ProviderType_PROVIDER_TYPE_AZURE_AD           ProviderType = 5
+	ProviderType_PROVIDER_TYPE_GITHUB             ProviderType = 6
+	ProviderType_PROVIDER_TYPE_GITHUB_ES          ProviderType = 7
+	ProviderType_PROVIDER_TYPE_GITLAB             ProviderType = 8
+	ProviderType_PROVIDER_TYPE_GITLAB_SELF_HOSTED ProviderType = 9
+	ProviderType_PROVIDER_TYPE_GOOGLE             ProviderType = 10
+	ProviderType_PROVIDER_TYPE_APPLE              ProviderType = 11
+	ProviderType_PROVIDER_TYPE_SAML               ProviderType = 12
+)
+
+// Enum value maps for ProviderType.
+var (
+	ProviderType_name = map[int32]string{
+		0:  "PROVIDER_TYPE_UNSPECIFIED",
+		1:  "PROVIDER_TYPE_OIDC",
+		2:  "PROVIDER_TYPE_JWT",
+		3:  "PROVIDER_TYPE_LDAP",
+		4:  "PROVIDER_TYPE_OAUTH",
+		5:  "PROVIDER_TYPE_AZURE_AD",
+		6:  "PROVIDER_TYPE_GITHUB",
+		7:  "PROVIDER_TYPE_GITHUB_ES",
+		8:  "PROVIDER_TYPE_GITLAB",
+		9:  "PROVIDER_TYPE_GITLAB_SELF_HOSTED",
+		10: "PROVIDER_TYPE_GOOGLE",
+		11: "PROVIDER_TYPE_APPLE",
+		12: "PROVIDER_TYPE_SAML",
+	}
+	ProviderType_value = map[string]int32{
+		"PROVIDER_TYPE_UNSPECIFIED":        0,
+		"PROVIDER_TYPE_OIDC":               1,
+		"PROVIDER_TYPE_JWT":                2,
+		"PROVIDER_TYPE_LDAP":               3,
+		"PROVIDER_TYPE_OAUTH":              4,
+		"PROVIDER_TYPE_AZURE_AD":           5,
+		"PROVIDER_TYPE_GITHUB":             6,
+		"PROVIDER_TYPE_GITHUB_ES":          7,
+		"PROVIDER_TYPE_GITLAB":             8,
+		"PROVIDER_TYPE_GITLAB_SELF_HOSTED": 9,
+		"PROVIDER_TYPE_GOOGLE":             10,
+		"PROVIDER_TYPE_APPLE":              11,
+		"PROVIDER_TYPE_SAML":               12,
+	}
+)
+
+func (x ProviderType) Enum() *ProviderType {
+	p := new(ProviderType)
+	*p = x
+	return p
+}
+
+func (x ProviderType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ProviderType) Descriptor() protoreflect.EnumDescriptor {
+	return file_zitadel_idp_proto_enumTypes[1].Descriptor()
+}
+
+func (ProviderType) Type() protoreflect.EnumType {
+	return &file_zitadel_idp_proto_enumTypes[1]
+}
+
+func (x ProviderType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ProviderType.Descriptor instead.
+func (ProviderType) EnumDescriptor() ([]byte, []int) {
+	return file_zitadel_idp_proto_rawDescGZIP(), []int{1}
+}
+
 type IDPOwnerTypeQuery struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	OwnerType     IDPOwnerType           `protobuf:"varint,1,opt,name=owner_type,json=ownerType,proto3,enum=zitadel.idp.v1.IDPOwnerType" json:"owner_type,omitempty"`
@@ -116,6 +195,67 @@ func (x *IDPOwnerTypeQuery) GetOwnerType() IDPOwnerType {
 	return IDPOwnerType_IDP_OWNER_TYPE_UNSPECIFIED
 }
 
+// One identity provider (template) as the provider lists return it.
+type Provider struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Owner         IDPOwnerType           `protobuf:"varint,5,opt,name=owner,proto3,enum=zitadel.idp.v1.IDPOwnerType" json:"owner,omitempty"`
+	Type          ProviderType           `protobuf:"varint,6,opt,name=type,proto3,enum=zitadel.idp.v1.ProviderType" json:"type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Provider) Reset() {
+	*x = Provider{}
+	mi := &file_zitadel_idp_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Provider) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Provider) ProtoMessage() {}
+
+func (x *Provider) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_idp_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Provider.ProtoReflect.Descriptor instead.
+func (*Provider) Descriptor() ([]byte, []int) {
+	return file_zitadel_idp_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Provider) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Provider) GetOwner() IDPOwnerType {
+	if x != nil {
+		return x.Owner
+	}
+	return IDPOwnerType_IDP_OWNER_TYPE_UNSPECIFIED
+}
+
+func (x *Provider) GetType() ProviderType {
+	if x != nil {
+		return x.Type
+	}
+	return ProviderType_PROVIDER_TYPE_UNSPECIFIED
+}
+
 var File_zitadel_idp_proto protoreflect.FileDescriptor
 
 const file_zitadel_idp_proto_rawDesc = "" +
@@ -123,11 +263,30 @@ const file_zitadel_idp_proto_rawDesc = "" +
 	"\x11zitadel/idp.proto\x12\x0ezitadel.idp.v1\"P\n" +
 	"\x11IDPOwnerTypeQuery\x12;\n" +
 	"\n" +
-	"owner_type\x18\x01 \x01(\x0e2\x1c.zitadel.idp.v1.IDPOwnerTypeR\townerType*a\n" +
+	"owner_type\x18\x01 \x01(\x0e2\x1c.zitadel.idp.v1.IDPOwnerTypeR\townerType\"\x80\x01\n" +
+	"\bProvider\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
+	"\x05owner\x18\x05 \x01(\x0e2\x1c.zitadel.idp.v1.IDPOwnerTypeR\x05owner\x120\n" +
+	"\x04type\x18\x06 \x01(\x0e2\x1c.zitadel.idp.v1.ProviderTypeR\x04type*a\n" +
 	"\fIDPOwnerType\x12\x1e\n" +
 	"\x1aIDP_OWNER_TYPE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15IDP_OWNER_TYPE_SYSTEM\x10\x01\x12\x16\n" +
-	"\x12IDP_OWNER_TYPE_ORG\x10\x02BJZHgithub.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/idp;idpb\x06proto3"
+	"\x12IDP_OWNER_TYPE_ORG\x10\x02*\xeb\x02\n" +
+	"\fProviderType\x12\x1d\n" +
+	"\x19PROVIDER_TYPE_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12PROVIDER_TYPE_OIDC\x10\x01\x12\x15\n" +
+	"\x11PROVIDER_TYPE_JWT\x10\x02\x12\x16\n" +
+	"\x12PROVIDER_TYPE_LDAP\x10\x03\x12\x17\n" +
+	"\x13PROVIDER_TYPE_OAUTH\x10\x04\x12\x1a\n" +
+	"\x16PROVIDER_TYPE_AZURE_AD\x10\x05\x12\x18\n" +
+	"\x14PROVIDER_TYPE_GITHUB\x10\x06\x12\x1b\n" +
+	"\x17PROVIDER_TYPE_GITHUB_ES\x10\a\x12\x18\n" +
+	"\x14PROVIDER_TYPE_GITLAB\x10\b\x12$\n" +
+	" PROVIDER_TYPE_GITLAB_SELF_HOSTED\x10\t\x12\x18\n" +
+	"\x14PROVIDER_TYPE_GOOGLE\x10\n" +
+	"\x12\x17\n" +
+	"\x13PROVIDER_TYPE_APPLE\x10\v\x12\x16\n" +
+	"\x12PROVIDER_TYPE_SAML\x10\fBJZHgithub.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/idp;idpb\x06proto3"
 
 var (
 	file_zitadel_idp_proto_rawDescOnce sync.Once
@@ -141,19 +300,23 @@ func file_zitadel_idp_proto_rawDescGZIP() []byte {
 	return file_zitadel_idp_proto_rawDescData
 }
 
-var file_zitadel_idp_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_zitadel_idp_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_zitadel_idp_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_zitadel_idp_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_zitadel_idp_proto_goTypes = []any{
 	(IDPOwnerType)(0),         // 0: zitadel.idp.v1.IDPOwnerType
-	(*IDPOwnerTypeQuery)(nil), // 1: zitadel.idp.v1.IDPOwnerTypeQuery
+	(ProviderType)(0),         // 1: zitadel.idp.v1.ProviderType
+	(*IDPOwnerTypeQuery)(nil), // 2: zitadel.idp.v1.IDPOwnerTypeQuery
+	(*Provider)(nil),          // 3: zitadel.idp.v1.Provider
 }
 var file_zitadel_idp_proto_depIdxs = []int32{
 	0, // 0: zitadel.idp.v1.IDPOwnerTypeQuery.owner_type:type_name -> zitadel.idp.v1.IDPOwnerType
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	0, // 1: zitadel.idp.v1.Provider.owner:type_name -> zitadel.idp.v1.IDPOwnerType
+	1, // 2: zitadel.idp.v1.Provider.type:type_name -> zitadel.idp.v1.ProviderType
+	3, // [3:3] is the sub-list for method output_type
+	3, // [3:3] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_zitadel_idp_proto_init() }
@@ -166,8 +329,8 @@ func file_zitadel_idp_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zitadel_idp_proto_rawDesc), len(file_zitadel_idp_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   1,
+			NumEnums:      2,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

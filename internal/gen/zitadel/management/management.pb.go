@@ -12,6 +12,8 @@ package management
 import (
 	idp "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/idp"
 	object "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/object"
+	org "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/org"
+	policy "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/policy"
 	project "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/project"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -428,6 +430,7 @@ func (*ProviderQuery_OwnerTypeQuery) isProviderQuery_Query() {}
 type ListProvidersResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Details       *object.ListDetails    `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	Result        []*idp.Provider        `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -465,6 +468,13 @@ func (*ListProvidersResponse) Descriptor() ([]byte, []int) {
 func (x *ListProvidersResponse) GetDetails() *object.ListDetails {
 	if x != nil {
 		return x.Details
+	}
+	return nil
+}
+
+func (x *ListProvidersResponse) GetResult() []*idp.Provider {
+	if x != nil {
+		return x.Result
 	}
 	return nil
 }
@@ -557,11 +567,539 @@ func (x *ListActionsResponse) GetDetails() *object.ListDetails {
 	return nil
 }
 
+type ListOrgDomainsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Query         *object.ListQuery      `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOrgDomainsRequest) Reset() {
+	*x = ListOrgDomainsRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOrgDomainsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOrgDomainsRequest) ProtoMessage() {}
+
+func (x *ListOrgDomainsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOrgDomainsRequest.ProtoReflect.Descriptor instead.
+func (*ListOrgDomainsRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListOrgDomainsRequest) GetQuery() *object.ListQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+type ListOrgDomainsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *object.ListDetails    `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	Result        []*org.Domain          `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOrgDomainsResponse) Reset() {
+	*x = ListOrgDomainsResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOrgDomainsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOrgDomainsResponse) ProtoMessage() {}
+
+func (x *ListOrgDomainsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOrgDomainsResponse.ProtoReflect.Descriptor instead.
+func (*ListOrgDomainsResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListOrgDomainsResponse) GetDetails() *object.ListDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *ListOrgDomainsResponse) GetResult() []*org.Domain {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+type GetLoginPolicyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLoginPolicyRequest) Reset() {
+	*x = GetLoginPolicyRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLoginPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLoginPolicyRequest) ProtoMessage() {}
+
+func (x *GetLoginPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLoginPolicyRequest.ProtoReflect.Descriptor instead.
+func (*GetLoginPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{13}
+}
+
+type GetLoginPolicyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Policy        *policy.LoginPolicy    `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	IsDefault     bool                   `protobuf:"varint,2,opt,name=is_default,json=isDefault,proto3" json:"is_default,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLoginPolicyResponse) Reset() {
+	*x = GetLoginPolicyResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLoginPolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLoginPolicyResponse) ProtoMessage() {}
+
+func (x *GetLoginPolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLoginPolicyResponse.ProtoReflect.Descriptor instead.
+func (*GetLoginPolicyResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetLoginPolicyResponse) GetPolicy() *policy.LoginPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *GetLoginPolicyResponse) GetIsDefault() bool {
+	if x != nil {
+		return x.IsDefault
+	}
+	return false
+}
+
+type GetPasswordComplexityPolicyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPasswordComplexityPolicyRequest) Reset() {
+	*x = GetPasswordComplexityPolicyRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPasswordComplexityPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPasswordComplexityPolicyRequest) ProtoMessage() {}
+
+func (x *GetPasswordComplexityPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPasswordComplexityPolicyRequest.ProtoReflect.Descriptor instead.
+func (*GetPasswordComplexityPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{15}
+}
+
+type GetPasswordComplexityPolicyResponse struct {
+	state         protoimpl.MessageState           `protogen:"open.v1"`
+	Policy        *policy.PasswordComplexityPolicy `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	IsDefault     bool                             `protobuf:"varint,2,opt,name=is_default,json=isDefault,proto3" json:"is_default,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPasswordComplexityPolicyResponse) Reset() {
+	*x = GetPasswordComplexityPolicyResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPasswordComplexityPolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPasswordComplexityPolicyResponse) ProtoMessage() {}
+
+func (x *GetPasswordComplexityPolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPasswordComplexityPolicyResponse.ProtoReflect.Descriptor instead.
+func (*GetPasswordComplexityPolicyResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetPasswordComplexityPolicyResponse) GetPolicy() *policy.PasswordComplexityPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *GetPasswordComplexityPolicyResponse) GetIsDefault() bool {
+	if x != nil {
+		return x.IsDefault
+	}
+	return false
+}
+
+type GetPasswordAgePolicyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPasswordAgePolicyRequest) Reset() {
+	*x = GetPasswordAgePolicyRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPasswordAgePolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPasswordAgePolicyRequest) ProtoMessage() {}
+
+func (x *GetPasswordAgePolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPasswordAgePolicyRequest.ProtoReflect.Descriptor instead.
+func (*GetPasswordAgePolicyRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{17}
+}
+
+type GetPasswordAgePolicyResponse struct {
+	state         protoimpl.MessageState    `protogen:"open.v1"`
+	Policy        *policy.PasswordAgePolicy `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	IsDefault     bool                      `protobuf:"varint,2,opt,name=is_default,json=isDefault,proto3" json:"is_default,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPasswordAgePolicyResponse) Reset() {
+	*x = GetPasswordAgePolicyResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPasswordAgePolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPasswordAgePolicyResponse) ProtoMessage() {}
+
+func (x *GetPasswordAgePolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPasswordAgePolicyResponse.ProtoReflect.Descriptor instead.
+func (*GetPasswordAgePolicyResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetPasswordAgePolicyResponse) GetPolicy() *policy.PasswordAgePolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *GetPasswordAgePolicyResponse) GetIsDefault() bool {
+	if x != nil {
+		return x.IsDefault
+	}
+	return false
+}
+
+type GetLockoutPolicyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLockoutPolicyRequest) Reset() {
+	*x = GetLockoutPolicyRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLockoutPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLockoutPolicyRequest) ProtoMessage() {}
+
+func (x *GetLockoutPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLockoutPolicyRequest.ProtoReflect.Descriptor instead.
+func (*GetLockoutPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{19}
+}
+
+type GetLockoutPolicyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Policy        *policy.LockoutPolicy  `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	IsDefault     bool                   `protobuf:"varint,2,opt,name=is_default,json=isDefault,proto3" json:"is_default,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLockoutPolicyResponse) Reset() {
+	*x = GetLockoutPolicyResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLockoutPolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLockoutPolicyResponse) ProtoMessage() {}
+
+func (x *GetLockoutPolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLockoutPolicyResponse.ProtoReflect.Descriptor instead.
+func (*GetLockoutPolicyResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GetLockoutPolicyResponse) GetPolicy() *policy.LockoutPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *GetLockoutPolicyResponse) GetIsDefault() bool {
+	if x != nil {
+		return x.IsDefault
+	}
+	return false
+}
+
+type GetNotificationPolicyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNotificationPolicyRequest) Reset() {
+	*x = GetNotificationPolicyRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNotificationPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNotificationPolicyRequest) ProtoMessage() {}
+
+func (x *GetNotificationPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNotificationPolicyRequest.ProtoReflect.Descriptor instead.
+func (*GetNotificationPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{21}
+}
+
+type GetNotificationPolicyResponse struct {
+	state         protoimpl.MessageState     `protogen:"open.v1"`
+	Policy        *policy.NotificationPolicy `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNotificationPolicyResponse) Reset() {
+	*x = GetNotificationPolicyResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNotificationPolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNotificationPolicyResponse) ProtoMessage() {}
+
+func (x *GetNotificationPolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNotificationPolicyResponse.ProtoReflect.Descriptor instead.
+func (*GetNotificationPolicyResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GetNotificationPolicyResponse) GetPolicy() *policy.NotificationPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
 var File_zitadel_management_proto protoreflect.FileDescriptor
 
 const file_zitadel_management_proto_rawDesc = "" +
 	"\n" +
-	"\x18zitadel/management.proto\x12\x15zitadel.management.v1\x1a\x11zitadel/idp.proto\x1a\x14zitadel/object.proto\x1a\x15zitadel/project.proto\"B\n" +
+	"\x18zitadel/management.proto\x12\x15zitadel.management.v1\x1a\x11zitadel/idp.proto\x1a\x14zitadel/object.proto\x1a\x11zitadel/org.proto\x1a\x14zitadel/policy.proto\x1a\x15zitadel/project.proto\"B\n" +
 	"\x13ListProjectsRequest\x12+\n" +
 	"\x05query\x18\x01 \x01(\v2\x15.zitadel.v1.ListQueryR\x05query\"~\n" +
 	"\x14ListProjectsResponse\x121\n" +
@@ -582,19 +1120,55 @@ const file_zitadel_management_proto_rawDesc = "" +
 	"\aqueries\x18\x02 \x03(\v2$.zitadel.management.v1.ProviderQueryR\aqueries\"g\n" +
 	"\rProviderQuery\x12M\n" +
 	"\x10owner_type_query\x18\x03 \x01(\v2!.zitadel.idp.v1.IDPOwnerTypeQueryH\x00R\x0eownerTypeQueryB\a\n" +
-	"\x05query\"J\n" +
+	"\x05query\"|\n" +
 	"\x15ListProvidersResponse\x121\n" +
-	"\adetails\x18\x01 \x01(\v2\x17.zitadel.v1.ListDetailsR\adetails\"A\n" +
+	"\adetails\x18\x01 \x01(\v2\x17.zitadel.v1.ListDetailsR\adetails\x120\n" +
+	"\x06result\x18\x02 \x03(\v2\x18.zitadel.idp.v1.ProviderR\x06result\"A\n" +
 	"\x12ListActionsRequest\x12+\n" +
 	"\x05query\x18\x01 \x01(\v2\x15.zitadel.v1.ListQueryR\x05query\"H\n" +
 	"\x13ListActionsResponse\x121\n" +
-	"\adetails\x18\x01 \x01(\v2\x17.zitadel.v1.ListDetailsR\adetails2\x98\x04\n" +
+	"\adetails\x18\x01 \x01(\v2\x17.zitadel.v1.ListDetailsR\adetails\"D\n" +
+	"\x15ListOrgDomainsRequest\x12+\n" +
+	"\x05query\x18\x01 \x01(\v2\x15.zitadel.v1.ListQueryR\x05query\"{\n" +
+	"\x16ListOrgDomainsResponse\x121\n" +
+	"\adetails\x18\x01 \x01(\v2\x17.zitadel.v1.ListDetailsR\adetails\x12.\n" +
+	"\x06result\x18\x02 \x03(\v2\x16.zitadel.org.v1.DomainR\x06result\"\x17\n" +
+	"\x15GetLoginPolicyRequest\"o\n" +
+	"\x16GetLoginPolicyResponse\x126\n" +
+	"\x06policy\x18\x01 \x01(\v2\x1e.zitadel.policy.v1.LoginPolicyR\x06policy\x12\x1d\n" +
+	"\n" +
+	"is_default\x18\x02 \x01(\bR\tisDefault\"$\n" +
+	"\"GetPasswordComplexityPolicyRequest\"\x89\x01\n" +
+	"#GetPasswordComplexityPolicyResponse\x12C\n" +
+	"\x06policy\x18\x01 \x01(\v2+.zitadel.policy.v1.PasswordComplexityPolicyR\x06policy\x12\x1d\n" +
+	"\n" +
+	"is_default\x18\x02 \x01(\bR\tisDefault\"\x1d\n" +
+	"\x1bGetPasswordAgePolicyRequest\"{\n" +
+	"\x1cGetPasswordAgePolicyResponse\x12<\n" +
+	"\x06policy\x18\x01 \x01(\v2$.zitadel.policy.v1.PasswordAgePolicyR\x06policy\x12\x1d\n" +
+	"\n" +
+	"is_default\x18\x02 \x01(\bR\tisDefault\"\x19\n" +
+	"\x17GetLockoutPolicyRequest\"s\n" +
+	"\x18GetLockoutPolicyResponse\x128\n" +
+	"\x06policy\x18\x01 \x01(\v2 .zitadel.policy.v1.LockoutPolicyR\x06policy\x12\x1d\n" +
+	"\n" +
+	"is_default\x18\x02 \x01(\bR\tisDefault\"\x1e\n" +
+	"\x1cGetNotificationPolicyRequest\"^\n" +
+	"\x1dGetNotificationPolicyResponse\x12=\n" +
+	"\x06policy\x18\x01 \x01(\v2%.zitadel.policy.v1.NotificationPolicyR\x06policy2\x88\n" +
+	"\n" +
 	"\x11ManagementService\x12g\n" +
 	"\fListProjects\x12*.zitadel.management.v1.ListProjectsRequest\x1a+.zitadel.management.v1.ListProjectsResponse\x12[\n" +
 	"\bListApps\x12&.zitadel.management.v1.ListAppsRequest\x1a'.zitadel.management.v1.ListAppsResponse\x12k\n" +
 	"\x0eListUserGrants\x12+.zitadel.management.v1.ListUserGrantRequest\x1a,.zitadel.management.v1.ListUserGrantResponse\x12j\n" +
 	"\rListProviders\x12+.zitadel.management.v1.ListProvidersRequest\x1a,.zitadel.management.v1.ListProvidersResponse\x12d\n" +
-	"\vListActions\x12).zitadel.management.v1.ListActionsRequest\x1a*.zitadel.management.v1.ListActionsResponseBXZVgithub.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/management;managementb\x06proto3"
+	"\vListActions\x12).zitadel.management.v1.ListActionsRequest\x1a*.zitadel.management.v1.ListActionsResponse\x12m\n" +
+	"\x0eListOrgDomains\x12,.zitadel.management.v1.ListOrgDomainsRequest\x1a-.zitadel.management.v1.ListOrgDomainsResponse\x12m\n" +
+	"\x0eGetLoginPolicy\x12,.zitadel.management.v1.GetLoginPolicyRequest\x1a-.zitadel.management.v1.GetLoginPolicyResponse\x12\x94\x01\n" +
+	"\x1bGetPasswordComplexityPolicy\x129.zitadel.management.v1.GetPasswordComplexityPolicyRequest\x1a:.zitadel.management.v1.GetPasswordComplexityPolicyResponse\x12\x7f\n" +
+	"\x14GetPasswordAgePolicy\x122.zitadel.management.v1.GetPasswordAgePolicyRequest\x1a3.zitadel.management.v1.GetPasswordAgePolicyResponse\x12s\n" +
+	"\x10GetLockoutPolicy\x12..zitadel.management.v1.GetLockoutPolicyRequest\x1a/.zitadel.management.v1.GetLockoutPolicyResponse\x12\x82\x01\n" +
+	"\x15GetNotificationPolicy\x123.zitadel.management.v1.GetNotificationPolicyRequest\x1a4.zitadel.management.v1.GetNotificationPolicyResponseBXZVgithub.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/management;managementb\x06proto3"
 
 var (
 	file_zitadel_management_proto_rawDescOnce sync.Once
@@ -608,53 +1182,93 @@ func file_zitadel_management_proto_rawDescGZIP() []byte {
 	return file_zitadel_management_proto_rawDescData
 }
 
-var file_zitadel_management_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_zitadel_management_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_zitadel_management_proto_goTypes = []any{
-	(*ListProjectsRequest)(nil),   // 0: zitadel.management.v1.ListProjectsRequest
-	(*ListProjectsResponse)(nil),  // 1: zitadel.management.v1.ListProjectsResponse
-	(*ListAppsRequest)(nil),       // 2: zitadel.management.v1.ListAppsRequest
-	(*ListAppsResponse)(nil),      // 3: zitadel.management.v1.ListAppsResponse
-	(*ListUserGrantRequest)(nil),  // 4: zitadel.management.v1.ListUserGrantRequest
-	(*ListUserGrantResponse)(nil), // 5: zitadel.management.v1.ListUserGrantResponse
-	(*ListProvidersRequest)(nil),  // 6: zitadel.management.v1.ListProvidersRequest
-	(*ProviderQuery)(nil),         // 7: zitadel.management.v1.ProviderQuery
-	(*ListProvidersResponse)(nil), // 8: zitadel.management.v1.ListProvidersResponse
-	(*ListActionsRequest)(nil),    // 9: zitadel.management.v1.ListActionsRequest
-	(*ListActionsResponse)(nil),   // 10: zitadel.management.v1.ListActionsResponse
-	(*object.ListQuery)(nil),      // 11: zitadel.v1.ListQuery
-	(*object.ListDetails)(nil),    // 12: zitadel.v1.ListDetails
-	(*project.Project)(nil),       // 13: zitadel.project.v1.Project
-	(*idp.IDPOwnerTypeQuery)(nil), // 14: zitadel.idp.v1.IDPOwnerTypeQuery
+	(*ListProjectsRequest)(nil),                 // 0: zitadel.management.v1.ListProjectsRequest
+	(*ListProjectsResponse)(nil),                // 1: zitadel.management.v1.ListProjectsResponse
+	(*ListAppsRequest)(nil),                     // 2: zitadel.management.v1.ListAppsRequest
+	(*ListAppsResponse)(nil),                    // 3: zitadel.management.v1.ListAppsResponse
+	(*ListUserGrantRequest)(nil),                // 4: zitadel.management.v1.ListUserGrantRequest
+	(*ListUserGrantResponse)(nil),               // 5: zitadel.management.v1.ListUserGrantResponse
+	(*ListProvidersRequest)(nil),                // 6: zitadel.management.v1.ListProvidersRequest
+	(*ProviderQuery)(nil),                       // 7: zitadel.management.v1.ProviderQuery
+	(*ListProvidersResponse)(nil),               // 8: zitadel.management.v1.ListProvidersResponse
+	(*ListActionsRequest)(nil),                  // 9: zitadel.management.v1.ListActionsRequest
+	(*ListActionsResponse)(nil),                 // 10: zitadel.management.v1.ListActionsResponse
+	(*ListOrgDomainsRequest)(nil),               // 11: zitadel.management.v1.ListOrgDomainsRequest
+	(*ListOrgDomainsResponse)(nil),              // 12: zitadel.management.v1.ListOrgDomainsResponse
+	(*GetLoginPolicyRequest)(nil),               // 13: zitadel.management.v1.GetLoginPolicyRequest
+	(*GetLoginPolicyResponse)(nil),              // 14: zitadel.management.v1.GetLoginPolicyResponse
+	(*GetPasswordComplexityPolicyRequest)(nil),  // 15: zitadel.management.v1.GetPasswordComplexityPolicyRequest
+	(*GetPasswordComplexityPolicyResponse)(nil), // 16: zitadel.management.v1.GetPasswordComplexityPolicyResponse
+	(*GetPasswordAgePolicyRequest)(nil),         // 17: zitadel.management.v1.GetPasswordAgePolicyRequest
+	(*GetPasswordAgePolicyResponse)(nil),        // 18: zitadel.management.v1.GetPasswordAgePolicyResponse
+	(*GetLockoutPolicyRequest)(nil),             // 19: zitadel.management.v1.GetLockoutPolicyRequest
+	(*GetLockoutPolicyResponse)(nil),            // 20: zitadel.management.v1.GetLockoutPolicyResponse
+	(*GetNotificationPolicyRequest)(nil),        // 21: zitadel.management.v1.GetNotificationPolicyRequest
+	(*GetNotificationPolicyResponse)(nil),       // 22: zitadel.management.v1.GetNotificationPolicyResponse
+	(*object.ListQuery)(nil),                    // 23: zitadel.v1.ListQuery
+	(*object.ListDetails)(nil),                  // 24: zitadel.v1.ListDetails
+	(*project.Project)(nil),                     // 25: zitadel.project.v1.Project
+	(*idp.IDPOwnerTypeQuery)(nil),               // 26: zitadel.idp.v1.IDPOwnerTypeQuery
+	(*idp.Provider)(nil),                        // 27: zitadel.idp.v1.Provider
+	(*org.Domain)(nil),                          // 28: zitadel.org.v1.Domain
+	(*policy.LoginPolicy)(nil),                  // 29: zitadel.policy.v1.LoginPolicy
+	(*policy.PasswordComplexityPolicy)(nil),     // 30: zitadel.policy.v1.PasswordComplexityPolicy
+	(*policy.PasswordAgePolicy)(nil),            // 31: zitadel.policy.v1.PasswordAgePolicy
+	(*policy.LockoutPolicy)(nil),                // 32: zitadel.policy.v1.LockoutPolicy
+	(*policy.NotificationPolicy)(nil),           // 33: zitadel.policy.v1.NotificationPolicy
 }
 var file_zitadel_management_proto_depIdxs = []int32{
-	11, // 0: zitadel.management.v1.ListProjectsRequest.query:type_name -> zitadel.v1.ListQuery
-	12, // 1: zitadel.management.v1.ListProjectsResponse.details:type_name -> zitadel.v1.ListDetails
-	13, // 2: zitadel.management.v1.ListProjectsResponse.result:type_name -> zitadel.project.v1.Project
-	11, // 3: zitadel.management.v1.ListAppsRequest.query:type_name -> zitadel.v1.ListQuery
-	12, // 4: zitadel.management.v1.ListAppsResponse.details:type_name -> zitadel.v1.ListDetails
-	11, // 5: zitadel.management.v1.ListUserGrantRequest.query:type_name -> zitadel.v1.ListQuery
-	12, // 6: zitadel.management.v1.ListUserGrantResponse.details:type_name -> zitadel.v1.ListDetails
-	11, // 7: zitadel.management.v1.ListProvidersRequest.query:type_name -> zitadel.v1.ListQuery
+	23, // 0: zitadel.management.v1.ListProjectsRequest.query:type_name -> zitadel.v1.ListQuery
+	24, // 1: zitadel.management.v1.ListProjectsResponse.details:type_name -> zitadel.v1.ListDetails
+	25, // 2: zitadel.management.v1.ListProjectsResponse.result:type_name -> zitadel.project.v1.Project
+	23, // 3: zitadel.management.v1.ListAppsRequest.query:type_name -> zitadel.v1.ListQuery
+	24, // 4: zitadel.management.v1.ListAppsResponse.details:type_name -> zitadel.v1.ListDetails
+	23, // 5: zitadel.management.v1.ListUserGrantRequest.query:type_name -> zitadel.v1.ListQuery
+	24, // 6: zitadel.management.v1.ListUserGrantResponse.details:type_name -> zitadel.v1.ListDetails
+	23, // 7: zitadel.management.v1.ListProvidersRequest.query:type_name -> zitadel.v1.ListQuery
 	7,  // 8: zitadel.management.v1.ListProvidersRequest.queries:type_name -> zitadel.management.v1.ProviderQuery
-	14, // 9: zitadel.management.v1.ProviderQuery.owner_type_query:type_name -> zitadel.idp.v1.IDPOwnerTypeQuery
-	12, // 10: zitadel.management.v1.ListProvidersResponse.details:type_name -> zitadel.v1.ListDetails
-	11, // 11: zitadel.management.v1.ListActionsRequest.query:type_name -> zitadel.v1.ListQuery
-	12, // 12: zitadel.management.v1.ListActionsResponse.details:type_name -> zitadel.v1.ListDetails
-	0,  // 13: zitadel.management.v1.ManagementService.ListProjects:input_type -> zitadel.management.v1.ListProjectsRequest
-	2,  // 14: zitadel.management.v1.ManagementService.ListApps:input_type -> zitadel.management.v1.ListAppsRequest
-	4,  // 15: zitadel.management.v1.ManagementService.ListUserGrants:input_type -> zitadel.management.v1.ListUserGrantRequest
-	6,  // 16: zitadel.management.v1.ManagementService.ListProviders:input_type -> zitadel.management.v1.ListProvidersRequest
-	9,  // 17: zitadel.management.v1.ManagementService.ListActions:input_type -> zitadel.management.v1.ListActionsRequest
-	1,  // 18: zitadel.management.v1.ManagementService.ListProjects:output_type -> zitadel.management.v1.ListProjectsResponse
-	3,  // 19: zitadel.management.v1.ManagementService.ListApps:output_type -> zitadel.management.v1.ListAppsResponse
-	5,  // 20: zitadel.management.v1.ManagementService.ListUserGrants:output_type -> zitadel.management.v1.ListUserGrantResponse
-	8,  // 21: zitadel.management.v1.ManagementService.ListProviders:output_type -> zitadel.management.v1.ListProvidersResponse
-	10, // 22: zitadel.management.v1.ManagementService.ListActions:output_type -> zitadel.management.v1.ListActionsResponse
-	18, // [18:23] is the sub-list for method output_type
-	13, // [13:18] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	26, // 9: zitadel.management.v1.ProviderQuery.owner_type_query:type_name -> zitadel.idp.v1.IDPOwnerTypeQuery
+	24, // 10: zitadel.management.v1.ListProvidersResponse.details:type_name -> zitadel.v1.ListDetails
+	27, // 11: zitadel.management.v1.ListProvidersResponse.result:type_name -> zitadel.idp.v1.Provider
+	23, // 12: zitadel.management.v1.ListActionsRequest.query:type_name -> zitadel.v1.ListQuery
+	24, // 13: zitadel.management.v1.ListActionsResponse.details:type_name -> zitadel.v1.ListDetails
+	23, // 14: zitadel.management.v1.ListOrgDomainsRequest.query:type_name -> zitadel.v1.ListQuery
+	24, // 15: zitadel.management.v1.ListOrgDomainsResponse.details:type_name -> zitadel.v1.ListDetails
+	28, // 16: zitadel.management.v1.ListOrgDomainsResponse.result:type_name -> zitadel.org.v1.Domain
+	29, // 17: zitadel.management.v1.GetLoginPolicyResponse.policy:type_name -> zitadel.policy.v1.LoginPolicy
+	30, // 18: zitadel.management.v1.GetPasswordComplexityPolicyResponse.policy:type_name -> zitadel.policy.v1.PasswordComplexityPolicy
+	31, // 19: zitadel.management.v1.GetPasswordAgePolicyResponse.policy:type_name -> zitadel.policy.v1.PasswordAgePolicy
+	32, // 20: zitadel.management.v1.GetLockoutPolicyResponse.policy:type_name -> zitadel.policy.v1.LockoutPolicy
+	33, // 21: zitadel.management.v1.GetNotificationPolicyResponse.policy:type_name -> zitadel.policy.v1.NotificationPolicy
+	0,  // 22: zitadel.management.v1.ManagementService.ListProjects:input_type -> zitadel.management.v1.ListProjectsRequest
+	2,  // 23: zitadel.management.v1.ManagementService.ListApps:input_type -> zitadel.management.v1.ListAppsRequest
+	4,  // 24: zitadel.management.v1.ManagementService.ListUserGrants:input_type -> zitadel.management.v1.ListUserGrantRequest
+	6,  // 25: zitadel.management.v1.ManagementService.ListProviders:input_type -> zitadel.management.v1.ListProvidersRequest
+	9,  // 26: zitadel.management.v1.ManagementService.ListActions:input_type -> zitadel.management.v1.ListActionsRequest
+	11, // 27: zitadel.management.v1.ManagementService.ListOrgDomains:input_type -> zitadel.management.v1.ListOrgDomainsRequest
+	13, // 28: zitadel.management.v1.ManagementService.GetLoginPolicy:input_type -> zitadel.management.v1.GetLoginPolicyRequest
+	15, // 29: zitadel.management.v1.ManagementService.GetPasswordComplexityPolicy:input_type -> zitadel.management.v1.GetPasswordComplexityPolicyRequest
+	17, // 30: zitadel.management.v1.ManagementService.GetPasswordAgePolicy:input_type -> zitadel.management.v1.GetPasswordAgePolicyRequest
+	19, // 31: zitadel.management.v1.ManagementService.GetLockoutPolicy:input_type -> zitadel.management.v1.GetLockoutPolicyRequest
+	21, // 32: zitadel.management.v1.ManagementService.GetNotificationPolicy:input_type -> zitadel.management.v1.GetNotificationPolicyRequest
+	1,  // 33: zitadel.management.v1.ManagementService.ListProjects:output_type -> zitadel.management.v1.ListProjectsResponse
+	3,  // 34: zitadel.management.v1.ManagementService.ListApps:output_type -> zitadel.management.v1.ListAppsResponse
+	5,  // 35: zitadel.management.v1.ManagementService.ListUserGrants:output_type -> zitadel.management.v1.ListUserGrantResponse
+	8,  // 36: zitadel.management.v1.ManagementService.ListProviders:output_type -> zitadel.management.v1.ListProvidersResponse
+	10, // 37: zitadel.management.v1.ManagementService.ListActions:output_type -> zitadel.management.v1.ListActionsResponse
+	12, // 38: zitadel.management.v1.ManagementService.ListOrgDomains:output_type -> zitadel.management.v1.ListOrgDomainsResponse
+	14, // 39: zitadel.management.v1.ManagementService.GetLoginPolicy:output_type -> zitadel.management.v1.GetLoginPolicyResponse
+	16, // 40: zitadel.management.v1.ManagementService.GetPasswordComplexityPolicy:output_type -> zitadel.management.v1.GetPasswordComplexityPolicyResponse
+	18, // 41: zitadel.management.v1.ManagementService.GetPasswordAgePolicy:output_type -> zitadel.management.v1.GetPasswordAgePolicyResponse
+	20, // 42: zitadel.management.v1.ManagementService.GetLockoutPolicy:output_type -> zitadel.management.v1.GetLockoutPolicyResponse
+	22, // 43: zitadel.management.v1.ManagementService.GetNotificationPolicy:output_type -> zitadel.management.v1.GetNotificationPolicyResponse
+	33, // [33:44] is the sub-list for method output_type
+	22, // [22:33] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_zitadel_management_proto_init() }
@@ -671,7 +1285,7 @@ func file_zitadel_management_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zitadel_management_proto_rawDesc), len(file_zitadel_management_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

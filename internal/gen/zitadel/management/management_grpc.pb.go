@@ -22,11 +22,17 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ManagementService_ListProjects_FullMethodName   = "/zitadel.management.v1.ManagementService/ListProjects"
-	ManagementService_ListApps_FullMethodName       = "/zitadel.management.v1.ManagementService/ListApps"
-	ManagementService_ListUserGrants_FullMethodName = "/zitadel.management.v1.ManagementService/ListUserGrants"
-	ManagementService_ListProviders_FullMethodName  = "/zitadel.management.v1.ManagementService/ListProviders"
-	ManagementService_ListActions_FullMethodName    = "/zitadel.management.v1.ManagementService/ListActions"
+	ManagementService_ListProjects_FullMethodName                = "/zitadel.management.v1.ManagementService/ListProjects"
+	ManagementService_ListApps_FullMethodName                    = "/zitadel.management.v1.ManagementService/ListApps"
+	ManagementService_ListUserGrants_FullMethodName              = "/zitadel.management.v1.ManagementService/ListUserGrants"
+	ManagementService_ListProviders_FullMethodName               = "/zitadel.management.v1.ManagementService/ListProviders"
+	ManagementService_ListActions_FullMethodName                 = "/zitadel.management.v1.ManagementService/ListActions"
+	ManagementService_ListOrgDomains_FullMethodName              = "/zitadel.management.v1.ManagementService/ListOrgDomains"
+	ManagementService_GetLoginPolicy_FullMethodName              = "/zitadel.management.v1.ManagementService/GetLoginPolicy"
+	ManagementService_GetPasswordComplexityPolicy_FullMethodName = "/zitadel.management.v1.ManagementService/GetPasswordComplexityPolicy"
+	ManagementService_GetPasswordAgePolicy_FullMethodName        = "/zitadel.management.v1.ManagementService/GetPasswordAgePolicy"
+	ManagementService_GetLockoutPolicy_FullMethodName            = "/zitadel.management.v1.ManagementService/GetLockoutPolicy"
+	ManagementService_GetNotificationPolicy_FullMethodName       = "/zitadel.management.v1.ManagementService/GetNotificationPolicy"
 )
 
 // ManagementServiceClient is the client API for ManagementService service.
@@ -43,6 +49,15 @@ type ManagementServiceClient interface {
 	ListProviders(ctx context.Context, in *ListProvidersRequest, opts ...grpc.CallOption) (*ListProvidersResponse, error)
 	// Actions (v1) of the organization; needs org.action.read.
 	ListActions(ctx context.Context, in *ListActionsRequest, opts ...grpc.CallOption) (*ListActionsResponse, error)
+	// The organization's domains, verified or not; needs org.read.
+	ListOrgDomains(ctx context.Context, in *ListOrgDomainsRequest, opts ...grpc.CallOption) (*ListOrgDomainsResponse, error)
+	// The organization's policies: its own, or the instance default it inherits
+	// (is_default); need policy.read.
+	GetLoginPolicy(ctx context.Context, in *GetLoginPolicyRequest, opts ...grpc.CallOption) (*GetLoginPolicyResponse, error)
+	GetPasswordComplexityPolicy(ctx context.Context, in *GetPasswordComplexityPolicyRequest, opts ...grpc.CallOption) (*GetPasswordComplexityPolicyResponse, error)
+	GetPasswordAgePolicy(ctx context.Context, in *GetPasswordAgePolicyRequest, opts ...grpc.CallOption) (*GetPasswordAgePolicyResponse, error)
+	GetLockoutPolicy(ctx context.Context, in *GetLockoutPolicyRequest, opts ...grpc.CallOption) (*GetLockoutPolicyResponse, error)
+	GetNotificationPolicy(ctx context.Context, in *GetNotificationPolicyRequest, opts ...grpc.CallOption) (*GetNotificationPolicyResponse, error)
 }
 
 type managementServiceClient struct {
@@ -103,6 +118,66 @@ func (c *managementServiceClient) ListActions(ctx context.Context, in *ListActio
 	return out, nil
 }
 
+func (c *managementServiceClient) ListOrgDomains(ctx context.Context, in *ListOrgDomainsRequest, opts ...grpc.CallOption) (*ListOrgDomainsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListOrgDomainsResponse)
+	err := c.cc.Invoke(ctx, ManagementService_ListOrgDomains_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *managementServiceClient) GetLoginPolicy(ctx context.Context, in *GetLoginPolicyRequest, opts ...grpc.CallOption) (*GetLoginPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetLoginPolicyResponse)
+	err := c.cc.Invoke(ctx, ManagementService_GetLoginPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *managementServiceClient) GetPasswordComplexityPolicy(ctx context.Context, in *GetPasswordComplexityPolicyRequest, opts ...grpc.CallOption) (*GetPasswordComplexityPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPasswordComplexityPolicyResponse)
+	err := c.cc.Invoke(ctx, ManagementService_GetPasswordComplexityPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *managementServiceClient) GetPasswordAgePolicy(ctx context.Context, in *GetPasswordAgePolicyRequest, opts ...grpc.CallOption) (*GetPasswordAgePolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPasswordAgePolicyResponse)
+	err := c.cc.Invoke(ctx, ManagementService_GetPasswordAgePolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *managementServiceClient) GetLockoutPolicy(ctx context.Context, in *GetLockoutPolicyRequest, opts ...grpc.CallOption) (*GetLockoutPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetLockoutPolicyResponse)
+	err := c.cc.Invoke(ctx, ManagementService_GetLockoutPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *managementServiceClient) GetNotificationPolicy(ctx context.Context, in *GetNotificationPolicyRequest, opts ...grpc.CallOption) (*GetNotificationPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetNotificationPolicyResponse)
+	err := c.cc.Invoke(ctx, ManagementService_GetNotificationPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ManagementServiceServer is the server API for ManagementService service.
 // All implementations must embed UnimplementedManagementServiceServer
 // for forward compatibility.
@@ -117,6 +192,15 @@ type ManagementServiceServer interface {
 	ListProviders(context.Context, *ListProvidersRequest) (*ListProvidersResponse, error)
 	// Actions (v1) of the organization; needs org.action.read.
 	ListActions(context.Context, *ListActionsRequest) (*ListActionsResponse, error)
+	// The organization's domains, verified or not; needs org.read.
+	ListOrgDomains(context.Context, *ListOrgDomainsRequest) (*ListOrgDomainsResponse, error)
+	// The organization's policies: its own, or the instance default it inherits
+	// (is_default); need policy.read.
+	GetLoginPolicy(context.Context, *GetLoginPolicyRequest) (*GetLoginPolicyResponse, error)
+	GetPasswordComplexityPolicy(context.Context, *GetPasswordComplexityPolicyRequest) (*GetPasswordComplexityPolicyResponse, error)
+	GetPasswordAgePolicy(context.Context, *GetPasswordAgePolicyRequest) (*GetPasswordAgePolicyResponse, error)
+	GetLockoutPolicy(context.Context, *GetLockoutPolicyRequest) (*GetLockoutPolicyResponse, error)
+	GetNotificationPolicy(context.Context, *GetNotificationPolicyRequest) (*GetNotificationPolicyResponse, error)
 	mustEmbedUnimplementedManagementServiceServer()
 }
 
@@ -141,6 +225,24 @@ func (UnimplementedManagementServiceServer) ListProviders(context.Context, *List
 }
 func (UnimplementedManagementServiceServer) ListActions(context.Context, *ListActionsRequest) (*ListActionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListActions not implemented")
+}
+func (UnimplementedManagementServiceServer) ListOrgDomains(context.Context, *ListOrgDomainsRequest) (*ListOrgDomainsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListOrgDomains not implemented")
+}
+func (UnimplementedManagementServiceServer) GetLoginPolicy(context.Context, *GetLoginPolicyRequest) (*GetLoginPolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLoginPolicy not implemented")
+}
+func (UnimplementedManagementServiceServer) GetPasswordComplexityPolicy(context.Context, *GetPasswordComplexityPolicyRequest) (*GetPasswordComplexityPolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPasswordComplexityPolicy not implemented")
+}
+func (UnimplementedManagementServiceServer) GetPasswordAgePolicy(context.Context, *GetPasswordAgePolicyRequest) (*GetPasswordAgePolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPasswordAgePolicy not implemented")
+}
+func (UnimplementedManagementServiceServer) GetLockoutPolicy(context.Context, *GetLockoutPolicyRequest) (*GetLockoutPolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLockoutPolicy not implemented")
+}
+func (UnimplementedManagementServiceServer) GetNotificationPolicy(context.Context, *GetNotificationPolicyRequest) (*GetNotificationPolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetNotificationPolicy not implemented")
 }
 func (UnimplementedManagementServiceServer) mustEmbedUnimplementedManagementServiceServer() {}
 func (UnimplementedManagementServiceServer) testEmbeddedByValue()                           {}
@@ -253,6 +355,114 @@ func _ManagementService_ListActions_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ManagementService_ListOrgDomains_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListOrgDomainsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).ListOrgDomains(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_ListOrgDomains_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).ListOrgDomains(ctx, req.(*ListOrgDomainsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ManagementService_GetLoginPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLoginPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).GetLoginPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_GetLoginPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).GetLoginPolicy(ctx, req.(*GetLoginPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ManagementService_GetPasswordComplexityPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPasswordComplexityPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).GetPasswordComplexityPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_GetPasswordComplexityPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).GetPasswordComplexityPolicy(ctx, req.(*GetPasswordComplexityPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ManagementService_GetPasswordAgePolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPasswordAgePolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).GetPasswordAgePolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_GetPasswordAgePolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).GetPasswordAgePolicy(ctx, req.(*GetPasswordAgePolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ManagementService_GetLockoutPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLockoutPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).GetLockoutPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_GetLockoutPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).GetLockoutPolicy(ctx, req.(*GetLockoutPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ManagementService_GetNotificationPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetNotificationPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).GetNotificationPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_GetNotificationPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).GetNotificationPolicy(ctx, req.(*GetNotificationPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ManagementService_ServiceDesc is the grpc.ServiceDesc for ManagementService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -279,6 +489,30 @@ var ManagementService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListActions",
 			Handler:    _ManagementService_ListActions_Handler,
+		},
+		{
+			MethodName: "ListOrgDomains",
+			Handler:    _ManagementService_ListOrgDomains_Handler,
+		},
+		{
+			MethodName: "GetLoginPolicy",
+			Handler:    _ManagementService_GetLoginPolicy_Handler,
+		},
+		{
+			MethodName: "GetPasswordComplexityPolicy",
+			Handler:    _ManagementService_GetPasswordComplexityPolicy_Handler,
+		},
+		{
+			MethodName: "GetPasswordAgePolicy",
+			Handler:    _ManagementService_GetPasswordAgePolicy_Handler,
+		},
+		{
+			MethodName: "GetLockoutPolicy",
+			Handler:    _ManagementService_GetLockoutPolicy_Handler,
+		},
+		{
+			MethodName: "GetNotificationPolicy",
+			Handler:    _ManagementService_GetNotificationPolicy_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

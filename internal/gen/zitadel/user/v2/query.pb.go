@@ -77,6 +77,7 @@ type SearchQuery struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Query:
 	//
+	//	*SearchQuery_StateQuery
 	//	*SearchQuery_TypeQuery
 	//	*SearchQuery_OrganizationIdQuery
 	Query         isSearchQuery_Query `protobuf_oneof:"query"`
@@ -121,6 +122,15 @@ func (x *SearchQuery) GetQuery() isSearchQuery_Query {
 	return nil
 }
 
+func (x *SearchQuery) GetStateQuery() *StateQuery {
+	if x != nil {
+		if x, ok := x.Query.(*SearchQuery_StateQuery); ok {
+			return x.StateQuery
+		}
+	}
+	return nil
+}
+
 func (x *SearchQuery) GetTypeQuery() *TypeQuery {
 	if x != nil {
 		if x, ok := x.Query.(*SearchQuery_TypeQuery); ok {
@@ -143,6 +153,10 @@ type isSearchQuery_Query interface {
 	isSearchQuery_Query()
 }
 
+type SearchQuery_StateQuery struct {
+	StateQuery *StateQuery `protobuf:"bytes,7,opt,name=state_query,json=stateQuery,proto3,oneof"`
+}
+
 type SearchQuery_TypeQuery struct {
 	TypeQuery *TypeQuery `protobuf:"bytes,8,opt,name=type_query,json=typeQuery,proto3,oneof"`
 }
@@ -151,9 +165,55 @@ type SearchQuery_OrganizationIdQuery struct {
 	OrganizationIdQuery *OrganizationIdQuery `protobuf:"bytes,15,opt,name=organization_id_query,json=organizationIdQuery,proto3,oneof"`
 }
 
+func (*SearchQuery_StateQuery) isSearchQuery_Query() {}
+
 func (*SearchQuery_TypeQuery) isSearchQuery_Query() {}
 
 func (*SearchQuery_OrganizationIdQuery) isSearchQuery_Query() {}
+
+type StateQuery struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	State         UserState              `protobuf:"varint,1,opt,name=state,proto3,enum=zitadel.user.v2.UserState" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StateQuery) Reset() {
+	*x = StateQuery{}
+	mi := &file_zitadel_user_v2_query_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StateQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StateQuery) ProtoMessage() {}
+
+func (x *StateQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_user_v2_query_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StateQuery.ProtoReflect.Descriptor instead.
+func (*StateQuery) Descriptor() ([]byte, []int) {
+	return file_zitadel_user_v2_query_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *StateQuery) GetState() UserState {
+	if x != nil {
+		return x.State
+	}
+	return UserState_USER_STATE_UNSPECIFIED
+}
 
 type TypeQuery struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -164,7 +224,7 @@ type TypeQuery struct {
 
 func (x *TypeQuery) Reset() {
 	*x = TypeQuery{}
-	mi := &file_zitadel_user_v2_query_proto_msgTypes[1]
+	mi := &file_zitadel_user_v2_query_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -176,7 +236,7 @@ func (x *TypeQuery) String() string {
 func (*TypeQuery) ProtoMessage() {}
 
 func (x *TypeQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_user_v2_query_proto_msgTypes[1]
+	mi := &file_zitadel_user_v2_query_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -189,7 +249,7 @@ func (x *TypeQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypeQuery.ProtoReflect.Descriptor instead.
 func (*TypeQuery) Descriptor() ([]byte, []int) {
-	return file_zitadel_user_v2_query_proto_rawDescGZIP(), []int{1}
+	return file_zitadel_user_v2_query_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *TypeQuery) GetType() Type {
@@ -208,7 +268,7 @@ type OrganizationIdQuery struct {
 
 func (x *OrganizationIdQuery) Reset() {
 	*x = OrganizationIdQuery{}
-	mi := &file_zitadel_user_v2_query_proto_msgTypes[2]
+	mi := &file_zitadel_user_v2_query_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -220,7 +280,7 @@ func (x *OrganizationIdQuery) String() string {
 func (*OrganizationIdQuery) ProtoMessage() {}
 
 func (x *OrganizationIdQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_user_v2_query_proto_msgTypes[2]
+	mi := &file_zitadel_user_v2_query_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -233,7 +293,7 @@ func (x *OrganizationIdQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OrganizationIdQuery.ProtoReflect.Descriptor instead.
 func (*OrganizationIdQuery) Descriptor() ([]byte, []int) {
-	return file_zitadel_user_v2_query_proto_rawDescGZIP(), []int{2}
+	return file_zitadel_user_v2_query_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *OrganizationIdQuery) GetOrganizationId() string {
@@ -247,12 +307,17 @@ var File_zitadel_user_v2_query_proto protoreflect.FileDescriptor
 
 const file_zitadel_user_v2_query_proto_rawDesc = "" +
 	"\n" +
-	"\x1bzitadel/user/v2/query.proto\x12\x0fzitadel.user.v2\"\xaf\x01\n" +
-	"\vSearchQuery\x12;\n" +
+	"\x1bzitadel/user/v2/query.proto\x12\x0fzitadel.user.v2\x1a\x1azitadel/user/v2/user.proto\"\xef\x01\n" +
+	"\vSearchQuery\x12>\n" +
+	"\vstate_query\x18\a \x01(\v2\x1b.zitadel.user.v2.StateQueryH\x00R\n" +
+	"stateQuery\x12;\n" +
 	"\n" +
 	"type_query\x18\b \x01(\v2\x1a.zitadel.user.v2.TypeQueryH\x00R\ttypeQuery\x12Z\n" +
 	"\x15organization_id_query\x18\x0f \x01(\v2$.zitadel.user.v2.OrganizationIdQueryH\x00R\x13organizationIdQueryB\a\n" +
-	"\x05query\"6\n" +
+	"\x05query\">\n" +
+	"\n" +
+	"StateQuery\x120\n" +
+	"\x05state\x18\x01 \x01(\x0e2\x1a.zitadel.user.v2.UserStateR\x05state\"6\n" +
 	"\tTypeQuery\x12)\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x15.zitadel.user.v2.TypeR\x04type\">\n" +
 	"\x13OrganizationIdQuery\x12'\n" +
@@ -276,22 +341,26 @@ func file_zitadel_user_v2_query_proto_rawDescGZIP() []byte {
 }
 
 var file_zitadel_user_v2_query_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_zitadel_user_v2_query_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_zitadel_user_v2_query_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_zitadel_user_v2_query_proto_goTypes = []any{
 	(Type)(0),                   // 0: zitadel.user.v2.Type
 	(*SearchQuery)(nil),         // 1: zitadel.user.v2.SearchQuery
-	(*TypeQuery)(nil),           // 2: zitadel.user.v2.TypeQuery
-	(*OrganizationIdQuery)(nil), // 3: zitadel.user.v2.OrganizationIdQuery
+	(*StateQuery)(nil),          // 2: zitadel.user.v2.StateQuery
+	(*TypeQuery)(nil),           // 3: zitadel.user.v2.TypeQuery
+	(*OrganizationIdQuery)(nil), // 4: zitadel.user.v2.OrganizationIdQuery
+	(UserState)(0),              // 5: zitadel.user.v2.UserState
 }
 var file_zitadel_user_v2_query_proto_depIdxs = []int32{
-	2, // 0: zitadel.user.v2.SearchQuery.type_query:type_name -> zitadel.user.v2.TypeQuery
-	3, // 1: zitadel.user.v2.SearchQuery.organization_id_query:type_name -> zitadel.user.v2.OrganizationIdQuery
-	0, // 2: zitadel.user.v2.TypeQuery.type:type_name -> zitadel.user.v2.Type
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	2, // 0: zitadel.user.v2.SearchQuery.state_query:type_name -> zitadel.user.v2.StateQuery
+	3, // 1: zitadel.user.v2.SearchQuery.type_query:type_name -> zitadel.user.v2.TypeQuery
+	4, // 2: zitadel.user.v2.SearchQuery.organization_id_query:type_name -> zitadel.user.v2.OrganizationIdQuery
+	5, // 3: zitadel.user.v2.StateQuery.state:type_name -> zitadel.user.v2.UserState
+	0, // 4: zitadel.user.v2.TypeQuery.type:type_name -> zitadel.user.v2.Type
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_zitadel_user_v2_query_proto_init() }
@@ -299,7 +368,9 @@ func file_zitadel_user_v2_query_proto_init() {
 	if File_zitadel_user_v2_query_proto != nil {
 		return
 	}
+	file_zitadel_user_v2_user_proto_init()
 	file_zitadel_user_v2_query_proto_msgTypes[0].OneofWrappers = []any{
+		(*SearchQuery_StateQuery)(nil),
 		(*SearchQuery_TypeQuery)(nil),
 		(*SearchQuery_OrganizationIdQuery)(nil),
 	}
@@ -309,7 +380,7 @@ func file_zitadel_user_v2_query_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zitadel_user_v2_query_proto_rawDesc), len(file_zitadel_user_v2_query_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,156 @@
+package zitadelapi
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
+	eventpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/event"
+)
+
+const (
+	// maxEventPage is ZITADEL's largest ListEvents page.
+	maxEventPage = 1000
+	// eventOverlap re-reads the events just before the last one seen: every
+	// event of one write shares one creation date, so a page can end inside
+	// a write, and a write that began before a read can land a little
+	// earlier than events already read. Events are de-duplicated on
+	// (aggregate id, sequence).
+	eventOverlap = time.Minute
+	// dateResolution is the precision of ZITADEL's creation dates
+	// (PostgreSQL's timestamptz).
+	dateResolution = time.Microsecond
+)
+
+// changeAggregates are the aggregate types whose events can change a count:
+// everything an organization owns, and the instance's own resources.
+// Sessions are left out (they change with time too, so they are counted at
+// every scrape); ZITADEL takes at most 10.
+var changeAggregates = []string{"org", "user", "project", "usergrant", "action", "instance", "execution", "target"}
+
+// eventKey identifies an event: sequences are per aggregate.
+type eventKey struct {
+	aggregateID string
+	sequence    uint64
+}
+
+// latestEventTime returns the creation date of the instance's newest event,
+// zero when it has none.
+func (c *client) latestEventTime(ctx context.Context, sc scope) (time.Time, error) {
+	resp := &adminpb.ListEventsResponse{}
+	err := c.call(ctx, sc, adminpb.AdminService_ListEvents_FullMethodName,
+		&adminpb.ListEventsRequest{Limit: 1, Asc: false}, resp)
+	if err != nil || len(resp.GetEvents()) == 0 {
+		return time.Time{}, err
+	}
+	return resp.GetEvents()[0].GetCreationDate().AsTime(), nil
+}
+
+// listEventsAfter returns one page of the events created strictly after
+// since (all when since is zero), oldest first.
+func (c *client) listEventsAfter(ctx context.Context, sc scope, since time.Time, limit int) ([]*eventpb.Event, error) {
+	req := &adminpb.ListEventsRequest{Limit: uint32(limit), Asc: true, AggregateTypes: changeAggregates}
+	if !since.IsZero() {
+		req.CreationDateFilter = &adminpb.ListEventsRequest_Range{
+			Range: &adminpb.ListEventsRequestCreationDateRange{Since: timestamppb.New(since)},
+		}
+	}
+	resp := &adminpb.ListEventsResponse{}
+	err := c.call(ctx, sc, adminpb.AdminService_ListEvents_FullMethodName, req, resp)
+	return resp.GetEvents(), err
+}
+
+// changes is what the events since the last scrape say.
+type changes struct {
+	any      bool            // any event at all: the instance totals may have changed
+	orgs     map[string]bool // organizations to count again
+	removed  map[string]bool // organizations removed
+	defaults bool            // the instance's default login policy changed
+	cursor   time.Time
+	seen     map[eventKey]time.Time
+}
+
+// stuckError says the events cannot be read past a point.
+type stuckError struct {
+	page int
+	at   time.Time
+}
+
+func (e stuckError) Error() string {
+	return fmt.Sprintf("more than %d events (a page) share the creation date %s and cannot be paged through",
+		e.page, e.at.UTC().Format(time.RFC3339Nano))
+}
+
+// readChanges pages through the events after the previous cursor, less the
+// overlap, in pages of pageSize, skipping the events already taken into
+// account. A page shorter than asked for is the last one.
+func (c *client) readChanges(ctx context.Context, sc scope, instanceID string, prev *instanceState, pageSize int) (*changes, error) {
+	ch := &changes{orgs: map[string]bool{}, removed: map[string]bool{}, cursor: prev.cursor, seen: make(map[eventKey]time.Time, len(prev.seen))}
+	for k, t := range prev.seen {
+		ch.seen[k] = t
+	}
+	// The first page reaches back by the overlap, for writes that landed
+	// late; every later page starts just before the previous page's last
+	// date, so that the rest of a write that page ended in is read too.
+	since := prev.cursor
+	if !since.IsZero() {
+		since = since.Add(-eventOverlap)
+	}
+	for {
+		page, err := c.listEventsAfter(ctx, sc, since, pageSize)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page {
+			k := eventKey{e.GetAggregate().GetId(), e.GetSequence()}
+			if _, dup := ch.seen[k]; dup {
+				continue
+			}
+			at := e.GetCreationDate().AsTime()
+			ch.seen[k] = at
+			ch.note(e, instanceID)
+			if at.After(ch.cursor) {
+				ch.cursor = at
+			}
+		}
+		if len(page) < pageSize {
+			break
+		}
+		last := page[len(page)-1].GetCreationDate().AsTime()
+		next := last.Add(-dateResolution)
+		if !next.After(since) {
+			// One write has more events than a page: no page gets past it.
+			return nil, stuckError{page: pageSize, at: last}
+		}
+		since = next
+	}
+	for k, t := range ch.seen {
+		if !t.After(ch.cursor.Add(-eventOverlap)) {
+			delete(ch.seen, k)
+		}
+	}
+	return ch, nil
+}
+
+// note takes one event into account: the organization it belongs to is to
+// be counted again.
+func (ch *changes) note(e *eventpb.Event, instanceID string) {
+	ch.any = true
+	agg := e.GetAggregate()
+	typ := e.GetType().GetType()
+	switch {
+	case agg.GetType().GetType() == "org":
+		ch.orgs[agg.GetId()] = true
+		if typ == "org.removed" {
+			ch.removed[agg.GetId()] = true
+		}
+	case agg.GetResourceOwner() != "" && agg.GetResourceOwner() != instanceID:
+		ch.orgs[agg.GetResourceOwner()] = true
+	case strings.HasPrefix(typ, "instance.policy.login."):
+		ch.defaults = true
+	}
+}

@@ -1,0 +1,41 @@
+package zitadeltelemetry
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+)
+
+// withheldResources are the collector's own resource names that the report
+// leaves out: every name of model.CollectorOnly that send_resources does not
+// name. ZITADEL's names, and whatever else arrives (a newer ZITADEL's names
+// through the telemetry receiver), still pass.
+func withheldResources(send []string) map[string]bool {
+	// user_by_state rows differ only in attributes the report has no field
+	// for: sent, they would be one row several times with different amounts.
+	out := map[string]bool{model.ResourceUserByState: true}
+	for _, name := range model.CollectorOnly {
+		if !slices.Contains(send, name) {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+func validateSendResources(names []string) []error {
+	var errs []error
+	for i, name := range names {
+		if name == model.ResourceUserByState {
+			errs = append(errs, fmt.Errorf("send_resources[%d]: %q is never sent: its counts differ only by %s and %s, which ZITADEL's report has no field for",
+				i, name, attrUserState, attrUserType))
+			continue
+		}
+		if !slices.Contains(model.CollectorOnly, name) {
+			errs = append(errs, fmt.Errorf("send_resources[%d]: %q is not one of the names this collector adds (%s); ZITADEL's own names are always sent",
+				i, name, strings.Join(model.CollectorOnly, ", ")))
+		}
+	}
+	return errs
+}
