@@ -26,9 +26,11 @@ var edgeTemplate = template.Must(template.New("edge").Parse(receiverYAML + `expo
     endpoint: {{.Central}}
     protocol: {{.Protocol}}
     bulk_size: 100
+{{- if eq .Protocol "grpc"}}
     grpc:
       tls:
         insecure: true
+{{- end}}
 service:
   telemetry:
     metrics:
