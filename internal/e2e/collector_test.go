@@ -73,6 +73,8 @@ type configValues struct {
 	BulkSize     int
 	PromAddr     string
 	Schedule     string
+	// TelemetryPort serves the collector's own metrics, where a run reads them.
+	TelemetryPort string
 }
 
 // pipelineOptions describe a run; startPipeline fills in the addresses.
