@@ -57,14 +57,14 @@ type Datasource struct {
 	UID  string `json:"uid"`
 }
 
-// Variable is a template variable. Query is a string for a data-source
-// variable and an object for a query variable.
+// Variable is a template variable: Query is the data-source type of a
+// datasource variable and the PromQL (label_values) of a query variable.
 type Variable struct {
-	Name       string          `json:"name"`
-	Type       string          `json:"type"`
-	Query      json.RawMessage `json:"query"`
-	Definition string          `json:"definition"`
-	Datasource *Datasource     `json:"datasource"`
+	Name       string      `json:"name"`
+	Type       string      `json:"type"`
+	Query      string      `json:"query"`
+	Definition string      `json:"definition"`
+	Datasource *Datasource `json:"datasource"`
 }
 
 // LoadDashboard decodes the embedded dashboard.

@@ -37,14 +37,17 @@ func TestDashboardImports(t *testing.T) {
 	}
 
 	ds, ok := d.Variable("datasource")
-	if !ok || ds.Type != "datasource" || string(ds.Query) != `"prometheus"` {
+	if !ok || ds.Type != "datasource" || ds.Query != "prometheus" {
 		t.Fatalf("no datasource variable of type datasource for prometheus: %+v", ds)
 	}
 	for _, name := range []string{"system", "instance"} {
 		v, ok := d.Variable(name)
-		if !ok || v.Type != "query" {
-			t.Errorf("no query variable %q", name)
+		if !ok || v.Type != "query" || !strings.HasPrefix(v.Query, "label_values(") {
+			t.Errorf("no query variable %q of label_values", name)
 			continue
+		}
+		if v.Definition != v.Query {
+			t.Errorf("variable %s: definition %q differs from the query %q", name, v.Definition, v.Query)
 		}
 		checkDatasource(t, "variable "+name, v.Datasource)
 	}

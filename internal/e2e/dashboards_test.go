@@ -94,7 +94,7 @@ func TestDashboardQueriesOnPrometheus(t *testing.T) {
 	check := exposedNames{prom: prom}
 	for _, v := range []string{"system", "instance"} {
 		def, _ := d.Variable(v)
-		values := check.variableValues(ctx, t, dashboards.Expand(def.Definition, vars))
+		values := check.variableValues(ctx, t, dashboards.Expand(def.Query, vars))
 		want := []string{systemID}
 		if v == "instance" {
 			want = instanceIDs(p)
