@@ -38,8 +38,6 @@ func Binary(tb testing.TB, name string) string {
 // Server is a running Prometheus.
 type Server struct {
 	URL string
-	dir string
-	out *os.File
 }
 
 // Start runs Prometheus with the given configuration file content; files are
@@ -71,7 +69,7 @@ func Start(tb testing.TB, config string, files map[string][]byte) *Server {
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	s := &Server{URL: "http://" + addr, dir: dir, out: out}
+	s := &Server{URL: "http://" + addr}
 	tb.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
