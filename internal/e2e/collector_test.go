@@ -92,6 +92,10 @@ type pipeline struct {
 	telemetry *telemetryserver.Server
 	collector *collector
 	promAddr  string
+	// zitadel and configPath let a run change the installation and restart
+	// the collector.
+	zitadel    *fakezitadel.Server
+	configPath string
 }
 
 func startPipeline(t *testing.T, interval time.Duration, bulkSize int, configure func(*telemetryserver.Server)) *pipeline {
@@ -117,7 +121,7 @@ func startPipelineWith(t *testing.T, opts pipelineOptions) *pipeline {
 	}
 	t.Cleanup(func() { telemetry.Close() })
 
-	p := &pipeline{dataset: ds, telemetry: telemetry, promAddr: freeAddr(t)}
+	p := &pipeline{dataset: ds, telemetry: telemetry, promAddr: freeAddr(t), zitadel: zitadel}
 	configPath := filepath.Join(dir, "config.yaml")
 	f, err := os.Create(configPath)
 	if err != nil {
@@ -130,6 +134,7 @@ func startPipelineWith(t *testing.T, opts pipelineOptions) *pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.configPath = configPath
 	p.collector = startCollector(t, bin, configPath)
 	return p
 }

@@ -57,17 +57,58 @@ scrape_configs:
     static_configs: [{targets: ["%s"]}]
 `
 
+// startDashboardStack runs the built collector against the simulated
+// ZITADEL and a real Prometheus scraping it, with the rules loaded and every
+// group evaluated each second; it returns once the counts and every recorded
+// series are there.
+func startDashboardStack(t *testing.T, orgsPerInstance int) (*pipeline, *prometheustest.Server) {
+	t.Helper()
+	file, err := dashboards.LoadRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	telemetryAddr := freeAddr(t)
+	_, port, _ := strings.Cut(telemetryAddr, ":")
+	p := startPipelineWith(t, pipelineOptions{config: dashboardConfig, orgsPerInstance: orgsPerInstance,
+		values: configValues{Interval: time.Hour, TelemetryPort: port}})
+	prom := prometheustest.Start(t, fmt.Sprintf(prometheusConfig, p.promAddr, telemetryAddr),
+		map[string][]byte{"rules.yaml": rulesEveryInterval(t, file, "1s")})
+	var recorded []string
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			if r.Record != "" {
+				recorded = append(recorded, r.Record)
+			}
+		}
+	}
+	waitForData(t, prom, p, recorded)
+	return p, prom
+}
+
 // TestDashboardQueriesOnPrometheus: the built collector scrapes the simulated
 // ZITADEL, a real Prometheus scrapes the collector with the rules loaded, and
 // every dashboard query and every rule is evaluated through Prometheus' API.
 func TestDashboardQueriesOnPrometheus(t *testing.T) {
-	rules := rulesEveryInterval(t, "1s")
-	telemetryAddr := freeAddr(t)
-	_, port, _ := strings.Cut(telemetryAddr, ":")
-	p := startPipelineWith(t, pipelineOptions{config: dashboardConfig, orgsPerInstance: 20,
-		values: configValues{Interval: time.Hour, TelemetryPort: port}})
-	prom := prometheustest.Start(t, fmt.Sprintf(prometheusConfig, p.promAddr, telemetryAddr), map[string][]byte{"rules.yaml": rules})
+	p, prom := startDashboardStack(t, 20)
 	ctx := context.Background()
+	check := exposedNames{prom: prom}
+
+	// The check itself refuses what the collector does not expose.
+	if err := check.names(ctx, `sum by (zitadel_instance_id) (zitadel_resource_count{zitadel_resource_name="user"})`); err != nil {
+		t.Fatalf("a query of exposed names was refused: %v", err)
+	}
+	for _, expr := range []string{
+		`zitadel_resource_counts`,
+		`zitadel_resource_count{zitadel_org_id="1"}`,
+		`zitadel_resource_count{zitadel_resource_name="organisation"}`,
+		`sum by (zitadel_organization_id) (zitadel_resource_count)`,
+		`zitadel_resource_count / on (zitadel_instance) group_left zitadel_resource_count`,
+		`rate(otelcol_scraper_errored_metric_points_total[5m])`,
+	} {
+		if err := check.names(ctx, expr); err == nil {
+			t.Errorf("the name check accepted %s", expr)
+		}
+	}
 
 	d, err := dashboards.LoadDashboard()
 	if err != nil {
@@ -79,19 +120,6 @@ func TestDashboardQueriesOnPrometheus(t *testing.T) {
 	}
 	vars := map[string]string{"system": systemID, "instance": strings.Join(instanceIDs(p), "|"), "datasource": "prometheus"}
 
-	// Data first: every recording rule and the growth over a recorded series
-	// need a few evaluations.
-	var recorded []string
-	for _, g := range file.Groups {
-		for _, r := range g.Rules {
-			if r.Record != "" {
-				recorded = append(recorded, r.Record)
-			}
-		}
-	}
-	waitForData(t, prom, p, recorded)
-
-	check := exposedNames{prom: prom}
 	for _, v := range []string{"system", "instance"} {
 		def, _ := d.Variable(v)
 		values := check.variableValues(ctx, t, dashboards.Expand(def.Query, vars))
@@ -150,42 +178,10 @@ func TestDashboardQueriesOnPrometheus(t *testing.T) {
 	assertSingleValue(ctx, t, prom, dashboards.Expand(panelQuery(t, d, "Instances"), vars), float64(len(p.dataset.Instances)))
 }
 
-// TestDashboardCheckRefusesUnknownNames: the name check of the test above
-// fails for a metric, a label or a label value the collector does not expose.
-func TestDashboardCheckRefusesUnknownNames(t *testing.T) {
-	telemetryAddr := freeAddr(t)
-	_, port, _ := strings.Cut(telemetryAddr, ":")
-	p := startPipelineWith(t, pipelineOptions{config: dashboardConfig, orgsPerInstance: 2,
-		values: configValues{Interval: time.Hour, TelemetryPort: port}})
-	prom := prometheustest.Start(t, fmt.Sprintf(prometheusConfig, p.promAddr, telemetryAddr), map[string][]byte{"rules.yaml": rulesEveryInterval(t, "1s")})
-	waitForData(t, prom, p, nil)
-	check := exposedNames{prom: prom}
-	ctx := context.Background()
-	if err := check.names(ctx, `sum by (zitadel_instance_id) (zitadel_resource_count{zitadel_resource_name="user"})`); err != nil {
-		t.Fatalf("a query of exposed names was refused: %v", err)
-	}
-	for _, expr := range []string{
-		`zitadel_resource_counts`,
-		`zitadel_resource_count{zitadel_org_id="1"}`,
-		`zitadel_resource_count{zitadel_resource_name="organisation"}`,
-		`sum by (zitadel_organization_id) (zitadel_resource_count)`,
-		`zitadel_resource_count / on (zitadel_instance) group_left zitadel_resource_count`,
-		`rate(otelcol_scraper_errored_metric_points_total[5m])`,
-	} {
-		if err := check.names(ctx, expr); err == nil {
-			t.Errorf("%s was accepted", expr)
-		}
-	}
-}
-
 // rulesEveryInterval is the rules file with every group evaluated at interval,
 // so that a test sees the growth group without waiting ten minutes.
-func rulesEveryInterval(t *testing.T, interval string) []byte {
+func rulesEveryInterval(t *testing.T, f dashboards.RuleFile, interval string) []byte {
 	t.Helper()
-	f, err := dashboards.LoadRules()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i := range f.Groups {
 		f.Groups[i].Interval = interval
 	}
