@@ -4,7 +4,7 @@ MODULE     := github.com/otelcol-zitadel/zitadeltelemetry
 BIN        := $(CURDIR)/.bin
 GO         ?= go
 
-.PHONY: all build generate descriptors test bench otelcol demo lint clean
+.PHONY: all build generate descriptors test bench otelcol demo graph lint clean
 
 OCB_VERSION := v0.165.0
 OCB         := $(BIN)/builder
@@ -69,6 +69,13 @@ $(OTELCOL): $(OCB) $(OTELCOL_SRC)
 demo: $(OTELCOL)
 	$(GO) build -o $(BIN)/otelcol-zitadel-demo ./cmd/otelcol-zitadel-demo
 	$(BIN)/otelcol-zitadel-demo -collector $(OTELCOL) -config testdata/demo.yaml
+
+# Prometheus' graph of users per instance while the built collector scrapes a
+# growing simulated ZITADEL, rendered by headless Chromium (Debian's chromium)
+# into build/users-per-instance.png.
+graph: $(OTELCOL)
+	@command -v chromium >/dev/null || { echo "chromium missing: apt-get install -y chromium"; exit 1; }
+	OTELCOL_ZITADEL_BIN=$(CURDIR)/$(OTELCOL) $(GO) test -count=1 -tags render -run '^TestRenderUsersGraph$$' -v ./internal/e2e
 
 lint:
 	$(GO) vet ./...

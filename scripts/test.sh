@@ -6,6 +6,20 @@ cd "$(dirname "$0")/.."
 mkdir -p build
 log=build/test.log
 
+# Prometheus and promtool (the dashboard and rules tests) come from Debian's
+# prometheus package, installed here when missing and running as root. Without
+# them those tests skip, or fail with CI=true.
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+		echo "test: installing Prometheus from Debian packages" >&2
+		export DEBIAN_FRONTEND=noninteractive
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; } >&2 ||
+			{ echo "test: installing prometheus failed" >&2; exit 1; }
+	else
+		echo "test: Prometheus is not installed and this is not root; its tests skip (as root: apt-get install -y prometheus)" >&2
+	fi
+fi
+
 ./scripts/with-postgres.sh go test -count=1 -v "$@" ./... >"$log" 2>&1
 status=$?
 

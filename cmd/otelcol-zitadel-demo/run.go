@@ -67,22 +67,23 @@ func runDemo(args []string) error {
 	fmt.Printf("telemetry endpoint  %s\n", tAddr.HTTP)
 	fmt.Printf("prometheus          http://%s/metrics\n", promAddr)
 	fmt.Printf("collector           %s --config %s\n\n", *collector, *config)
-	col, err := startProcess(dir, "collector", *collector, []string{"--config", *config}, []string{
+	env := []string{
 		"ZITADEL_API_ENDPOINT=" + zAddr.GRPC,
 		"ZITADEL_SYSTEM_USER=" + demoSystemUser,
 		"ZITADEL_SYSTEM_USER_KEY_FILE=" + keyFile,
 		"ZITADEL_TELEMETRY_ENDPOINT=" + tAddr.HTTP + "/api/ping",
 		"PROMETHEUS_ENDPOINT=" + promAddr,
-	})
+	}
+	col, err := startProcess(dir, "collector", *collector, []string{"--config", *config}, env)
 	if err != nil {
 		return err
 	}
 	defer col.stop()
 
-	want := len(fakezitadel.Generate(demoSpec(*instances, *orgs)).ExpectedReported())
-	state, err := waitForReport(ctx, tAddr.Admin, *instances, want, col)
+	spec := demoSpec(*instances, *orgs)
+	want := len(fakezitadel.Generate(spec).ExpectedReported())
+	state, err := waitForReport(ctx, tAddr.Admin, *instances, want, time.Time{}, col)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "collector log (%s):\n%s\n", col.logPath, tail(col.logPath, 40))
 		return err
 	}
 	if err := printSummary(os.Stdout, state); err != nil {
@@ -94,6 +95,28 @@ func runDemo(args []string) error {
 	}
 	fmt.Printf("\nprometheus exporter: %d zitadel_resource_count series at http://%s/metrics\n", series, promAddr)
 
+	// Growth needs a second scrape of a grown installation. The receiver counts
+	// at most once a minute (collection_interval's minimum), so instead of
+	// waiting for the next interval the demo restarts the collector, which
+	// counts at once (initial_delay: 0s), as any restart in production does.
+	if err := postAdmin(ctx, zAddr.Admin+"/grow"); err != nil {
+		return fmt.Errorf("grow the simulated ZITADEL: %w", err)
+	}
+	if err := col.stop(); err != nil {
+		return fmt.Errorf("collector did not stop cleanly: %w", err)
+	}
+	restarted := time.Now()
+	col, err = startProcess(dir, "collector-restarted", *collector, []string{"--config", *config}, env)
+	if err != nil {
+		return err
+	}
+	defer col.stop()
+	grown, err := waitForReport(ctx, tAddr.Admin, *instances, len(grownDataset(spec).ExpectedReported()), restarted, col)
+	if err != nil {
+		return err
+	}
+	printGrowth(os.Stdout, state, grown)
+
 	if err := col.stop(); err != nil {
 		return fmt.Errorf("collector did not stop cleanly: %w", err)
 	}
@@ -101,16 +124,42 @@ func runDemo(args []string) error {
 	return nil
 }
 
+func postAdmin(ctx context.Context, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	return nil
+}
+
 // waitForReport polls the telemetry endpoint until a system has reported
-// every instance and every row of the dataset.
-func waitForReport(ctx context.Context, admin string, instances, rows int, col *process) ([]reportedSystem, error) {
+// every instance and every row of the dataset, each row observed at or after
+// since; it prints the end of the collector's log when none arrives.
+func waitForReport(ctx context.Context, admin string, instances, rows int, since time.Time, col *process) ([]reportedSystem, error) {
+	state, err := pollReport(ctx, admin, instances, rows, since, col)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "collector log (%s):\n%s\n", col.logPath, tail(col.logPath, 40))
+	}
+	return state, err
+}
+
+func pollReport(ctx context.Context, admin string, instances, rows int, since time.Time, col *process) ([]reportedSystem, error) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		state, err := fetchState(ctx, admin)
 		if err == nil {
 			for _, s := range state {
-				if len(s.base.GetInstances()) == instances && len(s.counts.GetResourceCounts()) == rows {
+				if len(s.base.GetInstances()) == instances && len(s.counts.GetResourceCounts()) == rows &&
+					!observedAt(s.counts.GetResourceCounts()).oldest.Before(since) {
 					return state, nil
 				}
 			}

@@ -72,11 +72,33 @@ func serveZitadel(args []string) error {
 		return err
 	}
 	defer srv.Close()
-	if err := announce(listening{GRPC: srv.GRPCAddr()}); err != nil {
+	// The admin listener lets the demo grow the installation between two scrapes.
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /grow", func(w http.ResponseWriter, _ *http.Request) {
+		growZitadel(srv, time.Now())
+		w.WriteHeader(http.StatusNoContent)
+	})
+	admin, stopAdmin, err := serveAdmin(mux)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
+	if err := announce(listening{GRPC: srv.GRPCAddr(), Admin: admin}); err != nil {
 		return err
 	}
 	waitForSignal()
 	return nil
+}
+
+// serveAdmin serves mux on a loopback port of its own and returns its URL.
+func serveAdmin(mux *http.ServeMux) (string, func(), error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	server := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = server.Serve(l) }()
+	return "http://" + l.Addr().String(), func() { _ = server.Close() }, nil
 }
 
 // serveTelemetry serves the reference telemetry endpoint, and on a separate
@@ -91,19 +113,17 @@ func serveTelemetry(args []string) error {
 		return err
 	}
 	defer srv.Close()
-	admin, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /state", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(stateOf(srv))
 	})
-	adminServer := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = adminServer.Serve(admin) }()
-	defer adminServer.Close()
-	if err := announce(listening{GRPC: srv.GRPCAddr(), HTTP: srv.HTTPURL(), Admin: "http://" + admin.Addr().String()}); err != nil {
+	admin, stopAdmin, err := serveAdmin(mux)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
+	if err := announce(listening{GRPC: srv.GRPCAddr(), HTTP: srv.HTTPURL(), Admin: admin}); err != nil {
 		return err
 	}
 	waitForSignal()

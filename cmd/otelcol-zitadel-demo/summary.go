@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -130,4 +132,61 @@ func ratio(a, b uint64) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
+}
+
+// observations is the span of the rows' observation times.
+type observations struct{ oldest, newest time.Time }
+
+func observedAt(rows []*analytics.ResourceCount) observations {
+	var o observations
+	for _, r := range rows {
+		at := r.GetUpdatedAt().AsTime()
+		if o.oldest.IsZero() || at.Before(o.oldest) {
+			o.oldest = at
+		}
+		if at.After(o.newest) {
+			o.newest = at
+		}
+	}
+	return o
+}
+
+// growthColumns are the totals the growth line compares.
+var growthColumns = summaryColumns[:5]
+
+// printGrowth compares two reports of each system: what the installation
+// gained between the two scrapes, absolute and relative to the first.
+func printGrowth(w io.Writer, before, after []reportedSystem) {
+	first := map[string]reportedSystem{}
+	for _, s := range before {
+		first[s.base.GetSystemId()] = s
+	}
+	for _, s := range after {
+		b, ok := first[s.base.GetSystemId()]
+		if !ok {
+			continue
+		}
+		was, is := sumTotals(b.counts.GetResourceCounts()), sumTotals(s.counts.GetResourceCounts())
+		apart := observedAt(s.counts.GetResourceCounts()).newest.Sub(observedAt(b.counts.GetResourceCounts()).newest)
+		parts := make([]string, 0, len(growthColumns))
+		for _, c := range growthColumns {
+			part := fmt.Sprintf("%s %+d", c.title, int64(is[c.key])-int64(was[c.key]))
+			if was[c.key] > 0 { // growth from nothing has no rate
+				part += fmt.Sprintf(" (%+.1f%%)", 100*(ratio(is[c.key], was[c.key])-1))
+			}
+			parts = append(parts, part)
+		}
+		fmt.Fprintf(w, "\ngrowth between two scrapes %s apart: %s\n", apart.Round(100*time.Millisecond), strings.Join(parts, ", "))
+	}
+}
+
+// sumTotals adds up a report's totals over its instances.
+func sumTotals(rows []*analytics.ResourceCount) map[string]uint64 {
+	sum := map[string]uint64{}
+	for _, byKey := range totalsOf(rows) {
+		for k, v := range byKey {
+			sum[k] += v
+		}
+	}
+	return sum
 }

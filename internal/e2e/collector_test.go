@@ -74,6 +74,8 @@ type configValues struct {
 	BulkSize     int
 	PromAddr     string
 	Schedule     string
+	// TelemetryPort serves the collector's own metrics, where a run reads them.
+	TelemetryPort string
 }
 
 // pipelineOptions describe a run; startPipeline fills in the addresses.
@@ -91,6 +93,10 @@ type pipeline struct {
 	telemetry *telemetryserver.Server
 	collector *collector
 	promAddr  string
+	// zitadel and configPath let a run change the installation and restart
+	// the collector.
+	zitadel    *fakezitadel.Server
+	configPath string
 }
 
 func startPipeline(t *testing.T, interval time.Duration, bulkSize int, configure func(*telemetryserver.Server)) *pipeline {
@@ -116,7 +122,7 @@ func startPipelineWith(t *testing.T, opts pipelineOptions) *pipeline {
 	}
 	t.Cleanup(func() { telemetry.Close() })
 
-	p := &pipeline{dataset: ds, telemetry: telemetry, promAddr: freeAddr(t)}
+	p := &pipeline{dataset: ds, telemetry: telemetry, promAddr: freeAddr(t), zitadel: zitadel}
 	configPath := filepath.Join(dir, "config.yaml")
 	f, err := os.Create(configPath)
 	if err != nil {
@@ -129,6 +135,7 @@ func startPipelineWith(t *testing.T, opts pipelineOptions) *pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.configPath = configPath
 	p.collector = startCollector(t, bin, configPath)
 	return p
 }

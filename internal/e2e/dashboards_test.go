@@ -1,0 +1,262 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/dashboards"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/prometheustest"
+)
+
+// dashboardConfig counts every resource the dashboard shows (user_by_state is
+// opt-in) and exposes the counts the way dashboards/README.md asks: with the
+// system, instance and version as labels. The collector's own metrics are served too,
+// for the alerts that read them.
+var dashboardConfig = template.Must(template.New("config").Parse(receiverYAML + `    resources: [organization, iam_admin, identity_provider, identity_provider_ldap, action_v1, execution,
+      execution_target, session, user, user_machine, login_policy, enforce_mfa, password_complexity_policy,
+      password_expiry_policy, lockout_policy, password_change_notification, project, application, authorization,
+      organization_enforce_mfa, organization_custom_login_policy, organization_verified_custom_domain, user_by_state]
+exporters:
+  prometheus:
+    endpoint: {{.PromAddr}}
+    metric_expiration: 2h
+    resource_constant_labels:
+      included: [zitadel.system.id, zitadel.instance.id, zitadel.version]
+service:
+  telemetry:
+    metrics:
+      level: normal
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: {{.TelemetryPort}}
+  pipelines:
+    metrics:
+      receivers: [zitadel]
+      exporters: [prometheus]
+`))
+
+const prometheusConfig = `global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [rules.yaml]
+scrape_configs:
+  - job_name: otelcol-zitadel
+    static_configs: [{targets: ["%s"]}]
+  - job_name: otelcol-zitadel-telemetry
+    static_configs: [{targets: ["%s"]}]
+`
+
+// startDashboardStack runs the built collector against the simulated
+// ZITADEL and a real Prometheus scraping it, with the rules loaded and every
+// group evaluated each second; it returns once the counts and every recorded
+// series are there.
+func startDashboardStack(t *testing.T, orgsPerInstance int) (*pipeline, *prometheustest.Server) {
+	t.Helper()
+	file, err := dashboards.LoadRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	telemetryAddr := freeAddr(t)
+	_, port, _ := strings.Cut(telemetryAddr, ":")
+	p := startPipelineWith(t, pipelineOptions{config: dashboardConfig, orgsPerInstance: orgsPerInstance,
+		values: configValues{Interval: time.Hour, TelemetryPort: port}})
+	prom := prometheustest.Start(t, fmt.Sprintf(prometheusConfig, p.promAddr, telemetryAddr),
+		map[string][]byte{"rules.yaml": rulesEveryInterval(t, file, "1s")})
+	var recorded []string
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			if r.Record != "" {
+				recorded = append(recorded, r.Record)
+			}
+		}
+	}
+	waitForData(t, prom, p, recorded)
+	return p, prom
+}
+
+// TestDashboardQueriesOnPrometheus: the built collector scrapes the simulated
+// ZITADEL, a real Prometheus scrapes the collector with the rules loaded, and
+// every dashboard query and every rule is evaluated through Prometheus' API.
+func TestDashboardQueriesOnPrometheus(t *testing.T) {
+	p, prom := startDashboardStack(t, 20)
+	ctx := context.Background()
+	check := exposedNames{prom: prom}
+
+	// The check itself refuses what the collector does not expose.
+	if err := check.names(ctx, `sum by (zitadel_instance_id) (zitadel_resource_count{zitadel_resource_name="user"})`); err != nil {
+		t.Fatalf("a query of exposed names was refused: %v", err)
+	}
+	for _, expr := range []string{
+		`zitadel_resource_counts`,
+		`zitadel_resource_count{zitadel_org_id="1"}`,
+		`zitadel_resource_count{zitadel_resource_name="organisation"}`,
+		`sum by (zitadel_organization_id) (zitadel_resource_count)`,
+		`zitadel_resource_count / on (zitadel_instance) group_left zitadel_resource_count`,
+		`rate(otelcol_scraper_errored_metric_points_total[5m])`,
+	} {
+		if err := check.names(ctx, expr); err == nil {
+			t.Errorf("the name check accepted %s", expr)
+		}
+	}
+
+	d, err := dashboards.LoadDashboard()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := dashboards.LoadRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"system": systemID, "instance": strings.Join(instanceIDs(p), "|"), "datasource": "prometheus"}
+
+	for _, v := range []string{"system", "instance"} {
+		def, _ := d.Variable(v)
+		values := check.variableValues(ctx, t, dashboards.Expand(def.Query, vars))
+		want := []string{systemID}
+		if v == "instance" {
+			want = instanceIDs(p)
+		}
+		slices.Sort(values)
+		if !slices.Equal(values, want) {
+			t.Errorf("variable %s: %v, want %v", v, values, want)
+		}
+	}
+	for _, q := range d.Queries() {
+		expr := dashboards.Expand(q.Expr, vars)
+		if strings.Contains(expr, "$") {
+			t.Errorf("panel %s: a variable is left after substitution: %s", q.Panel, expr)
+		}
+		check.mustReturnData(ctx, t, "panel "+q.Panel, expr)
+	}
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			if r.Record != "" {
+				check.mustReturnData(ctx, t, "rule "+r.Record, r.Expr)
+				check.mustReturnData(ctx, t, "recorded "+r.Record, r.Record)
+				continue
+			}
+			if err := check.names(ctx, r.Expr); err != nil {
+				t.Errorf("alert %s: %v", r.Alert, err)
+			}
+			if _, err := prom.Query(ctx, r.Expr); err != nil {
+				t.Errorf("alert %s: %v", r.Alert, err)
+			}
+		}
+	}
+
+	// The totals per instance equal the dataset's, through the recorded series and
+	// through the dashboard's panels.
+	for _, in := range p.dataset.Instances {
+		users, projects, apps := 0, 0, 0
+		for _, o := range in.Orgs {
+			users += o.Users
+			projects += len(o.Projects)
+			apps += o.Apps()
+		}
+		for resource, want := range map[string]int{"user": users, "project": projects, "application": apps} {
+			expr := fmt.Sprintf(`zitadel_instance:zitadel_resource_count:sum{zitadel_system_id=%q, zitadel_instance_id=%q, zitadel_resource_name=%q}`,
+				systemID, in.ID, resource)
+			assertSingleValue(ctx, t, prom, expr, float64(want))
+		}
+		panelVars := map[string]string{"system": systemID, "instance": in.ID}
+		for title, want := range map[string]int{"Users": users, "Projects": projects, "Applications": apps} {
+			q := panelQuery(t, d, title)
+			assertSingleValue(ctx, t, prom, dashboards.Expand(q, panelVars), float64(want))
+		}
+	}
+	assertSingleValue(ctx, t, prom, dashboards.Expand(panelQuery(t, d, "Instances"), vars), float64(len(p.dataset.Instances)))
+}
+
+// rulesEveryInterval is the rules file with every group evaluated at interval,
+// so that a test sees the growth group without waiting ten minutes.
+func rulesEveryInterval(t *testing.T, f dashboards.RuleFile, interval string) []byte {
+	t.Helper()
+	for i := range f.Groups {
+		f.Groups[i].Interval = interval
+	}
+	out, err := yaml.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func instanceIDs(p *pipeline) []string {
+	var ids []string
+	for _, in := range p.dataset.Instances {
+		ids = append(ids, in.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// waitForData waits until Prometheus holds the collector's counts and every
+// recorded series has at least two samples (a delta needs two).
+func waitForData(t *testing.T, prom *prometheustest.Server, p *pipeline, recorded []string) {
+	t.Helper()
+	ctx := context.Background()
+	want := len(p.dataset.Instances)
+	exprs := []string{`count(count_over_time(zitadel_resource_count{zitadel_parent_type="instance",zitadel_resource_name="organization"}[1h]) >= 2)`}
+	for _, r := range recorded {
+		exprs = append(exprs, fmt.Sprintf("count(count_over_time(%s[1h]) >= 2)", r))
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		missing := ""
+		for _, e := range exprs {
+			got, err := prom.Query(ctx, e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 || (e == exprs[0] && got[0].Value < float64(want)) {
+				missing = e
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if !p.collector.running() {
+			t.Fatalf("collector exited: %v", p.collector.err)
+		}
+		if time.Now().After(deadline) {
+			targets, _ := prom.Targets(ctx)
+			t.Fatalf("no data after 2m for %s; targets: %v", missing, targets)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func panelQuery(t *testing.T, d dashboards.Dashboard, title string) string {
+	t.Helper()
+	for _, p := range d.AllPanels() {
+		if p.Title == title && len(p.Targets) == 1 {
+			return p.Targets[0].Expr
+		}
+	}
+	t.Fatalf("no panel %q with one query", title)
+	return ""
+}
+
+func assertSingleValue(ctx context.Context, t *testing.T, prom *prometheustest.Server, expr string, want float64) {
+	t.Helper()
+	got, err := prom.Query(ctx, expr)
+	if err != nil {
+		t.Errorf("%s: %v", expr, err)
+		return
+	}
+	if len(got) != 1 || math.Abs(got[0].Value-want) > 1e-9 {
+		t.Errorf("%s = %v, want one value %v", expr, got, want)
+	}
+}
