@@ -14,8 +14,6 @@ import (
 	"text/template"
 	"time"
 
-	"google.golang.org/grpc/codes"
-
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
@@ -74,20 +72,23 @@ type configValues struct {
 	BulkSize     int
 	PromAddr     string
 	Schedule     string
+	OwnPort      string // the port of the collector's own metrics endpoint
 }
 
 // pipelineOptions describe a run; startPipeline fills in the addresses.
 type pipelineOptions struct {
-	config          *template.Template
-	values          configValues
-	orgsPerInstance int
-	configure       func(*telemetryserver.Server)
+	config           *template.Template
+	values           configValues
+	orgsPerInstance  int
+	configure        func(*telemetryserver.Server)
+	configureZitadel func(*fakezitadel.Server)
 }
 
 // pipeline is one run: the fake ZITADEL, the telemetry endpoint and the
 // collector between them.
 type pipeline struct {
 	dataset   *fakezitadel.Dataset
+	zitadel   *fakezitadel.Server
 	telemetry *telemetryserver.Server
 	collector *collector
 	promAddr  string
@@ -106,6 +107,9 @@ func startPipelineWith(t *testing.T, opts pipelineOptions) *pipeline {
 	dir := t.TempDir()
 	zitadel, keyFile := startZitadel(t, dir, opts.orgsPerInstance)
 	ds := zitadel.Dataset()
+	if opts.configureZitadel != nil {
+		opts.configureZitadel(zitadel)
+	}
 
 	telemetry := telemetryserver.New(telemetryserver.Options{})
 	if configure != nil {
@@ -116,7 +120,7 @@ func startPipelineWith(t *testing.T, opts pipelineOptions) *pipeline {
 	}
 	t.Cleanup(func() { telemetry.Close() })
 
-	p := &pipeline{dataset: ds, telemetry: telemetry, promAddr: freeAddr(t)}
+	p := &pipeline{dataset: ds, zitadel: zitadel, telemetry: telemetry, promAddr: freeAddr(t)}
 	configPath := filepath.Join(dir, "config.yaml")
 	f, err := os.Create(configPath)
 	if err != nil {
@@ -304,13 +308,8 @@ func TestCollectorRetriesAcrossAnEndpointOutage(t *testing.T) {
 // rowsAccepted is the number of rows in every successful counts call,
 // re-sent ones included.
 func rowsAccepted(s *telemetryserver.Server) int {
-	n := 0
-	for _, r := range s.Requests() {
-		if r.Method == telemetryserver.MethodCounts && r.Code == codes.OK {
-			n += len(r.Counts.GetResourceCounts())
-		}
-	}
-	return n
+	_, rows := s.PagesTaken()
+	return rows
 }
 
 func countRequests(s *telemetryserver.Server) int {

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -29,6 +31,7 @@ type client struct {
 	limiter *rate.Limiter
 	timeout time.Duration
 	retry   RetryConfig
+	metrics *callMetrics
 }
 
 // scope routes a call: the instance host (empty for the endpoint's own
@@ -63,6 +66,7 @@ func (c *client) call(ctx context.Context, sc scope, method string, req, resp pr
 			if !c.backoff(ctx, attempt) {
 				return err
 			}
+			c.metrics.retries.Add(ctx, 1, methodCode(method, status.Code(err)))
 			continue
 		}
 		return err
@@ -93,7 +97,20 @@ func (c *client) once(ctx context.Context, sc scope, method string, req, resp pr
 	}
 	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, kv...), c.timeout)
 	defer cancel()
-	return tok, remotetext.RedactStatus(c.conn.Invoke(ctx, method, req, resp))
+	err := remotetext.RedactStatus(c.conn.Invoke(ctx, method, req, resp))
+	c.count(ctx, method, status.Code(err))
+	return tok, err
+}
+
+// count records a call that went out; a call refused for its rate is also
+// counted as throttled.
+func (c *client) count(ctx context.Context, method string, code codes.Code) {
+	// The call's own context may be over; the count is still wanted.
+	ctx = context.WithoutCancel(ctx)
+	c.metrics.calls.Add(ctx, 1, methodCode(method, code))
+	if code == codes.ResourceExhausted {
+		c.metrics.throttled.Add(ctx, 1, metric.WithAttributes(attribute.String("method", method)))
+	}
 }
 
 // backoff sleeps before retry number attempt+1 and reports false when the
