@@ -77,4 +77,3 @@ func TestRowsWithoutSystemAreCountedAsLeftOut(t *testing.T) {
 	assert.Equal(t, map[string]int64{"no_system_id": 2}, counterBy(t, tel, metricExporterRowsLeftOut, "reason"))
 	assert.Empty(t, counterBy(t, tel, metricExporterRows, "protocol"))
 }
-
