@@ -2,7 +2,6 @@ package zitadelapi
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -42,35 +41,24 @@ type scope struct {
 }
 
 // call invokes one unary method. A rejected token is renewed and the call
-// repeated once; RESOURCE_EXHAUSTED and UNAVAILABLE are retried with
-// exponential backoff as long as the context's deadline allows.
+// repeated once; RESOURCE_EXHAUSTED and UNAVAILABLE are retried with the
+// module's backoff (retry.go) as long as the context's deadline allows,
+// after the delay of a google.rpc.RetryInfo detail when ZITADEL sends one.
 func (c *client) call(ctx context.Context, sc scope, method string, req, resp proto.Message) error {
 	renewed := false
-	for attempt := 0; ; attempt++ {
+	attempt := func() error {
 		tok, err := c.once(ctx, sc, method, req, resp)
-		if err == nil {
-			return nil
-		}
-		switch status.Code(err) {
-		case codes.Unauthenticated:
-			if c.creds == nil || renewed || tok == "" {
-				return err
-			}
+		if status.Code(err) == codes.Unauthenticated && c.creds != nil && !renewed && tok != "" {
 			c.creds.invalidate(tok)
 			renewed = true
-			continue
-		case codes.ResourceExhausted, codes.Unavailable:
-			if attempt >= c.retry.MaxRetries {
-				return err
-			}
-			if !c.backoff(ctx, attempt) {
-				return err
-			}
-			c.metrics.retries.Add(ctx, 1, methodCode(method, status.Code(err)))
-			continue
+			_, err = c.once(ctx, sc, method, req, resp)
 		}
 		return err
 	}
+	notify := func(err error, _ time.Duration) {
+		c.metrics.retries.Add(context.WithoutCancel(ctx), 1, methodCode(method, status.Code(err)))
+	}
+	return retry(ctx, c.retry, attempt, notify)
 }
 
 // once returns the token it sent, so a rejection can name it.
@@ -110,27 +98,5 @@ func (c *client) count(ctx context.Context, method string, code codes.Code) {
 	c.metrics.calls.Add(ctx, 1, methodCode(method, code))
 	if code == codes.ResourceExhausted {
 		c.metrics.throttled.Add(ctx, 1, metric.WithAttributes(attribute.String("method", method)))
-	}
-}
-
-// backoff sleeps before retry number attempt+1 and reports false when the
-// wait would outlast the context.
-func (c *client) backoff(ctx context.Context, attempt int) bool {
-	d := c.retry.InitialInterval << attempt
-	if d <= 0 || d > c.retry.MaxInterval {
-		d = c.retry.MaxInterval
-	}
-	// Jitter spreads the retries of concurrent workers.
-	d = d/2 + rand.N(d/2+1)
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
-		return false
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
