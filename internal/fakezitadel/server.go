@@ -91,8 +91,8 @@ type issuedToken struct {
 type fault struct {
 	code      codes.Code
 	delay     time.Duration // sent as a google.rpc.RetryInfo detail when set
-	after     int // calls answered before the failures start
-	remaining int // < 0: every call
+	after     int           // calls answered before the failures start
+	remaining int           // < 0: every call
 }
 
 // Every method the server answers, for the call counters.
