@@ -92,7 +92,7 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		s.set.Logger.Info("Shutdown ended a scrape in progress; its counts were dropped, the next start scrapes again")
 		return pmetric.NewMetrics(), errShutdownScrape
 	}
-	return b.emit(), err
+	return s.cfg.MetricsBuilderConfig.apply(b.emit()), err
 }
 
 var errShutdownScrape = errors.New("the collector is shutting down: scrape cancelled")
