@@ -17,6 +17,8 @@ const (
 	ZitadelResourceCountMetricAttributeKeyZitadelParentType     ZitadelResourceCountMetricAttributeKey = "zitadel.parent.type"
 	ZitadelResourceCountMetricAttributeKeyZitadelParentID       ZitadelResourceCountMetricAttributeKey = "zitadel.parent.id"
 	ZitadelResourceCountMetricAttributeKeyZitadelTableName      ZitadelResourceCountMetricAttributeKey = "zitadel.table.name"
+	ZitadelResourceCountMetricAttributeKeyZitadelUserState      ZitadelResourceCountMetricAttributeKey = "zitadel.user.state"
+	ZitadelResourceCountMetricAttributeKeyZitadelUserType       ZitadelResourceCountMetricAttributeKey = "zitadel.user.type"
 	ZitadelResourceCountMetricAttributeKeyZitadelCountUpdatedAt ZitadelResourceCountMetricAttributeKey = "zitadel.count.updated_at"
 )
 
@@ -46,9 +48,9 @@ func (ms *ZitadelResourceCountMetricConfig) Unmarshal(parser *confmap.Conf) erro
 func (ms *ZitadelResourceCountMetricConfig) Validate() error {
 	for _, val := range ms.EnabledAttributes {
 		switch val {
-		case ZitadelResourceCountMetricAttributeKeyZitadelResourceName, ZitadelResourceCountMetricAttributeKeyZitadelParentType, ZitadelResourceCountMetricAttributeKeyZitadelParentID, ZitadelResourceCountMetricAttributeKeyZitadelTableName, ZitadelResourceCountMetricAttributeKeyZitadelCountUpdatedAt:
+		case ZitadelResourceCountMetricAttributeKeyZitadelResourceName, ZitadelResourceCountMetricAttributeKeyZitadelParentType, ZitadelResourceCountMetricAttributeKeyZitadelParentID, ZitadelResourceCountMetricAttributeKeyZitadelTableName, ZitadelResourceCountMetricAttributeKeyZitadelUserState, ZitadelResourceCountMetricAttributeKeyZitadelUserType, ZitadelResourceCountMetricAttributeKeyZitadelCountUpdatedAt:
 		default:
-			return fmt.Errorf("metric zitadel.resource.count doesn't have an attribute %v, valid attributes: [zitadel.resource.name, zitadel.parent.type, zitadel.parent.id, zitadel.table.name, zitadel.count.updated_at]", val)
+			return fmt.Errorf("metric zitadel.resource.count doesn't have an attribute %v, valid attributes: [zitadel.resource.name, zitadel.parent.type, zitadel.parent.id, zitadel.table.name, zitadel.user.state, zitadel.user.type, zitadel.count.updated_at]", val)
 		}
 	}
 
@@ -71,7 +73,7 @@ func DefaultMetricsConfig() MetricsConfig {
 		ZitadelResourceCount: ZitadelResourceCountMetricConfig{
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategySum,
-			EnabledAttributes:   []ZitadelResourceCountMetricAttributeKey{ZitadelResourceCountMetricAttributeKeyZitadelResourceName, ZitadelResourceCountMetricAttributeKeyZitadelParentType, ZitadelResourceCountMetricAttributeKeyZitadelParentID, ZitadelResourceCountMetricAttributeKeyZitadelTableName, ZitadelResourceCountMetricAttributeKeyZitadelCountUpdatedAt},
+			EnabledAttributes:   []ZitadelResourceCountMetricAttributeKey{ZitadelResourceCountMetricAttributeKeyZitadelResourceName, ZitadelResourceCountMetricAttributeKeyZitadelParentType, ZitadelResourceCountMetricAttributeKeyZitadelParentID, ZitadelResourceCountMetricAttributeKeyZitadelTableName, ZitadelResourceCountMetricAttributeKeyZitadelUserState, ZitadelResourceCountMetricAttributeKeyZitadelUserType, ZitadelResourceCountMetricAttributeKeyZitadelCountUpdatedAt},
 		},
 	}
 }

@@ -29,7 +29,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					ZitadelResourceCount: ZitadelResourceCountMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []ZitadelResourceCountMetricAttributeKey{ZitadelResourceCountMetricAttributeKeyZitadelResourceName, ZitadelResourceCountMetricAttributeKeyZitadelParentType, ZitadelResourceCountMetricAttributeKeyZitadelParentID, ZitadelResourceCountMetricAttributeKeyZitadelTableName, ZitadelResourceCountMetricAttributeKeyZitadelCountUpdatedAt},
+						EnabledAttributes:   []ZitadelResourceCountMetricAttributeKey{ZitadelResourceCountMetricAttributeKeyZitadelResourceName, ZitadelResourceCountMetricAttributeKeyZitadelParentType, ZitadelResourceCountMetricAttributeKeyZitadelParentID, ZitadelResourceCountMetricAttributeKeyZitadelTableName, ZitadelResourceCountMetricAttributeKeyZitadelUserState, ZitadelResourceCountMetricAttributeKeyZitadelUserType, ZitadelResourceCountMetricAttributeKeyZitadelCountUpdatedAt},
 					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
@@ -48,7 +48,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					ZitadelResourceCount: ZitadelResourceCountMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []ZitadelResourceCountMetricAttributeKey{ZitadelResourceCountMetricAttributeKeyZitadelResourceName, ZitadelResourceCountMetricAttributeKeyZitadelParentType, ZitadelResourceCountMetricAttributeKeyZitadelParentID, ZitadelResourceCountMetricAttributeKeyZitadelTableName, ZitadelResourceCountMetricAttributeKeyZitadelCountUpdatedAt},
+						EnabledAttributes:   []ZitadelResourceCountMetricAttributeKey{ZitadelResourceCountMetricAttributeKeyZitadelResourceName, ZitadelResourceCountMetricAttributeKeyZitadelParentType, ZitadelResourceCountMetricAttributeKeyZitadelParentID, ZitadelResourceCountMetricAttributeKeyZitadelTableName, ZitadelResourceCountMetricAttributeKeyZitadelUserState, ZitadelResourceCountMetricAttributeKeyZitadelUserType, ZitadelResourceCountMetricAttributeKeyZitadelCountUpdatedAt},
 					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
@@ -74,7 +74,7 @@ func TestZitadelResourceCountMetricsConfig_Validate(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 
 	cfg.EnabledAttributes = []ZitadelResourceCountMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric zitadel.resource.count doesn't have an attribute invalid, valid attributes: [zitadel.resource.name, zitadel.parent.type, zitadel.parent.id, zitadel.table.name, zitadel.count.updated_at]")
+	require.ErrorContains(t, cfg.Validate(), "metric zitadel.resource.count doesn't have an attribute invalid, valid attributes: [zitadel.resource.name, zitadel.parent.type, zitadel.parent.id, zitadel.table.name, zitadel.user.state, zitadel.user.type, zitadel.count.updated_at]")
 
 	cfg = DefaultMetricsConfig().ZitadelResourceCount
 	cfg.AggregationStrategy = "invalid"

@@ -48,7 +48,7 @@ var MapAttributeZitadelParentType = map[string]AttributeZitadelParentType{
 var MetricsInfo = metricsInfo{
 	ZitadelResourceCount: metricInfo{
 		Name:       "zitadel.resource.count",
-		Attributes: []string{"zitadel.resource.name", "zitadel.parent.type", "zitadel.parent.id", "zitadel.table.name", "zitadel.count.updated_at"},
+		Attributes: []string{"zitadel.resource.name", "zitadel.parent.type", "zitadel.parent.id", "zitadel.table.name", "zitadel.user.state", "zitadel.user.type", "zitadel.count.updated_at"},
 	},
 }
 
@@ -80,7 +80,7 @@ func (m *metricZitadelResourceCount) init() {
 	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
-func (m *metricZitadelResourceCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, zitadelResourceNameAttributeValue string, zitadelParentTypeAttributeValue string, zitadelParentIDAttributeValue string, zitadelTableNameAttributeValue string, zitadelCountUpdatedAtAttributeValue string) {
+func (m *metricZitadelResourceCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, zitadelResourceNameAttributeValue string, zitadelParentTypeAttributeValue string, zitadelParentIDAttributeValue string, zitadelTableNameAttributeValue string, zitadelUserStateAttributeValue string, zitadelUserTypeAttributeValue string, zitadelCountUpdatedAtAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
@@ -99,6 +99,12 @@ func (m *metricZitadelResourceCount) recordDataPoint(start pcommon.Timestamp, ts
 	}
 	if slices.Contains(m.config.EnabledAttributes, ZitadelResourceCountMetricAttributeKeyZitadelTableName) {
 		dp.Attributes().PutStr("zitadel.table.name", zitadelTableNameAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, ZitadelResourceCountMetricAttributeKeyZitadelUserState) {
+		dp.Attributes().PutStr("zitadel.user.state", zitadelUserStateAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, ZitadelResourceCountMetricAttributeKeyZitadelUserType) {
+		dp.Attributes().PutStr("zitadel.user.type", zitadelUserTypeAttributeValue)
 	}
 	if slices.Contains(m.config.EnabledAttributes, ZitadelResourceCountMetricAttributeKeyZitadelCountUpdatedAt) {
 		dp.Attributes().PutStr("zitadel.count.updated_at", zitadelCountUpdatedAtAttributeValue)
@@ -336,8 +342,8 @@ func (mb *MetricsBuilder) Emit(options ...ResourceMetricsOption) pmetric.Metrics
 }
 
 // RecordZitadelResourceCountDataPoint adds a data point to zitadel.resource.count metric.
-func (mb *MetricsBuilder) RecordZitadelResourceCountDataPoint(ts pcommon.Timestamp, val int64, zitadelResourceNameAttributeValue string, zitadelParentTypeAttributeValue AttributeZitadelParentType, zitadelParentIDAttributeValue string, zitadelTableNameAttributeValue string, zitadelCountUpdatedAtAttributeValue string) {
-	mb.metricZitadelResourceCount.recordDataPoint(mb.startTime, ts, val, zitadelResourceNameAttributeValue, zitadelParentTypeAttributeValue.String(), zitadelParentIDAttributeValue, zitadelTableNameAttributeValue, zitadelCountUpdatedAtAttributeValue)
+func (mb *MetricsBuilder) RecordZitadelResourceCountDataPoint(ts pcommon.Timestamp, val int64, zitadelResourceNameAttributeValue string, zitadelParentTypeAttributeValue AttributeZitadelParentType, zitadelParentIDAttributeValue string, zitadelTableNameAttributeValue string, zitadelUserStateAttributeValue string, zitadelUserTypeAttributeValue string, zitadelCountUpdatedAtAttributeValue string) {
+	mb.metricZitadelResourceCount.recordDataPoint(mb.startTime, ts, val, zitadelResourceNameAttributeValue, zitadelParentTypeAttributeValue.String(), zitadelParentIDAttributeValue, zitadelTableNameAttributeValue, zitadelUserStateAttributeValue, zitadelUserTypeAttributeValue, zitadelCountUpdatedAtAttributeValue)
 }
 
 // Reset resets metrics builder to its initial state. It should be used when external metrics source is restarted,

@@ -78,9 +78,9 @@ func TestMetricsBuilder(t *testing.T) {
 			allMetricsCount := 0
 			defaultMetricsCount++
 			allMetricsCount++
-			mb.RecordZitadelResourceCountDataPoint(ts, 1, "zitadel.resource.name-val", AttributeZitadelParentTypeInstance, "zitadel.parent.id-val", "zitadel.table.name-val", "zitadel.count.updated_at-val")
+			mb.RecordZitadelResourceCountDataPoint(ts, 1, "zitadel.resource.name-val", AttributeZitadelParentTypeInstance, "zitadel.parent.id-val", "zitadel.table.name-val", "zitadel.user.state-val", "zitadel.user.type-val", "zitadel.count.updated_at-val")
 			if tt.name == "reaggregate_set" {
-				mb.RecordZitadelResourceCountDataPoint(ts, 3, "zitadel.resource.name-val-2", AttributeZitadelParentTypeOrganization, "zitadel.parent.id-val-2", "zitadel.table.name-val-2", "zitadel.count.updated_at-val-2")
+				mb.RecordZitadelResourceCountDataPoint(ts, 3, "zitadel.resource.name-val-2", AttributeZitadelParentTypeOrganization, "zitadel.parent.id-val-2", "zitadel.table.name-val-2", "zitadel.user.state-val-2", "zitadel.user.type-val-2", "zitadel.count.updated_at-val-2")
 			}
 
 			rb := mb.NewResourceBuilder()
@@ -147,6 +147,12 @@ func TestMetricsBuilder(t *testing.T) {
 						zitadelTableNameAttrVal, ok := dp.Attributes().Get("zitadel.table.name")
 						assert.True(t, ok)
 						assert.Equal(t, "zitadel.table.name-val", zitadelTableNameAttrVal.Str())
+						zitadelUserStateAttrVal, ok := dp.Attributes().Get("zitadel.user.state")
+						assert.True(t, ok)
+						assert.Equal(t, "zitadel.user.state-val", zitadelUserStateAttrVal.Str())
+						zitadelUserTypeAttrVal, ok := dp.Attributes().Get("zitadel.user.type")
+						assert.True(t, ok)
+						assert.Equal(t, "zitadel.user.type-val", zitadelUserTypeAttrVal.Str())
 						zitadelCountUpdatedAtAttrVal, ok := dp.Attributes().Get("zitadel.count.updated_at")
 						assert.True(t, ok)
 						assert.Equal(t, "zitadel.count.updated_at-val", zitadelCountUpdatedAtAttrVal.Str())
@@ -180,6 +186,10 @@ func TestMetricsBuilder(t *testing.T) {
 						_, ok = dp.Attributes().Get("zitadel.parent.id")
 						assert.False(t, ok)
 						_, ok = dp.Attributes().Get("zitadel.table.name")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("zitadel.user.state")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("zitadel.user.type")
 						assert.False(t, ok)
 						_, ok = dp.Attributes().Get("zitadel.count.updated_at")
 						assert.False(t, ok)
