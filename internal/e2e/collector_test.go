@@ -3,10 +3,8 @@
 package e2e
 
 import (
-	"bufio"
 	"crypto/rsa"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -324,21 +322,11 @@ func countRequests(s *telemetryserver.Server) int {
 
 func prometheusSeries(t *testing.T, url string) int {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("prometheus endpoint: %v", err)
-	}
-	defer resp.Body.Close()
 	n := 0
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), "zitadel_resource_count{") {
+	for _, line := range strings.Split(scrapeExposition(t, url).text, "\n") {
+		if strings.HasPrefix(line, "zitadel_resource_count{") {
 			n++
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return n
 }

@@ -56,9 +56,9 @@ func TestCollectorCountsItsOwnWork(t *testing.T) {
 	p.assertReportEqualsDataset(t, snap)
 
 	// The report counter moves after the endpoint answered the last page.
-	var m ownMetrics
+	var m exposition
 	deadline := time.Now().Add(30 * time.Second)
-	for m = scrapeOwnMetrics(t, "http://"+own+"/metrics"); m.sum("otelcol_zitadeltelemetry_exporter_reports") < 1; m = scrapeOwnMetrics(t, "http://"+own+"/metrics") {
+	for m = scrapeExposition(t, "http://"+own+"/metrics"); m.sum("otelcol_zitadeltelemetry_exporter_reports") < 1; m = scrapeExposition(t, "http://"+own+"/metrics") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no report counted on the collector's own metrics:\n%s", m.text)
 		}
@@ -92,14 +92,14 @@ func TestCollectorCountsItsOwnWork(t *testing.T) {
 	}
 }
 
-// ownMetrics is one read of a Prometheus text exposition.
-type ownMetrics struct{ text string }
+// exposition is one read of a Prometheus text endpoint.
+type exposition struct{ text string }
 
-func scrapeOwnMetrics(t *testing.T, url string) ownMetrics {
+func scrapeExposition(t *testing.T, url string) exposition {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
-		t.Fatalf("collector's own metrics: %v", err)
+		t.Fatalf("metrics endpoint %s: %v", url, err)
 	}
 	defer resp.Body.Close()
 	var b strings.Builder
@@ -112,11 +112,11 @@ func scrapeOwnMetrics(t *testing.T, url string) ownMetrics {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return ownMetrics{text: b.String()}
+	return exposition{text: b.String()}
 }
 
 // sum adds the samples of name whose labels contain every one of labels.
-func (m ownMetrics) sum(name string, labels ...string) float64 {
+func (m exposition) sum(name string, labels ...string) float64 {
 	var total float64
 	for _, line := range strings.Split(m.text, "\n") {
 		rest, ok := strings.CutPrefix(line, name)
