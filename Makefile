@@ -4,7 +4,7 @@ MODULE     := github.com/otelcol-zitadel/zitadeltelemetry
 BIN        := $(CURDIR)/.bin
 GO         ?= go
 
-.PHONY: all build generate descriptors test bench otelcol demo graph lint clean
+.PHONY: all build generate metadata descriptors test bench otelcol demo graph lint clean
 
 OCB_VERSION := v0.165.0
 OCB         := $(BIN)/builder
@@ -28,6 +28,13 @@ generate:
 	  --go_out=. --go_opt=module=$(MODULE) \
 	  --go-grpc_out=. --go-grpc_opt=module=$(MODULE) \
 	  $(shell find proto -name '*.proto' | sort)
+
+# Regenerates each component's documentation.md, generated tests and internal/metadata from
+# its metadata.yaml. mdatagen is pinned as a tool in go.mod (v0.159.0, the release the proxy
+# serves); its output builds against this module's v0.165 collector.
+COMPONENT_DIRS := zitadelreceiver zitadelexporter zitadeltelemetryreceiver
+metadata:
+	for d in $(COMPONENT_DIRS); do (cd $$d && $(GO) tool mdatagen metadata.yaml) || exit 1; done
 
 # Rebuilds ZITADEL's official descriptor set, which the conformance test in internal/gen checks
 # our proto/ subsets against, from the descriptors embedded in the npm package @zitadel/proto.

@@ -55,6 +55,10 @@ type ReceiverConfig struct {
 	API      zitadelapi.Config `mapstructure:"api"`
 	Database zitadeldb.Config  `mapstructure:"database"`
 
+	// MetricsBuilderConfig holds the `metrics:` and `resource_attributes:`
+	// switches.
+	MetricsBuilderConfig `mapstructure:",squash"`
+
 	_ struct{}
 }
 

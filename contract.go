@@ -34,7 +34,7 @@ const (
 	resAttrDomains      = "zitadel.instance.domains"
 	resAttrCreationDate = "zitadel.instance.creation_date"
 
-	scopeName = "github.com/otelcol-zitadel/zitadeltelemetry"
+	scopeName = model.ScopeName
 )
 
 // metricsBuilder turns what a source records during one scrape into the metric

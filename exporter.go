@@ -55,6 +55,10 @@ func createMetricsExporter(ctx context.Context, set exporter.Settings, cfg compo
 func newMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config, clk clock, rnd *rand.Rand) (exporter.Metrics, error) {
 	ec := cfg.(*ExporterConfig)
 	e := newTelemetryExporter(ec, set.TelemetrySettings)
+	var err error
+	if e.metrics, err = newExportMetrics(set.TelemetrySettings, ec.Protocol); err != nil {
+		return nil, err
+	}
 	helper, err := exporterhelper.NewMetrics(ctx, set, cfg, e.pushMetrics,
 		exporterhelper.WithStart(e.start),
 		exporterhelper.WithShutdown(e.shutdown),
@@ -114,6 +118,7 @@ type telemetryExporter struct {
 	set     component.TelemetrySettings
 	builder reportBuilder
 	client  telemetryclient.Client
+	metrics *exportMetrics
 	// pieces notices reports cut into pieces; nil with a schedule.
 	pieces *pieceDetector
 
@@ -197,6 +202,7 @@ func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) e
 	built := e.builder.build(md)
 	defer built.release()
 	e.logIgnored(built)
+	e.metrics.rowsLeftOut(ctx, built)
 	if e.pieces != nil {
 		e.pieces.observe(built.systems)
 	}
@@ -263,6 +269,7 @@ func (e *telemetryExporter) sendReport(ctx context.Context, sr *systemReport) er
 		return err
 	}
 	e.set.Logger.Info("Report id refused; starting the report over", zap.String("system_id", sr.systemID), zap.Error(err))
+	e.metrics.reportRestarted(ctx)
 	if expired, err = e.sendOnce(ctx, sr); expired {
 		return consumererror.NewPermanent(fmt.Errorf("the report id was refused again after a fresh ReportBaseInformation: %w", err))
 	}
@@ -291,10 +298,12 @@ func (e *telemetryExporter) sendOnce(ctx context.Context, sr *systemReport) (exp
 			return telemetryclient.IsReportExpired(err),
 				fmt.Errorf("system %s: ReportResourceCounts page %d of %d: %w", sr.systemID, i+1, len(pages), err)
 		}
+		e.metrics.pageSent(ctx, len(page))
 		if next := resp.GetReportId(); next != "" {
 			reportID = next
 		}
 	}
+	e.metrics.reportSent(ctx)
 	return false, nil
 }
 

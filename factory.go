@@ -49,6 +49,8 @@ func createDefaultReceiverConfig() component.Config {
 		Source:           SourceAPI,
 		API:              zitadelapi.NewDefaultConfig(),
 		Database:         zitadeldb.NewDefaultConfig(),
+
+		MetricsBuilderConfig: defaultMetricsBuilderConfig(),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
@@ -36,6 +37,8 @@ type zitadelScraper struct {
 	source  model.Source
 	started time.Time
 	now     func() time.Time
+	// duration is created at start: instruments can fail, a constructor cannot.
+	duration metric.Float64Histogram
 
 	// stopping is cancelled when the receiver shuts down; it ends the
 	// scrape in progress.
@@ -58,6 +61,10 @@ func newZitadelScraper(cfg *ReceiverConfig, set component.TelemetrySettings) *zi
 
 func (s *zitadelScraper) start(ctx context.Context, host component.Host) error {
 	s.started = s.now()
+	var err error
+	if s.duration, err = newScrapeDuration(s.set); err != nil {
+		return err
+	}
 	return s.source.Start(ctx, host)
 }
 
@@ -77,13 +84,15 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	defer cancel()
 	defer context.AfterFunc(s.stopping, cancel)()
 
-	b := newMetricsBuilder(s.started, s.now(), s.cfg.SystemID, s.cfg.Version)
+	begun := s.now()
+	b := newMetricsBuilder(s.started, begun, s.cfg.SystemID, s.cfg.Version)
 	err := s.source.Scrape(ctx, b)
+	s.recordDuration(ctx, begun)
 	if s.stopping.Err() != nil {
 		s.set.Logger.Info("Shutdown ended a scrape in progress; its counts were dropped, the next start scrapes again")
 		return pmetric.NewMetrics(), errShutdownScrape
 	}
-	return b.emit(), err
+	return s.cfg.MetricsBuilderConfig.apply(b.emit()), err
 }
 
 var errShutdownScrape = errors.New("the collector is shutting down: scrape cancelled")

@@ -185,14 +185,3 @@ func TestAPIReceiverPartialScrape(t *testing.T) {
 	// 9 counts for each of 3 organizations.
 	assert.Equal(t, 8+7+9*3, rm.ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().Len())
 }
-
-func TestAPIReceiverLifecycle(t *testing.T) {
-	cfg := createDefaultReceiverConfig().(*ReceiverConfig)
-	cfg.API.Endpoint = "127.0.0.1:1" // nothing listens; start must not call ZITADEL
-	cfg.API.TLS.Insecure = true
-	cfg.API.Token = "unused"
-	rcv, err := NewReceiverFactory().CreateMetrics(t.Context(), receivertest.NewNopSettings(ReceiverType), cfg, consumertest.NewNop())
-	require.NoError(t, err)
-	require.NoError(t, rcv.Start(t.Context(), componenttest.NewNopHost()))
-	require.NoError(t, rcv.Shutdown(t.Context()))
-}

@@ -133,6 +133,8 @@ type builtReports struct {
 	// withoutInstances lists the systems none of whose instances could be
 	// sent: they get no report at all.
 	withoutInstances []string
+	// leftOut counts the contract's rows not in any report, by reason.
+	leftOut [leftOutReasons]int
 
 	// The rows of one scrape share one observation time, and then one
 	// *Timestamp (requests are only read, never changed).
@@ -179,6 +181,7 @@ func (b *reportBuilder) build(md pmetric.Metrics) *builtReports {
 				ignoreAll(out, rm)
 			} else {
 				out.withoutSystem++
+				out.leave(leftOutNoSystemID, points)
 			}
 			continue
 		}
@@ -186,6 +189,7 @@ func (b *reportBuilder) build(md pmetric.Metrics) *builtReports {
 		if !ok {
 			if p := checkID(systemID, maxSystemIDBytes); p != "" {
 				out.reject(max(points, 1), "%s %s", resAttrSystemID, p)
+				out.leave(leftOutInvalid, points)
 				continue
 			}
 			sr = &systemReport{systemID: systemID,
@@ -217,6 +221,7 @@ func (b *reportBuilder) build(md pmetric.Metrics) *builtReports {
 			// A base information without instances is refused by the service,
 			// and without one no page can be sent.
 			out.withoutInstances = append(out.withoutInstances, sr.systemID)
+			out.leave(leftOutNoInstance, len(sr.rows))
 			rowBuffers.Put(sr.buffer)
 			continue
 		}
@@ -304,6 +309,7 @@ func (b *reportBuilder) addResource(out *builtReports, sr *systemReport, rm pmet
 			case instanceProblem != "":
 				if points.Len() > 0 {
 					out.reject(points.Len(), "%d counts of a resource whose %s %s", points.Len(), resAttrInstanceID, instanceProblem)
+					out.leave(leftOutInvalid, points.Len())
 				}
 			default:
 				b.addRows(out, sr, instanceID, points)
@@ -373,6 +379,7 @@ func (b *reportBuilder) addRows(out *builtReports, sr *systemReport, instanceID 
 			}
 		}
 		if b.withheld[resource] {
+			out.leave(leftOutWithheld, 1)
 			continue
 		}
 		amount, problem := amountOf(dp)
@@ -384,6 +391,7 @@ func (b *reportBuilder) addRows(out *builtReports, sr *systemReport, instanceID 
 			problem = rowProblem(resource, parentType, parentID, table, dp.Timestamp())
 		}
 		if problem != "" {
+			out.leave(leftOutInvalid, 1)
 			out.reject(1, "instance %s, %s %s, %s %s: %s", instanceID,
 				attrParentID, shown(parentID, checkID(parentID, maxIDBytes)),
 				attrResourceName, shown(resource, checkResourceName(resource)), problem)

@@ -84,10 +84,11 @@ func newScheduledExporter(sender exporter.Metrics, e *telemetryExporter, set exp
 
 // ConsumeMetrics takes a batch into the snapshot; what cannot be reported is
 // refused as permanent, like pushMetrics does.
-func (s *scheduledExporter) ConsumeMetrics(_ context.Context, md pmetric.Metrics) error {
+func (s *scheduledExporter) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
 	built := s.e.builder.build(md)
 	defer built.release()
 	s.e.logIgnored(built)
+	s.e.metrics.rowsLeftOut(ctx, built)
 	s.mu.Lock()
 	s.snap.update(built.systems, s.clock.Now())
 	s.dirty = true

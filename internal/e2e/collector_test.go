@@ -3,18 +3,14 @@
 package e2e
 
 import (
-	"bufio"
 	"crypto/rsa"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"text/template"
 	"time"
-
-	"google.golang.org/grpc/codes"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
@@ -80,10 +76,11 @@ type configValues struct {
 
 // pipelineOptions describe a run; startPipeline fills in the addresses.
 type pipelineOptions struct {
-	config          *template.Template
-	values          configValues
-	orgsPerInstance int
-	configure       func(*telemetryserver.Server)
+	config           *template.Template
+	values           configValues
+	orgsPerInstance  int
+	configure        func(*telemetryserver.Server)
+	configureZitadel func(*fakezitadel.Server)
 }
 
 // pipeline is one run: the fake ZITADEL, the telemetry endpoint and the
@@ -112,6 +109,9 @@ func startPipelineWith(t *testing.T, opts pipelineOptions) *pipeline {
 	dir := t.TempDir()
 	zitadel, keyFile := startZitadel(t, dir, opts.orgsPerInstance)
 	ds := zitadel.Dataset()
+	if opts.configureZitadel != nil {
+		opts.configureZitadel(zitadel)
+	}
 
 	telemetry := telemetryserver.New(telemetryserver.Options{})
 	if configure != nil {
@@ -311,13 +311,8 @@ func TestCollectorRetriesAcrossAnEndpointOutage(t *testing.T) {
 // rowsAccepted is the number of rows in every successful counts call,
 // re-sent ones included.
 func rowsAccepted(s *telemetryserver.Server) int {
-	n := 0
-	for _, r := range s.Requests() {
-		if r.Method == telemetryserver.MethodCounts && r.Code == codes.OK {
-			n += len(r.Counts.GetResourceCounts())
-		}
-	}
-	return n
+	_, rows := s.PagesTaken()
+	return rows
 }
 
 func countRequests(s *telemetryserver.Server) int {
@@ -332,21 +327,11 @@ func countRequests(s *telemetryserver.Server) int {
 
 func prometheusSeries(t *testing.T, url string) int {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("prometheus endpoint: %v", err)
-	}
-	defer resp.Body.Close()
 	n := 0
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), "zitadel_resource_count{") {
+	for _, line := range strings.Split(scrapeExposition(t, url).text, "\n") {
+		if strings.HasPrefix(line, "zitadel_resource_count{") {
 			n++
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return n
 }

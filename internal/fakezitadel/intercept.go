@@ -6,10 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // Request headers ZITADEL routes on.
@@ -123,7 +125,13 @@ func (s *Server) injected(method string) error {
 				delete(s.faults, key)
 			}
 		}
-		return status.Errorf(f.code, "injected %s", f.code)
+		st := status.Newf(f.code, "injected %s", f.code)
+		if f.delay > 0 {
+			if withDelay, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(f.delay)}); err == nil {
+				st = withDelay
+			}
+		}
+		return st.Err()
 	}
 	return nil
 }

@@ -90,8 +90,9 @@ type issuedToken struct {
 
 type fault struct {
 	code      codes.Code
-	after     int // calls answered before the failures start
-	remaining int // < 0: every call
+	delay     time.Duration // sent as a google.rpc.RetryInfo detail when set
+	after     int           // calls answered before the failures start
+	remaining int           // < 0: every call
 }
 
 // Every method the server answers, for the call counters.
@@ -245,6 +246,17 @@ func (s *Server) FailCalls(method string, code codes.Code, n int) {
 		return
 	}
 	s.faults[method] = &fault{code: code, remaining: n}
+}
+
+// FailCallsWithRetryDelay is FailCalls with a google.rpc.RetryInfo detail
+// naming the delay before the next attempt, as a rate limiter may send.
+func (s *Server) FailCallsWithRetryDelay(method string, code codes.Code, n int, delay time.Duration) {
+	s.FailCalls(method, code, n)
+	if n != 0 {
+		s.mu.Lock()
+		s.faults[method].delay = delay
+		s.mu.Unlock()
+	}
 }
 
 // FailCallsAfter is FailCalls after the next `after` calls of method have

@@ -154,3 +154,7 @@ func (f ResourceFilter) Selected(name string) bool {
 	_, ok := f[name]
 	return ok
 }
+
+// ScopeName is the instrumentation scope of the metrics the components emit
+// and of the meters they count their own work with.
+const ScopeName = "github.com/otelcol-zitadel/zitadeltelemetry"

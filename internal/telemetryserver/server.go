@@ -195,6 +195,18 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.state.requests...)
 }
 
+// PagesTaken is the number of ReportResourceCounts calls answered OK and
+// the rows they carried, re-sent ones included.
+func (s *Server) PagesTaken() (pages, rows int) {
+	for _, r := range s.Requests() {
+		if r.Method == MethodCounts && r.Code == codes.OK {
+			pages++
+			rows += len(r.Counts.GetResourceCounts())
+		}
+	}
+	return pages, rows
+}
+
 // Reset forgets all requests, reports and systems; the switches stay.
 func (s *Server) Reset() {
 	s.mu.Lock()

@@ -2,9 +2,10 @@ package zitadelapi
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -29,6 +30,7 @@ type client struct {
 	limiter *rate.Limiter
 	timeout time.Duration
 	retry   RetryConfig
+	metrics *callMetrics
 }
 
 // scope routes a call: the instance host (empty for the endpoint's own
@@ -39,34 +41,24 @@ type scope struct {
 }
 
 // call invokes one unary method. A rejected token is renewed and the call
-// repeated once; RESOURCE_EXHAUSTED and UNAVAILABLE are retried with
-// exponential backoff as long as the context's deadline allows.
+// repeated once; RESOURCE_EXHAUSTED and UNAVAILABLE are retried with the
+// module's backoff (retry.go) as long as the context's deadline allows,
+// after the delay of a google.rpc.RetryInfo detail when ZITADEL sends one.
 func (c *client) call(ctx context.Context, sc scope, method string, req, resp proto.Message) error {
 	renewed := false
-	for attempt := 0; ; attempt++ {
+	attempt := func() error {
 		tok, err := c.once(ctx, sc, method, req, resp)
-		if err == nil {
-			return nil
-		}
-		switch status.Code(err) {
-		case codes.Unauthenticated:
-			if c.creds == nil || renewed || tok == "" {
-				return err
-			}
+		if status.Code(err) == codes.Unauthenticated && c.creds != nil && !renewed && tok != "" {
 			c.creds.invalidate(tok)
 			renewed = true
-			continue
-		case codes.ResourceExhausted, codes.Unavailable:
-			if attempt >= c.retry.MaxRetries {
-				return err
-			}
-			if !c.backoff(ctx, attempt) {
-				return err
-			}
-			continue
+			_, err = c.once(ctx, sc, method, req, resp)
 		}
 		return err
 	}
+	notify := func(err error, _ time.Duration) {
+		c.metrics.retries.Add(context.WithoutCancel(ctx), 1, methodCode(method, status.Code(err)))
+	}
+	return retry(ctx, c.retry, attempt, notify)
 }
 
 // once returns the token it sent, so a rejection can name it.
@@ -93,27 +85,18 @@ func (c *client) once(ctx context.Context, sc scope, method string, req, resp pr
 	}
 	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, kv...), c.timeout)
 	defer cancel()
-	return tok, remotetext.RedactStatus(c.conn.Invoke(ctx, method, req, resp))
+	err := remotetext.RedactStatus(c.conn.Invoke(ctx, method, req, resp))
+	c.count(ctx, method, status.Code(err))
+	return tok, err
 }
 
-// backoff sleeps before retry number attempt+1 and reports false when the
-// wait would outlast the context.
-func (c *client) backoff(ctx context.Context, attempt int) bool {
-	d := c.retry.InitialInterval << attempt
-	if d <= 0 || d > c.retry.MaxInterval {
-		d = c.retry.MaxInterval
-	}
-	// Jitter spreads the retries of concurrent workers.
-	d = d/2 + rand.N(d/2+1)
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
-		return false
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
+// count records a call that went out; a call refused for its rate is also
+// counted as throttled.
+func (c *client) count(ctx context.Context, method string, code codes.Code) {
+	// The call's own context may be over; the count is still wanted.
+	ctx = context.WithoutCancel(ctx)
+	c.metrics.calls.Add(ctx, 1, methodCode(method, code))
+	if code == codes.ResourceExhausted {
+		c.metrics.throttled.Add(ctx, 1, metric.WithAttributes(attribute.String("method", method)))
 	}
 }

@@ -192,7 +192,7 @@ func BenchmarkCallFloor(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer instrumented.Close()
-	src := &client{conn: instrumented, creds: &patCredentials{inline: testPAT}, timeout: cfg.RequestTimeout, retry: cfg.Retry}
+	src := &client{conn: instrumented, creds: &patCredentials{inline: testPAT}, timeout: cfg.RequestTimeout, retry: cfg.Retry, metrics: noopCallMetrics(b)}
 
 	invoke := func(conn *grpc.ClientConn) func() error {
 		return func() error {

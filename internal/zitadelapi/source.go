@@ -58,6 +58,10 @@ func (s *source) Start(ctx context.Context, host component.Host) error {
 	if err != nil {
 		return err
 	}
+	metrics, err := newCallMetrics(s.set.MeterProvider)
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
 	conn, err := s.cfg.ToClientConn(ctx, extensions, s.set)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
@@ -73,6 +77,7 @@ func (s *source) Start(ctx context.Context, host component.Host) error {
 		limiter: limiter,
 		timeout: s.cfg.RequestTimeout,
 		retry:   s.cfg.Retry,
+		metrics: metrics,
 	}
 	s.set.Logger.Info("Counting ZITADEL resources through its API",
 		zap.String("endpoint", s.cfg.Endpoint),

@@ -1,0 +1,139 @@
+package e2e
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
+)
+
+// selfMetricsTemplate is the main configuration with the collector's own
+// metrics served on a loopback port.
+var selfMetricsTemplate = template.Must(template.New("self").Parse(receiverYAML + `exporters:
+  zitadeltelemetry:
+    endpoint: {{.TelemetryURL}}/api/ping
+    bulk_size: {{.BulkSize}}
+service:
+  telemetry:
+    metrics:
+      level: normal
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: {{.TelemetryPort}}
+  pipelines:
+    metrics:
+      receivers: [zitadel]
+      exporters: [zitadeltelemetry]
+`))
+
+// TestCollectorCountsItsOwnWork runs one scrape with throttled calls and one
+// report whose id expires once, then reads the collector's own metrics and
+// checks each against what the fake ZITADEL and the endpoint saw.
+func TestCollectorCountsItsOwnWork(t *testing.T) {
+	const throttled = 3
+	own := freeAddr(t)
+	_, port, err := net.SplitHostPort(own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startPipelineWith(t, pipelineOptions{config: selfMetricsTemplate, orgsPerInstance: 5,
+		values:           configValues{Interval: time.Hour, BulkSize: 40, TelemetryPort: port},
+		configure:        func(s *telemetryserver.Server) { s.ExpireNext(1) },
+		configureZitadel: func(z *fakezitadel.Server) { z.FailCalls("", codes.ResourceExhausted, throttled) }})
+	snap := p.waitForCompleteReport(t, 90*time.Second)
+	p.assertReportEqualsDataset(t, snap)
+
+	// The report counter moves after the endpoint answered the last page.
+	var m exposition
+	deadline := time.Now().Add(30 * time.Second)
+	for m = scrapeExposition(t, "http://"+own+"/metrics"); m.sum("otelcol_zitadeltelemetry_exporter_reports") < 1; m = scrapeExposition(t, "http://"+own+"/metrics") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no report counted on the collector's own metrics:\n%s", m.text)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	expect := func(what string, got, want float64) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s = %v, want %v", what, got, want)
+		}
+	}
+	expect("api calls", m.sum("otelcol_zitadel_receiver_api_calls"), float64(p.zitadel.TotalCalls()))
+	expect("api calls refused", m.sum("otelcol_zitadel_receiver_api_calls", `code="ResourceExhausted"`), throttled)
+	expect("throttled calls", m.sum("otelcol_zitadel_receiver_api_throttled_calls"), throttled)
+	expect("retries", m.sum("otelcol_zitadel_receiver_api_retries", `code="ResourceExhausted"`), throttled)
+	expect("scrapes timed", m.sum("otelcol_zitadel_receiver_scrape_duration_count", `source="api"`), 1)
+
+	taken, takenRows := p.telemetry.PagesTaken()
+	pages, rows := float64(taken), float64(takenRows)
+	expect("reports", m.sum("otelcol_zitadeltelemetry_exporter_reports", `protocol="http"`), 1)
+	expect("report restarts", m.sum("otelcol_zitadeltelemetry_exporter_report_restarts", `protocol="http"`), 1)
+	expect("pages", m.sum("otelcol_zitadeltelemetry_exporter_pages", `protocol="http"`), pages)
+	expect("rows", m.sum("otelcol_zitadeltelemetry_exporter_rows", `protocol="http"`), rows)
+	expect("rows withheld", m.sum("otelcol_zitadeltelemetry_exporter_rows_left_out", `reason="withheld"`),
+		float64(len(p.dataset.ExpectedCounts())-len(p.dataset.ExpectedReported())))
+	// The refused first page is not counted: every row was taken once.
+	expect("rows against distinct rows", rows, float64(len(snap.Rows)))
+	if err := p.collector.terminate(15 * time.Second); err != nil {
+		t.Fatalf("collector did not shut down cleanly on SIGTERM: %v", err)
+	}
+}
+
+// exposition is one read of a Prometheus text endpoint.
+type exposition struct{ text string }
+
+func scrapeExposition(t *testing.T, url string) exposition {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("metrics endpoint %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		b.WriteString(sc.Text())
+		b.WriteByte('\n')
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return exposition{text: b.String()}
+}
+
+// sum adds the samples of name whose labels contain every one of labels.
+func (m exposition) sum(name string, labels ...string) float64 {
+	var total float64
+	for _, line := range strings.Split(m.text, "\n") {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || (rest != "" && rest[0] != '{' && rest[0] != ' ') {
+			continue
+		}
+		matched := true
+		for _, l := range labels {
+			matched = matched && strings.Contains(rest, l)
+		}
+		if !matched {
+			continue
+		}
+		v, err := strconv.ParseFloat(rest[strings.LastIndexByte(rest, ' ')+1:], 64)
+		if err == nil {
+			total += v
+		}
+	}
+	return total
+}

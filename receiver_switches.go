@@ -1,0 +1,100 @@
+package zitadeltelemetry
+
+import (
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+// MetricsBuilderConfig is the receiver's `metrics:` and `resource_attributes:`
+// switches, in the shape mdatagen generates for scrapers (see
+// zitadelreceiver/metadata.yaml, which lists the same names).
+type MetricsBuilderConfig struct {
+	Metrics            MetricsConfig            `mapstructure:"metrics"`
+	ResourceAttributes ResourceAttributesConfig `mapstructure:"resource_attributes"`
+
+	_ struct{}
+}
+
+// MetricsConfig switches the receiver's metrics.
+type MetricsConfig struct {
+	ZitadelResourceCount MetricConfig `mapstructure:"zitadel.resource.count"`
+
+	_ struct{}
+}
+
+// MetricConfig switches one metric.
+type MetricConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+
+	_ struct{}
+}
+
+// ResourceAttributesConfig switches the attributes of each instance's resource.
+type ResourceAttributesConfig struct {
+	ZitadelSystemID             ResourceAttributeConfig `mapstructure:"zitadel.system.id"`
+	ZitadelVersion              ResourceAttributeConfig `mapstructure:"zitadel.version"`
+	ZitadelInstanceID           ResourceAttributeConfig `mapstructure:"zitadel.instance.id"`
+	ZitadelInstanceDomains      ResourceAttributeConfig `mapstructure:"zitadel.instance.domains"`
+	ZitadelInstanceCreationDate ResourceAttributeConfig `mapstructure:"zitadel.instance.creation_date"`
+
+	_ struct{}
+}
+
+// ResourceAttributeConfig switches one resource attribute.
+type ResourceAttributeConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+
+	_ struct{}
+}
+
+// defaultMetricsBuilderConfig turns everything on: the exporter needs every
+// attribute to build ZITADEL's report.
+func defaultMetricsBuilderConfig() MetricsBuilderConfig {
+	on := ResourceAttributeConfig{Enabled: true}
+	return MetricsBuilderConfig{
+		Metrics: MetricsConfig{ZitadelResourceCount: MetricConfig{Enabled: true}},
+		ResourceAttributes: ResourceAttributesConfig{
+			ZitadelSystemID: on, ZitadelVersion: on, ZitadelInstanceID: on,
+			ZitadelInstanceDomains: on, ZitadelInstanceCreationDate: on,
+		},
+	}
+}
+
+// disabledResourceAttributes names the resource attributes switched off.
+func (c MetricsBuilderConfig) disabledResourceAttributes() []string {
+	var off []string
+	for _, a := range []struct {
+		name string
+		cfg  ResourceAttributeConfig
+	}{
+		{resAttrSystemID, c.ResourceAttributes.ZitadelSystemID},
+		{resAttrVersion, c.ResourceAttributes.ZitadelVersion},
+		{resAttrInstanceID, c.ResourceAttributes.ZitadelInstanceID},
+		{resAttrDomains, c.ResourceAttributes.ZitadelInstanceDomains},
+		{resAttrCreationDate, c.ResourceAttributes.ZitadelInstanceCreationDate},
+	} {
+		if !a.cfg.Enabled {
+			off = append(off, a.name)
+		}
+	}
+	return off
+}
+
+// apply leaves out of a scrape what the switches turn off. A switched-off
+// attribute never leaves the receiver.
+func (c MetricsBuilderConfig) apply(md pmetric.Metrics) pmetric.Metrics {
+	if !c.Metrics.ZitadelResourceCount.Enabled {
+		return pmetric.NewMetrics()
+	}
+	off := c.disabledResourceAttributes()
+	if len(off) == 0 {
+		return md
+	}
+	rms := md.ResourceMetrics()
+	for i := range rms.Len() {
+		attrs := rms.At(i).Resource().Attributes()
+		for _, name := range off {
+			attrs.Remove(name)
+		}
+	}
+	return md
+}

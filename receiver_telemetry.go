@@ -1,0 +1,37 @@
+package zitadeltelemetry
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// metricScrapeDuration names the `zitadel` receiver's own histogram of scrape
+// times; the API calls and database rows are counted by the sources.
+const metricScrapeDuration = "otelcol_zitadel_receiver_scrape_duration"
+
+// newScrapeDuration is the histogram of whole scrapes by source. Buckets
+// span a database page read (milliseconds) to an API scrape of a large
+// installation (minutes).
+func newScrapeDuration(set component.TelemetrySettings) (metric.Float64Histogram, error) {
+	return set.MeterProvider.Meter(scopeName).Float64Histogram(metricScrapeDuration,
+		metric.WithUnit("s"),
+		metric.WithDescription("Time the zitadel receiver took for one scrape, by source (api or database)."),
+		metric.WithExplicitBucketBoundaries(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900))
+}
+
+func (s *zitadelScraper) recordDuration(ctx context.Context, started time.Time) {
+	s.duration.Record(context.WithoutCancel(ctx), s.now().Sub(started).Seconds(),
+		metric.WithAttributes(attribute.String("source", s.sourceName())))
+}
+
+// sourceName is the configured source, with the default spelled out.
+func (s *zitadelScraper) sourceName() string {
+	if s.cfg.Source == SourceDatabase {
+		return SourceDatabase
+	}
+	return SourceAPI
+}
