@@ -113,6 +113,7 @@ type telemetryExporter struct {
 	cfg     *ExporterConfig
 	set     component.TelemetrySettings
 	builder reportBuilder
+	ids     *idHasher
 	client  telemetryclient.Client
 	// pieces notices reports cut into pieces; nil with a schedule.
 	pieces *pieceDetector
@@ -127,7 +128,7 @@ type telemetryExporter struct {
 
 func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) *telemetryExporter {
 	stopping, stop := context.WithCancel(context.Background())
-	e := &telemetryExporter{cfg: cfg, set: set, stopping: stopping, stop: stop, drain: shutdownDrain,
+	e := &telemetryExporter{cfg: cfg, set: set, stopping: stopping, stop: stop, drain: shutdownDrain, ids: newIDHasher(cfg.IDHashKey),
 		builder: reportBuilder{systemID: cfg.SystemID, version: cfg.Version, sendDomains: cfg.SendDomains,
 			withheld: withheldResources(cfg.SendResources)}}
 	if cfg.Schedule == "" {
@@ -205,6 +206,7 @@ func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) e
 	var retryable []error
 	var retryResources []int
 	for _, sr := range built.systems {
+		e.ids.apply(sr)
 		err := e.sendReport(ctx, sr)
 		switch {
 		case err == nil:
@@ -282,7 +284,7 @@ func (e *telemetryExporter) sendOnce(ctx context.Context, sr *systemReport) (exp
 		if err := checkReportID(reportID); err != nil {
 			return false, fmt.Errorf("system %s: %w", sr.systemID, err)
 		}
-		req := &analytics.ReportResourceCountsRequest{SystemId: sr.systemID, ResourceCounts: page}
+		req := &analytics.ReportResourceCountsRequest{SystemId: sr.base.SystemId, ResourceCounts: page}
 		if reportID != "" {
 			req.ReportId = &reportID
 		}
