@@ -4,7 +4,7 @@ MODULE     := github.com/otelcol-zitadel/zitadeltelemetry
 BIN        := $(CURDIR)/.bin
 GO         ?= go
 
-.PHONY: all build generate descriptors test bench otelcol demo lint clean
+.PHONY: all build generate descriptors test fuzz bench otelcol demo lint clean
 
 OCB_VERSION := v0.165.0
 OCB         := $(BIN)/builder
@@ -42,6 +42,12 @@ descriptors:
 # Every test: unit, golden, the real PostgreSQL and the end-to-end collector run.
 test: $(OTELCOL)
 	OTELCOL_ZITADEL_BIN=$(CURDIR)/$(OTELCOL) ./scripts/test.sh
+
+# Every fuzz target for FUZZTIME each (make test runs FuzzConfig for 20 s). A failing
+# input lands in the package's testdata/fuzz/<target>/; keep it there as a corpus entry.
+FUZZTIME ?= 5m
+fuzz:
+	./scripts/fuzz.sh $(FUZZTIME)
 
 # Benchmarks into build/bench.out; compare runs with benchstat (docs/benchmarks.md has the
 # figures and the narrower commands). Each benchmark op is a whole report or scrape.
