@@ -24,6 +24,7 @@ import (
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryclient"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/tlshint"
 )
 
 // defaultReportTimeout bounds one attempt at a batch: every system's base
@@ -207,7 +208,7 @@ func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) e
 	var retryResources []int
 	for _, sr := range built.systems {
 		e.ids.apply(sr)
-		err := e.sendReport(ctx, sr)
+		err := tlshint.Explain(e.sendReport(ctx, sr), endpointLink(e.cfg.Protocol))
 		switch {
 		case err == nil:
 		case consumererror.IsPermanent(err):

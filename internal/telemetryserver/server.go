@@ -13,6 +13,7 @@
 package telemetryserver
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -74,6 +75,9 @@ type Server struct {
 	retryAfter time.Duration
 	latency    time.Duration
 
+	// tls, when set, is served on both listeners from the next Start.
+	tls *tls.Config
+
 	httpListener net.Listener
 	grpcListener net.Listener
 	httpServer   *http.Server
@@ -97,6 +101,9 @@ func (s *Server) Start(httpAddr, grpcAddr string) error {
 		if err != nil {
 			return err
 		}
+		if s.tls != nil {
+			ln = tlsListener(ln, s.tls, "http/1.1")
+		}
 		s.httpListener = ln
 		s.httpServer = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
 		s.serving.Go(func() { _ = s.httpServer.Serve(ln) })
@@ -106,6 +113,9 @@ func (s *Server) Start(httpAddr, grpcAddr string) error {
 		if err != nil {
 			s.Close()
 			return err
+		}
+		if s.tls != nil {
+			ln = tlsListener(ln, s.tls, "h2")
 		}
 		s.grpcListener = ln
 		s.grpcServer = grpc.NewServer(grpc.ForceServerCodecV2(telemetrywire.NewCountsCodec()))
@@ -121,7 +131,23 @@ func (s *Server) HTTPURL() string {
 	if s.httpListener == nil {
 		return ""
 	}
+	if s.tls != nil {
+		return "https://" + s.httpListener.Addr().String()
+	}
 	return "http://" + s.httpListener.Addr().String()
+}
+
+// SetTLS serves cfg (nil: plaintext) on both listeners from the next Start:
+// a test changes a stopped server's certificate and starts it again on the
+// same addresses.
+func (s *Server) SetTLS(cfg *tls.Config) { s.tls = cfg }
+
+// tlsListener serves cfg on ln with one application protocol: HTTP/1.1 for
+// the HTTP wires, h2 for gRPC, which grpc-go clients require through ALPN.
+func tlsListener(ln net.Listener, cfg *tls.Config, proto string) net.Listener {
+	cfg = cfg.Clone()
+	cfg.NextProtos = []string{proto}
+	return tls.NewListener(ln, cfg)
 }
 
 // GRPCAddr is the host:port of the gRPC listener.
