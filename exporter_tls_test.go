@@ -121,4 +121,3 @@ func TestExporterTLS(t *testing.T) {
 		})
 	}
 }
-
