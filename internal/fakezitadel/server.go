@@ -2,6 +2,7 @@ package fakezitadel
 
 import (
 	"crypto/rsa"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sort"
@@ -39,6 +40,8 @@ type Options struct {
 	TokenLifetime time.Duration
 	// Latency delays every call.
 	Latency time.Duration
+	// TLS, when set, is served on the gRPC listener.
+	TLS *tls.Config
 }
 
 // ServiceKey is a service user's key registered with an instance.
@@ -162,6 +165,11 @@ func (s *Server) Start(grpcAddr, httpAddr string) error {
 	if err != nil {
 		return err
 	}
+	if s.opts.TLS != nil {
+		cfg := s.opts.TLS.Clone()
+		cfg.NextProtos = []string{"h2"} // grpc-go clients require it through ALPN
+		lis = tls.NewListener(lis, cfg)
+	}
 	s.grpcLis = lis
 	s.issuer = s.opts.Issuer
 	if s.issuer == "" {
@@ -211,6 +219,10 @@ func (s *Server) Close() {
 	}
 	s.serving.Wait()
 }
+
+// SetTLS serves cfg (nil: plaintext) from the next Start: a test changes a
+// stopped server's certificate and starts it again on the same address.
+func (s *Server) SetTLS(cfg *tls.Config) { s.opts.TLS = cfg }
 
 // Dataset is what the server answers from.
 func (s *Server) Dataset() *Dataset { return s.ds }
