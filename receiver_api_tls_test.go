@@ -102,9 +102,9 @@ func TestAPISourceTLS(t *testing.T) {
 		recovers bool
 	}{
 		{"unknown CA", right, "127.0.0.1", func(c *ReceiverConfig) { c.API.TLS.CAFile = certs.OtherCAFile },
-			[]string{tlshint.ProblemUnknownCA, "api::tls::ca_file"}},
+			[]string{tlshint.ProblemUnknownCA, "api::tls::ca_file"}, false},
 		{"wrong host name", certs.ServerConfig(t, certs.WrongHostServer, false), "localhost", nil,
-			[]string{tlshint.ProblemWrongHost, "api::tls::server_name_override"}},
+			[]string{tlshint.ProblemWrongHost, "api::tls::server_name_override"}, true},
 		{"plaintext ZITADEL", nil, "127.0.0.1", nil, []string{tlshint.ProblemPlaintext, "api::tls::insecure: true"}, true},
 		{"no client certificate", certs.ServerConfig(t, certs.Server, true), "127.0.0.1", nil,
 			[]string{tlshint.ProblemClientCert, "api::tls::cert_file"}, true},
