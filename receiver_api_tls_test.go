@@ -50,7 +50,7 @@ func tlsAPIConfig(srv *fakezitadel.Server, host, caFile string) *ReceiverConfig 
 	return cfg
 }
 
-func startAPIScraper(t *testing.T, cfg *ReceiverConfig) *zitadelScraper {
+func startScraper(t *testing.T, cfg *ReceiverConfig) *zitadelScraper {
 	t.Helper()
 	s := newZitadelScraper(cfg, componenttest.NewNopTelemetrySettings())
 	require.NoError(t, s.start(t.Context(), componenttest.NewNopHost()))
@@ -87,7 +87,7 @@ func TestAPISourceTLS(t *testing.T) {
 	right := certs.ServerConfig(t, certs.Server, false)
 
 	srv := startTLSZitadel(t, right)
-	md, err := startAPIScraper(t, tlsAPIConfig(srv, "localhost", certs.CAFile)).scrape(t.Context())
+	md, err := startScraper(t, tlsAPIConfig(srv, "localhost", certs.CAFile)).scrape(t.Context())
 	require.NoError(t, err)
 	complete := md.DataPointCount()
 	require.Positive(t, complete)
@@ -116,7 +116,7 @@ func TestAPISourceTLS(t *testing.T) {
 			if f.client != nil {
 				f.client(cfg)
 			}
-			s := startAPIScraper(t, cfg)
+			s := startScraper(t, cfg)
 			_, err := s.scrape(t.Context())
 			require.Error(t, err)
 			t.Logf("refusal: %v", err)
@@ -136,7 +136,7 @@ func TestAPISourceTLS(t *testing.T) {
 		restartZitadel(t, srv, certs.ServerConfig(t, certs.Server, true))
 		cfg := tlsAPIConfig(srv, "127.0.0.1", certs.CAFile)
 		cfg.API.TLS.CertFile, cfg.API.TLS.KeyFile = certs.Client.CertFile, certs.Client.KeyFile
-		md, err := startAPIScraper(t, cfg).scrape(t.Context())
+		md, err := startScraper(t, cfg).scrape(t.Context())
 		require.NoError(t, err)
 		assert.Equal(t, complete, md.DataPointCount())
 	})
