@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/faults"
 	"google.golang.org/grpc/codes"
 
 	actionpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/action/v2"
@@ -42,6 +44,8 @@ type Options struct {
 	Latency time.Duration
 	// TLS, when set, is served on the gRPC listener.
 	TLS *tls.Config
+	// Faults, when set, fails a share of the gRPC calls at random.
+	Faults *faults.Injector
 }
 
 // ServiceKey is a service user's key registered with an instance.
@@ -165,6 +169,7 @@ func (s *Server) Start(grpcAddr, httpAddr string) error {
 	if err != nil {
 		return err
 	}
+	lis = s.opts.Faults.Listen(lis)
 	if s.opts.TLS != nil {
 		cfg := s.opts.TLS.Clone()
 		cfg.NextProtos = []string{"h2"} // grpc-go clients require it through ALPN
@@ -175,7 +180,11 @@ func (s *Server) Start(grpcAddr, httpAddr string) error {
 	if s.issuer == "" {
 		s.issuer = "http://" + lis.Addr().String()
 	}
-	s.grpcServer = grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
+	interceptors := []grpc.UnaryServerInterceptor{s.intercept}
+	if s.opts.Faults != nil {
+		interceptors = []grpc.UnaryServerInterceptor{s.opts.Faults.Unary, s.intercept}
+	}
+	s.grpcServer = grpc.NewServer(grpc.ChainUnaryInterceptor(interceptors...))
 	adminpb.RegisterAdminServiceServer(s.grpcServer, adminService{s: s})
 	mgmtpb.RegisterManagementServiceServer(s.grpcServer, managementService{s: s})
 	orgpb.RegisterOrganizationServiceServer(s.grpcServer, orgService{s: s})

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/faults"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetrywire"
 )
@@ -35,6 +36,8 @@ type Options struct {
 	// DropRequests keeps no per-request record (Requests returns nothing), only
 	// the deduplicated state: for benchmarks that send millions of rows.
 	DropRequests bool
+	// Faults, when set, fails a share of the calls on every transport at random.
+	Faults *faults.Injector
 }
 
 // Transports, as recorded in Request.Transport.
@@ -101,11 +104,12 @@ func (s *Server) Start(httpAddr, grpcAddr string) error {
 		if err != nil {
 			return err
 		}
+		ln = s.opts.Faults.Listen(ln)
 		if s.tls != nil {
 			ln = tlsListener(ln, s.tls, "http/1.1")
 		}
 		s.httpListener = ln
-		s.httpServer = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		s.httpServer = &http.Server{Handler: s.opts.Faults.HTTP(s.httpHandler()), ReadHeaderTimeout: 10 * time.Second}
 		s.serving.Go(func() { _ = s.httpServer.Serve(ln) })
 	}
 	if grpcAddr != "" {
@@ -114,11 +118,16 @@ func (s *Server) Start(httpAddr, grpcAddr string) error {
 			s.Close()
 			return err
 		}
+		ln = s.opts.Faults.Listen(ln)
 		if s.tls != nil {
 			ln = tlsListener(ln, s.tls, "h2")
 		}
 		s.grpcListener = ln
-		s.grpcServer = grpc.NewServer(grpc.ForceServerCodecV2(telemetrywire.NewCountsCodec()))
+		opts := []grpc.ServerOption{grpc.ForceServerCodecV2(telemetrywire.NewCountsCodec())}
+		if s.opts.Faults != nil {
+			opts = append(opts, grpc.UnaryInterceptor(s.opts.Faults.Unary))
+		}
+		s.grpcServer = grpc.NewServer(opts...)
 		analytics.RegisterTelemetryServiceServer(s.grpcServer, &grpcService{server: s})
 		s.serving.Go(func() { _ = s.grpcServer.Serve(ln) })
 	}

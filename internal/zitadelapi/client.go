@@ -39,7 +39,8 @@ type scope struct {
 }
 
 // call invokes one unary method. A rejected token is renewed and the call
-// repeated once; RESOURCE_EXHAUSTED and UNAVAILABLE are retried with
+// repeated once; RESOURCE_EXHAUSTED, UNAVAILABLE and a call that outlasted
+// request_timeout (while the scrape still has time) are retried with
 // exponential backoff as long as the context's deadline allows.
 func (c *client) call(ctx context.Context, sc scope, method string, req, resp proto.Message) error {
 	renewed := false
@@ -56,8 +57,8 @@ func (c *client) call(ctx context.Context, sc scope, method string, req, resp pr
 			c.creds.invalidate(tok)
 			renewed = true
 			continue
-		case codes.ResourceExhausted, codes.Unavailable:
-			if attempt >= c.retry.MaxRetries {
+		case codes.ResourceExhausted, codes.Unavailable, codes.DeadlineExceeded:
+			if ctx.Err() != nil || attempt >= c.retry.MaxRetries {
 				return err
 			}
 			if !c.backoff(ctx, attempt) {
