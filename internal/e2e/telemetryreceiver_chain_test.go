@@ -74,7 +74,7 @@ func TestReportsSurviveTwoCollectors(t *testing.T) {
 			require.NoError(t, f.Close())
 			edge := startCollector(t, collectorBinary(t), path)
 
-			want := len(ds.ExpectedCounts())
+			want := len(ds.ExpectedReported())
 			waitForRows(t, first, edge, want)
 			waitForRows(t, last, central.collector, want)
 
