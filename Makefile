@@ -4,7 +4,7 @@ MODULE     := github.com/otelcol-zitadel/zitadeltelemetry
 BIN        := $(CURDIR)/.bin
 GO         ?= go
 
-.PHONY: all build generate metadata descriptors test bench otelcol demo graph lint clean
+.PHONY: all build generate metadata descriptors test fuzz soak bench otelcol demo graph lint clean
 
 OCB_VERSION := v0.165.0
 OCB         := $(BIN)/builder
@@ -49,6 +49,21 @@ descriptors:
 # Every test: unit, golden, the real PostgreSQL and the end-to-end collector run.
 test: $(OTELCOL)
 	OTELCOL_ZITADEL_BIN=$(CURDIR)/$(OTELCOL) ./scripts/test.sh
+
+# Every fuzz target for FUZZTIME each (make test runs FuzzConfig for 20 s). A failing
+# input lands in the package's testdata/fuzz/<target>/; keep it there as a corpus entry.
+FUZZTIME ?= 5m
+fuzz:
+	./scripts/fuzz.sh $(FUZZTIME)
+
+# The full soak: 200 scrape-and-report cycles of a 1,000-organization ZITADEL with 5 % of
+# ZITADEL's and the endpoint's calls failing, and the database source's connections killed
+# mid-read and PostgreSQL restarted; make test runs a short one without the restart. Figures in
+# docs/benchmarks.md; the log is build/soak.log.
+soak:
+	@mkdir -p build
+	set -o pipefail; ./scripts/with-postgres.sh $(GO) test -count=1 -v -timeout 3h -run '^TestSoak' . \
+	  -args -soak.cycles 200 -soak.orgs 1000 -soak.warm 20 -soak.restart-postgres | tee build/soak.log
 
 # Benchmarks into build/bench.out; compare runs with benchstat (docs/benchmarks.md has the
 # figures and the narrower commands). Each benchmark op is a whole report or scrape.

@@ -13,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/collector/config/configgrpc"
 	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/confmap"
@@ -150,6 +151,9 @@ type ExporterConfig struct {
 	// own (model.CollectorOnly) that go into the report anyway; the others
 	// are left out, so ZITADEL's endpoint gets only names it knows.
 	SendResources []string `mapstructure:"send_resources"`
+	// IDHashKey, when set, replaces system, instance and organization ids
+	// with an HMAC of them under this key before a report leaves the process.
+	IDHashKey configopaque.String `mapstructure:"id_hash_key"`
 
 	exporterhelper.TimeoutConfig `mapstructure:",squash"`
 	RetryConfig                  configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
@@ -189,6 +193,7 @@ func (c *ExporterConfig) Validate() error {
 	}
 	errs = append(errs, validateReportIdentity(c.SystemID, c.Version)...)
 	errs = append(errs, validateSendResources(c.SendResources)...)
+	errs = append(errs, validateIDHashKey(c.IDHashKey)...)
 	if c.HTTP.Endpoint != "" {
 		errs = append(errs, errors.New("http::endpoint: not used; set the top-level endpoint"))
 	}

@@ -82,8 +82,8 @@ func fuzzConfig(data []byte, keys []string) map[string]any {
 }
 
 // FuzzConfig feeds arbitrary YAML-shaped maps through the collector's own
-// decoding and validation of both components: nothing may panic, and every
-// refusal names a key.
+// decoding and validation of the three components: nothing may panic, and
+// every refusal names a key.
 func FuzzConfig(f *testing.F) {
 	f.Add([]byte{0, 1, 1})
 	f.Add([]byte("bulk_size protocol endpoint resources collection_interval dsn"))
@@ -93,6 +93,7 @@ func FuzzConfig(f *testing.F) {
 	}{
 		{createDefaultReceiverConfig},
 		{createDefaultExporterConfig},
+		{createDefaultTelemetryReceiverConfig},
 	}
 	var keySets [][]string
 	for _, fac := range factories {

@@ -24,6 +24,7 @@ import (
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryclient"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/tlshint"
 )
 
 // defaultReportTimeout bounds one attempt at a batch: every system's base
@@ -117,6 +118,7 @@ type telemetryExporter struct {
 	cfg     *ExporterConfig
 	set     component.TelemetrySettings
 	builder reportBuilder
+	ids     *idHasher
 	client  telemetryclient.Client
 	metrics *exportMetrics
 	// pieces notices reports cut into pieces; nil with a schedule.
@@ -132,7 +134,7 @@ type telemetryExporter struct {
 
 func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) *telemetryExporter {
 	stopping, stop := context.WithCancel(context.Background())
-	e := &telemetryExporter{cfg: cfg, set: set, stopping: stopping, stop: stop, drain: shutdownDrain,
+	e := &telemetryExporter{cfg: cfg, set: set, stopping: stopping, stop: stop, drain: shutdownDrain, ids: newIDHasher(cfg.IDHashKey),
 		builder: reportBuilder{systemID: cfg.SystemID, version: cfg.Version, sendDomains: cfg.SendDomains,
 			withheld: withheldResources(cfg.SendResources)}}
 	if cfg.Schedule == "" {
@@ -211,7 +213,8 @@ func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) e
 	var retryable []error
 	var retryResources []int
 	for _, sr := range built.systems {
-		err := e.sendReport(ctx, sr)
+		e.ids.apply(sr)
+		err := tlshint.Explain(e.sendReport(ctx, sr), endpointLink(e.cfg.Protocol))
 		switch {
 		case err == nil:
 		case consumererror.IsPermanent(err):
@@ -289,7 +292,7 @@ func (e *telemetryExporter) sendOnce(ctx context.Context, sr *systemReport) (exp
 		if err := checkReportID(reportID); err != nil {
 			return false, fmt.Errorf("system %s: %w", sr.systemID, err)
 		}
-		req := &analytics.ReportResourceCountsRequest{SystemId: sr.systemID, ResourceCounts: page}
+		req := &analytics.ReportResourceCountsRequest{SystemId: sr.base.SystemId, ResourceCounts: page}
 		if reportID != "" {
 			req.ReportId = &reportID
 		}

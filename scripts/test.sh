@@ -23,6 +23,13 @@ fi
 ./scripts/with-postgres.sh go test -count=1 -v "$@" ./... >"$log" 2>&1
 status=$?
 
+# The configuration fuzzer for a bounded time on top of its corpus (make fuzz
+# runs every fuzz target for longer).
+if ! ./scripts/fuzz.sh "${CONFIG_FUZZTIME:-20s}" FuzzConfig >>"$log" 2>&1; then
+	echo "--- FAIL: FuzzConfig (fuzzing; the failing input is under testdata/fuzz/FuzzConfig/)" | tee -a "$log"
+	status=1
+fi
+
 # Package results and any failure detail, without the verbose pass lines.
 grep -E '^(ok|FAIL|---|panic:|\s+--- FAIL|\s+\S+\.go:[0-9]+:)|no test files' "$log" | grep -v -- '--- PASS\|--- SKIP' || true
 passed=$(grep -cE '^\s*--- PASS' "$log")

@@ -2,6 +2,7 @@ package fakezitadel
 
 import (
 	"crypto/rsa"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sort"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/faults"
 	"google.golang.org/grpc/codes"
 
 	actionpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/action/v2"
@@ -39,6 +42,10 @@ type Options struct {
 	TokenLifetime time.Duration
 	// Latency delays every call.
 	Latency time.Duration
+	// TLS, when set, is served on the gRPC listener.
+	TLS *tls.Config
+	// Faults, when set, fails a share of the gRPC calls at random.
+	Faults *faults.Injector
 }
 
 // ServiceKey is a service user's key registered with an instance.
@@ -163,12 +170,22 @@ func (s *Server) Start(grpcAddr, httpAddr string) error {
 	if err != nil {
 		return err
 	}
+	lis = s.opts.Faults.Listen(lis)
+	if s.opts.TLS != nil {
+		cfg := s.opts.TLS.Clone()
+		cfg.NextProtos = []string{"h2"} // grpc-go clients require it through ALPN
+		lis = tls.NewListener(lis, cfg)
+	}
 	s.grpcLis = lis
 	s.issuer = s.opts.Issuer
 	if s.issuer == "" {
 		s.issuer = "http://" + lis.Addr().String()
 	}
-	s.grpcServer = grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
+	interceptors := []grpc.UnaryServerInterceptor{s.intercept}
+	if s.opts.Faults != nil {
+		interceptors = []grpc.UnaryServerInterceptor{s.opts.Faults.Unary, s.intercept}
+	}
+	s.grpcServer = grpc.NewServer(grpc.ChainUnaryInterceptor(interceptors...))
 	adminpb.RegisterAdminServiceServer(s.grpcServer, adminService{s: s})
 	mgmtpb.RegisterManagementServiceServer(s.grpcServer, managementService{s: s})
 	orgpb.RegisterOrganizationServiceServer(s.grpcServer, orgService{s: s})
@@ -212,6 +229,10 @@ func (s *Server) Close() {
 	}
 	s.serving.Wait()
 }
+
+// SetTLS serves cfg (nil: plaintext) from the next Start: a test changes a
+// stopped server's certificate and starts it again on the same address.
+func (s *Server) SetTLS(cfg *tls.Config) { s.opts.TLS = cfg }
 
 // Dataset is what the server answers from.
 func (s *Server) Dataset() *Dataset { return s.ds }

@@ -13,6 +13,7 @@
 package telemetryserver
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/faults"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetrywire"
 )
@@ -34,6 +36,8 @@ type Options struct {
 	// DropRequests keeps no per-request record (Requests returns nothing), only
 	// the deduplicated state: for benchmarks that send millions of rows.
 	DropRequests bool
+	// Faults, when set, fails a share of the calls on every transport at random.
+	Faults *faults.Injector
 }
 
 // Transports, as recorded in Request.Transport.
@@ -74,6 +78,9 @@ type Server struct {
 	retryAfter time.Duration
 	latency    time.Duration
 
+	// tls, when set, is served on both listeners from the next Start.
+	tls *tls.Config
+
 	httpListener net.Listener
 	grpcListener net.Listener
 	httpServer   *http.Server
@@ -97,8 +104,12 @@ func (s *Server) Start(httpAddr, grpcAddr string) error {
 		if err != nil {
 			return err
 		}
+		ln = s.opts.Faults.Listen(ln)
+		if s.tls != nil {
+			ln = tlsListener(ln, s.tls, "http/1.1")
+		}
 		s.httpListener = ln
-		s.httpServer = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		s.httpServer = &http.Server{Handler: s.opts.Faults.HTTP(s.httpHandler()), ReadHeaderTimeout: 10 * time.Second}
 		s.serving.Go(func() { _ = s.httpServer.Serve(ln) })
 	}
 	if grpcAddr != "" {
@@ -107,8 +118,16 @@ func (s *Server) Start(httpAddr, grpcAddr string) error {
 			s.Close()
 			return err
 		}
+		ln = s.opts.Faults.Listen(ln)
+		if s.tls != nil {
+			ln = tlsListener(ln, s.tls, "h2")
+		}
 		s.grpcListener = ln
-		s.grpcServer = grpc.NewServer(grpc.ForceServerCodecV2(telemetrywire.NewCountsCodec()))
+		opts := []grpc.ServerOption{grpc.ForceServerCodecV2(telemetrywire.NewCountsCodec())}
+		if s.opts.Faults != nil {
+			opts = append(opts, grpc.UnaryInterceptor(s.opts.Faults.Unary))
+		}
+		s.grpcServer = grpc.NewServer(opts...)
 		analytics.RegisterTelemetryServiceServer(s.grpcServer, &grpcService{server: s})
 		s.serving.Go(func() { _ = s.grpcServer.Serve(ln) })
 	}
@@ -121,7 +140,23 @@ func (s *Server) HTTPURL() string {
 	if s.httpListener == nil {
 		return ""
 	}
+	if s.tls != nil {
+		return "https://" + s.httpListener.Addr().String()
+	}
 	return "http://" + s.httpListener.Addr().String()
+}
+
+// SetTLS serves cfg (nil: plaintext) on both listeners from the next Start:
+// a test changes a stopped server's certificate and starts it again on the
+// same addresses.
+func (s *Server) SetTLS(cfg *tls.Config) { s.tls = cfg }
+
+// tlsListener serves cfg on ln with one application protocol: HTTP/1.1 for
+// the HTTP wires, h2 for gRPC, which grpc-go clients require through ALPN.
+func tlsListener(ln net.Listener, cfg *tls.Config, proto string) net.Listener {
+	cfg = cfg.Clone()
+	cfg.NextProtos = []string{proto}
+	return tls.NewListener(ln, cfg)
 }
 
 // GRPCAddr is the host:port of the gRPC listener.

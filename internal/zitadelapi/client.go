@@ -41,7 +41,8 @@ type scope struct {
 }
 
 // call invokes one unary method. A rejected token is renewed and the call
-// repeated once; RESOURCE_EXHAUSTED and UNAVAILABLE are retried with the
+// repeated once; RESOURCE_EXHAUSTED, UNAVAILABLE and a call that outlasted
+// request_timeout (while the scrape still has time) are retried with the
 // module's backoff (retry.go) as long as the context's deadline allows,
 // after the delay of a google.rpc.RetryInfo detail when ZITADEL sends one.
 func (c *client) call(ctx context.Context, sc scope, method string, req, resp proto.Message) error {

@@ -11,7 +11,8 @@ import (
 )
 
 // retry runs call until it succeeds, fails with a code other than
-// RESOURCE_EXHAUSTED or UNAVAILABLE, has been retried cfg.MaxRetries times,
+// RESOURCE_EXHAUSTED, UNAVAILABLE or DEADLINE_EXCEEDED (a call that outlasted
+// request_timeout while ctx still runs), has been retried cfg.MaxRetries times,
 // or the next wait would outlast ctx. The waits grow from InitialInterval by
 // doubling up to MaxInterval, each drawn from half to one and a half of its
 // interval so concurrent workers spread out; a google.rpc.RetryInfo delay
@@ -68,6 +69,13 @@ func (p *retryPolicy) sort(err error) error {
 		return nil
 	case codes.ResourceExhausted, codes.Unavailable:
 		p.serverDelay = retryDelay(err)
+		return err
+	case codes.DeadlineExceeded:
+		// One call outlasted request_timeout; while the scrape itself has
+		// time, another attempt is worth it.
+		if p.ctx.Err() != nil {
+			return backoff.Permanent(err)
+		}
 		return err
 	default:
 		return backoff.Permanent(err)

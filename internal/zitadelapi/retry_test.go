@@ -64,9 +64,10 @@ func TestRetryEndsWithTheContext(t *testing.T) {
 	assert.Equal(t, "down", status.Convert(err).Message())
 }
 
-// TestOtherCodesAreNotRetried: only RESOURCE_EXHAUSTED and UNAVAILABLE are.
+// TestOtherCodesAreNotRetried: only RESOURCE_EXHAUSTED, UNAVAILABLE and a
+// call's own DEADLINE_EXCEEDED are.
 func TestOtherCodesAreNotRetried(t *testing.T) {
-	for _, code := range []codes.Code{codes.Internal, codes.PermissionDenied, codes.NotFound, codes.DeadlineExceeded} {
+	for _, code := range []codes.Code{codes.Internal, codes.PermissionDenied, codes.NotFound} {
 		tries := 0
 		err := retry(context.Background(), RetryConfig{MaxRetries: 3, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond},
 			func() error {
@@ -76,4 +77,27 @@ func TestOtherCodesAreNotRetried(t *testing.T) {
 		assert.Equal(t, 1, tries, code.String())
 		assert.Equal(t, code, status.Code(err))
 	}
+}
+
+// A call that outlasted request_timeout is tried again while the scrape's
+// own context runs, and not once that has ended.
+func TestDeadlineExceededIsRetriedWhileTheScrapeHasTime(t *testing.T) {
+	cfg := RetryConfig{MaxRetries: 3, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond}
+	tries := 0
+	err := retry(context.Background(), cfg, func() error {
+		tries++
+		return status.Error(codes.DeadlineExceeded, "slow")
+	}, func(error, time.Duration) {})
+	assert.Equal(t, 4, tries)
+	assert.Equal(t, codes.DeadlineExceeded, status.Code(err))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	tries = 0
+	err = retry(ctx, cfg, func() error {
+		tries++
+		cancel()
+		return status.Error(codes.DeadlineExceeded, "slow")
+	}, func(error, time.Duration) {})
+	assert.Equal(t, 1, tries)
+	assert.Equal(t, codes.DeadlineExceeded, status.Code(err))
 }
