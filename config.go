@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/configcheck"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
@@ -83,19 +83,12 @@ func (c *ReceiverConfig) Validate() error {
 		errs = append(errs, fmt.Errorf("collection_interval: %s is below the minimum of %s (a number without a unit is nanoseconds; write 5m, 1h)",
 			c.CollectionInterval, minCollectionInterval))
 	}
-	seen := make(map[string]bool, len(c.Resources))
-	for i, r := range c.Resources {
-		switch {
-		case r == "":
-			errs = append(errs, fmt.Errorf("resources[%d]: empty resource name", i))
-		case !slices.Contains(model.Resources, r):
-			errs = append(errs, fmt.Errorf("resources[%d]: %q is not a resource name; known names: %s",
-				i, r, strings.Join(model.Resources, ", ")))
-		case seen[r]:
-			errs = append(errs, fmt.Errorf("resources[%d]: %q is listed twice", i, r))
+	errs = append(errs, configcheck.List("resources", "resource name", c.Resources, func(r string) string {
+		if !slices.Contains(model.Resources, r) {
+			return "is not a resource name; known names: " + strings.Join(model.Resources, ", ")
 		}
-		seen[r] = true
-	}
+		return ""
+	})...)
 	errs = append(errs, validateReportIdentity(c.SystemID, c.Version)...)
 	return errors.Join(errs...)
 }
@@ -208,12 +201,11 @@ func validateHTTPEndpoint(endpoint, protocol string) error {
 	if endpoint == "" {
 		return fmt.Errorf("endpoint: required; protocol %q needs a base URL such as https://zitadel.com/api/ping", protocol)
 	}
-	u, err := url.Parse(endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if !configcheck.IsHTTPURL(endpoint) {
 		return fmt.Errorf("endpoint: %q is not an http(s) URL; protocol %q needs a base URL such as https://zitadel.com/api/ping",
 			endpoint, protocol)
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
+	if strings.ContainsAny(endpoint, "?#") {
 		return fmt.Errorf("endpoint: %q has a query or fragment; the method paths are appended to it", endpoint)
 	}
 	return nil

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -241,28 +240,6 @@ func (e *telemetryExporter) logIgnored(built *builtReports) {
 	}
 }
 
-// errors turns what the mapping refused into permanent errors.
-func (r *builtReports) errors() []error {
-	var errs []error
-	if r.withoutSystem > 0 {
-		errs = append(errs, consumererror.NewPermanent(fmt.Errorf(
-			"%d resources have no %s attribute and no system_id is configured: their counts were not sent",
-			r.withoutSystem, resAttrSystemID)))
-	}
-	for _, id := range r.withoutInstances {
-		errs = append(errs, consumererror.NewPermanent(fmt.Errorf(
-			"system %s: no report sent, because none of its instances could be sent", id)))
-	}
-	if len(r.problems) > 0 {
-		text := strings.Join(r.problems, "; ")
-		if r.unlisted > 0 {
-			text += fmt.Sprintf("; and %d more problems", r.unlisted)
-		}
-		errs = append(errs, consumererror.NewPermanent(fmt.Errorf("%d values were not sent: %s", r.rejected, text)))
-	}
-	return errs
-}
-
 // sendReport sends a system's report. When the endpoint no longer knows the
 // report id (FAILED_PRECONDITION, HTTP 412), the report starts over once with
 // a fresh base information; a second refusal is permanent.
@@ -308,16 +285,6 @@ func (e *telemetryExporter) sendOnce(ctx context.Context, sr *systemReport) (exp
 	}
 	e.metrics.reportSent(ctx)
 	return false, nil
-}
-
-// checkReportID keeps pages within maxMessageBytes: the page size limit
-// counts on report ids of at most maxReportIDBytes.
-func checkReportID(id string) error {
-	if len(id) > maxReportIDBytes {
-		return consumererror.NewPermanent(fmt.Errorf(
-			"the endpoint issued a report id of %d bytes; at most %d are accepted", len(id), maxReportIDBytes))
-	}
-	return nil
 }
 
 // subsetOf returns the resources of md at the given indexes.

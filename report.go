@@ -4,55 +4,17 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
-)
-
-// Field limits. A value beyond its limit is rejected, never cut, so that a
-// page of maxBulkSize rows surely fits one message.
-const (
-	// maxIDBytes bounds instance and parent ids. ZITADEL's ids are 18-19
-	// digit snowflakes; 64 leaves room for UUIDs and custom organization ids.
-	maxIDBytes = 64
-	// maxResourceNameBytes bounds resource names: ZITADEL's longest has 28.
-	maxResourceNameBytes = 63
-	// maxTableNameBytes bounds table names: schema.table, two PostgreSQL
-	// identifiers of at most 63 bytes each.
-	maxTableNameBytes = 127
-	// maxSystemIDBytes bounds system ids: ZITADEL's are 86 characters.
-	maxSystemIDBytes = 128
-	// maxReportIDBytes bounds the report ids the exporter accepts from the
-	// endpoint.
-	maxReportIDBytes = 128
-	// maxMessageBytes is gRPC's default maximum message size, which a
-	// TelemetryService server built on grpc-go or connect-go enforces.
-	maxMessageBytes = 4 << 20
-)
-
-// The worst-case protobuf encoding of one row and of a page, from the limits
-// above. Every field number is below 16, so each tag takes one byte; a length
-// below 128 takes one byte, up to 16383 two.
-const (
-	worstRowBytes = (1 + 1 + maxIDBytes) + // instance_id
-		(1 + 1) + // parent_type: enum value below 128
-		(1 + 1 + maxIDBytes) + // parent_id
-		(1 + 1 + maxResourceNameBytes) + // resource_name
-		(1 + 1 + maxTableNameBytes) + // table_name
-		(1 + 1 + (1 + 5) + (1 + 5)) + // updated_at: seconds below 2^34 (times after 2262 are rejected), nanos below 2^30
-		(1 + 5) // amount: uint32
-	worstRowInPageBytes = 1 + 2 + worstRowBytes                                   // resource_counts entry: tag, length, row
-	worstPageOverhead   = (1 + 2 + maxSystemIDBytes) + (1 + 2 + maxReportIDBytes) // system_id, report_id
-	// maxBulkSize is the largest bulk_size whose pages always fit one message:
-	// (4194304 - 262) / 351 = 11948.
-	maxBulkSize     = (maxMessageBytes - worstPageOverhead) / worstRowInPageBytes
-	defaultBulkSize = 10000 // ZITADEL's own
 )
 
 // maxListedProblems bounds how many rejected values an error names.
@@ -83,37 +45,13 @@ type systemReport struct {
 	buffer    *rowBuffer
 }
 
-// rowBuffer holds a report's rows: one array of messages and the pointers
-// the request carries.
-type rowBuffer struct {
-	backing []analytics.ResourceCount
-	rows    []*analytics.ResourceCount
-}
-
-// rowBuffers recycles the rows of reports that were sent. A batch can hold a
-// million rows; fresh memory for them, and the garbage collection it causes
-// while the batch itself is live, costs more than the mapping. A pooled buffer
-// still points at strings of an earlier batch until it is reused or the pool
-// drops it at the next garbage collections.
-var rowBuffers sync.Pool
-
-func getRowBuffer(n int) *rowBuffer {
-	if rb, ok := rowBuffers.Get().(*rowBuffer); ok && cap(rb.backing) >= n {
-		rb.rows = rb.rows[:0]
-		return rb
+// pages splits the rows into ReportResourceCounts bodies of at most bulkSize.
+func (sr *systemReport) pages(bulkSize int) [][]*analytics.ResourceCount {
+	pages := make([][]*analytics.ResourceCount, 0, (len(sr.rows)+bulkSize-1)/bulkSize)
+	for start := 0; start < len(sr.rows); start += bulkSize {
+		pages = append(pages, sr.rows[start:min(start+bulkSize, len(sr.rows))])
 	}
-	return &rowBuffer{backing: make([]analytics.ResourceCount, n), rows: make([]*analytics.ResourceCount, 0, n)}
-}
-
-// release returns the rows for reuse; the requests built from them must no
-// longer be in use.
-func (r *builtReports) release() {
-	for _, sr := range r.systems {
-		if sr.buffer != nil {
-			rowBuffers.Put(sr.buffer)
-			sr.buffer, sr.rows = nil, nil
-		}
-	}
+	return pages
 }
 
 // builtReports is the outcome of one batch.
@@ -156,6 +94,39 @@ func (r *builtReports) ignore(name string) {
 	r.ignoredMetrics++
 	if len(r.ignoredNames) < maxListedProblems {
 		r.ignoredNames = append(r.ignoredNames, name)
+	}
+}
+
+// errors turns what the mapping refused into permanent errors.
+func (r *builtReports) errors() []error {
+	var errs []error
+	if r.withoutSystem > 0 {
+		errs = append(errs, consumererror.NewPermanent(fmt.Errorf(
+			"%d resources have no %s attribute and no system_id is configured: their counts were not sent",
+			r.withoutSystem, resAttrSystemID)))
+	}
+	for _, id := range r.withoutInstances {
+		errs = append(errs, consumererror.NewPermanent(fmt.Errorf(
+			"system %s: no report sent, because none of its instances could be sent", id)))
+	}
+	if len(r.problems) > 0 {
+		text := strings.Join(r.problems, "; ")
+		if r.unlisted > 0 {
+			text += fmt.Sprintf("; and %d more problems", r.unlisted)
+		}
+		errs = append(errs, consumererror.NewPermanent(fmt.Errorf("%d values were not sent: %s", r.rejected, text)))
+	}
+	return errs
+}
+
+// release returns the rows for reuse; the requests built from them must no
+// longer be in use.
+func (r *builtReports) release() {
+	for _, sr := range r.systems {
+		if sr.buffer != nil {
+			rowBuffers.Put(sr.buffer)
+			sr.buffer, sr.rows = nil, nil
+		}
 	}
 }
 
@@ -487,11 +458,24 @@ func parentTypeOf(s string) analytics.CountParentType {
 	return analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION
 }
 
-// pages splits the rows into ReportResourceCounts bodies of at most bulkSize.
-func (sr *systemReport) pages(bulkSize int) [][]*analytics.ResourceCount {
-	pages := make([][]*analytics.ResourceCount, 0, (len(sr.rows)+bulkSize-1)/bulkSize)
-	for start := 0; start < len(sr.rows); start += bulkSize {
-		pages = append(pages, sr.rows[start:min(start+bulkSize, len(sr.rows))])
+// rowBuffer holds a report's rows: one array of messages and the pointers
+// the request carries.
+type rowBuffer struct {
+	backing []analytics.ResourceCount
+	rows    []*analytics.ResourceCount
+}
+
+// rowBuffers recycles the rows of reports that were sent. A batch can hold a
+// million rows; fresh memory for them, and the garbage collection it causes
+// while the batch itself is live, costs more than the mapping. A pooled buffer
+// still points at strings of an earlier batch until it is reused or the pool
+// drops it at the next garbage collections.
+var rowBuffers sync.Pool
+
+func getRowBuffer(n int) *rowBuffer {
+	if rb, ok := rowBuffers.Get().(*rowBuffer); ok && cap(rb.backing) >= n {
+		rb.rows = rb.rows[:0]
+		return rb
 	}
-	return pages
+	return &rowBuffer{backing: make([]analytics.ResourceCount, n), rows: make([]*analytics.ResourceCount, 0, n)}
 }

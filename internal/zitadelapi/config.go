@@ -5,12 +5,13 @@ package zitadelapi
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/config/configgrpc"
 	"go.opentelemetry.io/collector/config/configopaque"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/configcheck"
 )
 
 // Limits of the API, and defaults chosen for them.
@@ -147,18 +148,12 @@ func (c *Config) Validate() error {
 	if c.Instances.Discover && len(c.Instances.Hosts) > 0 {
 		errs = append(errs, errors.New("instances: set hosts or discover, not both"))
 	}
-	seen := make(map[string]bool, len(c.Instances.Hosts))
-	for i, h := range c.Instances.Hosts {
-		switch {
-		case strings.TrimSpace(h) == "":
-			errs = append(errs, fmt.Errorf("instances::hosts[%d]: empty host", i))
-		case strings.Contains(h, "/"):
-			errs = append(errs, fmt.Errorf("instances::hosts[%d]: %q must be a host name, not a URL", i, h))
-		case seen[h]:
-			errs = append(errs, fmt.Errorf("instances::hosts[%d]: %q is listed twice", i, h))
+	errs = append(errs, configcheck.List("instances::hosts", "host", c.Instances.Hosts, func(h string) string {
+		if strings.Contains(h, "/") {
+			return "must be a host name, not a URL"
 		}
-		seen[h] = true
-	}
+		return ""
+	})...)
 	if c.PageSize < 1 || c.PageSize > maxPageSize {
 		errs = append(errs, fmt.Errorf("page_size: %d is outside 1..%d (ZITADEL's largest page)", c.PageSize, maxPageSize))
 	}
@@ -221,14 +216,7 @@ func (c *Config) credentialKinds() []string {
 }
 
 func validateURL(raw string) error {
-	if raw == "" {
-		return nil
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return err
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if raw != "" && !configcheck.IsHTTPURL(raw) {
 		return fmt.Errorf("%q must be an absolute http or https URL", raw)
 	}
 	return nil

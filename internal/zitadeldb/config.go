@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/config/configopaque"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/configcheck"
 )
 
 // TLS modes, libpq's sslmode values.
@@ -140,16 +143,7 @@ func (c *Config) Validate() error {
 	if c.PageSize < 1 {
 		errs = append(errs, fmt.Errorf("page_size: must be at least 1, got %d", c.PageSize))
 	}
-	seen := make(map[string]bool, len(c.Instances))
-	for i, id := range c.Instances {
-		switch {
-		case id == "":
-			errs = append(errs, fmt.Errorf("instances[%d]: empty instance id", i))
-		case seen[id]:
-			errs = append(errs, fmt.Errorf("instances[%d]: %q is listed twice", i, id))
-		}
-		seen[id] = true
-	}
+	errs = append(errs, configcheck.List("instances", "instance id", c.Instances, nil)...)
 	if c.EventsTable != "" {
 		if _, err := parseRelation(c.EventsTable); err != nil {
 			errs = append(errs, fmt.Errorf("events_table: %w", err))
@@ -173,14 +167,7 @@ func (t *TLSConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-func isTLSMode(m string) bool {
-	for _, known := range tlsModes {
-		if m == known {
-			return true
-		}
-	}
-	return false
-}
+func isTLSMode(m string) bool { return slices.Contains(tlsModes, m) }
 
 func validateEndpoint(endpoint string) error {
 	host, port, err := net.SplitHostPort(endpoint)
