@@ -50,7 +50,7 @@ func (h *idHasher) apply(sr *systemReport) {
 	if h == nil {
 		return
 	}
-	p := pseudonyms{mac: hmac.New(sha256.New, h.key), done: make(map[string]string)}
+	p := h.pseudonyms()
 	sr.base.SystemId = p.of(sr.base.SystemId)
 	for _, in := range sr.base.Instances {
 		in.Id = p.of(in.Id)
@@ -59,6 +59,12 @@ func (h *idHasher) apply(sr *systemReport) {
 		rc.InstanceId = p.of(rc.InstanceId)
 		rc.ParentId = p.of(rc.ParentId)
 	}
+}
+
+// pseudonyms returns the hashing of one report or call: each distinct id
+// is hashed once.
+func (h *idHasher) pseudonyms() *pseudonyms {
+	return &pseudonyms{mac: hmac.New(sha256.New, h.key), done: make(map[string]string)}
 }
 
 // pseudonyms hashes the ids of one report.

@@ -35,6 +35,7 @@ type telemetryReceiver struct {
 	set     receiver.Settings
 	next    consumer.Metrics
 	ids     *reportIDs
+	hashIDs *idHasher                            // nil without id_hash_key
 	obs     map[string]*receiverhelper.ObsReport // by wire
 	refused metric.Int64Counter
 	now     func() time.Time
@@ -52,6 +53,7 @@ func newTelemetryReceiver(cfg *TelemetryReceiverConfig, set receiver.Settings, n
 		return nil, err
 	}
 	r.ids = ids
+	r.hashIDs = newIDHasher(cfg.IDHashKey)
 	for _, wire := range []string{telemetryservice.WireZITADEL, telemetryservice.WireConnect, telemetryservice.WireGRPC} {
 		obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: set.ID, Transport: wire, ReceiverCreateSettings: set})
 		if err != nil {
@@ -163,13 +165,15 @@ func (r *telemetryReceiver) ReportBaseInformation(ctx context.Context, call tele
 	if p := checkBaseInformation(req); p.count > 0 {
 		return "", r.refuse(ctx, call, "malformed", codes.InvalidArgument, "ReportBaseInformation refused: "+p.String())
 	}
+	id := r.ids.issue(req.SystemId)
+	r.protectBase(req)
 	if len(req.Instances) > 0 {
 		md := instanceInfoMetrics(req, r.started, r.now())
 		if err := r.consume(ctx, call, md); err != nil {
 			return "", err
 		}
 	}
-	return r.ids.issue(req.SystemId), nil
+	return id, nil
 }
 
 // ReportResourceCounts implements telemetryservice.Handler.
@@ -185,6 +189,7 @@ func (r *telemetryReceiver) ReportResourceCounts(ctx context.Context, call telem
 	} else if why := r.ids.verify(id, req.SystemId); why != "" {
 		return "", r.refuse(ctx, call, "report_id", codes.FailedPrecondition, fmt.Sprintf("the report id %s", why))
 	}
+	r.protectCounts(req)
 	if len(req.ResourceCounts) > 0 {
 		md := countMetrics(req, r.started, r.now(), r.cfg.UpdatedAtAttribute)
 		if err := r.consume(ctx, call, md); err != nil {

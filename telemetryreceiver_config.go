@@ -28,6 +28,13 @@ type TelemetryReceiverConfig struct {
 	// UpdatedAtAttribute adds each row's updated_at as the data point
 	// attribute zitadel.count.updated_at, as the database source does.
 	UpdatedAtAttribute bool `mapstructure:"updated_at_attribute"`
+	// DropDomains leaves the instances' domains out of what the receiver
+	// emits: nothing after it in the pipeline sees them.
+	DropDomains bool `mapstructure:"drop_domains"`
+	// IDHashKey, when set, replaces system, instance and organization ids
+	// with base64url(HMAC-SHA256(key, id)) before anything is emitted, as
+	// the exporter's id_hash_key does. At least 32 bytes.
+	IDHashKey configopaque.String `mapstructure:"id_hash_key"`
 
 	_ struct{}
 }
@@ -99,6 +106,7 @@ func (c *TelemetryReceiverConfig) Validate() error {
 		errs = append(errs, fmt.Errorf("report_ids::ttl: %s is shorter than %s; a report takes longer than that to arrive",
 			c.ReportIDs.TTL, minReportIDTTL))
 	}
+	errs = append(errs, validateIDHashKey(c.IDHashKey)...)
 	if c.MaxRowsPerPage < 1 {
 		errs = append(errs, fmt.Errorf("max_rows_per_page: %d; use at least 1 (ZITADEL sends up to its BulkSize, 10000 by default)", c.MaxRowsPerPage))
 	}

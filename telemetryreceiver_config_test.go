@@ -55,6 +55,7 @@ func TestTelemetryReceiverConfig(t *testing.T) {
 		"short_key":             "report_ids::key: 5 bytes is too short",
 		"short_ttl":             "report_ids::ttl: 10s is shorter than 1m0s",
 		"no_rows":               "max_rows_per_page: 0",
+		"short_id_hash_key":     "id_hash_key: 20 bytes is too short",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := load(t, name)

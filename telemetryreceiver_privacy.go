@@ -1,0 +1,42 @@
+package zitadeltelemetry
+
+import (
+	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+)
+
+// The receiver's privacy switches act on a call after it was checked and its
+// report id issued or verified (which bind the original system id), and
+// before anything is emitted: no processor or exporter after the receiver,
+// nor the collector's own debug output, sees what they take out.
+
+// protectBase applies drop_domains and id_hash_key to a base information.
+func (r *telemetryReceiver) protectBase(req *analytics.ReportBaseInformationRequest) {
+	if r.cfg.DropDomains {
+		for _, in := range req.Instances {
+			in.Domains = nil
+		}
+	}
+	if r.hashIDs == nil {
+		return
+	}
+	p := r.hashIDs.pseudonyms()
+	req.SystemId = p.of(req.SystemId)
+	for _, in := range req.Instances {
+		in.Id = p.of(in.Id)
+	}
+}
+
+// protectCounts applies id_hash_key to a page. An instance's id and the
+// parent id of its instance-level rows hash alike, so counts still join
+// their instance's information.
+func (r *telemetryReceiver) protectCounts(req *analytics.ReportResourceCountsRequest) {
+	if r.hashIDs == nil {
+		return
+	}
+	p := r.hashIDs.pseudonyms()
+	req.SystemId = p.of(req.SystemId)
+	for _, rc := range req.ResourceCounts {
+		rc.InstanceId = p.of(rc.InstanceId)
+		rc.ParentId = p.of(rc.ParentId)
+	}
+}
