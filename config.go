@@ -247,10 +247,6 @@ func checkWholeNumbers(conf *confmap.Conf, keys []string) error {
 			if v != math.Trunc(v) {
 				errs = append(errs, fmt.Errorf("%s: %v is not a whole number", key, v))
 			}
-		case float32:
-			if float64(v) != math.Trunc(float64(v)) {
-				errs = append(errs, fmt.Errorf("%s: %v is not a whole number", key, v))
-			}
 		}
 	}
 	return errors.Join(errs...)

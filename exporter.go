@@ -122,6 +122,8 @@ type telemetryExporter struct {
 	metrics *exportMetrics
 	// pieces notices reports cut into pieces; nil with a schedule.
 	pieces *pieceDetector
+	// link names this exporter's connection in TLS failures.
+	link tlshint.Link
 
 	// stopping is cancelled when shutdown begins; interrupted counts the
 	// batches it cut short.
@@ -134,6 +136,7 @@ type telemetryExporter struct {
 func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) *telemetryExporter {
 	stopping, stop := context.WithCancel(context.Background())
 	e := &telemetryExporter{cfg: cfg, set: set, stopping: stopping, stop: stop, drain: shutdownDrain, ids: newIDHasher(cfg.IDHashKey),
+		link: endpointLink(cfg.Protocol),
 		builder: reportBuilder{systemID: cfg.SystemID, version: cfg.Version, sendDomains: cfg.SendDomains,
 			withheld: withheldResources(cfg.SendResources)}}
 	if cfg.Schedule == "" {
@@ -213,7 +216,7 @@ func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) e
 	var retryResources []int
 	for _, sr := range built.systems {
 		e.ids.apply(sr)
-		err := tlshint.Explain(e.sendReport(ctx, sr), endpointLink(e.cfg.Protocol))
+		err := tlshint.Explain(e.sendReport(ctx, sr), e.link)
 		switch {
 		case err == nil:
 		case consumererror.IsPermanent(err):

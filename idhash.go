@@ -8,6 +8,8 @@ import (
 	"hash"
 
 	"go.opentelemetry.io/collector/config/configopaque"
+
+	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 )
 
 // minIDHashKeyBytes is the shortest id_hash_key: an HMAC-SHA256 key shorter
@@ -51,11 +53,22 @@ func (h *idHasher) apply(sr *systemReport) {
 		return
 	}
 	p := h.pseudonyms()
-	sr.base.SystemId = p.of(sr.base.SystemId)
-	for _, in := range sr.base.Instances {
+	p.base(sr.base)
+	p.rows(sr.rows)
+}
+
+// base replaces the system and instance ids of a base information.
+func (p *pseudonyms) base(req *analytics.ReportBaseInformationRequest) {
+	req.SystemId = p.of(req.SystemId)
+	for _, in := range req.Instances {
 		in.Id = p.of(in.Id)
 	}
-	for _, rc := range sr.rows {
+}
+
+// rows replaces each row's instance and parent id. An instance's id and the
+// parent id of its instance-level rows hash alike.
+func (p *pseudonyms) rows(rows []*analytics.ResourceCount) {
+	for _, rc := range rows {
 		rc.InstanceId = p.of(rc.InstanceId)
 		rc.ParentId = p.of(rc.ParentId)
 	}

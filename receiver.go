@@ -81,6 +81,10 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	if s.stopping.Err() != nil {
 		return pmetric.NewMetrics(), errShutdownScrape
 	}
+	if !s.cfg.Metrics.ZitadelResourceCount.Enabled {
+		// The receiver's only metric is off: ZITADEL is not asked at all.
+		return pmetric.NewMetrics(), nil
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(s.stopping, cancel)()
@@ -93,7 +97,7 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		s.set.Logger.Info("Shutdown ended a scrape in progress; its counts were dropped, the next start scrapes again")
 		return pmetric.NewMetrics(), errShutdownScrape
 	}
-	return s.cfg.MetricsBuilderConfig.apply(b.emit()), tlshint.Explain(err, sourceLink(s.cfg.Source))
+	return s.cfg.MetricsBuilderConfig.removeDisabledResourceAttributes(b.emit()), tlshint.Explain(err, sourceLink(s.cfg.Source))
 }
 
 var errShutdownScrape = errors.New("the collector is shutting down: scrape cancelled")

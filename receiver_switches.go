@@ -79,12 +79,9 @@ func (c MetricsBuilderConfig) disabledResourceAttributes() []string {
 	return off
 }
 
-// apply leaves out of a scrape what the switches turn off. A switched-off
-// attribute never leaves the receiver.
-func (c MetricsBuilderConfig) apply(md pmetric.Metrics) pmetric.Metrics {
-	if !c.Metrics.ZitadelResourceCount.Enabled {
-		return pmetric.NewMetrics()
-	}
+// removeDisabledResourceAttributes leaves out of a scrape the resource
+// attributes the switches turn off: they never leave the receiver.
+func (c MetricsBuilderConfig) removeDisabledResourceAttributes(md pmetric.Metrics) pmetric.Metrics {
 	off := c.disabledResourceAttributes()
 	if len(off) == 0 {
 		return md

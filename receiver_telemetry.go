@@ -25,13 +25,5 @@ func newScrapeDuration(set component.TelemetrySettings) (metric.Float64Histogram
 
 func (s *zitadelScraper) recordDuration(ctx context.Context, started time.Time) {
 	s.duration.Record(context.WithoutCancel(ctx), s.now().Sub(started).Seconds(),
-		metric.WithAttributes(attribute.String("source", s.sourceName())))
-}
-
-// sourceName is the configured source, with the default spelled out.
-func (s *zitadelScraper) sourceName() string {
-	if s.cfg.Source == SourceDatabase {
-		return SourceDatabase
-	}
-	return SourceAPI
+		metric.WithAttributes(attribute.String("source", s.cfg.Source)))
 }

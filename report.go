@@ -185,9 +185,7 @@ func (b *reportBuilder) build(md pmetric.Metrics) *builtReports {
 	}
 	sendable := out.systems[:0]
 	for _, sr := range out.systems {
-		if sr.buffer != nil {
-			sr.buffer.rows = sr.rows
-		}
+		sr.buffer.rows = sr.rows // every system got a buffer above, if of zero rows
 		if len(sr.base.Instances) == 0 {
 			// A base information without instances is refused by the service,
 			// and without one no page can be sent.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/configcheck"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
 
@@ -25,17 +26,15 @@ func withheldResources(send []string) map[string]bool {
 }
 
 func validateSendResources(names []string) []error {
-	var errs []error
-	for i, name := range names {
+	return configcheck.List("send_resources", "resource name", names, func(name string) string {
 		if name == model.ResourceUserByState {
-			errs = append(errs, fmt.Errorf("send_resources[%d]: %q is never sent: its counts differ only by %s and %s, which ZITADEL's report has no field for",
-				i, name, attrUserState, attrUserType))
-			continue
+			return fmt.Sprintf("is never sent: its counts differ only by %s and %s, which ZITADEL's report has no field for",
+				attrUserState, attrUserType)
 		}
 		if !slices.Contains(model.CollectorOnly, name) {
-			errs = append(errs, fmt.Errorf("send_resources[%d]: %q is not one of the names this collector adds (%s); ZITADEL's own names are always sent",
-				i, name, strings.Join(model.CollectorOnly, ", ")))
+			return fmt.Sprintf("is not one of the names this collector adds (%s); ZITADEL's own names are always sent",
+				strings.Join(model.CollectorOnly, ", "))
 		}
-	}
-	return errs
+		return ""
+	})
 }

@@ -167,7 +167,7 @@ func (s *reportSchedule) shortestGap(from time.Time) (time.Duration, time.Time) 
 		prev = next
 	}
 	if shortest < 0 {
-		// One run within five years; the next is at least that far away.
+		// One run within the horizon (a year); the next is at least that far away.
 		return gapHorizon, at
 	}
 	return shortest, at
@@ -203,15 +203,15 @@ func (s *reportSchedule) nominalNext(t time.Time) time.Time {
 	}
 }
 
-// next is the first run after the nominal run prev (or after the start time),
-// jitter included: the run is due at the returned time, the schedule goes on
-// from the nominal one.
 func sameWallClock(a, b time.Time) bool {
 	ay, am, ad := a.Date()
 	by, bm, bd := b.Date()
 	return ay == by && am == bm && ad == bd && a.Hour() == b.Hour() && a.Minute() == b.Minute() && a.Second() == b.Second()
 }
 
+// next is the first run after the nominal run prev (or after the start time),
+// jitter included: the run is due at the returned time, the schedule goes on
+// from the nominal one.
 func (s *reportSchedule) next(after time.Time) (nominal, due time.Time) {
 	nominal = s.nominalNext(after)
 	due = nominal

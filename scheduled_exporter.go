@@ -202,8 +202,9 @@ func (s *scheduledExporter) run(ctx context.Context, nominal, due time.Time) {
 func (s *scheduledExporter) report(ctx context.Context) {
 	now := s.clock.Now()
 	s.mu.Lock()
-	s.snap.prune(now.Add(-s.cfg.MaxAge))
-	s.dirty = true
+	if s.snap.prune(now.Add(-s.cfg.MaxAge)) {
+		s.dirty = true
+	}
 	ids := s.snap.systemIDs()
 	reports := make([]pmetric.Metrics, len(ids))
 	for i, id := range ids {

@@ -237,15 +237,20 @@ func (ss *systemSnapshot) isRow(i int, rc *analytics.ResourceCount) bool {
 
 // prune drops the rows no batch carried since cutoff, the instances left
 // without rows and the systems left without instances.
-func (s *snapshot) prune(cutoff time.Time) {
+func (s *snapshot) prune(cutoff time.Time) (dropped bool) {
 	for id, ss := range s.systems {
-		if ss.prune(unixSeconds(cutoff)) == 0 {
+		kept, systemDropped := ss.prune(unixSeconds(cutoff))
+		if kept == 0 {
 			delete(s.systems, id)
 		}
+		dropped = dropped || systemDropped
 	}
+	return dropped
 }
 
-func (ss *systemSnapshot) prune(cutoff uint32) int {
+// prune returns how many rows it kept and whether it dropped any; with none
+// dropped, the strings, times and index stay as they are.
+func (ss *systemSnapshot) prune(cutoff uint32) (int, bool) {
 	kept := 0
 	for i := range ss.rows {
 		r := ss.rows[i]
@@ -255,11 +260,14 @@ func (ss *systemSnapshot) prune(cutoff uint32) int {
 		ss.rows[kept] = r
 		kept++
 	}
+	if kept == len(ss.rows) {
+		return kept, false
+	}
 	ss.rows = ss.rows[:kept]
 	ss.cursor, ss.last = 0, rowKey{}
 	ss.compact()
 	ss.reindex()
-	return kept
+	return kept, true
 }
 
 // compact forgets the strings and times no row uses any more (organizations

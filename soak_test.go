@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	nooptrace "go.opentelemetry.io/otel/trace/noop"
@@ -97,7 +96,7 @@ func TestSoakWithFaults(t *testing.T) {
 	want := expectedReport(ds)
 	// About 15 pages a report, so that every cycle meets the endpoint's faults.
 	ecfg.BulkSize = len(want)/15 + 1
-	exp := startSoakExporter(t, ecfg, set)
+	exp := startExporter(t, ecfg, set)
 
 	var complete, failed, partialScrapes int
 	var baseGoroutines int
@@ -157,15 +156,6 @@ func TestSoakWithFaults(t *testing.T) {
 			assert.Positive(t, e[k.String()], "no endpoint call failed as %s", k)
 		}
 	}
-}
-
-func startSoakExporter(t *testing.T, cfg *ExporterConfig, set exporter.Settings) exporter.Metrics {
-	t.Helper()
-	exp, err := NewExporterFactory().CreateMetrics(context.Background(), set, cfg)
-	require.NoError(t, err)
-	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, exp.Shutdown(context.Background())) })
-	return exp
 }
 
 func faultCounts(in *faults.Injector) map[string]int {

@@ -16,27 +16,18 @@ func (r *telemetryReceiver) protectBase(req *analytics.ReportBaseInformationRequ
 			in.Domains = nil
 		}
 	}
-	if r.hashIDs == nil {
-		return
-	}
-	p := r.hashIDs.pseudonyms()
-	req.SystemId = p.of(req.SystemId)
-	for _, in := range req.Instances {
-		in.Id = p.of(in.Id)
+	if r.hashIDs != nil {
+		r.hashIDs.pseudonyms().base(req)
 	}
 }
 
-// protectCounts applies id_hash_key to a page. An instance's id and the
-// parent id of its instance-level rows hash alike, so counts still join
-// their instance's information.
+// protectCounts applies id_hash_key to a page; counts still join their
+// instance's information, whose ids hash alike.
 func (r *telemetryReceiver) protectCounts(req *analytics.ReportResourceCountsRequest) {
 	if r.hashIDs == nil {
 		return
 	}
 	p := r.hashIDs.pseudonyms()
 	req.SystemId = p.of(req.SystemId)
-	for _, rc := range req.ResourceCounts {
-		rc.InstanceId = p.of(rc.InstanceId)
-		rc.ParentId = p.of(rc.ParentId)
-	}
+	p.rows(req.ResourceCounts)
 }

@@ -149,14 +149,6 @@ type Rule struct {
 	Annotations map[string]string `yaml:"annotations,omitempty"`
 }
 
-// Name is the recorded metric or the alert.
-func (r Rule) Name() string {
-	if r.Record != "" {
-		return r.Record
-	}
-	return r.Alert
-}
-
 // LoadRules decodes the embedded rules file.
 func LoadRules() (RuleFile, error) {
 	var f RuleFile

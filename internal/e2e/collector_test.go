@@ -107,7 +107,7 @@ func startPipelineWith(t *testing.T, opts pipelineOptions) *pipeline {
 	configure := opts.configure
 	bin := collectorBinary(t)
 	dir := t.TempDir()
-	zitadel, keyFile := startZitadel(t, dir, opts.orgsPerInstance)
+	zitadel, keyFile := startZitadel(t, dir, opts.orgsPerInstance, fakezitadel.Options{})
 	ds := zitadel.Dataset()
 	if opts.configureZitadel != nil {
 		opts.configureZitadel(zitadel)
@@ -124,25 +124,17 @@ func startPipelineWith(t *testing.T, opts pipelineOptions) *pipeline {
 
 	p := &pipeline{dataset: ds, telemetry: telemetry, promAddr: freeAddr(t), zitadel: zitadel}
 	configPath := filepath.Join(dir, "config.yaml")
-	f, err := os.Create(configPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	values := opts.values
 	values.ZitadelAddr, values.KeyFile, values.TelemetryURL, values.PromAddr = zitadel.GRPCAddr(), keyFile, telemetry.HTTPURL(), p.promAddr
-	err = opts.config.Execute(f, values)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	writeConfig(t, configPath, opts.config, values)
 	p.configPath = configPath
 	p.collector = startCollector(t, bin, configPath)
 	return p
 }
 
 // startZitadel serves a simulated installation to the system user whose key
-// it writes into dir.
-func startZitadel(t *testing.T, dir string, orgsPerInstance int) (*fakezitadel.Server, string) {
+// it writes into dir, and to whatever else opts lets in.
+func startZitadel(t *testing.T, dir string, orgsPerInstance int, opts fakezitadel.Options) (*fakezitadel.Server, string) {
 	t.Helper()
 	spec := fakezitadel.DefaultSpec()
 	spec.OrgsPerInstance = orgsPerInstance
@@ -155,7 +147,8 @@ func startZitadel(t *testing.T, dir string, orgsPerInstance int) (*fakezitadel.S
 	if err := os.WriteFile(keyFile, privatePEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	zitadel := fakezitadel.NewServer(ds, fakezitadel.Options{SystemUsers: map[string]*rsa.PublicKey{systemUser: public}})
+	opts.SystemUsers = map[string]*rsa.PublicKey{systemUser: public}
+	zitadel := fakezitadel.NewServer(ds, opts)
 	if err := zitadel.Start("127.0.0.1:0", "127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"text/template"
 	"time"
 )
 
@@ -30,6 +31,18 @@ func collectorBinary(t *testing.T) string {
 		t.Fatalf("make otelcol: %v\n%s", err, out)
 	}
 	return filepath.Join(root, "build", "otelcol-zitadel-src", "otelcol-zitadel")
+}
+
+// writeConfig writes the collector configuration tmpl makes of v to path.
+func writeConfig(t *testing.T, path string, tmpl *template.Template, v any) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := tmpl.Execute(&b, v); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // collector is a running otelcol-zitadel child process.

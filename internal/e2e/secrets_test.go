@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"crypto/rand"
-	"crypto/rsa"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -112,24 +111,17 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	systemPEM, systemPublic, err := fakezitadel.NewSystemUserKey()
+	v.ServiceKeyFile = writeSecretFile(t, dir, "service.json", serviceKey)
+	zitadel, systemKeyFile := startZitadel(t, dir, 3, fakezitadel.Options{
+		PATs:        map[string]string{v.PAT: ""},
+		ServiceKeys: []fakezitadel.ServiceKey{registered},
+	})
+	v.SystemKeyFile = systemKeyFile
+	systemPEM, err := os.ReadFile(systemKeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.ServiceKeyFile, v.SystemKeyFile = writeSecretFile(t, dir, "service.json", serviceKey), writeSecretFile(t, dir, "system.pem", systemPEM)
-
-	spec := fakezitadel.DefaultSpec()
-	spec.OrgsPerInstance = 3
-	ds := fakezitadel.Generate(spec)
-	zitadel := fakezitadel.NewServer(ds, fakezitadel.Options{
-		PATs:        map[string]string{v.PAT: ""},
-		ServiceKeys: []fakezitadel.ServiceKey{registered},
-		SystemUsers: map[string]*rsa.PublicKey{systemUser: systemPublic},
-	})
-	if err := zitadel.Start("127.0.0.1:0", "127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(zitadel.Close)
+	ds := zitadel.Dataset()
 	v.ZitadelAddr, v.TokenURL = zitadel.GRPCAddr(), zitadel.TokenURL()
 
 	db := zitadeldbtest.New(t)
@@ -153,15 +145,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	v.TelemetryURL = telemetry.HTTPURL()
 
 	configPath := filepath.Join(dir, "config.yaml")
-	f, err := os.Create(configPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = secretsTemplate.Execute(f, v)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	writeConfig(t, configPath, secretsTemplate, v)
 
 	c := startCollector(t, bin, configPath)
 	want := len(ds.ExpectedReported())

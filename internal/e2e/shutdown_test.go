@@ -10,6 +10,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
 )
 
@@ -42,18 +43,6 @@ service:
 type shutdownValues struct {
 	Interval                                       time.Duration
 	ZitadelAddr, KeyFile, StorageDir, TelemetryURL string
-}
-
-func writeShutdownConfig(t *testing.T, path string, v shutdownValues) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := shutdownConfig.Execute(f, v); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // silentEndpoint accepts connections and requests and never answers.
@@ -94,12 +83,12 @@ func TestSIGTERMWithASilentEndpointKeepsTheReport(t *testing.T) {
 	if err := os.Mkdir(storage, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	zitadel, keyFile := startZitadel(t, dir, 20)
+	zitadel, keyFile := startZitadel(t, dir, 20, fakezitadel.Options{})
 	p := &pipeline{dataset: zitadel.Dataset()}
 
 	silentURL, requests := silentEndpoint(t)
 	first := filepath.Join(dir, "first.yaml")
-	writeShutdownConfig(t, first, shutdownValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+	writeConfig(t, first, shutdownConfig, shutdownValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
 		StorageDir: storage, TelemetryURL: silentURL})
 	c := startCollector(t, bin, first)
 	select {
@@ -120,7 +109,7 @@ func TestSIGTERMWithASilentEndpointKeepsTheReport(t *testing.T) {
 	}
 	t.Cleanup(func() { p.telemetry.Close() })
 	second := filepath.Join(dir, "second.yaml")
-	writeShutdownConfig(t, second, shutdownValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+	writeConfig(t, second, shutdownConfig, shutdownValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
 		StorageDir: storage, TelemetryURL: p.telemetry.HTTPURL()})
 	p.collector = startCollector(t, bin, second)
 	p.assertReportEqualsDataset(t, p.waitForCompleteReport(t, 90*time.Second))
@@ -132,7 +121,7 @@ func TestSIGTERMWithASilentEndpointKeepsTheReport(t *testing.T) {
 func TestSIGTERMWithASilentZitadel(t *testing.T) {
 	bin := collectorBinary(t)
 	dir := t.TempDir()
-	zitadel, keyFile := startZitadel(t, dir, 20)
+	zitadel, keyFile := startZitadel(t, dir, 20, fakezitadel.Options{})
 	zitadel.SetLatency(time.Hour)
 	telemetry := telemetryserver.New(telemetryserver.Options{})
 	if err := telemetry.Start("127.0.0.1:0", ""); err != nil {
@@ -140,7 +129,7 @@ func TestSIGTERMWithASilentZitadel(t *testing.T) {
 	}
 	t.Cleanup(func() { telemetry.Close() })
 	config := filepath.Join(dir, "config.yaml")
-	writeShutdownConfig(t, config, shutdownValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+	writeConfig(t, config, shutdownConfig, shutdownValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
 		StorageDir: dir, TelemetryURL: telemetry.HTTPURL()})
 	c := startCollector(t, bin, config)
 	deadline := time.Now().Add(60 * time.Second)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"text/template"
@@ -12,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
 )
@@ -54,7 +54,7 @@ func TestReportsSurviveTwoCollectors(t *testing.T) {
 	for _, protocol := range []string{"http", "grpc"} {
 		t.Run(protocol, func(t *testing.T) {
 			dir := t.TempDir()
-			zitadel, keyFile := startZitadel(t, dir, 20)
+			zitadel, keyFile := startZitadel(t, dir, 20, fakezitadel.Options{})
 			ds := zitadel.Dataset()
 			first, last := telemetryserver.New(telemetryserver.Options{}), telemetryserver.New(telemetryserver.Options{})
 			for _, s := range []*telemetryserver.Server{first, last} {
@@ -67,11 +67,8 @@ func TestReportsSurviveTwoCollectors(t *testing.T) {
 				target = central.values.GRPCAddr
 			}
 			path := filepath.Join(dir, "edge.yaml")
-			f, err := os.Create(path)
-			require.NoError(t, err)
-			require.NoError(t, edgeTemplate.Execute(f, edgeValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
-				FirstHop: first.HTTPURL(), Central: target, Protocol: protocol}))
-			require.NoError(t, f.Close())
+			writeConfig(t, path, edgeTemplate, edgeValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+				FirstHop: first.HTTPURL(), Central: target, Protocol: protocol})
 			edge := startCollector(t, collectorBinary(t), path)
 
 			want := len(ds.ExpectedReported())

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -161,10 +160,7 @@ func startCentral(t *testing.T, v centralValues) *centralCollector {
 	t.Helper()
 	v.HTTPAddr, v.GRPCAddr = freeAddr(t), freeAddr(t)
 	path := filepath.Join(t.TempDir(), "central.yaml")
-	f, err := os.Create(path)
-	require.NoError(t, err)
-	require.NoError(t, centralTemplate.Execute(f, v))
-	require.NoError(t, f.Close())
+	writeConfig(t, path, centralTemplate, v)
 	c := &centralCollector{collector: startCollector(t, collectorBinary(t), path), values: v}
 	for _, addr := range []string{v.HTTPAddr, v.GRPCAddr} {
 		waitForListener(t, c.collector, addr)

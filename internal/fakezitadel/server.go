@@ -260,35 +260,30 @@ func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 // FailCalls makes the next n calls of method (a full gRPC method name, or ""
 // for any) fail with code; n < 0 fails every call until cleared with n = 0.
 func (s *Server) FailCalls(method string, code codes.Code, n int) {
+	s.setFault(method, n, fault{code: code, remaining: n})
+}
+
+// FailCallsWithRetryDelay is FailCalls with a google.rpc.RetryInfo detail
+// naming the delay before the next attempt, as a rate limiter may send.
+func (s *Server) FailCallsWithRetryDelay(method string, code codes.Code, n int, delay time.Duration) {
+	s.setFault(method, n, fault{code: code, remaining: n, delay: delay})
+}
+
+// FailCallsAfter is FailCalls after the next `after` calls of method have
+// been answered.
+func (s *Server) FailCallsAfter(method string, code codes.Code, after, n int) {
+	s.setFault(method, n, fault{code: code, remaining: n, after: after})
+}
+
+// setFault stores f for method, whole under one lock; n = 0 clears it.
+func (s *Server) setFault(method string, n int, f fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n == 0 {
 		delete(s.faults, method)
 		return
 	}
-	s.faults[method] = &fault{code: code, remaining: n}
-}
-
-// FailCallsWithRetryDelay is FailCalls with a google.rpc.RetryInfo detail
-// naming the delay before the next attempt, as a rate limiter may send.
-func (s *Server) FailCallsWithRetryDelay(method string, code codes.Code, n int, delay time.Duration) {
-	s.FailCalls(method, code, n)
-	if n != 0 {
-		s.mu.Lock()
-		s.faults[method].delay = delay
-		s.mu.Unlock()
-	}
-}
-
-// FailCallsAfter is FailCalls after the next `after` calls of method have
-// been answered.
-func (s *Server) FailCallsAfter(method string, code codes.Code, after, n int) {
-	s.FailCalls(method, code, n)
-	if n != 0 {
-		s.mu.Lock()
-		s.faults[method].after = after
-		s.mu.Unlock()
-	}
+	s.faults[method] = &f
 }
 
 // Deny answers method with PERMISSION_DENIED, as for a user lacking the role.

@@ -62,13 +62,6 @@ func New(rate float64, seed uint64) *Injector {
 		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), rate: rate, conns: make(map[string]net.Conn)}
 }
 
-// SetRate changes the share of failing calls; 0 stops the faults.
-func (in *Injector) SetRate(rate float64) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.rate = rate
-}
-
 // Counts returns how many calls failed in each way.
 func (in *Injector) Counts() map[Kind]int {
 	in.mu.Lock()

@@ -24,8 +24,10 @@ func GRPCCodec() grpc.ServerOption {
 	return grpc.ForceServerCodecV2(rawCodec{CodecV2: encoding.GetCodecV2("proto")})
 }
 
-// rawRequest is a request body as it arrived.
-type rawRequest struct{ body []byte }
+// rawRequest is a request body as it arrived, in a buffer of gRPC's pool:
+// both decoders copy what they keep, so the buffer goes back once the call
+// is answered instead of a copy of every page being made.
+type rawRequest struct{ buf mem.Buffer }
 
 type rawCodec struct {
 	encoding.CodecV2
@@ -33,7 +35,7 @@ type rawCodec struct {
 
 func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	if raw, ok := v.(*rawRequest); ok {
-		raw.body = data.Materialize()
+		raw.buf = data.MaterializeToBuffer(mem.DefaultBufferPool())
 		return nil
 	}
 	return c.CodecV2.Unmarshal(data, v)
@@ -95,11 +97,12 @@ func unary(h Handler, fullMethod string, m method) grpc.MethodHandler {
 		if err := dec(raw); err != nil {
 			return nil, err
 		}
+		defer raw.buf.Free()
 		if interceptor == nil {
-			return m(ctx, h, raw.body)
+			return m(ctx, h, raw.buf.ReadOnlyData())
 		}
 		info := &grpc.UnaryServerInfo{Server: h, FullMethod: fullMethod}
-		return interceptor(ctx, raw, info, func(ctx context.Context, _ any) (any, error) { return m(ctx, h, raw.body) })
+		return interceptor(ctx, raw, info, func(ctx context.Context, _ any) (any, error) { return m(ctx, h, raw.buf.ReadOnlyData()) })
 	}
 }
 
