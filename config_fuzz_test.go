@@ -3,6 +3,7 @@ package zitadeltelemetry
 import (
 	"math"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -81,6 +82,20 @@ func fuzzConfig(data []byte, keys []string) map[string]any {
 	return root
 }
 
+// namesAKey reports whether msg refers to one of keys the way the
+// collector's messages do: "key: reason", 'key' or "key" quoted, a path
+// "a::key", or a list after "invalid keys: ". A key that only occurs inside
+// prose ("http(s) URL", "invalid keys") does not count.
+func namesAKey(msg string, keys []string) bool {
+	for _, k := range keys {
+		q := regexp.QuoteMeta(k)
+		if regexp.MustCompile(`(^|[^\w.])` + q + `(:|'|")|(::|'|")` + q + `\b|invalid keys: (\w+, )*` + q + `\b`).MatchString(msg) {
+			return true
+		}
+	}
+	return false
+}
+
 // FuzzConfig feeds arbitrary YAML-shaped maps through the collector's own
 // decoding and validation of the three components: nothing may panic, and
 // every refusal names a key.
@@ -120,17 +135,28 @@ func FuzzConfig(f *testing.F) {
 			if err == nil {
 				continue
 			}
-			msg := err.Error()
-			named := false
-			for _, k := range keys {
-				if strings.Contains(msg, k) {
-					named = true
-					break
-				}
-			}
-			if !named {
+			if msg := err.Error(); !namesAKey(msg, keys) {
 				t.Errorf("a refusal that names no key: %q for %v", msg, raw)
 			}
 		}
 	})
+}
+
+func TestNamesAKey(t *testing.T) {
+	keys := []string{"http", "key", "endpoint", "bulk_size", "api"}
+	for msg, want := range map[string]bool{
+		"endpoint: must be an http(s) URL":                        true,
+		"'bulk_size' expected type 'int', got unconvertible type": true,
+		`"api" has invalid keys: token`:                           true,
+		"'' has invalid keys: foo, endpoint":                      true,
+		"grpc::endpoint: has a path":                              true,
+		"must be an http(s) URL":                                  false,
+		"the configuration has invalid keys":                      false,
+		"the api source needs a token":                            false,
+		"keys must not repeat":                                    false,
+	} {
+		if got := namesAKey(msg, keys); got != want {
+			t.Errorf("namesAKey(%q) = %v, want %v", msg, got, want)
+		}
+	}
 }
