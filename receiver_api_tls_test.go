@@ -99,8 +99,9 @@ func TestAPISourceTLS(t *testing.T) {
 		host   string
 		client func(*ReceiverConfig)
 		want   []string
-		// recovers: fixing ZITADEL alone fixes the link.
-		recovers bool
+		// fixed is what ZITADEL serves once it is fixed: for the unknown
+		// CA, a certificate of the authority the receiver trusts.
+		fixed *tls.Config
 		// alertRaces: over TLS 1.3 the client's handshake ends before
 		// ZITADEL has looked at the client's certificate, so its refusal
 		// reaches a call either as ZITADEL's alert or as a broken
@@ -108,12 +109,12 @@ func TestAPISourceTLS(t *testing.T) {
 		alertRaces bool
 	}{
 		{"unknown CA", right, "127.0.0.1", func(c *ReceiverConfig) { c.API.TLS.CAFile = certs.OtherCAFile },
-			[]string{tlshint.ProblemUnknownCA, "api::tls::ca_file"}, false, false},
+			[]string{tlshint.ProblemUnknownCA, "api::tls::ca_file"}, certs.ServerConfig(t, certs.OtherServer, false), false},
 		{"wrong host name", certs.ServerConfig(t, certs.WrongHostServer, false), "localhost", nil,
-			[]string{tlshint.ProblemWrongHost, "api::tls::server_name_override"}, true, false},
-		{"plaintext ZITADEL", nil, "127.0.0.1", nil, []string{tlshint.ProblemPlaintext, "api::tls::insecure: true"}, true, false},
+			[]string{tlshint.ProblemWrongHost, "api::tls::server_name_override"}, right, false},
+		{"plaintext ZITADEL", nil, "127.0.0.1", nil, []string{tlshint.ProblemPlaintext, "api::tls::insecure: true"}, right, false},
 		{"no client certificate", certs.ServerConfig(t, certs.Server, true), "127.0.0.1", nil,
-			[]string{tlshint.ProblemClientCert, "api::tls::cert_file"}, true, true},
+			[]string{tlshint.ProblemClientCert, "api::tls::cert_file"}, right, true},
 	}
 	for _, f := range faults {
 		t.Run(f.name, func(t *testing.T) {
@@ -134,11 +135,9 @@ func TestAPISourceTLS(t *testing.T) {
 			for _, w := range f.want {
 				assert.Contains(t, err.Error(), w)
 			}
-			if f.recovers {
-				// ZITADEL is fixed; the same receiver's next scrape is whole.
-				restartZitadel(t, srv, right)
-				scrapeUntilComplete(t, s, complete)
-			}
+			// ZITADEL is fixed; the same receiver's next scrape is whole.
+			restartZitadel(t, srv, f.fixed)
+			scrapeUntilComplete(t, s, complete)
 		})
 	}
 

@@ -73,10 +73,19 @@ func TestDatabaseSourceTLS(t *testing.T) {
 		}
 	})
 	t.Run("unknown CA", func(t *testing.T) {
+		var scrapers []*zitadelScraper
 		for _, mode := range []string{"verify-ca", "verify-full"} {
-			refusal(t, startScraper(t, config("localhost", mode, certs.OtherCAFile)),
-				tlshint.ProblemUnknownCA, "database::tls::ca_file")
+			s := startScraper(t, config("localhost", mode, certs.OtherCAFile))
+			refusal(t, s, tlshint.ProblemUnknownCA, "database::tls::ca_file")
+			scrapers = append(scrapers, s)
 		}
+		// PostgreSQL moves to the authority these receivers trust; their
+		// next scrapes are whole.
+		d.ServeTLS(t, certs.OtherServer.CertPEM, certs.OtherServer.KeyPEM)
+		for _, s := range scrapers {
+			assert.Equal(t, complete, whole(t, s))
+		}
+		d.ServeTLS(t, certs.Server.CertPEM, certs.Server.KeyPEM)
 	})
 	t.Run("wrong host name", func(t *testing.T) {
 		d.ServeTLS(t, certs.WrongHostServer.CertPEM, certs.WrongHostServer.KeyPEM)

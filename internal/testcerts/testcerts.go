@@ -49,6 +49,9 @@ type Set struct {
 	CAPool              *x509.CertPool
 	// Server is valid for LoopbackHosts, WrongHostServer only for WrongHost.
 	Server, WrongHostServer Pair
+	// OtherServer is valid for LoopbackHosts, issued by the authority of
+	// OtherCAFile: what a peer serves after moving to that authority.
+	OtherServer Pair
 	// Client is a client certificate of the same authority.
 	Client Pair
 }
@@ -66,6 +69,7 @@ func New(tb testing.TB) *Set {
 		Server:          ca.issue(tb, dir, "server", LoopbackHosts, x509.ExtKeyUsageServerAuth),
 		WrongHostServer: ca.issue(tb, dir, "wrong-host", []string{WrongHost}, x509.ExtKeyUsageServerAuth),
 		Client:          ca.issue(tb, dir, "client", []string{"otelcol-zitadel"}, x509.ExtKeyUsageClientAuth),
+		OtherServer:     other.issue(tb, dir, "other-server", LoopbackHosts, x509.ExtKeyUsageServerAuth),
 	}
 	s.CAPool.AddCert(ca.cert)
 	return s
