@@ -99,6 +99,11 @@ func TestAPIReceiverConfig(t *testing.T) {
 			"retry::max_retries: -1 must not be negative",
 			"retry: initial_interval (1m0s) must be positive and at most max_interval (1s)",
 			"full_scrape_interval: 0s must be positive",
+			"audit_log_retention: -1h0m0s must not be negative",
+		}},
+		{key: "incremental_beyond_retention", errs: []string{
+			"api: full_scrape_interval: 24h0m0s is more than half of audit_log_retention (36h0m0s): ZITADEL hides older events " +
+				"without an error, so an incremental scrape could miss changes; set full_scrape_interval to at most 18h0m0s",
 		}},
 		{key: "database_source_with_bad_api_block", errs: []string{"api: page_size: 0 is outside 1..1000"}},
 	})

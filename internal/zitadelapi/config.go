@@ -73,6 +73,12 @@ type Config struct {
 	// FullScrapeInterval is how often an incremental source still counts
 	// everything.
 	FullScrapeInterval time.Duration `mapstructure:"full_scrape_interval"`
+	// AuditLogRetention is ZITADEL's AuditLogRetention, when it is set.
+	// ZITADEL hides older events without an error, so an incremental scrape
+	// could not see that it missed some; a full scrape at least every half
+	// of it keeps every event an incremental scrape reads inside it, with
+	// room for the overlap of the reads and the clocks of two machines.
+	AuditLogRetention time.Duration `mapstructure:"audit_log_retention"`
 
 	_ struct{}
 }
@@ -175,6 +181,14 @@ func (c *Config) Validate() error {
 	}
 	if c.FullScrapeInterval <= 0 {
 		errs = append(errs, fmt.Errorf("full_scrape_interval: %s must be positive", c.FullScrapeInterval))
+	}
+	switch {
+	case c.AuditLogRetention < 0:
+		errs = append(errs, fmt.Errorf("audit_log_retention: %s must not be negative (0: ZITADEL keeps every event)", c.AuditLogRetention))
+	case c.Incremental && c.AuditLogRetention > 0 && c.FullScrapeInterval > c.AuditLogRetention/2:
+		errs = append(errs, fmt.Errorf("full_scrape_interval: %s is more than half of audit_log_retention (%s): ZITADEL hides older events "+
+			"without an error, so an incremental scrape could miss changes; set full_scrape_interval to at most %s",
+			c.FullScrapeInterval, c.AuditLogRetention, c.AuditLogRetention/2))
 	}
 	return errors.Join(errs...)
 }
