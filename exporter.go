@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -76,12 +75,6 @@ func newMetricsExporter(ctx context.Context, set exporter.Settings, cfg componen
 	return newScheduledExporter(sender, e, set, clk, rnd)
 }
 
-// shutdownDrain is how long shutdown lets the reports in progress and in the
-// queue finish before it interrupts them: enough for a responsive endpoint to
-// take a queue of reports, and well inside Kubernetes' default 30 s grace
-// period, which also has the receivers and processors to stop.
-const shutdownDrain = 5 * time.Second
-
 // stoppableExporter bounds shutdown. exporterhelper first stops retrying,
 // then waits for the queue's consumers to finish, and only then calls the
 // exporter's own shutdown: a report to an endpoint that never answers would
@@ -96,18 +89,14 @@ type stoppableExporter struct {
 }
 
 func (s *stoppableExporter) Shutdown(ctx context.Context) error {
-	drained := time.AfterFunc(s.exporter.drain, s.exporter.stop)
-	defer drained.Stop()
-	defer context.AfterFunc(ctx, s.exporter.stop)()
-	err := s.Metrics.Shutdown(ctx)
-	s.exporter.stop()
-	if n := s.exporter.interrupted.Load(); n > 0 {
+	n, err := s.exporter.sends.shutdown(ctx, s.Metrics.Shutdown)
+	if n > 0 {
 		kept := "they are lost: configure sending_queue::storage to keep them across restarts"
 		if s.exporter.cfg.QueueConfig.HasValue() && s.exporter.cfg.QueueConfig.Get().StorageID != nil {
 			kept = "the persistent sending queue keeps them for the next start"
 		}
-		s.exporter.set.Logger.Warn(fmt.Sprintf("Shutdown interrupted %d reports that the endpoint had not taken within %s; %s",
-			n, s.exporter.drain, kept))
+		s.exporter.set.Logger.Warn(fmt.Sprintf("Shutdown interrupted %d report(s) that the endpoint had not taken within %s; %s",
+			n, s.exporter.sends.drain, kept))
 	}
 	return err
 }
@@ -125,17 +114,12 @@ type telemetryExporter struct {
 	// link names this exporter's connection in TLS failures.
 	link tlshint.Link
 
-	// stopping is cancelled when shutdown begins; interrupted counts the
-	// batches it cut short.
-	stopping    context.Context
-	stop        context.CancelFunc
-	interrupted atomic.Int64
-	drain       time.Duration // shutdownDrain, shorter in tests
+	// sends are the reports in progress, which shutdown cuts short.
+	sends *drainingStop
 }
 
 func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) *telemetryExporter {
-	stopping, stop := context.WithCancel(context.Background())
-	e := &telemetryExporter{cfg: cfg, set: set, stopping: stopping, stop: stop, drain: shutdownDrain, ids: newIDHasher(cfg.IDHashKey),
+	e := &telemetryExporter{cfg: cfg, set: set, sends: newDrainingStop(errShutdownReport), ids: newIDHasher(cfg.IDHashKey),
 		link: endpointLink(cfg.Protocol),
 		builder: reportBuilder{systemID: cfg.SystemID, version: cfg.Version, sendDomains: cfg.SendDomains,
 			withheld: withheldResources(cfg.SendResources)}}
@@ -183,21 +167,7 @@ func (e *telemetryExporter) shutdown(context.Context) error {
 // re-sends its whole report, which the endpoint deduplicates); what can never
 // succeed is returned as permanent, after everything else was sent.
 func (e *telemetryExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
-	if e.stopping.Err() != nil {
-		e.interrupted.Add(1)
-		return errShutdownReport
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer context.AfterFunc(e.stopping, cancel)()
-	err := e.sendBatch(ctx, md)
-	if err != nil && e.stopping.Err() != nil && !consumererror.IsPermanent(err) {
-		// Retryable, so that exporterhelper hands it back to the queue as
-		// interrupted by shutdown.
-		e.interrupted.Add(1)
-		return fmt.Errorf("%w: %w", errShutdownReport, err)
-	}
-	return err
+	return e.sends.run(ctx, func(ctx context.Context) error { return e.sendBatch(ctx, md) })
 }
 
 var errShutdownReport = errors.New("the collector is shutting down: report interrupted")

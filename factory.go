@@ -61,12 +61,13 @@ func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg compone
 	if err != nil {
 		return nil, err
 	}
-	ctrl, err := scraperhelper.NewMetricsController(&rc.ControllerConfig, set, next,
+	handOff := newDrainingStop(errShutdownHandOff)
+	ctrl, err := scraperhelper.NewMetricsController(&rc.ControllerConfig, set, handOffConsumer{Metrics: next, stop: handOff},
 		scraperhelper.AddMetricsScraper(ReceiverType, sc))
 	if err != nil {
 		return nil, err
 	}
-	return &zitadelReceiver{Metrics: ctrl, scraper: s}, nil
+	return &zitadelReceiver{Metrics: ctrl, scraper: s, handOff: handOff, logger: set.Logger}, nil
 }
 
 // NewExporterFactory returns the factory of the `zitadeltelemetry` exporter.

@@ -3,12 +3,15 @@ package zitadeltelemetry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/tlshint"
@@ -19,16 +22,39 @@ import (
 // zitadelReceiver is the scraper controller with a shutdown that does not
 // wait for a scrape in progress: the controller waits for it to end before
 // shutting its scrapers down, and a hanging ZITADEL would hold the
-// collector's stop for the whole request timeout.
+// collector's stop for the whole request timeout. Nor does it wait long for
+// the pipeline: without a sending queue the exporter sends, and retries for
+// up to minutes, inside the controller's hand-off, while the collector stops
+// exporters only after their receivers.
 type zitadelReceiver struct {
 	receiver.Metrics
 	scraper *zitadelScraper
+	handOff *drainingStop
+	logger  *zap.Logger
 }
 
 func (r *zitadelReceiver) Shutdown(ctx context.Context) error {
 	r.scraper.stop()
-	return r.Metrics.Shutdown(ctx)
+	n, err := r.handOff.shutdown(ctx, r.Metrics.Shutdown)
+	if n > 0 {
+		r.logger.Warn(fmt.Sprintf("Shutdown interrupted handing %d scrape(s) to a pipeline that had not taken them within %s; "+
+			"their counts were dropped, the next start scrapes again", n, r.handOff.drain))
+	}
+	return err
 }
+
+// handOffConsumer is the receiver's next consumer, cut short by the
+// receiver's shutdown.
+type handOffConsumer struct {
+	consumer.Metrics
+	stop *drainingStop
+}
+
+func (h handOffConsumer) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
+	return h.stop.run(ctx, func(ctx context.Context) error { return h.Metrics.ConsumeMetrics(ctx, md) })
+}
+
+var errShutdownHandOff = errors.New("the collector is shutting down: the scrape's counts were not handed on")
 
 // zitadelScraper runs one source per scrape and turns what it records into the
 // metric contract.

@@ -257,7 +257,11 @@ func (s *scheduledExporter) Shutdown(ctx context.Context) error {
 	}
 	var errs []error
 	if started && s.cfg.SendOnShutdown {
-		s.report(ctx)
+		// Without a sending queue the report is sent (and retried) right
+		// here, before the sender's own shutdown would bound it.
+		rctx, cancel := context.WithTimeout(ctx, s.e.sends.drain)
+		s.report(rctx)
+		cancel()
 	} else {
 		s.persist(ctx)
 	}

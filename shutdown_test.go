@@ -11,7 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
@@ -38,6 +40,19 @@ func hangingEndpoint(t *testing.T) (url string, received <-chan struct{}) {
 	return srv.URL, got
 }
 
+// stopsWithin shuts down and fails the test when that takes limit or longer.
+func stopsWithin(t *testing.T, limit time.Duration, shutdown func(context.Context) error, why string) {
+	t.Helper()
+	stopped := make(chan error, 1)
+	go func() { stopped <- shutdown(context.Background()) }()
+	select {
+	case err := <-stopped:
+		require.NoError(t, err)
+	case <-time.After(limit):
+		t.Fatal(why)
+	}
+}
+
 // A report stuck on an endpoint that never answers must not hold the
 // collector's stop for the exporter's one-minute timeout: shutdown gives it
 // the drain period, then cancels it and says so once.
@@ -52,19 +67,13 @@ func TestShutdownInterruptsAReportTheEndpointNeverAnswers(t *testing.T) {
 	set.Logger = zap.New(core)
 	exp, err := NewExporterFactory().CreateMetrics(t.Context(), set, cfg)
 	require.NoError(t, err)
-	exp.(*stoppableExporter).exporter.drain = 50 * time.Millisecond
+	exp.(*stoppableExporter).exporter.sends.drain = 50 * time.Millisecond
 	require.NoError(t, exp.Start(t.Context(), componenttest.NewNopHost()))
 	require.NoError(t, exp.ConsumeMetrics(t.Context(), contractMetrics("sys-1", 1, 1, model.ResourceUser)))
 	<-received
 
-	stopped := make(chan error, 1)
-	go func() { stopped <- exp.Shutdown(context.Background()) }()
-	select {
-	case <-stopped:
-	case <-time.After(cfg.Timeout / 2):
-		t.Fatal("shutdown waited for the report's timeout")
-	}
-	warnings := logs.FilterMessageSnippet("Shutdown interrupted 1 reports").All()
+	stopsWithin(t, cfg.Timeout/2, exp.Shutdown, "shutdown waited for the report's timeout")
+	warnings := logs.FilterMessageSnippet("Shutdown interrupted 1 report(s)").All()
 	require.Len(t, warnings, 1)
 	assert.Contains(t, warnings[0].Message, "they are lost: configure sending_queue::storage")
 }
@@ -102,13 +111,57 @@ func TestShutdownEndsAScrapeInProgress(t *testing.T) {
 	require.NoError(t, rcv.Start(t.Context(), componenttest.NewNopHost()))
 	require.Eventually(t, func() bool { return srv.TotalCalls() > 0 }, 10*time.Second, 5*time.Millisecond)
 
-	stopped := make(chan error, 1)
-	go func() { stopped <- rcv.Shutdown(context.Background()) }()
-	select {
-	case err := <-stopped:
-		require.NoError(t, err)
-	case <-time.After(cfg.API.RequestTimeout / 2):
-		t.Fatal("shutdown waited for the request timeout")
-	}
+	stopsWithin(t, cfg.API.RequestTimeout/2, rcv.Shutdown, "shutdown waited for the request timeout")
 	assert.Zero(t, sink.DataPointCount())
+}
+
+// Without a sending queue the exporter sends, and retries for minutes, inside
+// the receiver's hand-off, and the collector stops exporters only after their
+// receivers: the receiver's shutdown gives the hand-off the drain period,
+// then cancels it and says so once.
+func TestShutdownInterruptsAHandOffToAPipelineWithoutQueue(t *testing.T) {
+	url, received := hangingEndpoint(t)
+	ecfg := NewExporterFactory().CreateDefaultConfig().(*ExporterConfig)
+	ecfg.Endpoint = url
+	ecfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+	require.True(t, ecfg.RetryConfig.Enabled)
+	exp, err := NewExporterFactory().CreateMetrics(t.Context(), exportertest.NewNopSettings(ExporterType), ecfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(t.Context(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, exp.Shutdown(context.Background())) })
+
+	core, logs := observer.New(zapcore.InfoLevel)
+	set := receivertest.NewNopSettings(ReceiverType)
+	set.Logger = zap.New(core)
+	rcv, err := NewReceiverFactory().CreateMetrics(t.Context(), set, apiReceiverConfig(startFakeZitadel(t)), exp)
+	require.NoError(t, err)
+	rcv.(*zitadelReceiver).handOff.drain = 50 * time.Millisecond
+	require.NoError(t, rcv.Start(t.Context(), componenttest.NewNopHost()))
+	<-received // the scrape is done; its report hangs in the exporter
+
+	stopsWithin(t, ecfg.Timeout/2, rcv.Shutdown, "the receiver's shutdown waited for the exporter's sends")
+	warnings := logs.FilterMessageSnippet("Shutdown interrupted handing 1 scrape(s)").All()
+	require.Len(t, warnings, 1)
+	assert.Contains(t, warnings[0].Message, "the next start scrapes again")
+}
+
+// send_on_shutdown without a sending queue sends the report inside the
+// exporter's shutdown; an endpoint that never answers gets the drain period.
+func TestSendOnShutdownToAnEndpointThatNeverAnswers(t *testing.T) {
+	url, received := hangingEndpoint(t)
+	cfg := scheduledConfig(startTelemetryServer(t))
+	cfg.Endpoint = url
+	cfg.SendOnShutdown = true
+	cfg.RetryConfig.Enabled = true
+	require.Equal(t, time.Minute, cfg.Timeout)
+	exp := startScheduled(t, cfg, exportertest.NewNopSettings(ExporterType), newFakeClock(scheduleStart), extensionsHost{})
+	exp.(*scheduledExporter).e.sends.drain = 50 * time.Millisecond
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics(scheduledSystem, 2, 3, model.ResourceUser)))
+
+	stopsWithin(t, cfg.Timeout/2, exp.Shutdown, "shutdown waited for the report's timeout")
+	select {
+	case <-received:
+	default:
+		t.Fatal("the report was not sent on shutdown")
+	}
 }

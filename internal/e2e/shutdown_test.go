@@ -98,7 +98,7 @@ func TestSIGTERMWithASilentEndpointKeepsTheReport(t *testing.T) {
 	}
 	took := stopTimed(t, c)
 	t.Logf("SIGTERM to exit with a report hanging on the endpoint: %s", took)
-	if !c.out.Contains("Shutdown interrupted 1 reports") || !c.out.Contains("the persistent sending queue keeps them") {
+	if !c.out.Contains("Shutdown interrupted 1 report(s)") || !c.out.Contains("the persistent sending queue keeps them") {
 		t.Errorf("the log does not say what shutdown interrupted:\n%s", c.out.String())
 	}
 

@@ -1,0 +1,67 @@
+package zitadeltelemetry
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/collector/consumer/consumererror"
+)
+
+// shutdownDrain is how long shutdown lets the work in progress (reports being
+// sent, counts being handed to the pipeline) finish before it interrupts it:
+// enough for a responsive endpoint to take a queue of reports, and well
+// inside Kubernetes' default 30 s grace period, which also has the other
+// components to stop.
+const shutdownDrain = 5 * time.Second
+
+// drainingStop cuts short, at shutdown, work that waits on a peer: first it
+// lets it finish for the drain period (or until the shutdown context ends),
+// then it cancels it and counts what it cancelled, so that shutdown can say
+// once what it gave up.
+type drainingStop struct {
+	stopping    context.Context
+	stop        context.CancelFunc
+	drain       time.Duration // shutdownDrain, shorter in tests
+	interrupted atomic.Int64
+	// cut is what interrupted work returns, wrapping the work's own error.
+	cut error
+}
+
+func newDrainingStop(cut error) *drainingStop {
+	stopping, stop := context.WithCancel(context.Background())
+	return &drainingStop{stopping: stopping, stop: stop, drain: shutdownDrain, cut: cut}
+}
+
+// run runs work with a context that also ends when the stop interrupts it.
+// A failure the stop caused is retryable (wrapped in d.cut): exporterhelper
+// hands such a batch back to a persistent queue. A permanent failure stays
+// what it is.
+func (d *drainingStop) run(ctx context.Context, work func(context.Context) error) error {
+	if d.stopping.Err() != nil {
+		d.interrupted.Add(1)
+		return d.cut
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(d.stopping, cancel)()
+	err := work(ctx)
+	if err != nil && d.stopping.Err() != nil && !consumererror.IsPermanent(err) {
+		d.interrupted.Add(1)
+		return fmt.Errorf("%w: %w", d.cut, err)
+	}
+	return err
+}
+
+// shutdown runs the rest of a component's shutdown, interrupting the work in
+// progress after the drain period or when ctx ends, and returns how many
+// pieces of work it interrupted.
+func (d *drainingStop) shutdown(ctx context.Context, rest func(context.Context) error) (int64, error) {
+	drained := time.AfterFunc(d.drain, d.stop)
+	defer drained.Stop()
+	defer context.AfterFunc(ctx, d.stop)()
+	err := rest(ctx)
+	d.stop()
+	return d.interrupted.Load(), err
+}
