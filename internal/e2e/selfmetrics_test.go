@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
@@ -16,15 +17,13 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
 )
 
-// selfMetricsTemplate is the main configuration with the collector's own
-// metrics served on a loopback port.
-var selfMetricsTemplate = template.Must(template.New("self").Parse(receiverYAML + `exporters:
-  zitadeltelemetry:
-    endpoint: {{.TelemetryURL}}/api/ping
-    bulk_size: {{.BulkSize}}
-service:
+// serviceTelemetryYAML opens a configuration's service block: the
+// collector's own metrics served on 127.0.0.1:{{.TelemetryPort}}, or none
+// without a port.
+const serviceTelemetryYAML = `service:
   telemetry:
     metrics:
+{{- if .TelemetryPort}}
       level: normal
       readers:
         - pull:
@@ -32,7 +31,18 @@ service:
               prometheus:
                 host: 127.0.0.1
                 port: {{.TelemetryPort}}
-  pipelines:
+{{- else}}
+      level: none
+{{- end}}
+`
+
+// selfMetricsTemplate is the main configuration with the collector's own
+// metrics served on a loopback port.
+var selfMetricsTemplate = template.Must(template.New("self").Parse(receiverYAML + `exporters:
+  zitadeltelemetry:
+    endpoint: {{.TelemetryURL}}/api/ping
+    bulk_size: {{.BulkSize}}
+` + serviceTelemetryYAML + `  pipelines:
     metrics:
       receivers: [zitadel]
       exporters: [zitadeltelemetry]
@@ -97,9 +107,17 @@ type exposition struct{ text string }
 
 func scrapeExposition(t *testing.T, url string) exposition {
 	t.Helper()
+	m, err := readExposition(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func readExposition(url string) (exposition, error) {
 	resp, err := http.Get(url)
 	if err != nil {
-		t.Fatalf("metrics endpoint %s: %v", url, err)
+		return exposition{}, fmt.Errorf("metrics endpoint %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	var b strings.Builder
@@ -110,9 +128,9 @@ func scrapeExposition(t *testing.T, url string) exposition {
 		b.WriteByte('\n')
 	}
 	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+		return exposition{}, fmt.Errorf("metrics endpoint %s: %w", url, err)
 	}
-	return exposition{text: b.String()}
+	return exposition{text: b.String()}, nil
 }
 
 // sum adds the samples of name whose labels contain every one of labels.

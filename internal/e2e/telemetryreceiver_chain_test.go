@@ -31,11 +31,7 @@ var edgeTemplate = template.Must(template.New("edge").Parse(receiverYAML + `expo
       tls:
         insecure: true
 {{- end}}
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
+` + serviceTelemetryYAML + `  pipelines:
     metrics:
       receivers: [zitadel]
       exporters: [zitadeltelemetry/first, zitadeltelemetry/central]
@@ -44,6 +40,7 @@ service:
 type edgeValues struct {
 	Interval                                          time.Duration
 	ZitadelAddr, KeyFile, FirstHop, Central, Protocol string
+	TelemetryPort                                     string // serves the collector's own metrics, or ""
 }
 
 // TestReportsSurviveTwoCollectors: zitadel receiver -> zitadeltelemetry
