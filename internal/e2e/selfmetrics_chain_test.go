@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,9 +11,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
 )
 
 // ownMetricsPort is a free loopback port for a collector's own metrics.
@@ -53,64 +50,42 @@ func waitForOwnMetric(t *testing.T, c *collector, addr, name string, min float64
 // not issue, and checks what its zitadeltelemetry receiver counted against
 // what the edge collector's exporter sent.
 func TestTelemetryReceiverCountsItsOwnWork(t *testing.T) {
-	dir := t.TempDir()
-	zitadel, keyFile := startZitadel(t, dir, 5, fakezitadel.Options{})
-	ds := zitadel.Dataset()
-	first, last := telemetryserver.New(telemetryserver.Options{}), telemetryserver.New(telemetryserver.Options{})
-	for _, s := range []*telemetryserver.Server{first, last} {
-		require.NoError(t, s.Start("127.0.0.1:0", ""))
-		t.Cleanup(func() { s.Close() })
-	}
 	centralOwn, centralPort := ownMetricsPort(t)
-	central := startCentral(t, centralValues{Telemetry: last.HTTPURL(), TelemetryPort: centralPort})
 	edgeOwn, edgePort := ownMetricsPort(t)
-	path := filepath.Join(dir, "edge.yaml")
-	writeConfig(t, path, edgeTemplate, edgeValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
-		FirstHop: first.HTTPURL(), Central: central.endpoint(), Protocol: "http", TelemetryPort: edgePort})
-	edge := startCollector(t, collectorBinary(t), path)
-
-	want := len(ds.ExpectedReported())
-	waitForRows(t, first, edge, want)
-	waitForRows(t, last, central.collector, want)
+	c := startChain(t, chainOptions{protocol: "http", edgePort: edgePort, centralPort: centralPort})
+	c.waitForReports(t)
 	// Both exporters of the edge count their report once its last page was
 	// taken, after the central collector counted it.
-	sent := waitForOwnMetric(t, edge, edgeOwn, "otelcol_zitadeltelemetry_exporter_reports", 2, `protocol="http"`)
+	sent := waitForOwnMetric(t, c.edge, edgeOwn, "otelcol_zitadeltelemetry_exporter_reports", 2, `protocol="http"`)
 
 	// A page with a report id the central collector never issued.
 	body, err := protojson.Marshal(&analytics.ReportResourceCountsRequest{SystemId: systemID, ReportId: proto.String("zr1.0.AAAA.AAAA"),
 		ResourceCounts: []*analytics.ResourceCount{{InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE,
 			ParentId: "i1", ResourceName: "user", TableName: "projections.users14", Amount: 1}}})
 	require.NoError(t, err)
-	resp, err := newHTTPClient(t).Post(central.endpoint()+"/resource_counts", "application/json", bytes.NewReader(body))
+	resp, err := newHTTPClient(t).Post(c.central.endpoint()+"/resource_counts", "application/json", bytes.NewReader(body))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusPreconditionFailed, resp.StatusCode)
-	got := waitForOwnMetric(t, central.collector, centralOwn, "otelcol_zitadeltelemetry_receiver_refused_calls", 1)
+	got := waitForOwnMetric(t, c.central.collector, centralOwn, "otelcol_zitadeltelemetry_receiver_refused_calls", 1)
 
 	// The edge's two exporters send the same report; what the one to the
 	// central collector sent is the edge's total less what the first hop took.
-	_, firstRows, firstPages := reportOf(t, first)
-	expect := func(what string, got, want float64) {
-		t.Helper()
-		if got != want {
-			t.Errorf("%s = %v, want %v", what, got, want)
-		}
-	}
-	expect("accepted reports", got.sum("otelcol_zitadeltelemetry_receiver_accepted_reports", `wire="http"`),
+	_, firstRows, firstPages := reportOf(t, c.first)
+	expect(t, "accepted reports", got.sum("otelcol_zitadeltelemetry_receiver_accepted_reports", `wire="http"`),
 		sent.sum("otelcol_zitadeltelemetry_exporter_reports", `protocol="http"`)-1)
-	expect("accepted pages", got.sum("otelcol_zitadeltelemetry_receiver_accepted_pages", `wire="http"`),
+	expect(t, "accepted pages", got.sum("otelcol_zitadeltelemetry_receiver_accepted_pages", `wire="http"`),
 		sent.sum("otelcol_zitadeltelemetry_exporter_pages", `protocol="http"`)-float64(firstPages))
-	expect("accepted rows", got.sum("otelcol_zitadeltelemetry_receiver_accepted_rows", `wire="http"`),
+	expect(t, "accepted rows", got.sum("otelcol_zitadeltelemetry_receiver_accepted_rows", `wire="http"`),
 		sent.sum("otelcol_zitadeltelemetry_exporter_rows", `protocol="http"`)-float64(len(firstRows)))
-	expect("accepted rows against the dataset", got.sum("otelcol_zitadeltelemetry_receiver_accepted_rows"), float64(want))
-	expect("accepted pages on every wire", got.sum("otelcol_zitadeltelemetry_receiver_accepted_pages"),
+	expect(t, "accepted rows against the dataset", got.sum("otelcol_zitadeltelemetry_receiver_accepted_rows"), float64(len(c.dataset.ExpectedReported())))
+	expect(t, "accepted pages on every wire", got.sum("otelcol_zitadeltelemetry_receiver_accepted_pages"),
 		got.sum("otelcol_zitadeltelemetry_receiver_accepted_pages", `wire="http"`))
-	expect("refused report ids", got.sum("otelcol_zitadeltelemetry_receiver_refused_calls", `wire="http"`, `reason="report_id"`), 1)
-	expect("refused calls", got.sum("otelcol_zitadeltelemetry_receiver_refused_calls"), 1)
+	expect(t, "refused report ids", got.sum("otelcol_zitadeltelemetry_receiver_refused_calls", `wire="http"`, `reason="report_id"`), 1)
+	expect(t, "refused calls", got.sum("otelcol_zitadeltelemetry_receiver_refused_calls"), 1)
 	// The standard count has a data point per row and one per instance.
-	expect("accepted data points", got.sum("otelcol_receiver_accepted_metric_points", `receiver="zitadeltelemetry"`),
-		float64(want+len(ds.ExpectedInstances())))
+	expect(t, "accepted data points", got.sum("otelcol_receiver_accepted_metric_points", `receiver="zitadeltelemetry"`),
+		float64(len(c.dataset.ExpectedReported())+len(c.dataset.ExpectedInstances())))
 
-	require.NoError(t, edge.terminate(15*time.Second))
-	require.NoError(t, central.terminate(15*time.Second))
+	c.terminate(t)
 }

@@ -64,18 +64,12 @@ func TestDatabaseSourceCountsItsOwnWork(t *testing.T) {
 
 	// The scrape is timed when it ends, after its rows were counted.
 	m := waitForOwnMetric(t, c, own, "otelcol_zitadel_receiver_scrape_duration_count", 1, `source="database"`)
-	expect := func(what string, got, want float64) {
-		t.Helper()
-		if got != want {
-			t.Errorf("%s = %v, want %v", what, got, want)
-		}
-	}
-	expect("resource_counts rows read", m.sum("otelcol_zitadel_receiver_database_rows", `query="resource_counts"`), seededCounts)
-	expect("instance rows read", m.sum("otelcol_zitadel_receiver_database_rows", `query="instances"`), seededInstances)
-	expect("scrapes timed", m.sum("otelcol_zitadel_receiver_scrape_duration_count", `source="database"`), 1)
-	expect("scrapes timed from the api", m.sum("otelcol_zitadel_receiver_scrape_duration_count", `source="api"`), 0)
-	expect("api calls", m.sum("otelcol_zitadel_receiver_api_calls"), 0)
+	expect(t, "resource_counts rows read", m.sum("otelcol_zitadel_receiver_database_rows", `query="resource_counts"`), seededCounts)
+	expect(t, "instance rows read", m.sum("otelcol_zitadel_receiver_database_rows", `query="instances"`), seededInstances)
+	expect(t, "scrapes timed", m.sum("otelcol_zitadel_receiver_scrape_duration_count", `source="database"`), 1)
+	expect(t, "scrapes timed from the api", m.sum("otelcol_zitadel_receiver_scrape_duration_count", `source="api"`), 0)
+	expect(t, "api calls", m.sum("otelcol_zitadel_receiver_api_calls"), 0)
 	// Every row read is a data point, and each instance's rows are on its resource.
-	expect("accepted data points", m.sum("otelcol_receiver_accepted_metric_points", `receiver="zitadel"`), seededCounts)
+	expect(t, "accepted data points", m.sum("otelcol_receiver_accepted_metric_points", `receiver="zitadel"`), seededCounts)
 	require.NoError(t, c.terminate(15*time.Second))
 }

@@ -75,30 +75,33 @@ func TestCollectorCountsItsOwnWork(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	expect := func(what string, got, want float64) {
-		t.Helper()
-		if got != want {
-			t.Errorf("%s = %v, want %v", what, got, want)
-		}
-	}
-	expect("api calls", m.sum("otelcol_zitadel_receiver_api_calls"), float64(p.zitadel.TotalCalls()))
-	expect("api calls refused", m.sum("otelcol_zitadel_receiver_api_calls", `code="ResourceExhausted"`), throttled)
-	expect("throttled calls", m.sum("otelcol_zitadel_receiver_api_throttled_calls"), throttled)
-	expect("retries", m.sum("otelcol_zitadel_receiver_api_retries", `code="ResourceExhausted"`), throttled)
-	expect("scrapes timed", m.sum("otelcol_zitadel_receiver_scrape_duration_count", `source="api"`), 1)
+	expect(t, "api calls", m.sum("otelcol_zitadel_receiver_api_calls"), float64(p.zitadel.TotalCalls()))
+	expect(t, "api calls refused", m.sum("otelcol_zitadel_receiver_api_calls", `code="ResourceExhausted"`), throttled)
+	expect(t, "throttled calls", m.sum("otelcol_zitadel_receiver_api_throttled_calls"), throttled)
+	expect(t, "retries", m.sum("otelcol_zitadel_receiver_api_retries", `code="ResourceExhausted"`), throttled)
+	expect(t, "scrapes timed", m.sum("otelcol_zitadel_receiver_scrape_duration_count", `source="api"`), 1)
 
 	taken, takenRows := p.telemetry.PagesTaken()
 	pages, rows := float64(taken), float64(takenRows)
-	expect("reports", m.sum("otelcol_zitadeltelemetry_exporter_reports", `protocol="http"`), 1)
-	expect("report restarts", m.sum("otelcol_zitadeltelemetry_exporter_report_restarts", `protocol="http"`), 1)
-	expect("pages", m.sum("otelcol_zitadeltelemetry_exporter_pages", `protocol="http"`), pages)
-	expect("rows", m.sum("otelcol_zitadeltelemetry_exporter_rows", `protocol="http"`), rows)
-	expect("rows withheld", m.sum("otelcol_zitadeltelemetry_exporter_rows_left_out", `reason="withheld"`),
+	expect(t, "reports", m.sum("otelcol_zitadeltelemetry_exporter_reports", `protocol="http"`), 1)
+	expect(t, "report restarts", m.sum("otelcol_zitadeltelemetry_exporter_report_restarts", `protocol="http"`), 1)
+	expect(t, "pages", m.sum("otelcol_zitadeltelemetry_exporter_pages", `protocol="http"`), pages)
+	expect(t, "rows", m.sum("otelcol_zitadeltelemetry_exporter_rows", `protocol="http"`), rows)
+	expect(t, "rows withheld", m.sum("otelcol_zitadeltelemetry_exporter_rows_left_out", `reason="withheld"`),
 		float64(len(p.dataset.ExpectedCounts())-len(p.dataset.ExpectedReported())))
 	// The refused first page is not counted: every row was taken once.
-	expect("rows against distinct rows", rows, float64(len(snap.Rows)))
+	expect(t, "rows against distinct rows", rows, float64(len(snap.Rows)))
 	if err := p.collector.terminate(15 * time.Second); err != nil {
 		t.Fatalf("collector did not shut down cleanly on SIGTERM: %v", err)
+	}
+}
+
+// expect reports a figure of the collector's own metrics that is not what
+// happened.
+func expect(t *testing.T, what string, got, want float64) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s = %v, want %v", what, got, want)
 	}
 }
 
