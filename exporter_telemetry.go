@@ -51,22 +51,16 @@ type exportMetrics struct {
 }
 
 func newExportMetrics(set component.TelemetrySettings, protocol string) (*exportMetrics, error) {
-	m := set.MeterProvider.Meter(scopeName)
 	em := exportMetrics{protocol: metric.WithAttributeSet(attribute.NewSet(attribute.String("protocol", protocol)))}
-	var err error
-	for _, c := range []struct {
-		into              *metric.Int64Counter
-		name, unit, about string
-	}{
+	err := newCounters(set, []counterSpec{
 		{&em.reports, metricExporterReports, "{report}", "Reports the zitadeltelemetry exporter completed (base information and every page taken), by protocol."},
 		{&em.pages, metricExporterPages, "{page}", "ReportResourceCounts pages the endpoint took, by protocol."},
 		{&em.rows, metricExporterRows, "{row}", "Resource count rows in the pages the endpoint took, re-sent ones included, by protocol."},
 		{&em.leftOut, metricExporterRowsLeftOut, "{row}", "Rows of zitadel.resource.count left out of the reports, by reason (withheld, invalid, no_system_id, no_instance)."},
 		{&em.restarts, metricExporterReportRestarts, "{report}", "Reports started over after the endpoint refused the report id (FAILED_PRECONDITION, HTTP 412), by protocol."},
-	} {
-		if *c.into, err = m.Int64Counter(c.name, metric.WithUnit(c.unit), metric.WithDescription(c.about)); err != nil {
-			return nil, err
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &em, nil
 }

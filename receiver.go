@@ -123,7 +123,7 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		s.set.Logger.Info("Shutdown ended a scrape in progress; its counts were dropped, the next start scrapes again")
 		return pmetric.NewMetrics(), errShutdownScrape
 	}
-	return s.cfg.MetricsBuilderConfig.removeDisabledResourceAttributes(b.emit()), tlshint.Explain(err, sourceLink(s.cfg.Source))
+	return s.cfg.ResourceAttributes.removeDisabled(b.emit()), tlshint.Explain(err, sourceLink(s.cfg.Source))
 }
 
 var errShutdownScrape = errors.New("the collector is shutting down: scrape cancelled")

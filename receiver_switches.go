@@ -4,7 +4,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
-// MetricsBuilderConfig is the receiver's `metrics:` and `resource_attributes:`
+// MetricsBuilderConfig is the `zitadel` receiver's `metrics:` and `resource_attributes:`
 // switches, in the shape mdatagen generates for scrapers (see
 // zitadelreceiver/metadata.yaml, which lists the same names).
 type MetricsBuilderConfig struct {
@@ -14,7 +14,7 @@ type MetricsBuilderConfig struct {
 	_ struct{}
 }
 
-// MetricsConfig switches the receiver's metrics.
+// MetricsConfig switches the `zitadel` receiver's metrics.
 type MetricsConfig struct {
 	ZitadelResourceCount MetricConfig `mapstructure:"zitadel.resource.count"`
 
@@ -49,28 +49,32 @@ type ResourceAttributeConfig struct {
 // defaultMetricsBuilderConfig turns everything on: the exporter needs every
 // attribute to build ZITADEL's report.
 func defaultMetricsBuilderConfig() MetricsBuilderConfig {
-	on := ResourceAttributeConfig{Enabled: true}
 	return MetricsBuilderConfig{
-		Metrics: MetricsConfig{ZitadelResourceCount: MetricConfig{Enabled: true}},
-		ResourceAttributes: ResourceAttributesConfig{
-			ZitadelSystemID: on, ZitadelVersion: on, ZitadelInstanceID: on,
-			ZitadelInstanceDomains: on, ZitadelInstanceCreationDate: on,
-		},
+		Metrics:            MetricsConfig{ZitadelResourceCount: MetricConfig{Enabled: true}},
+		ResourceAttributes: defaultResourceAttributesConfig(),
 	}
 }
 
-// disabledResourceAttributes names the resource attributes switched off.
-func (c MetricsBuilderConfig) disabledResourceAttributes() []string {
+func defaultResourceAttributesConfig() ResourceAttributesConfig {
+	on := ResourceAttributeConfig{Enabled: true}
+	return ResourceAttributesConfig{
+		ZitadelSystemID: on, ZitadelVersion: on, ZitadelInstanceID: on,
+		ZitadelInstanceDomains: on, ZitadelInstanceCreationDate: on,
+	}
+}
+
+// disabled names the resource attributes switched off.
+func (c ResourceAttributesConfig) disabled() []string {
 	var off []string
 	for _, a := range []struct {
 		name string
 		cfg  ResourceAttributeConfig
 	}{
-		{resAttrSystemID, c.ResourceAttributes.ZitadelSystemID},
-		{resAttrVersion, c.ResourceAttributes.ZitadelVersion},
-		{resAttrInstanceID, c.ResourceAttributes.ZitadelInstanceID},
-		{resAttrDomains, c.ResourceAttributes.ZitadelInstanceDomains},
-		{resAttrCreationDate, c.ResourceAttributes.ZitadelInstanceCreationDate},
+		{resAttrSystemID, c.ZitadelSystemID},
+		{resAttrVersion, c.ZitadelVersion},
+		{resAttrInstanceID, c.ZitadelInstanceID},
+		{resAttrDomains, c.ZitadelInstanceDomains},
+		{resAttrCreationDate, c.ZitadelInstanceCreationDate},
 	} {
 		if !a.cfg.Enabled {
 			off = append(off, a.name)
@@ -79,10 +83,10 @@ func (c MetricsBuilderConfig) disabledResourceAttributes() []string {
 	return off
 }
 
-// removeDisabledResourceAttributes leaves out of a scrape the resource
-// attributes the switches turn off: they never leave the receiver.
-func (c MetricsBuilderConfig) removeDisabledResourceAttributes(md pmetric.Metrics) pmetric.Metrics {
-	off := c.disabledResourceAttributes()
+// removeDisabled leaves out of md the resource attributes the switches turn
+// off: they never leave the receiver.
+func (c ResourceAttributesConfig) removeDisabled(md pmetric.Metrics) pmetric.Metrics {
+	off := c.disabled()
 	if len(off) == 0 {
 		return md
 	}

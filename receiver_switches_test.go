@@ -86,7 +86,7 @@ func TestSwitchesMatchMetadata(t *testing.T) {
 		resAttrDomains: true, resAttrCreationDate: true}, enabledByName("resource_attributes"))
 	assert.Equal(t, map[string]bool{metricResourceCount: true}, enabledByName("metrics"))
 	def := defaultMetricsBuilderConfig()
-	assert.Empty(t, def.disabledResourceAttributes())
+	assert.Empty(t, def.ResourceAttributes.disabled())
 	assert.True(t, def.Metrics.ZitadelResourceCount.Enabled)
 }
 
@@ -98,7 +98,8 @@ func TestOwnMetricsMatchMetadata(t *testing.T) {
 			zitadeldb.MetricRowsRead, metricScrapeDuration},
 		"zitadelexporter": {metricExporterPages, metricExporterReportRestarts, metricExporterReports,
 			metricExporterRows, metricExporterRowsLeftOut},
-		"zitadeltelemetryreceiver": {"otelcol_zitadeltelemetry_receiver_refused_calls"},
+		"zitadeltelemetryreceiver": {metricReceiverAcceptedReports, metricReceiverAcceptedPages, metricReceiverAcceptedRows,
+			metricReceiverRefusedCalls},
 	} {
 		cm, err := confmaptest.LoadConf(filepath.Join(dir, "metadata.yaml"))
 		require.NoError(t, err)

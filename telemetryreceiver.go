@@ -16,8 +16,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -37,7 +35,7 @@ type telemetryReceiver struct {
 	ids     *reportIDs
 	hashIDs *idHasher                            // nil without id_hash_key
 	obs     map[string]*receiverhelper.ObsReport // by wire
-	refused metric.Int64Counter
+	calls   *receiverCalls
 	now     func() time.Time
 	started time.Time
 
@@ -61,10 +59,7 @@ func newTelemetryReceiver(cfg *TelemetryReceiverConfig, set receiver.Settings, n
 		}
 		r.obs[wire] = obs
 	}
-	r.refused, err = set.MeterProvider.Meter(scopeName).Int64Counter("otelcol_zitadeltelemetry_receiver_refused_calls",
-		metric.WithDescription("TelemetryService calls the zitadeltelemetry receiver refused, by wire and reason."),
-		metric.WithUnit("{call}"))
-	if err != nil {
+	if r.calls, err = newReceiverCalls(set.TelemetrySettings); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -167,12 +162,13 @@ func (r *telemetryReceiver) ReportBaseInformation(ctx context.Context, call tele
 	}
 	id := r.ids.issue(req.SystemId)
 	r.protectBase(req)
-	if len(req.Instances) > 0 {
+	if r.cfg.Metrics.ZitadelInstanceInfo.Enabled && len(req.Instances) > 0 {
 		md := instanceInfoMetrics(req, r.started, r.now())
 		if err := r.consume(ctx, call, md); err != nil {
 			return "", err
 		}
 	}
+	r.calls.reportAccepted(ctx, call.Wire)
 	return id, nil
 }
 
@@ -190,12 +186,13 @@ func (r *telemetryReceiver) ReportResourceCounts(ctx context.Context, call telem
 		return "", r.refuse(ctx, call, "report_id", codes.FailedPrecondition, fmt.Sprintf("the report id %s", why))
 	}
 	r.protectCounts(req)
-	if len(req.ResourceCounts) > 0 {
+	if r.cfg.Metrics.ZitadelResourceCount.Enabled && len(req.ResourceCounts) > 0 {
 		md := countMetrics(req, r.started, r.now(), r.cfg.UpdatedAtAttribute)
 		if err := r.consume(ctx, call, md); err != nil {
 			return "", err
 		}
 	}
+	r.calls.pageAccepted(ctx, call.Wire, len(req.ResourceCounts))
 	return id, nil
 }
 
@@ -205,6 +202,7 @@ func (r *telemetryReceiver) ReportResourceCounts(ctx context.Context, call telem
 func (r *telemetryReceiver) consume(ctx context.Context, call telemetryservice.Call, md pmetric.Metrics) error {
 	obs := r.obs[call.Wire]
 	points := md.DataPointCount()
+	md = r.cfg.ResourceAttributes.removeDisabled(md)
 	ctx = obs.StartMetricsOp(ctx)
 	err := r.next.ConsumeMetrics(ctx, md)
 	obs.EndMetricsOp(ctx, call.Format(), points, err)
@@ -229,6 +227,6 @@ func (r *telemetryReceiver) refuse(ctx context.Context, call telemetryservice.Ca
 }
 
 func (r *telemetryReceiver) count(ctx context.Context, call telemetryservice.Call, reason, msg string) {
-	r.refused.Add(ctx, 1, metric.WithAttributes(attribute.String("wire", call.Wire), attribute.String("reason", reason)))
+	r.calls.refused(ctx, call.Wire, reason)
 	r.set.Logger.Debug("TelemetryService call refused", zap.String("wire", call.Wire), zap.String("reason", reason), zap.String("message", msg))
 }

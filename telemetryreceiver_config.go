@@ -35,6 +35,9 @@ type TelemetryReceiverConfig struct {
 	// with base64url(HMAC-SHA256(key, id)) before anything is emitted, as
 	// the exporter's id_hash_key does. At least 32 bytes.
 	IDHashKey configopaque.String `mapstructure:"id_hash_key"`
+	// TelemetryMetricsBuilderConfig holds the `metrics:` and
+	// `resource_attributes:` switches.
+	TelemetryMetricsBuilderConfig `mapstructure:",squash"`
 
 	_ struct{}
 }

@@ -21,7 +21,9 @@ func TestTelemetryReceiverConfig(t *testing.T) {
 		sub, err := cm.Sub(component.NewIDWithName(TelemetryReceiverType, name).String())
 		require.NoError(t, err)
 		cfg := createDefaultTelemetryReceiverConfig().(*TelemetryReceiverConfig)
-		require.NoError(t, sub.Unmarshal(cfg))
+		if err := sub.Unmarshal(cfg); err != nil {
+			return cfg, err
+		}
 		return cfg, confmap.Validate(cfg)
 	}
 
@@ -34,6 +36,20 @@ func TestTelemetryReceiverConfig(t *testing.T) {
 		assert.False(t, cfg.GRPC.HasValue(), "gRPC only when asked for")
 		assert.Equal(t, 24*time.Hour, cfg.ReportIDs.TTL)
 		assert.Equal(t, 50000, cfg.MaxRowsPerPage)
+		assert.Equal(t, defaultTelemetryMetricsBuilderConfig(), cfg.TelemetryMetricsBuilderConfig, "every metric and resource attribute on")
+	})
+	t.Run("switches", func(t *testing.T) {
+		infoOff, err := load(t, "info_off")
+		require.NoError(t, err)
+		want := defaultTelemetryMetricsBuilderConfig()
+		want.Metrics.ZitadelInstanceInfo.Enabled = false
+		assert.Equal(t, want, infoOff.TelemetryMetricsBuilderConfig)
+
+		domainsOff, err := load(t, "domains_off")
+		require.NoError(t, err)
+		want = defaultTelemetryMetricsBuilderConfig()
+		want.ResourceAttributes.ZitadelInstanceDomains.Enabled = false
+		assert.Equal(t, want, domainsOff.TelemetryMetricsBuilderConfig)
 	})
 	t.Run("full", func(t *testing.T) {
 		cfg, err := load(t, "full")
@@ -56,6 +72,7 @@ func TestTelemetryReceiverConfig(t *testing.T) {
 		"short_ttl":             "report_ids::ttl: 10s is shorter than 1m0s",
 		"no_rows":               "max_rows_per_page: 0",
 		"short_id_hash_key":     "id_hash_key: 20 bytes is too short",
+		"unknown_metric":        "zitadel.user.count",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := load(t, name)

@@ -34,6 +34,8 @@ func createDefaultTelemetryReceiverConfig() component.Config {
 		GRPC:           configoptional.Default(grpcCfg),
 		ReportIDs:      ReportIDConfig{TTL: defaultReportIDTTL},
 		MaxRowsPerPage: defaultMaxRowsPerPage,
+
+		TelemetryMetricsBuilderConfig: defaultTelemetryMetricsBuilderConfig(),
 	}
 }
 

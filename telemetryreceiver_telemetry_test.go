@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contracttest"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryservice"
 )
@@ -67,4 +68,81 @@ func TestRefusalsAreCounted(t *testing.T) {
 		points += dp.Value
 	}
 	assert.Equal(t, int64(2), points)
+}
+
+// countCalls counts the calls of a receiver started with no-op telemetry
+// into a telemetry of its own, before any call arrives.
+func countCalls(t *testing.T, u *receiverUnderTest) *componenttest.Telemetry {
+	t.Helper()
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	calls, err := newReceiverCalls(tel.NewTelemetrySettings())
+	require.NoError(t, err)
+	u.r.calls = calls
+	return tel
+}
+
+// TestAcceptedCallsAreCounted sends, on every wire, one base information and
+// pages of a different size per wire, plus a page whose report id is refused:
+// the accepted reports, pages and rows are what each wire carried, and the
+// refused page is in none of them.
+func TestAcceptedCallsAreCounted(t *testing.T) {
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, nil)
+	tel := countCalls(t, u)
+
+	wireOf := map[string]string{"zitadel": "http", "connect+json": "connect", "connect+proto": "connect", "grpc": "grpc"}
+	want := map[string]map[string]int64{metricReceiverAcceptedReports: {}, metricReceiverAcceptedPages: {}, metricReceiverAcceptedRows: {}}
+	size := 0
+	for name, w := range u.wires(t) {
+		base, _ := contracttest.Report("system-"+wireOf[name], 2, 1)
+		res := w.send(t, false, base, nil)
+		require.Equal(t, "ok", res.code, res.message)
+		want[metricReceiverAcceptedReports][wireOf[name]]++
+		for range 2 {
+			size++
+			got := w.send(t, true, pageOf(base.SystemId, proto.String(res.reportID), manyRows(size)...), nil)
+			require.Equal(t, "ok", got.code, got.message)
+			want[metricReceiverAcceptedPages][wireOf[name]]++
+			want[metricReceiverAcceptedRows][wireOf[name]] += int64(size)
+		}
+		refused := w.send(t, true, pageOf(base.SystemId, proto.String("zr1.a.b.c"), manyRows(7)...), nil)
+		require.NotEqual(t, "ok", refused.code)
+	}
+
+	for name, byWire := range want {
+		m, err := tel.GetMetric(name)
+		require.NoError(t, err, name)
+		got := map[string]int64{}
+		for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+			wire, _ := dp.Attributes.Value("wire")
+			got[wire.AsString()] += dp.Value
+		}
+		assert.Equal(t, byWire, got, name)
+	}
+	assert.Equal(t, map[string]int64{"http": 1, "connect": 2, "grpc": 1}, want[metricReceiverAcceptedReports])
+}
+
+// TestSwitchedOffMetricsStillCountTheCalls: with both metrics switched off
+// nothing is emitted, and every call is still accepted and counted.
+func TestSwitchedOffMetricsStillCountTheCalls(t *testing.T) {
+	sink := &consumertest.MetricsSink{}
+	u := startTelemetryReceiver(t, sink, func(c *TelemetryReceiverConfig) {
+		c.Metrics.ZitadelInstanceInfo.Enabled, c.Metrics.ZitadelResourceCount.Enabled = false, false
+	})
+	tel := countCalls(t, u)
+	base, rows := contracttest.Report("system-off", 2, 5)
+	require.NoError(t, u.pingClient().Report(context.Background(), base, rows, 7))
+	assert.Zero(t, sink.DataPointCount())
+
+	pages := int64((len(rows) + 6) / 7)
+	for name, want := range map[string]int64{metricReceiverAcceptedReports: 1, metricReceiverAcceptedPages: pages,
+		metricReceiverAcceptedRows: int64(len(rows))} {
+		m, err := tel.GetMetric(name)
+		require.NoError(t, err, name)
+		var got int64
+		for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+			got += dp.Value
+		}
+		assert.Equal(t, want, got, name)
+	}
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
@@ -16,15 +17,13 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
 )
 
-// selfMetricsTemplate is the main configuration with the collector's own
-// metrics served on a loopback port.
-var selfMetricsTemplate = template.Must(template.New("self").Parse(receiverYAML + `exporters:
-  zitadeltelemetry:
-    endpoint: {{.TelemetryURL}}/api/ping
-    bulk_size: {{.BulkSize}}
-service:
+// serviceTelemetryYAML opens a configuration's service block: the
+// collector's own metrics served on 127.0.0.1:{{.TelemetryPort}}, or none
+// without a port.
+const serviceTelemetryYAML = `service:
   telemetry:
     metrics:
+{{- if .TelemetryPort}}
       level: normal
       readers:
         - pull:
@@ -32,7 +31,18 @@ service:
               prometheus:
                 host: 127.0.0.1
                 port: {{.TelemetryPort}}
-  pipelines:
+{{- else}}
+      level: none
+{{- end}}
+`
+
+// selfMetricsTemplate is the main configuration with the collector's own
+// metrics served on a loopback port.
+var selfMetricsTemplate = template.Must(template.New("self").Parse(receiverYAML + `exporters:
+  zitadeltelemetry:
+    endpoint: {{.TelemetryURL}}/api/ping
+    bulk_size: {{.BulkSize}}
+` + serviceTelemetryYAML + `  pipelines:
     metrics:
       receivers: [zitadel]
       exporters: [zitadeltelemetry]
@@ -65,30 +75,33 @@ func TestCollectorCountsItsOwnWork(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	expect := func(what string, got, want float64) {
-		t.Helper()
-		if got != want {
-			t.Errorf("%s = %v, want %v", what, got, want)
-		}
-	}
-	expect("api calls", m.sum("otelcol_zitadel_receiver_api_calls"), float64(p.zitadel.TotalCalls()))
-	expect("api calls refused", m.sum("otelcol_zitadel_receiver_api_calls", `code="ResourceExhausted"`), throttled)
-	expect("throttled calls", m.sum("otelcol_zitadel_receiver_api_throttled_calls"), throttled)
-	expect("retries", m.sum("otelcol_zitadel_receiver_api_retries", `code="ResourceExhausted"`), throttled)
-	expect("scrapes timed", m.sum("otelcol_zitadel_receiver_scrape_duration_count", `source="api"`), 1)
+	expect(t, "api calls", m.sum("otelcol_zitadel_receiver_api_calls"), float64(p.zitadel.TotalCalls()))
+	expect(t, "api calls refused", m.sum("otelcol_zitadel_receiver_api_calls", `code="ResourceExhausted"`), throttled)
+	expect(t, "throttled calls", m.sum("otelcol_zitadel_receiver_api_throttled_calls"), throttled)
+	expect(t, "retries", m.sum("otelcol_zitadel_receiver_api_retries", `code="ResourceExhausted"`), throttled)
+	expect(t, "scrapes timed", m.sum("otelcol_zitadel_receiver_scrape_duration_count", `source="api"`), 1)
 
 	taken, takenRows := p.telemetry.PagesTaken()
 	pages, rows := float64(taken), float64(takenRows)
-	expect("reports", m.sum("otelcol_zitadeltelemetry_exporter_reports", `protocol="http"`), 1)
-	expect("report restarts", m.sum("otelcol_zitadeltelemetry_exporter_report_restarts", `protocol="http"`), 1)
-	expect("pages", m.sum("otelcol_zitadeltelemetry_exporter_pages", `protocol="http"`), pages)
-	expect("rows", m.sum("otelcol_zitadeltelemetry_exporter_rows", `protocol="http"`), rows)
-	expect("rows withheld", m.sum("otelcol_zitadeltelemetry_exporter_rows_left_out", `reason="withheld"`),
+	expect(t, "reports", m.sum("otelcol_zitadeltelemetry_exporter_reports", `protocol="http"`), 1)
+	expect(t, "report restarts", m.sum("otelcol_zitadeltelemetry_exporter_report_restarts", `protocol="http"`), 1)
+	expect(t, "pages", m.sum("otelcol_zitadeltelemetry_exporter_pages", `protocol="http"`), pages)
+	expect(t, "rows", m.sum("otelcol_zitadeltelemetry_exporter_rows", `protocol="http"`), rows)
+	expect(t, "rows withheld", m.sum("otelcol_zitadeltelemetry_exporter_rows_left_out", `reason="withheld"`),
 		float64(len(p.dataset.ExpectedCounts())-len(p.dataset.ExpectedReported())))
 	// The refused first page is not counted: every row was taken once.
-	expect("rows against distinct rows", rows, float64(len(snap.Rows)))
+	expect(t, "rows against distinct rows", rows, float64(len(snap.Rows)))
 	if err := p.collector.terminate(15 * time.Second); err != nil {
 		t.Fatalf("collector did not shut down cleanly on SIGTERM: %v", err)
+	}
+}
+
+// expect reports a figure of the collector's own metrics that is not what
+// happened.
+func expect(t *testing.T, what string, got, want float64) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s = %v, want %v", what, got, want)
 	}
 }
 
@@ -97,9 +110,17 @@ type exposition struct{ text string }
 
 func scrapeExposition(t *testing.T, url string) exposition {
 	t.Helper()
+	m, err := readExposition(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func readExposition(url string) (exposition, error) {
 	resp, err := http.Get(url)
 	if err != nil {
-		t.Fatalf("metrics endpoint %s: %v", url, err)
+		return exposition{}, fmt.Errorf("metrics endpoint %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	var b strings.Builder
@@ -110,9 +131,9 @@ func scrapeExposition(t *testing.T, url string) exposition {
 		b.WriteByte('\n')
 	}
 	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+		return exposition{}, fmt.Errorf("metrics endpoint %s: %w", url, err)
 	}
-	return exposition{text: b.String()}
+	return exposition{text: b.String()}, nil
 }
 
 // sum adds the samples of name whose labels contain every one of labels.

@@ -31,11 +31,7 @@ var edgeTemplate = template.Must(template.New("edge").Parse(receiverYAML + `expo
       tls:
         insecure: true
 {{- end}}
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
+` + serviceTelemetryYAML + `  pipelines:
     metrics:
       receivers: [zitadel]
       exporters: [zitadeltelemetry/first, zitadeltelemetry/central]
@@ -44,39 +40,74 @@ service:
 type edgeValues struct {
 	Interval                                          time.Duration
 	ZitadelAddr, KeyFile, FirstHop, Central, Protocol string
+	TelemetryPort                                     string // serves the collector's own metrics, or ""
 }
 
-// TestReportsSurviveTwoCollectors: zitadel receiver -> zitadeltelemetry
-// exporter -> zitadeltelemetry receiver -> zitadeltelemetry exporter sends
-// the report of the first hop, every field equal but the rows' updated_at:
-// that is when each hop observed the count.
+// chain is zitadel receiver -> zitadeltelemetry exporter -> zitadeltelemetry
+// receiver -> zitadeltelemetry exporter: the edge collector scrapes the fake
+// ZITADEL and sends its report to the first hop (a reference endpoint) and to
+// the central collector, which sends it on to the last.
+type chain struct {
+	dataset     *fakezitadel.Dataset
+	first, last *telemetryserver.Server
+	edge        *collector
+	central     *centralCollector
+}
+
+// chainOptions say how the edge reaches the central collector and where
+// each serves its own metrics ("" for none).
+type chainOptions struct {
+	protocol              string
+	edgePort, centralPort string
+}
+
+func startChain(t *testing.T, opts chainOptions) *chain {
+	t.Helper()
+	dir := t.TempDir()
+	zitadel, keyFile := startZitadel(t, dir, 20, fakezitadel.Options{})
+	c := &chain{dataset: zitadel.Dataset(),
+		first: telemetryserver.New(telemetryserver.Options{}), last: telemetryserver.New(telemetryserver.Options{})}
+	for _, s := range []*telemetryserver.Server{c.first, c.last} {
+		require.NoError(t, s.Start("127.0.0.1:0", ""))
+		t.Cleanup(func() { s.Close() })
+	}
+	c.central = startCentral(t, centralValues{Telemetry: c.last.HTTPURL(), TelemetryPort: opts.centralPort})
+	target := c.central.endpoint()
+	if opts.protocol == "grpc" {
+		target = c.central.values.GRPCAddr
+	}
+	path := filepath.Join(dir, "edge.yaml")
+	writeConfig(t, path, edgeTemplate, edgeValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+		FirstHop: c.first.HTTPURL(), Central: target, Protocol: opts.protocol, TelemetryPort: opts.edgePort})
+	c.edge = startCollector(t, collectorBinary(t), path)
+	return c
+}
+
+// waitForReports waits until both endpoints hold every row of the dataset.
+func (c *chain) waitForReports(t *testing.T) {
+	t.Helper()
+	want := len(c.dataset.ExpectedReported())
+	waitForRows(t, c.first, c.edge, want)
+	waitForRows(t, c.last, c.central.collector, want)
+}
+
+func (c *chain) terminate(t *testing.T) {
+	t.Helper()
+	require.NoError(t, c.edge.terminate(15*time.Second))
+	require.NoError(t, c.central.terminate(15*time.Second))
+}
+
+// TestReportsSurviveTwoCollectors: the chain sends the report of the first
+// hop, every field equal but the rows' updated_at: that is when each hop
+// observed the count.
 func TestReportsSurviveTwoCollectors(t *testing.T) {
 	for _, protocol := range []string{"http", "grpc"} {
 		t.Run(protocol, func(t *testing.T) {
-			dir := t.TempDir()
-			zitadel, keyFile := startZitadel(t, dir, 20, fakezitadel.Options{})
-			ds := zitadel.Dataset()
-			first, last := telemetryserver.New(telemetryserver.Options{}), telemetryserver.New(telemetryserver.Options{})
-			for _, s := range []*telemetryserver.Server{first, last} {
-				require.NoError(t, s.Start("127.0.0.1:0", ""))
-				t.Cleanup(func() { s.Close() })
-			}
-			central := startCentral(t, centralValues{Telemetry: last.HTTPURL()})
-			target := central.endpoint()
-			if protocol == "grpc" {
-				target = central.values.GRPCAddr
-			}
-			path := filepath.Join(dir, "edge.yaml")
-			writeConfig(t, path, edgeTemplate, edgeValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
-				FirstHop: first.HTTPURL(), Central: target, Protocol: protocol})
-			edge := startCollector(t, collectorBinary(t), path)
+			c := startChain(t, chainOptions{protocol: protocol})
+			c.waitForReports(t)
 
-			want := len(ds.ExpectedReported())
-			waitForRows(t, first, edge, want)
-			waitForRows(t, last, central.collector, want)
-
-			firstBase, firstRows, firstPages := reportOf(t, first)
-			lastBase, lastRows, lastPages := reportOf(t, last)
+			firstBase, firstRows, firstPages := reportOf(t, c.first)
+			lastBase, lastRows, lastPages := reportOf(t, c.last)
 			assert.True(t, proto.Equal(firstBase, lastBase), "base information differs:\nfirst %v\nlast  %v", firstBase, lastBase)
 			assert.Equal(t, firstPages, lastPages, "pages")
 			require.Len(t, lastRows, len(firstRows))
@@ -87,8 +118,7 @@ func TestReportsSurviveTwoCollectors(t *testing.T) {
 				a.UpdatedAt, b.UpdatedAt = nil, nil
 				require.True(t, proto.Equal(a, b), "row %d differs:\nfirst %v\nlast  %v", i, a, b)
 			}
-			require.NoError(t, edge.terminate(15*time.Second))
-			require.NoError(t, central.terminate(15*time.Second))
+			c.terminate(t)
 		})
 	}
 }

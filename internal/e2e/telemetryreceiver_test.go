@@ -129,11 +129,7 @@ exporters:
     endpoint: {{.Telemetry}}/api/ping
     bulk_size: 100
 {{- end}}
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
+` + serviceTelemetryYAML + `  pipelines:
     metrics:
       receivers: [zitadeltelemetry]
 {{- if .Telemetry}}
@@ -148,6 +144,7 @@ type centralValues struct {
 	HTTPAddr, GRPCAddr string
 	OTLP               string // otlphttp endpoint, or ""
 	Telemetry          string // reference endpoint for a zitadeltelemetry exporter, or ""
+	TelemetryPort      string // serves the collector's own metrics, or ""
 }
 
 // centralCollector is an otelcol-zitadel with the zitadeltelemetry receiver.

@@ -23,10 +23,13 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                                metric.Meter
-	mu                                   sync.Mutex
-	registrations                        []metric.Registration
-	ZitadeltelemetryReceiverRefusedCalls metric.Int64Counter
+	meter                                   metric.Meter
+	mu                                      sync.Mutex
+	registrations                           []metric.Registration
+	ZitadeltelemetryReceiverAcceptedPages   metric.Int64Counter
+	ZitadeltelemetryReceiverAcceptedReports metric.Int64Counter
+	ZitadeltelemetryReceiverAcceptedRows    metric.Int64Counter
+	ZitadeltelemetryReceiverRefusedCalls    metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -58,6 +61,24 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ZitadeltelemetryReceiverAcceptedPages, err = builder.meter.Int64Counter(
+		"otelcol_zitadeltelemetry_receiver_accepted_pages",
+		metric.WithDescription("ReportResourceCounts calls (pages) the zitadeltelemetry receiver answered with a report id, by wire (attribute wire). [Alpha]"),
+		metric.WithUnit("{page}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ZitadeltelemetryReceiverAcceptedReports, err = builder.meter.Int64Counter(
+		"otelcol_zitadeltelemetry_receiver_accepted_reports",
+		metric.WithDescription("ReportBaseInformation calls the zitadeltelemetry receiver answered with a report id, by wire (attribute wire - http, connect, grpc). [Alpha]"),
+		metric.WithUnit("{report}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ZitadeltelemetryReceiverAcceptedRows, err = builder.meter.Int64Counter(
+		"otelcol_zitadeltelemetry_receiver_accepted_rows",
+		metric.WithDescription("Resource count rows in the pages the zitadeltelemetry receiver accepted, by wire (attribute wire). [Alpha]"),
+		metric.WithUnit("{row}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ZitadeltelemetryReceiverRefusedCalls, err = builder.meter.Int64Counter(
 		"otelcol_zitadeltelemetry_receiver_refused_calls",
 		metric.WithDescription("TelemetryService calls the zitadeltelemetry receiver refused, by wire and reason (attributes wire, reason - malformed, report_id, pipeline_busy, pipeline_permanent). [Alpha]"),

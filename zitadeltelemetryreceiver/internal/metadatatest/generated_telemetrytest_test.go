@@ -19,7 +19,19 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	tb.ZitadeltelemetryReceiverAcceptedPages.Add(context.Background(), 1)
+	tb.ZitadeltelemetryReceiverAcceptedReports.Add(context.Background(), 1)
+	tb.ZitadeltelemetryReceiverAcceptedRows.Add(context.Background(), 1)
 	tb.ZitadeltelemetryReceiverRefusedCalls.Add(context.Background(), 1)
+	AssertEqualZitadeltelemetryReceiverAcceptedPages(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualZitadeltelemetryReceiverAcceptedReports(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualZitadeltelemetryReceiverAcceptedRows(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualZitadeltelemetryReceiverRefusedCalls(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())

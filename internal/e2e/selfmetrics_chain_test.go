@@ -1,0 +1,91 @@
+package e2e
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+)
+
+// ownMetricsPort is a free loopback port for a collector's own metrics.
+func ownMetricsPort(t *testing.T) (addr, port string) {
+	t.Helper()
+	addr = freeAddr(t)
+	_, port, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	return addr, port
+}
+
+// waitForOwnMetric reads a collector's own metrics until name (with labels)
+// reaches at least min, and returns that read.
+func waitForOwnMetric(t *testing.T, c *collector, addr, name string, min float64, labels ...string) exposition {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		// The endpoint opens while the collector starts.
+		m, err := readExposition("http://" + addr + "/metrics")
+		if err == nil && m.sum(name, labels...) >= min {
+			return m
+		}
+		if !c.running() {
+			t.Fatalf("collector exited: %v", c.err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s%v stayed below %v for 60s (%v):\n%s", name, labels, min, err, m.text)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestTelemetryReceiverCountsItsOwnWork runs the chain of
+// TestReportsSurviveTwoCollectors over http with both collectors' own
+// metrics on, sends the central collector one page with a report id it did
+// not issue, and checks what its zitadeltelemetry receiver counted against
+// what the edge collector's exporter sent.
+func TestTelemetryReceiverCountsItsOwnWork(t *testing.T) {
+	centralOwn, centralPort := ownMetricsPort(t)
+	edgeOwn, edgePort := ownMetricsPort(t)
+	c := startChain(t, chainOptions{protocol: "http", edgePort: edgePort, centralPort: centralPort})
+	c.waitForReports(t)
+	// Both exporters of the edge count their report once its last page was
+	// taken, after the central collector counted it.
+	sent := waitForOwnMetric(t, c.edge, edgeOwn, "otelcol_zitadeltelemetry_exporter_reports", 2, `protocol="http"`)
+
+	// A page with a report id the central collector never issued.
+	body, err := protojson.Marshal(&analytics.ReportResourceCountsRequest{SystemId: systemID, ReportId: proto.String("zr1.0.AAAA.AAAA"),
+		ResourceCounts: []*analytics.ResourceCount{{InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE,
+			ParentId: "i1", ResourceName: "user", TableName: "projections.users14", Amount: 1}}})
+	require.NoError(t, err)
+	resp, err := newHTTPClient(t).Post(c.central.endpoint()+"/resource_counts", "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusPreconditionFailed, resp.StatusCode)
+	got := waitForOwnMetric(t, c.central.collector, centralOwn, "otelcol_zitadeltelemetry_receiver_refused_calls", 1)
+
+	// The edge's two exporters send the same report; what the one to the
+	// central collector sent is the edge's total less what the first hop took.
+	_, firstRows, firstPages := reportOf(t, c.first)
+	expect(t, "accepted reports", got.sum("otelcol_zitadeltelemetry_receiver_accepted_reports", `wire="http"`),
+		sent.sum("otelcol_zitadeltelemetry_exporter_reports", `protocol="http"`)-1)
+	expect(t, "accepted pages", got.sum("otelcol_zitadeltelemetry_receiver_accepted_pages", `wire="http"`),
+		sent.sum("otelcol_zitadeltelemetry_exporter_pages", `protocol="http"`)-float64(firstPages))
+	expect(t, "accepted rows", got.sum("otelcol_zitadeltelemetry_receiver_accepted_rows", `wire="http"`),
+		sent.sum("otelcol_zitadeltelemetry_exporter_rows", `protocol="http"`)-float64(len(firstRows)))
+	expect(t, "accepted rows against the dataset", got.sum("otelcol_zitadeltelemetry_receiver_accepted_rows"), float64(len(c.dataset.ExpectedReported())))
+	expect(t, "accepted pages on every wire", got.sum("otelcol_zitadeltelemetry_receiver_accepted_pages"),
+		got.sum("otelcol_zitadeltelemetry_receiver_accepted_pages", `wire="http"`))
+	expect(t, "refused report ids", got.sum("otelcol_zitadeltelemetry_receiver_refused_calls", `wire="http"`, `reason="report_id"`), 1)
+	expect(t, "refused calls", got.sum("otelcol_zitadeltelemetry_receiver_refused_calls"), 1)
+	// The standard count has a data point per row and one per instance.
+	expect(t, "accepted data points", got.sum("otelcol_receiver_accepted_metric_points", `receiver="zitadeltelemetry"`),
+		float64(len(c.dataset.ExpectedReported())+len(c.dataset.ExpectedInstances())))
+
+	c.terminate(t)
+}

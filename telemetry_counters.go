@@ -1,0 +1,25 @@
+package zitadeltelemetry
+
+import (
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// counterSpec is one of a component's own counters, as its metadata.yaml
+// documents it.
+type counterSpec struct {
+	into              *metric.Int64Counter
+	name, unit, about string
+}
+
+// newCounters creates each counter on the component's meter.
+func newCounters(set component.TelemetrySettings, specs []counterSpec) error {
+	m := set.MeterProvider.Meter(scopeName)
+	for _, c := range specs {
+		var err error
+		if *c.into, err = m.Int64Counter(c.name, metric.WithUnit(c.unit), metric.WithDescription(c.about)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
