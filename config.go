@@ -3,7 +3,6 @@ package zitadeltelemetry
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"slices"
 	"strconv"
@@ -227,29 +226,6 @@ func validateGRPCEndpoint(endpoint string) error {
 		return fmt.Errorf(`endpoint: %q is not host:port, which protocol "grpc" needs, such as telemetry.example.com:443`, endpoint)
 	}
 	return nil
-}
-
-// wholeNumberKeys are the integer keys of each component. The collector
-// decodes 1.5 into an integer as 1 without a word, so they are checked on
-// the raw configuration before decoding.
-var (
-	receiverWholeNumberKeys = []string{"api::page_size", "api::max_concurrency", "api::retry::max_retries",
-		"database::max_conns", "database::page_size"}
-	exporterWholeNumberKeys = []string{"bulk_size", "sending_queue::num_consumers", "sending_queue::queue_size"}
-)
-
-// checkWholeNumbers refuses a fractional number at any of the keys.
-func checkWholeNumbers(conf *confmap.Conf, keys []string) error {
-	var errs []error
-	for _, key := range keys {
-		switch v := conf.Get(key).(type) {
-		case float64:
-			if v != math.Trunc(v) {
-				errs = append(errs, fmt.Errorf("%s: %v is not a whole number", key, v))
-			}
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // Unmarshal decodes the receiver's configuration, refusing fractional

@@ -118,6 +118,7 @@ func TestExporterConfigErrors(t *testing.T) {
 		{"grpc_block_with_connect", `grpc: configures the client of protocol "grpc", but protocol is "connect"`},
 		{"bulk_size_fraction", "bulk_size: 1.5 is not a whole number"},
 		{"queue_size_fraction", "sending_queue::queue_size: 10.5 is not a whole number"},
+		{"batch_size_fraction", "sending_queue::batch::min_size: 1.5 is not a whole number"},
 		{"http_endpoint", "http::endpoint: not used; set the top-level endpoint"},
 		{"grpc_endpoint", "grpc::endpoint: not used; set the top-level endpoint"},
 		{"negative_timeout", "timeout value must be greater than or equal to 0"},

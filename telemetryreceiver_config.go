@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/confmap"
 )
 
 // TelemetryReceiverConfig configures the `zitadeltelemetry` receiver: the
@@ -85,6 +86,15 @@ const (
 	maxPathSecretBytes = 256
 	minReportIDTTL     = time.Minute
 )
+
+// Unmarshal decodes the receiver's configuration, refusing fractional
+// numbers for integer keys.
+func (c *TelemetryReceiverConfig) Unmarshal(conf *confmap.Conf) error {
+	if err := checkWholeNumbers(conf, telemetryReceiverWholeNumberKeys); err != nil {
+		return err
+	}
+	return conf.Unmarshal(c)
+}
 
 // Validate checks the receiver's own keys; confmap.Validate checks the
 // nested server blocks on its own.

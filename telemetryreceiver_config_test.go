@@ -73,6 +73,7 @@ func TestTelemetryReceiverConfig(t *testing.T) {
 		"no_rows":               "max_rows_per_page: 0",
 		"short_id_hash_key":     "id_hash_key: 20 bytes is too short",
 		"unknown_metric":        "zitadel.user.count",
+		"fractional_numbers":    "max_rows_per_page: 1.5 is not a whole number",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := load(t, name)
