@@ -294,22 +294,30 @@ func callLog(reqs []telemetryserver.Request) []string {
 // TestErrorContract injects each answer into the first call of a report and
 // checks what the exporter makes of it on every transport.
 func TestErrorContract(t *testing.T) {
+	permanentOnHTTP := true
 	tests := []struct {
 		code      codes.Code
 		permanent bool
+		// permanentOnHTTP differs from permanent on ZITADEL's wire, where
+		// only the HTTP status arrives: ABORTED is 409 there, which
+		// ZITADEL's client takes as final.
+		permanentOnHTTP *bool
 	}{
-		{codes.InvalidArgument, true},
-		{codes.NotFound, true},
-		{codes.Unimplemented, true},
-		{codes.AlreadyExists, true},
-		{codes.FailedPrecondition, true}, // on the base information there is no id to renew
-		{codes.Unauthenticated, true},
-		{codes.PermissionDenied, true},
-		{codes.Unavailable, false},
-		{codes.DeadlineExceeded, false},
-		{codes.ResourceExhausted, false},
-		{codes.Internal, false},
-		{codes.Unknown, false},
+		{code: codes.InvalidArgument, permanent: true},
+		{code: codes.NotFound, permanent: true},
+		{code: codes.Unimplemented, permanent: true},
+		{code: codes.AlreadyExists, permanent: true},
+		{code: codes.FailedPrecondition, permanent: true}, // on the base information there is no id to renew
+		{code: codes.Unauthenticated, permanent: true},
+		{code: codes.PermissionDenied, permanent: true},
+		{code: codes.Unavailable, permanent: false},
+		{code: codes.DeadlineExceeded, permanent: false},
+		{code: codes.ResourceExhausted, permanent: false},
+		{code: codes.Internal, permanent: false},
+		{code: codes.Unknown, permanent: false},
+		{code: codes.Aborted, permanent: false, permanentOnHTTP: &permanentOnHTTP},
+		{code: codes.OutOfRange, permanent: true}, // 400 on ZITADEL's wire
+		{code: codes.DataLoss, permanent: false},  // 500 on ZITADEL's wire
 	}
 	for _, protocol := range allProtocols {
 		s := startTelemetryServer(t)
@@ -321,7 +329,11 @@ func TestErrorContract(t *testing.T) {
 				s.Fail(1, tt.code)
 				err := exp.ConsumeMetrics(context.Background(), md)
 				require.Error(t, err)
-				assert.Equal(t, tt.permanent, consumererror.IsPermanent(err), err.Error())
+				permanent := tt.permanent
+				if protocol == ProtocolHTTP && tt.permanentOnHTTP != nil {
+					permanent = *tt.permanentOnHTTP
+				}
+				assert.Equal(t, permanent, consumererror.IsPermanent(err), err.Error())
 				assert.Len(t, s.Requests(), 1, "nothing is sent after the failed call")
 			})
 		}
