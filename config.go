@@ -30,10 +30,11 @@ const (
 	SourceDatabase = "database"
 )
 
-// minCollectionInterval is the shortest time between scrapes. The cheapest
-// api scrape of one instance is about ten calls plus seven per organization;
-// at one a minute, a one-organization instance costs ZITADEL a call every
-// four seconds, far below ZITADEL Cloud's limit of about 50 calls a second.
+// minCollectionInterval is the shortest time between scrapes. An api scrape
+// of one instance with the default resources is about twenty calls plus
+// thirteen per organization; at one a minute, a one-organization instance
+// costs ZITADEL a call every two seconds, far below ZITADEL Cloud's limit of
+// about 50 calls a second.
 // Counts are capacity figures that change over hours, and without an exporter
 // schedule every scrape is also a telemetry report, so nothing is gained by
 // scraping more often.
