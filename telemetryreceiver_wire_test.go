@@ -294,14 +294,21 @@ func startTelemetryReceiverOn(t testing.TB, host component.Host, next consumer.M
 // wires returns a client of every wire the receiver serves.
 func (u *receiverUnderTest) wires(t testing.TB) map[string]wireClient {
 	t.Helper()
+	return u.wiresWith(t, u.client, grpc.WithTransportCredentials(insecure.NewCredentials()))
+}
+
+// wiresWith returns a client of every wire, sending HTTP calls with client
+// and dialling gRPC with opts.
+func (u *receiverUnderTest) wiresWith(t testing.TB, client *http.Client, opts ...grpc.DialOption) map[string]wireClient {
+	t.Helper()
 	base, counts := officialMethods(t)
-	conn, err := grpc.NewClient(u.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(u.grpcAddr, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	return map[string]wireClient{
-		"zitadel":       zitadelWire{endpoint: u.httpURL, client: u.client},
-		"connect+json":  connectWire{endpoint: u.httpURL, client: u.client, base: base, counts: counts},
-		"connect+proto": connectWire{endpoint: u.httpURL, client: u.client, base: base, counts: counts, binary: true},
+		"zitadel":       zitadelWire{endpoint: u.httpURL, client: client},
+		"connect+json":  connectWire{endpoint: u.httpURL, client: client, base: base, counts: counts},
+		"connect+proto": connectWire{endpoint: u.httpURL, client: client, base: base, counts: counts, binary: true},
 		"grpc":          grpcWire{conn: conn, base: base, counts: counts},
 	}
 }
