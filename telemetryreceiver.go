@@ -216,9 +216,9 @@ func (r *telemetryReceiver) consume(ctx context.Context, call telemetryservice.C
 	}
 }
 
-// Malformed implements telemetryservice.Handler.
-func (r *telemetryReceiver) Malformed(ctx context.Context, call telemetryservice.Call, msg string) {
-	r.count(ctx, call, "malformed", msg)
+// Refused implements telemetryservice.Handler.
+func (r *telemetryReceiver) Refused(ctx context.Context, call telemetryservice.Call, reason, msg string) {
+	r.count(ctx, call, reason, msg)
 }
 
 func (r *telemetryReceiver) refuse(ctx context.Context, call telemetryservice.Call, reason string, code codes.Code, msg string) error {

@@ -4,64 +4,108 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contracttest"
-	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryservice"
 )
 
-// TestRefusalsAreCounted: every refused call is counted by wire and reason,
-// and the rows taken are counted as accepted data points.
-func TestRefusalsAreCounted(t *testing.T) {
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	set := receivertest.NewNopSettings(TelemetryReceiverType)
-	set.TelemetrySettings = tel.NewTelemetrySettings()
-	r, err := newTelemetryReceiver(createDefaultTelemetryReceiverConfig().(*TelemetryReceiverConfig), set, &consumertest.MetricsSink{})
-	require.NoError(t, err)
-	handler := telemetryservice.NewHTTPHandler(r, telemetryservice.HTTPOptions{Path: "/p", Decoding: r.decoding()})
-	post := func(body []byte) int {
-		req := httptest.NewRequest(http.MethodPost, "/p/resource_counts", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		handler.ServeHTTP(rec, req)
-		return rec.Code
+// wireAttribute is the wire attribute of the calls each test client sends.
+var wireAttribute = map[string]string{"zitadel": "http", "connect+json": "connect", "connect+proto": "connect", "grpc": "grpc"}
+
+// refusedCalls reads otelcol_zitadeltelemetry_receiver_refused_calls as
+// "wire/reason" -> calls.
+func refusedCalls(t testing.TB, tel *componenttest.Telemetry) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	m, err := tel.GetMetric("otelcol_zitadeltelemetry_receiver_refused_calls")
+	if err != nil {
+		return out // nothing refused yet
 	}
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		wire, _ := dp.Attributes.Value("wire")
+		reason, _ := dp.Attributes.Value("reason")
+		out[wire.AsString()+"/"+reason.AsString()] += dp.Value
+	}
+	return out
+}
+
+// assertCountedOnce checks that exactly one refusal, of key, was counted
+// between before and the counter's current state. grpc-go answers a message
+// over its size limit before the handler returns, so the count may follow
+// the answer by a moment: wait for it, with a deadline.
+func assertCountedOnce(t testing.TB, tel *componenttest.Telemetry, before map[string]int64, key string) {
+	t.Helper()
+	want := map[string]int64{key: 1}
+	var got map[string]int64
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		got = map[string]int64{}
+		for k, v := range refusedCalls(t, tel) {
+			if v != before[k] {
+				got[k] = v - before[k]
+			}
+		}
+		if len(got) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	assert.Equal(t, want, got, "refused calls counted by wire/reason")
+}
+
+// TestHTTPRefusalsAreCounted: the refusals only the HTTP wires have (a path
+// that is not the service's or lacks the secret, a method other than POST, a
+// Content-Type the path does not take) are answered 404, 405 and 415 and
+// counted by wire and reason; accepted rows are counted as data points.
+func TestHTTPRefusalsAreCounted(t *testing.T) {
+	const secret = "counted-secret-0123456789"
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *TelemetryReceiverConfig) { c.HTTP.Get().PathSecret = secret })
+	_, counts := officialMethods(t)
+	withoutSecret := strings.TrimSuffix(u.httpURL, "/"+secret)
 	good, err := protojson.Marshal(pageOf("sys", nil, goodRow(), goodRow()))
 	require.NoError(t, err)
-	badID, err := protojson.Marshal(pageOf("sys", proto.String("zr1.a.b.c"), goodRow()))
-	require.NoError(t, err)
-	unnamed, err := protojson.Marshal(&analytics.ReportResourceCountsRequest{SystemId: "sys", ResourceCounts: []*analytics.ResourceCount{{}}})
-	require.NoError(t, err)
-
-	assert.Equal(t, 200, post(good))
-	assert.Equal(t, 400, post([]byte(`{"systemId":`)))
-	assert.Equal(t, 400, post(unnamed))
-	assert.Equal(t, 412, post(badID))
-
-	refused, err := tel.GetMetric("otelcol_zitadeltelemetry_receiver_refused_calls")
-	require.NoError(t, err)
-	byReason := map[string]int64{}
-	for _, dp := range refused.Data.(metricdata.Sum[int64]).DataPoints {
-		wire, _ := dp.Attributes.Value("wire")
-		assert.Equal(t, "http", wire.AsString())
-		reason, _ := dp.Attributes.Value("reason")
-		byReason[reason.AsString()] += dp.Value
+	for _, tc := range []struct {
+		name, method, url, contentType string
+		status                         int
+		counted                        string
+	}{
+		{"zitadel, no secret", http.MethodPost, withoutSecret + zitadelCountsPath, "application/json", 404, "http/not_found"},
+		{"zitadel, wrong secret", http.MethodPost, withoutSecret + "/counted-secret-0123456788" + zitadelCountsPath, "application/json", 404, "http/not_found"},
+		{"connect, wrong secret", http.MethodPost, withoutSecret + "/counted-secret-0123456788" + counts, "application/json", 404, "connect/not_found"},
+		{"zitadel, GET", http.MethodGet, u.httpURL + zitadelCountsPath, "application/json", 405, "http/method"},
+		{"connect, PUT", http.MethodPut, u.httpURL + counts, "application/json", 405, "connect/method"},
+		{"zitadel, text/plain", http.MethodPost, u.httpURL + zitadelCountsPath, "text/plain", 415, "http/content_type"},
+		{"zitadel, protobuf", http.MethodPost, u.httpURL + zitadelCountsPath, "application/proto", 415, "http/content_type"},
+		{"connect, no Content-Type", http.MethodPost, u.httpURL + counts, "", 415, "connect/content_type"},
+		{"connect, form", http.MethodPost, u.httpURL + counts, "application/x-www-form-urlencoded", 415, "connect/content_type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, tc.url, bytes.NewReader(good))
+			require.NoError(t, err)
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			before := refusedCalls(t, u.tel)
+			res, err := u.client.Do(req)
+			require.NoError(t, err)
+			res.Body.Close()
+			assert.Equal(t, tc.status, res.StatusCode)
+			assertCountedOnce(t, u.tel, before, tc.counted)
+		})
 	}
-	assert.Equal(t, map[string]int64{"malformed": 2, "report_id": 1}, byReason)
 
-	accepted, err := tel.GetMetric("otelcol_receiver_accepted_metric_points")
+	res := postHTTP(t, u.client, u.httpURL+zitadelCountsPath, "application/json", good, false)
+	require.Equal(t, 200, res.httpStatus, res.message)
+	accepted, err := u.tel.GetMetric("otelcol_receiver_accepted_metric_points")
 	require.NoError(t, err)
 	var points int64
 	for _, dp := range accepted.Data.(metricdata.Sum[int64]).DataPoints {

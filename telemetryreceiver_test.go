@@ -87,6 +87,16 @@ type refusalCase struct {
 	connect  int    // HTTP status on the Connect paths
 	code     string // Connect and gRPC code
 	reason   string // in the message
+	// counted is the reason attribute of the refused-calls counter;
+	// "" is malformed.
+	counted string
+}
+
+func (tc refusalCase) countedAs() string {
+	if tc.counted == "" {
+		return "malformed"
+	}
+	return tc.counted
 }
 
 func pageOf(systemID string, reportID *string, rows ...*analytics.ResourceCount) *analytics.ReportResourceCountsRequest {
@@ -153,33 +163,34 @@ func refusalCases() []refusalCase {
 			c.HTTP.Get().MaxRequestBodySize = 1 << 20
 			c.GRPC.Get().MaxRecvMsgSizeMiB = 1
 		}, request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, manyRows(20000)...) },
-			zitadel: 400, connect: 429, code: "resource_exhausted", reason: ""},
+			zitadel: 400, connect: 429, code: "resource_exhausted", reason: "", counted: "too_large"},
 		{name: "unknown report id", counts: true, request: func(*receiverUnderTest) proto.Message {
 			return pageOf("sys", proto.String("report-7"), goodRow())
-		}, zitadel: 412, connect: 400, code: "failed_precondition", reason: "was not issued by this receiver"},
+		}, zitadel: 412, connect: 400, code: "failed_precondition", reason: "was not issued by this receiver", counted: "report_id"},
 		{name: "foreign report id", counts: true, request: func(u *receiverUnderTest) proto.Message {
 			return pageOf("sys", proto.String(u.r.ids.issue("another-system")), goodRow())
-		}, zitadel: 412, connect: 400, code: "failed_precondition", reason: "was not issued to this system"},
+		}, zitadel: 412, connect: 400, code: "failed_precondition", reason: "was not issued to this system", counted: "report_id"},
 		{name: "expired report id", counts: true, request: func(u *receiverUnderTest) proto.Message {
 			id := u.r.ids.issue("sys")
 			u.clock.Advance(defaultReportIDTTL)
 			return pageOf("sys", proto.String(id), goodRow())
-		}, zitadel: 412, connect: 400, code: "failed_precondition", reason: "expired at"},
+		}, zitadel: 412, connect: 400, code: "failed_precondition", reason: "expired at", counted: "report_id"},
 		{name: "pipeline busy", counts: true, next: consumertest.NewErr(errors.New("sending queue is full")),
 			request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, goodRow()) },
-			zitadel: 503, connect: 503, code: "unavailable", reason: "sending queue is full"},
+			zitadel: 503, connect: 503, code: "unavailable", reason: "sending queue is full", counted: "pipeline_busy"},
 		{name: "pipeline busy at base information", next: consumertest.NewErr(errors.New("data refused due to high memory usage")),
 			request: func(*receiverUnderTest) proto.Message {
 				return &analytics.ReportBaseInformationRequest{SystemId: "sys", Instances: []*analytics.InstanceInformation{{Id: "i1"}}}
-			}, zitadel: 503, connect: 503, code: "unavailable", reason: "high memory usage"},
+			}, zitadel: 503, connect: 503, code: "unavailable", reason: "high memory usage", counted: "pipeline_busy"},
 		{name: "pipeline refuses for good", counts: true, next: consumertest.NewErr(consumererror.NewPermanent(errors.New("no such tenant"))),
 			request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, goodRow()) },
-			zitadel: 400, connect: 400, code: "invalid_argument", reason: "no such tenant"},
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "no such tenant", counted: "pipeline_permanent"},
 	}
 }
 
 // TestRefusalsOnEveryWire: each refusal class gets the answer its wire
-// expects, a reason, and nothing is emitted.
+// expects, a reason, is counted once by wire and reason, and nothing is
+// emitted.
 func TestRefusalsOnEveryWire(t *testing.T) {
 	for _, tc := range refusalCases() {
 		t.Run(tc.name, func(t *testing.T) {
@@ -202,7 +213,9 @@ func TestRefusalsOnEveryWire(t *testing.T) {
 					if msg == nil && raw == nil {
 						t.Skip("no such body on this wire")
 					}
+					before := refusedCalls(t, u.tel)
 					got := w.send(t, tc.counts, msg, raw)
+					assertCountedOnce(t, u.tel, before, wireAttribute[name]+"/"+tc.countedAs())
 					switch name {
 					case "zitadel":
 						assert.Equal(t, tc.zitadel, got.httpStatus, got.message)

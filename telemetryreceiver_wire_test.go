@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver/receivertest"
@@ -230,6 +231,7 @@ func (c *testClock) Advance(d time.Duration) { c.nanos.Add(int64(d)) }
 // loopback.
 type receiverUnderTest struct {
 	r        *telemetryReceiver
+	tel      *componenttest.Telemetry // the receiver's own metrics
 	clock    *testClock
 	httpURL  string // base URL including the path
 	grpcAddr string
@@ -246,6 +248,13 @@ func freeLoopbackAddr(t testing.TB) string {
 
 func startTelemetryReceiver(t testing.TB, next consumer.Metrics, configure func(*TelemetryReceiverConfig)) *receiverUnderTest {
 	t.Helper()
+	return startTelemetryReceiverOn(t, componenttest.NewNopHost(), next, configure)
+}
+
+// startTelemetryReceiverOn starts the receiver on a host, whose extensions
+// the server settings may name.
+func startTelemetryReceiverOn(t testing.TB, host component.Host, next consumer.Metrics, configure func(*TelemetryReceiverConfig)) *receiverUnderTest {
+	t.Helper()
 	cfg := createDefaultTelemetryReceiverConfig().(*TelemetryReceiverConfig)
 	httpAddr, grpcAddr := freeLoopbackAddr(t), freeLoopbackAddr(t)
 	cfg.HTTP.Get().NetAddr.Endpoint = httpAddr
@@ -254,15 +263,23 @@ func startTelemetryReceiver(t testing.TB, next consumer.Metrics, configure func(
 		configure(cfg)
 	}
 	require.NoError(t, cfg.Validate())
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := receivertest.NewNopSettings(TelemetryReceiverType)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
 	f := NewTelemetryReceiverFactory()
-	rcv, err := f.CreateMetrics(context.Background(), receivertest.NewNopSettings(TelemetryReceiverType), cfg, next)
+	rcv, err := f.CreateMetrics(context.Background(), set, cfg, next)
 	require.NoError(t, err)
-	u := &receiverUnderTest{r: rcv.(*telemetryReceiver), grpcAddr: grpcAddr, clock: newTestClock(time.Now()),
+	u := &receiverUnderTest{r: rcv.(*telemetryReceiver), tel: tel, grpcAddr: grpcAddr, clock: newTestClock(time.Now()),
 		client: &http.Client{Transport: &http.Transport{}}}
 	u.r.now = u.clock.Now
-	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, rcv.Start(context.Background(), host))
 	if h := cfg.HTTP.Get(); h != nil {
-		u.httpURL = "http://" + httpAddr + h.Path
+		scheme := "http://"
+		if h.TLS.HasValue() {
+			scheme = "https://"
+		}
+		u.httpURL = scheme + httpAddr + h.Path
 		if h.PathSecret != "" {
 			u.httpURL += "/" + string(h.PathSecret)
 		}
@@ -277,14 +294,21 @@ func startTelemetryReceiver(t testing.TB, next consumer.Metrics, configure func(
 // wires returns a client of every wire the receiver serves.
 func (u *receiverUnderTest) wires(t testing.TB) map[string]wireClient {
 	t.Helper()
+	return u.wiresWith(t, u.client, grpc.WithTransportCredentials(insecure.NewCredentials()))
+}
+
+// wiresWith returns a client of every wire, sending HTTP calls with client
+// and dialling gRPC with opts.
+func (u *receiverUnderTest) wiresWith(t testing.TB, client *http.Client, opts ...grpc.DialOption) map[string]wireClient {
+	t.Helper()
 	base, counts := officialMethods(t)
-	conn, err := grpc.NewClient(u.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(u.grpcAddr, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	return map[string]wireClient{
-		"zitadel":       zitadelWire{endpoint: u.httpURL, client: u.client},
-		"connect+json":  connectWire{endpoint: u.httpURL, client: u.client, base: base, counts: counts},
-		"connect+proto": connectWire{endpoint: u.httpURL, client: u.client, base: base, counts: counts, binary: true},
+		"zitadel":       zitadelWire{endpoint: u.httpURL, client: client},
+		"connect+json":  connectWire{endpoint: u.httpURL, client: client, base: base, counts: counts},
+		"connect+proto": connectWire{endpoint: u.httpURL, client: client, base: base, counts: counts, binary: true},
 		"grpc":          grpcWire{conn: conn, base: base, counts: counts},
 	}
 }

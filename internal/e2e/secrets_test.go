@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -16,15 +17,18 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contracttest"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/servicepingclient"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
 )
 
 // secretsTemplate uses every kind of secret the components take at once:
 // a personal access token, a service user's key file, a system user's key,
-// a database password and a credential header of the exporter, with every
-// component logging at debug level.
+// a database password, a credential header of the exporter, and the
+// telemetry receiver's path secret and report id key, with every component
+// logging at debug level.
 var secretsTemplate = template.Must(template.New("secrets").Parse(`
 receivers:
   zitadel/token:
@@ -66,6 +70,12 @@ receivers:
       password: {{.DBPassword}}
       database: {{.DBName}}
       tls: {mode: disable}
+  zitadeltelemetry:
+    http:
+      endpoint: {{.PingAddr}}
+      path_secret: {{.PathSecret}}
+    report_ids:
+      key: {{.ReportIDKey}}
 exporters:
   zitadeltelemetry:
     endpoint: {{.TelemetryURL}}/api/ping
@@ -82,7 +92,7 @@ service:
       level: none
   pipelines:
     metrics:
-      receivers: [zitadel/token, zitadel/key, zitadel/system, zitadel/database]
+      receivers: [zitadel/token, zitadel/key, zitadel/system, zitadel/database, zitadeltelemetry]
       exporters: [zitadeltelemetry, debug]
 `))
 
@@ -90,6 +100,7 @@ type secretValues struct {
 	ZitadelAddr, PAT, ServiceKeyFile, TokenURL, SystemKeyFile string
 	DBEndpoint, DBUser, DBPassword, DBName                    string
 	TelemetryURL, ExporterHeader                              string
+	PingAddr, PathSecret, ReportIDKey                         string
 }
 
 const dbSystemID = "e2e-database-system"
@@ -105,7 +116,8 @@ var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.
 func TestNoSecretInAnyOutput(t *testing.T) {
 	bin := collectorBinary(t)
 	dir := t.TempDir()
-	v := secretValues{PAT: "pat-" + randomSecret(t), ExporterHeader: "hdr-" + randomSecret(t)}
+	v := secretValues{PAT: "pat-" + randomSecret(t), ExporterHeader: "hdr-" + randomSecret(t),
+		PingAddr: freeAddr(t), PathSecret: "ps-" + randomSecret(t), ReportIDKey: "rk-" + randomSecret(t) + randomSecret(t)}
 
 	serviceKey, registered, err := fakezitadel.NewServiceAccountKey("svc-e2e", "key-e2e", "")
 	if err != nil {
@@ -148,6 +160,22 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	writeConfig(t, configPath, secretsTemplate, v)
 
 	c := startCollector(t, bin, configPath)
+	// A report through the path with the secret, and calls with a wrong and
+	// without one, so that the receiver's debug lines of taking and refusing
+	// calls are in the log.
+	waitForListener(t, c, v.PingAddr)
+	pingBase, pingRows := contracttest.Report("e2e-secrets-ping-system", 1, 3)
+	endpoint := "http://" + v.PingAddr + "/zitadel/ping"
+	if err := (&servicepingclient.Client{Endpoint: endpoint + "/" + v.PathSecret, HTTP: newHTTPClient(t)}).Report(
+		context.Background(), pingBase, pingRows, 2); err != nil {
+		t.Fatalf("a report with the path secret: %v", err)
+	}
+	for _, wrong := range []string{endpoint, endpoint + "/" + strings.ToUpper(v.PathSecret)} {
+		err := (&servicepingclient.Client{Endpoint: wrong, HTTP: newHTTPClient(t)}).Report(context.Background(), pingBase, pingRows, 2)
+		if !servicepingclient.Cancels(err) {
+			t.Fatalf("a report without the path secret: %v", err)
+		}
+	}
 	want := len(ds.ExpectedReported())
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -174,8 +202,9 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	if err != nil {
 		t.Fatalf("print-config: %v\n%s", err, printed)
 	}
-	// token, password, the exporter header; the empty dsn is redacted too.
-	if n := strings.Count(string(printed), "[REDACTED]"); !strings.Contains(string(printed), "zitadel/database") || n < 3 {
+	// token, password, the exporter header, the path secret and the report
+	// id key; the empty dsn is redacted too.
+	if n := strings.Count(string(printed), "[REDACTED]"); !strings.Contains(string(printed), "zitadel/database") || n < 5 {
 		t.Fatalf("print-config printed no configuration with its secrets redacted (%d redacted):\n%s", n, printed)
 	}
 
@@ -183,6 +212,8 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		"personal access token": v.PAT,
 		"exporter header":       v.ExporterHeader,
 		"database password":     v.DBPassword,
+		"path secret":           v.PathSecret,
+		"report id key":         v.ReportIDKey,
 	}
 	addKeyLines(secrets, "system user key", string(systemPEM))
 	var sk struct{ Key string }

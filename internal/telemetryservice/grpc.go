@@ -24,10 +24,24 @@ func GRPCCodec() grpc.ServerOption {
 	return grpc.ForceServerCodecV2(rawCodec{CodecV2: encoding.GetCodecV2("proto")})
 }
 
-// rawRequest is a request body as it arrived, in a buffer of gRPC's pool:
-// both decoders copy what they keep, so the buffer goes back once the call
-// is answered instead of a copy of every page being made.
+// rawRequest is a request body as it arrived, in a buffer of gRPC's pool.
+// Both decoders copy what they keep, so the buffer goes back to the pool as
+// soon as the body is decoded, before the metrics are built and consumed:
+// a page in flight holds its rows and metrics, not its bytes as well.
 type rawRequest struct{ buf mem.Buffer }
+
+// data is the body; it must not be read after release.
+func (r *rawRequest) data() []byte {
+	return r.buf.ReadOnlyData()
+}
+
+// release returns the buffer to the pool; it may be called more than once.
+func (r *rawRequest) release() {
+	if r.buf != nil {
+		r.buf.Free()
+		r.buf = nil
+	}
+}
 
 type rawCodec struct {
 	encoding.CodecV2
@@ -57,12 +71,14 @@ func RegisterGRPC(s *grpc.Server, h Handler, d Decoding) {
 
 var grpcCall = Call{Wire: WireGRPC, Binary: true}
 
-// method decodes a body and answers it.
-type method func(ctx context.Context, h Handler, body []byte) (proto.Message, error)
+// method decodes a body, releases it and answers the call.
+type method func(ctx context.Context, h Handler, raw *rawRequest) (proto.Message, error)
 
-func baseInformation(ctx context.Context, h Handler, body []byte) (proto.Message, error) {
+func baseInformation(ctx context.Context, h Handler, raw *rawRequest) (proto.Message, error) {
 	req := &analytics.ReportBaseInformationRequest{}
-	if err := proto.Unmarshal(body, req); err != nil {
+	err := proto.Unmarshal(raw.data(), req)
+	raw.release()
+	if err != nil {
 		return nil, malformed(ctx, h, "the message is not a ReportBaseInformationRequest: "+err.Error())
 	}
 	id, err := h.ReportBaseInformation(ctx, grpcCall, req)
@@ -72,8 +88,9 @@ func baseInformation(ctx context.Context, h Handler, body []byte) (proto.Message
 	return &analytics.ReportBaseInformationResponse{ReportId: id}, nil
 }
 
-func (d Decoding) resourceCounts(ctx context.Context, h Handler, body []byte) (proto.Message, error) {
-	req, err := d.counts(body, true)
+func (d Decoding) resourceCounts(ctx context.Context, h Handler, raw *rawRequest) (proto.Message, error) {
+	req, err := d.counts(raw.data(), true)
+	raw.release()
 	if err != nil {
 		return nil, malformed(ctx, h, "the message is not a ReportResourceCountsRequest: "+err.Error())
 	}
@@ -85,7 +102,7 @@ func (d Decoding) resourceCounts(ctx context.Context, h Handler, body []byte) (p
 }
 
 func malformed(ctx context.Context, h Handler, msg string) error {
-	h.Malformed(ctx, grpcCall, msg)
+	h.Refused(ctx, grpcCall, ReasonMalformed, msg)
 	return status.Error(codes.InvalidArgument, msg)
 }
 
@@ -95,14 +112,31 @@ func unary(h Handler, fullMethod string, m method) grpc.MethodHandler {
 	return func(_ any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
 		raw := &rawRequest{}
 		if err := dec(raw); err != nil {
+			refusedByGRPC(ctx, h, err)
 			return nil, err
 		}
-		defer raw.buf.Free()
+		defer raw.release() // when an interceptor refuses the call
 		if interceptor == nil {
-			return m(ctx, h, raw.buf.ReadOnlyData())
+			return m(ctx, h, raw)
 		}
 		info := &grpc.UnaryServerInfo{Server: h, FullMethod: fullMethod}
-		return interceptor(ctx, raw, info, func(ctx context.Context, _ any) (any, error) { return m(ctx, h, raw.buf.ReadOnlyData()) })
+		return interceptor(ctx, raw, info, func(ctx context.Context, _ any) (any, error) { return m(ctx, h, raw) })
+	}
+}
+
+// refusedByGRPC counts a message grpc-go did not hand over. grpc-go reads a
+// unary request inside the method handler, through dec, and refuses one
+// over max_recv_msg_size_mib there with RESOURCE_EXHAUSTED, before any of
+// its bytes are read; a message that fails to decompress is malformed. A
+// client that went away was not refused.
+func refusedByGRPC(ctx context.Context, h Handler, err error) {
+	st := status.Convert(err)
+	switch st.Code() {
+	case codes.Canceled, codes.DeadlineExceeded:
+	case codes.ResourceExhausted:
+		h.Refused(ctx, grpcCall, ReasonTooLarge, st.Message())
+	default:
+		h.Refused(ctx, grpcCall, ReasonMalformed, st.Message())
 	}
 }
 

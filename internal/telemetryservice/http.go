@@ -97,33 +97,45 @@ func (s *httpService) match(path string) (route, bool) {
 func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, ok := s.match(r.URL.Path)
 	if !ok {
+		// The wire is told by the path's end alone: the secret is not
+		// compared again, nor named.
+		call := Call{Wire: WireZITADEL}
+		if strings.Contains(r.URL.Path, "/"+analytics.TelemetryService_ServiceDesc.ServiceName+"/") {
+			call.Wire = WireConnect
+		}
+		s.handler.Refused(r.Context(), call, ReasonNotFound, "no TelemetryService path")
 		http.NotFound(w, r)
-		return
-	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "only POST is served here", http.StatusMethodNotAllowed)
 		return
 	}
 	call := Call{Wire: WireZITADEL}
 	if rt.connect {
 		call.Wire = WireConnect
 	}
+	if r.Method != http.MethodPost {
+		s.handler.Refused(r.Context(), call, ReasonMethod, r.Method+" instead of POST")
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "only POST is served here", http.StatusMethodNotAllowed)
+		return
+	}
 	binary, supported := bodyType(r.Header.Get("Content-Type"), rt.connect)
 	if !supported {
-		http.Error(w, fmt.Sprintf("Content-Type %q is not served here; send application/json", r.Header.Get("Content-Type")),
-			http.StatusUnsupportedMediaType)
+		msg := fmt.Sprintf("Content-Type %q is not served here; send application/json", r.Header.Get("Content-Type"))
+		s.handler.Refused(r.Context(), call, ReasonContentType, msg)
+		http.Error(w, msg, http.StatusUnsupportedMediaType)
 		return
 	}
 	call.Binary = binary
 	body, err := s.readBody(r)
 	if err != nil {
-		code := codes.InvalidArgument
+		code, reason := codes.InvalidArgument, ReasonMalformed
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) && rt.connect {
-			code = codes.ResourceExhausted // what Connect servers answer for an oversized message
+		if errors.As(err, &tooLarge) {
+			reason = ReasonTooLarge
+			if rt.connect {
+				code = codes.ResourceExhausted // what Connect servers answer for an oversized message
+			}
 		}
-		s.handler.Malformed(r.Context(), call, err.Error())
+		s.handler.Refused(r.Context(), call, reason, err.Error())
 		telemetrywire.WriteError(w, rt.connect, code, err.Error(), 0)
 		return
 	}
@@ -154,7 +166,7 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *httpService) malformed(w http.ResponseWriter, r *http.Request, call Call, msg string) {
-	s.handler.Malformed(r.Context(), call, msg)
+	s.handler.Refused(r.Context(), call, ReasonMalformed, msg)
 	telemetrywire.WriteError(w, call.Wire == WireConnect, codes.InvalidArgument, msg, 0)
 }
 

@@ -45,10 +45,27 @@ func (c Call) Format() string {
 type Handler interface {
 	ReportBaseInformation(ctx context.Context, call Call, req *analytics.ReportBaseInformationRequest) (string, error)
 	ReportResourceCounts(ctx context.Context, call Call, req *analytics.ReportResourceCountsRequest) (string, error)
-	// Malformed is told about a call refused before it reached the methods
-	// above: a body that does not decode, or is too large.
-	Malformed(ctx context.Context, call Call, message string)
+	// Refused is told about a call refused before it reached the methods
+	// above, with one of the Reason constants.
+	Refused(ctx context.Context, call Call, reason, message string)
 }
+
+// Why a call was refused before it reached the Handler's methods, as the
+// receiver's refused-calls counter names it.
+const (
+	// ReasonMalformed is a body that does not decode.
+	ReasonMalformed = "malformed"
+	// ReasonTooLarge is a body over the server's limit: max_request_body_size
+	// on HTTP, max_recv_msg_size_mib on gRPC.
+	ReasonTooLarge = "too_large"
+	// ReasonContentType is an HTTP body of a type the path does not take (415).
+	ReasonContentType = "content_type"
+	// ReasonMethod is an HTTP method other than POST (405).
+	ReasonMethod = "method"
+	// ReasonNotFound is an HTTP path that is not the service's, a missing or
+	// wrong path secret included (404).
+	ReasonNotFound = "not_found"
+)
 
 // Decoding says what the Handler uses of a counts page.
 type Decoding struct {
