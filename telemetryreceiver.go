@@ -42,10 +42,15 @@ type telemetryReceiver struct {
 	httpServer *http.Server
 	grpcServer *grpc.Server
 	serving    sync.WaitGroup
+	// handOffs are the pages being consumed; shutdown cuts them short after
+	// the drain period, since without a sending queue the next consumer may
+	// send and retry for minutes.
+	handOffs *drainingStop
 }
 
 func newTelemetryReceiver(cfg *TelemetryReceiverConfig, set receiver.Settings, next consumer.Metrics) (*telemetryReceiver, error) {
-	r := &telemetryReceiver{cfg: cfg, set: set, next: next, now: time.Now, obs: make(map[string]*receiverhelper.ObsReport)}
+	r := &telemetryReceiver{cfg: cfg, set: set, next: next, now: time.Now, obs: make(map[string]*receiverhelper.ObsReport),
+		handOffs: newDrainingStop(errShutdownPage)}
 	ids, err := newReportIDs(string(cfg.ReportIDs.Key), cfg.ReportIDs.TTL, func() time.Time { return r.now() })
 	if err != nil {
 		return nil, err
@@ -129,9 +134,21 @@ func (r *telemetryReceiver) serve(serve func() error, closed error) {
 }
 
 // Shutdown lets the calls in flight finish (their pages are consumed and
-// answered) until ctx ends, then drops the connections: a client whose call
-// was cut off sees an error and sends the page again.
+// answered) for the drain period or until ctx ends, then cancels what still
+// waits on the pipeline, which answers it as retryable, and drops the
+// connections: a client whose call was cut off sends the page again.
 func (r *telemetryReceiver) Shutdown(ctx context.Context) error {
+	n, err := r.handOffs.shutdown(ctx, r.stopServing)
+	if n > 0 {
+		r.set.Logger.Warn(fmt.Sprintf("Shutdown interrupted %d call(s) whose data the pipeline had not taken within %s; "+
+			"they were answered as retryable, and their clients send them again", n, r.handOffs.drain))
+	}
+	return err
+}
+
+var errShutdownPage = errors.New("the collector is shutting down")
+
+func (r *telemetryReceiver) stopServing(ctx context.Context) error {
 	var err error
 	if r.httpServer != nil {
 		if err = r.httpServer.Shutdown(ctx); err != nil {
@@ -204,7 +221,7 @@ func (r *telemetryReceiver) consume(ctx context.Context, call telemetryservice.C
 	points := md.DataPointCount()
 	md = r.cfg.ResourceAttributes.removeDisabled(md)
 	ctx = obs.StartMetricsOp(ctx)
-	err := r.next.ConsumeMetrics(ctx, md)
+	err := r.handOffs.run(ctx, func(ctx context.Context) error { return r.next.ConsumeMetrics(ctx, md) })
 	obs.EndMetricsOp(ctx, call.Format(), points, err)
 	switch {
 	case err == nil:

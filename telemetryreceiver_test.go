@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,6 +16,9 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contracttest"
@@ -337,4 +342,41 @@ func TestReplicasAcceptEachOthersReports(t *testing.T) {
 			assert.Equal(t, len(rows), sinkB.DataPointCount())
 		})
 	}
+}
+
+// stalledConsumer takes nothing until its context ends, as a pipeline
+// without a sending queue in front of an endpoint that never answers.
+type stalledConsumer struct {
+	consumertest.MetricsSink
+	arrived chan struct{}
+}
+
+func (s *stalledConsumer) ConsumeMetrics(ctx context.Context, _ pmetric.Metrics) error {
+	s.arrived <- struct{}{}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestShutdownInterruptsAPageThePipelineNeverTakes: after the drain period
+// the page's consumption is cancelled, its client is answered with a
+// retryable status, and the log says so once.
+func TestShutdownInterruptsAPageThePipelineNeverTakes(t *testing.T) {
+	next := &stalledConsumer{arrived: make(chan struct{}, 1)}
+	core, logs := observer.New(zapcore.InfoLevel)
+	u := startTelemetryReceiver(t, next, nil)
+	u.r.set.Logger = zap.New(core)
+	u.r.handOffs.drain = 50 * time.Millisecond
+	_, rows := contracttest.Report("system-s", 1, 10)
+
+	answered := make(chan error, 1)
+	go func() {
+		_, err := u.pingClient().ReportResourceCounts(context.Background(), pageOf("system-s", nil, rows...))
+		answered <- err
+	}()
+	<-next.arrived
+	stopsWithin(t, time.Minute, u.r.Shutdown, "shutdown waited for a pipeline that never takes the page")
+	var te *servicepingclient.TelemetryError
+	require.ErrorAs(t, <-answered, &te)
+	assert.Equal(t, http.StatusServiceUnavailable, te.StatusCode, "retryable")
+	require.Len(t, logs.FilterMessageSnippet("Shutdown interrupted 1 call(s)").All(), 1)
 }
