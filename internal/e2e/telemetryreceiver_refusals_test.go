@@ -449,15 +449,13 @@ func TestCollectorBackpressureIsRetryable(t *testing.T) {
 }
 
 // TestSIGTERMWithPagesInFlight stops the collector while a page on each
-// wire is being consumed, held by an endpoint that never answers: the
-// process ends within the exporter's timeout, and each client gets an
-// answer it sends again.
+// wire is being consumed, held by an endpoint that never answers, with the
+// exporter's default timeout and retries and no sending queue: the receiver
+// gives the pages its 5 s drain, the process ends well before the exporter's
+// one-minute timeout, and each client gets an answer it sends again.
 func TestSIGTERMWithPagesInFlight(t *testing.T) {
 	held := startHeldEndpoint(t, startOTLPSink(t).url)
-	c := startRefusingCentral(t, held.url, `    timeout: 2s
-    retry_on_failure:
-      enabled: false
-    sending_queue:
+	c := startRefusingCentral(t, held.url, `    sending_queue:
       enabled: false`)
 	wires := []string{wireZITADEL, wireConnect, wireGRPC}
 	answers := make(chan [2]any, len(wires))
@@ -474,6 +472,7 @@ func TestSIGTERMWithPagesInFlight(t *testing.T) {
 	}
 	took := stopTimed(t, c.collector)
 	t.Logf("SIGTERM to exit with %d pages in flight: %s", len(wires), took)
+	assert.Less(t, took, 20*time.Second, "the stop waited for the exporter's timeout")
 	for range wires {
 		a := <-answers
 		got := a[1].(answer)
