@@ -148,7 +148,7 @@ func (db *soakDatabase) checkCycle(t *testing.T, round int, d pipelineCounters) 
 		if !wholeScrape {
 			t.Errorf("round %d: the scrape after the killed one is not whole: %+v (a whole one has %v points)", round, d, db.whole)
 		}
-	case db.restartedAfter > 0 && db.recovered == 0 && round <= db.restartedAfter+3:
+	case db.restartedAfter > 0 && round > db.restartedAfter && db.recovered == 0 && round <= db.restartedAfter+3:
 		if wholeScrape {
 			db.recovered = round
 		} else {
