@@ -138,6 +138,12 @@ func startZitadel(t *testing.T, dir string, orgsPerInstance int, opts fakezitade
 	t.Helper()
 	spec := fakezitadel.DefaultSpec()
 	spec.OrgsPerInstance = orgsPerInstance
+	return startZitadelSpec(t, dir, spec, opts)
+}
+
+// startZitadelSpec is startZitadel for an installation of any shape.
+func startZitadelSpec(t *testing.T, dir string, spec fakezitadel.Spec, opts fakezitadel.Options) (*fakezitadel.Server, string) {
+	t.Helper()
 	ds := fakezitadel.Generate(spec)
 	privatePEM, public, err := fakezitadel.NewSystemUserKey()
 	if err != nil {

@@ -30,17 +30,7 @@ exporters:
     metric_expiration: 2h
     resource_constant_labels:
       included: [zitadel.system.id, zitadel.instance.id, zitadel.version]
-service:
-  telemetry:
-    metrics:
-      level: normal
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: {{.TelemetryPort}}
-  pipelines:
+` + ownMetricsYAML + `  pipelines:
     metrics:
       receivers: [zitadel]
       exporters: [prometheus]

@@ -45,6 +45,20 @@ func writeConfig(t *testing.T, path string, tmpl *template.Template, v any) {
 	}
 }
 
+// ownMetricsYAML opens a configuration's service block with the collector's
+// own metrics served on a loopback port, where a run reads them.
+const ownMetricsYAML = `service:
+  telemetry:
+    metrics:
+      level: normal
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: {{.TelemetryPort}}
+`
+
 // collector is a running otelcol-zitadel child process.
 type collector struct {
 	cmd    *exec.Cmd

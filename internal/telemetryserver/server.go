@@ -249,6 +249,15 @@ func (s *Server) Reset() {
 	s.state = newState(s.opts)
 }
 
+// Forget drops what the server holds for one system (its rows, instances and
+// report count), so that the next report of that system is checked on its
+// own while other systems' reports go on.
+func (s *Server) Forget(systemID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.state.systems, systemID)
+}
+
 // answer is the outcome of one call, whatever the transport.
 type answer struct {
 	reportID   string

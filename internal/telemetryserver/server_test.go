@@ -320,3 +320,26 @@ func TestSummaryJSON(t *testing.T) {
 	assert.Equal(t, "2025-06-01T12:00:00Z", sys.Instances[0].CreatedAt)
 	assert.True(t, strings.Contains(string(out), "\n  "), "indented for a terminal")
 }
+
+func TestForgetDropsOneSystem(t *testing.T) {
+	s := startServer(t, Options{})
+	for _, sys := range []string{"sys-1", "sys-2"} {
+		id := reportIDOf(t, post(t, s.HTTPURL()+"/instances", mustJSON(t, base(sys)), nil))
+		reportIDOf(t, post(t, s.HTTPURL()+"/resource_counts", mustJSON(t, counts(sys, id, row("i1", "o1", "user", 5))), nil))
+	}
+	s.Forget("sys-1")
+	_, ok := s.Snapshot("sys-1")
+	assert.False(t, ok, "the forgotten system")
+	snap, ok := s.Snapshot("sys-2")
+	require.True(t, ok, "the other system")
+	assert.Len(t, snap.Rows, 1)
+	assert.Equal(t, 1, snap.Reports)
+
+	// The next report of the forgotten system is counted from nothing.
+	id := reportIDOf(t, post(t, s.HTTPURL()+"/instances", mustJSON(t, base("sys-1")), nil))
+	reportIDOf(t, post(t, s.HTTPURL()+"/resource_counts", mustJSON(t, counts("sys-1", id, row("i1", "o2", "user", 7))), nil))
+	snap, _ = s.Snapshot("sys-1")
+	assert.Equal(t, 1, snap.Reports)
+	require.Len(t, snap.Rows, 1)
+	assert.Equal(t, "o2", snap.Rows[0].ParentId)
+}
