@@ -30,7 +30,7 @@ exporters:
     metric_expiration: 2h
     resource_constant_labels:
       included: [zitadel.system.id, zitadel.instance.id, zitadel.version]
-` + ownMetricsYAML + `  pipelines:
+` + serviceTelemetryYAML + `  pipelines:
     metrics:
       receivers: [zitadel]
       exporters: [prometheus]

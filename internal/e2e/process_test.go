@@ -45,11 +45,13 @@ func writeConfig(t *testing.T, path string, tmpl *template.Template, v any) {
 	}
 }
 
-// ownMetricsYAML opens a configuration's service block with the collector's
-// own metrics served on a loopback port, where a run reads them.
-const ownMetricsYAML = `service:
+// serviceTelemetryYAML opens a configuration's service block: the
+// collector's own metrics served on 127.0.0.1:{{.TelemetryPort}}, or none
+// without a port.
+const serviceTelemetryYAML = `service:
   telemetry:
     metrics:
+{{- if .TelemetryPort}}
       level: normal
       readers:
         - pull:
@@ -57,6 +59,9 @@ const ownMetricsYAML = `service:
               prometheus:
                 host: 127.0.0.1
                 port: {{.TelemetryPort}}
+{{- else}}
+      level: none
+{{- end}}
 `
 
 // collector is a running otelcol-zitadel child process.

@@ -17,25 +17,6 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
 )
 
-// serviceTelemetryYAML opens a configuration's service block: the
-// collector's own metrics served on 127.0.0.1:{{.TelemetryPort}}, or none
-// without a port.
-const serviceTelemetryYAML = `service:
-  telemetry:
-    metrics:
-{{- if .TelemetryPort}}
-      level: normal
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: {{.TelemetryPort}}
-{{- else}}
-      level: none
-{{- end}}
-`
-
 // selfMetricsTemplate is the main configuration with the collector's own
 // metrics served on a loopback port.
 var selfMetricsTemplate = template.Must(template.New("self").Parse(receiverYAML + `exporters:

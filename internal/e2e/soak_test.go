@@ -106,7 +106,7 @@ exporters:
       max_interval: 50ms
       max_elapsed_time: 20s
 {{- end}}
-` + ownMetricsYAML + `  extensions: [pprof]
+` + serviceTelemetryYAML + `  extensions: [pprof]
   pipelines:
 {{- range .All}}
     metrics/{{.Name}}:
