@@ -57,6 +57,7 @@ func createDefaultReceiverConfig() component.Config {
 func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
 	rc := cfg.(*ReceiverConfig)
 	s := newZitadelScraper(rc, set.TelemetrySettings)
+	s.receiverID = set.ID.String()
 	sc, err := scraper.NewMetrics(s.scrape, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
 	if err != nil {
 		return nil, err

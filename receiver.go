@@ -66,6 +66,9 @@ type zitadelScraper struct {
 	now     func() time.Time
 	// duration is created at start: instruments can fail, a constructor cannot.
 	duration metric.Float64Histogram
+	// receiverID names the receiver in its own metrics, as scraperhelper's
+	// `receiver` attribute does.
+	receiverID string
 
 	// stopping is cancelled when the receiver shuts down; it ends the
 	// scrape in progress.
@@ -118,8 +121,9 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	begun := s.now()
 	b := newMetricsBuilder(s.started, begun, s.cfg.SystemID, s.cfg.Version)
 	err := s.source.Scrape(ctx, b)
-	s.recordDuration(ctx, begun)
-	if s.stopping.Err() != nil {
+	cancelled := s.stopping.Err() != nil
+	s.recordDuration(ctx, begun, scrapeOutcome(err, cancelled))
+	if cancelled {
 		s.set.Logger.Info("Shutdown ended a scrape in progress; its counts were dropped, the next start scrapes again")
 		return pmetric.NewMetrics(), errShutdownScrape
 	}

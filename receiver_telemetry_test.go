@@ -2,12 +2,14 @@ package zitadeltelemetry
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
@@ -31,31 +33,55 @@ func TestScrapeDurationIsRecordedBySource(t *testing.T) {
 	srv := startFakeZitadel(t)
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	s := newZitadelScraper(apiReceiverConfig(srv), tel.NewTelemetrySettings())
+	cfg := apiReceiverConfig(srv)
+	cfg.API.Retry.InitialInterval, cfg.API.Retry.MaxInterval = time.Millisecond, time.Millisecond
+	s := newZitadelScraper(cfg, tel.NewTelemetrySettings())
 	clk := &steppingClock{t: time.Unix(1_700_000_000, 0), step: 1500 * time.Millisecond}
 	s.now = clk.now
 	require.NoError(t, s.start(t.Context(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
 
+	s.receiverID = "zitadel/edge"
 	for range 2 {
 		_, err := s.scrape(t.Context())
 		require.NoError(t, err)
 	}
+	calls := srv.TotalCalls()
+	srv.Close() // ZITADEL is gone: the next scrape reads nothing
+	_, err := s.scrape(t.Context())
+	require.Error(t, err)
 
 	m, err := tel.GetMetric(metricScrapeDuration)
 	require.NoError(t, err)
-	points := m.Data.(metricdata.Histogram[float64]).DataPoints
-	require.Len(t, points, 1)
-	source, _ := points[0].Attributes.Value("source")
-	assert.Equal(t, SourceAPI, source.AsString())
-	assert.Equal(t, uint64(2), points[0].Count)
-	assert.InDelta(t, 2*1.5, points[0].Sum, 1e-9)
+	byOutcome := map[string]metricdata.HistogramDataPoint[float64]{}
+	for _, dp := range m.Data.(metricdata.Histogram[float64]).DataPoints {
+		source, _ := dp.Attributes.Value("source")
+		assert.Equal(t, SourceAPI, source.AsString())
+		receiver, _ := dp.Attributes.Value("receiver")
+		assert.Equal(t, "zitadel/edge", receiver.AsString())
+		outcome, _ := dp.Attributes.Value("outcome")
+		byOutcome[outcome.AsString()] = dp
+	}
+	require.Len(t, byOutcome, 2)
+	assert.Equal(t, uint64(2), byOutcome["complete"].Count)
+	assert.InDelta(t, 2*1.5, byOutcome["complete"].Sum, 1e-9)
+	assert.Equal(t, uint64(1), byOutcome["failed"].Count, "a scrape that read nothing is counted too")
 
-	calls, err := tel.GetMetric(zitadelapi.MetricAPICalls)
+	apiCalls, err := tel.GetMetric(zitadelapi.MetricAPICalls)
 	require.NoError(t, err)
 	var n int64
-	for _, dp := range calls.Data.(metricdata.Sum[int64]).DataPoints {
-		n += dp.Value
+	for _, dp := range apiCalls.Data.(metricdata.Sum[int64]).DataPoints {
+		code, _ := dp.Attributes.Value("code")
+		if code.AsString() == "OK" {
+			n += dp.Value
+		}
 	}
-	assert.Equal(t, srv.TotalCalls(), n)
+	assert.Equal(t, calls, n)
+}
+
+func TestScrapeOutcome(t *testing.T) {
+	assert.Equal(t, "complete", scrapeOutcome(nil, false))
+	assert.Equal(t, "partial", scrapeOutcome(scrapererror.NewPartialScrapeError(errors.New("one organization"), 1), false))
+	assert.Equal(t, "failed", scrapeOutcome(errors.New("connection refused"), false))
+	assert.Equal(t, "cancelled", scrapeOutcome(errors.New("context canceled"), true))
 }

@@ -20,11 +20,15 @@ type pipelineCounters struct {
 	accepted float64
 	// sent and failed are the exporter's points sent, and lost for good.
 	sent, failed float64
+	// failedScrapes are the receiver's scrapes that read nothing at all
+	// (otelcol_zitadel_receiver_scrape_duration_count{outcome="failed"}).
+	failedScrapes float64
 }
 
 func (c pipelineCounters) sub(o pipelineCounters) pipelineCounters {
 	return pipelineCounters{scraped: c.scraped - o.scraped, errored: c.errored - o.errored,
-		accepted: c.accepted - o.accepted, sent: c.sent - o.sent, failed: c.failed - o.failed}
+		accepted: c.accepted - o.accepted, sent: c.sent - o.sent, failed: c.failed - o.failed,
+		failedScrapes: c.failedScrapes - o.failedScrapes}
 }
 
 // soakCounters is one read of the collector's own metrics.
@@ -44,11 +48,12 @@ func readSoakCounters(m exposition, pipelines []soakPipeline) soakCounters {
 	for _, p := range pipelines {
 		r, e := `receiver="zitadel/`+p.Name+`"`, `exporter="zitadeltelemetry/`+p.Name+`"`
 		c.pipelines = append(c.pipelines, pipelineCounters{
-			scraped:  m.sum("otelcol_scraper_scraped_metric_points", r),
-			errored:  m.sum("otelcol_scraper_errored_metric_points", r),
-			accepted: m.sum("otelcol_receiver_accepted_metric_points", r),
-			sent:     m.sum("otelcol_exporter_sent_metric_points", e),
-			failed:   m.sum("otelcol_exporter_send_failed_metric_points", e),
+			scraped:       m.sum("otelcol_scraper_scraped_metric_points", r),
+			errored:       m.sum("otelcol_scraper_errored_metric_points", r),
+			accepted:      m.sum("otelcol_receiver_accepted_metric_points", r),
+			sent:          m.sum("otelcol_exporter_sent_metric_points", e),
+			failed:        m.sum("otelcol_exporter_send_failed_metric_points", e),
+			failedScrapes: m.sum("otelcol_zitadel_receiver_scrape_duration_count", r, `outcome="failed"`),
 		})
 	}
 	return c

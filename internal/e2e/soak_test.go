@@ -143,8 +143,9 @@ func soakShape(t *testing.T) (pipelines, rounds, warmRound int) {
 // timeout, connection reset). After every round, each pipeline's cycle is
 // either a whole report at the endpoint (every row once after its
 // deduplication), or accounted for in the collector's own counters: a
-// partial scrape in otelcol_scraper_errored_metric_points, a lost report in
-// otelcol_exporter_send_failed_metric_points. The database pipeline's
+// partial scrape in otelcol_scraper_errored_metric_points, a scrape that read
+// nothing in otelcol_zitadel_receiver_scrape_duration_count{outcome="failed"},
+// a lost report in otelcol_exporter_send_failed_metric_points. The database pipeline's
 // connections are killed mid-read once (and, with -soak.restart-postgres,
 // PostgreSQL restarted): that scrape is a counted error, the next one whole.
 // The collector's goroutines do not grow, and its heap after the last round
@@ -264,7 +265,7 @@ func TestSoakWithFaults(t *testing.T) {
 }
 
 // soakTally counts the cycles by outcome.
-type soakTally struct{ complete, partialScrapes, reportsFailed int }
+type soakTally struct{ complete, partialScrapes, failedScrapes, reportsFailed int }
 
 func (s *soakTally) add(o cycleOutcome) {
 	switch o {
@@ -272,13 +273,16 @@ func (s *soakTally) add(o cycleOutcome) {
 		s.complete++
 	case cyclePartialScrape:
 		s.partialScrapes++
+	case cycleFailedScrape:
+		s.failedScrapes++
 	case cycleReportFailed:
 		s.reportsFailed++
 	}
 }
 
 func (s soakTally) String() string {
-	return fmt.Sprintf("%d whole, %d partial scrapes counted, %d reports lost and counted", s.complete, s.partialScrapes, s.reportsFailed)
+	return fmt.Sprintf("%d whole, %d partial and %d failed scrapes counted, %d reports lost and counted",
+		s.complete, s.partialScrapes, s.failedScrapes, s.reportsFailed)
 }
 
 func faultCounts(in *faults.Injector) map[string]int {
@@ -334,6 +338,7 @@ type cycleOutcome int
 const (
 	cycleComplete cycleOutcome = iota
 	cyclePartialScrape
+	cycleFailedScrape
 	cycleReportFailed
 )
 
@@ -365,6 +370,12 @@ func (s *soakRun) accountCycle(round int, p soakPipeline, d pipelineCounters, wa
 		t.Logf("%s: partial scrape, %v points counted in otelcol_scraper_errored_metric_points; %d of %d rows reported",
 			what, d.errored, len(got), len(want))
 		return cyclePartialScrape
+	case d.accepted == 0 && d.failedScrapes > 0:
+		if len(got) != 0 {
+			t.Errorf("%s: a scrape that read nothing, yet the endpoint holds %d rows", what, len(got))
+		}
+		t.Logf("%s: the scrape read nothing, counted as outcome=failed", what)
+		return cycleFailedScrape
 	case d.accepted == 0:
 		t.Errorf("%s: nothing reported, and no counter of the collector took the scrape's failure", what)
 	}

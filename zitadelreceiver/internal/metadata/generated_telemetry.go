@@ -88,7 +88,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ZitadelReceiverScrapeDuration, err = builder.meter.Float64Histogram(
 		"otelcol_zitadel_receiver_scrape_duration",
-		metric.WithDescription("Time the zitadel receiver took for one scrape, by source (attribute source - api, database). [Alpha]"),
+		metric.WithDescription("Time the zitadel receiver took for one scrape, by receiver, source and outcome (attributes receiver - the receiver's id; source - api, database; outcome - complete, partial, failed, cancelled). [Alpha]"),
 		metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries([]float64{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900}...),
 	)

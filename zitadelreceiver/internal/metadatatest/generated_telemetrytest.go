@@ -88,7 +88,7 @@ func AssertEqualZitadelReceiverDatabaseRows(t *testing.T, tt *componenttest.Tele
 func AssertEqualZitadelReceiverScrapeDuration(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.HistogramDataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_zitadel_receiver_scrape_duration",
-		Description: "Time the zitadel receiver took for one scrape, by source (attribute source - api, database). [Alpha]",
+		Description: "Time the zitadel receiver took for one scrape, by receiver, source and outcome (attributes receiver - the receiver's id; source - api, database; outcome - complete, partial, failed, cancelled). [Alpha]",
 		Unit:        "s",
 		Data: metricdata.Histogram[float64]{
 			Temporality: metricdata.CumulativeTemporality,
