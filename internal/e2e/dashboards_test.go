@@ -19,11 +19,21 @@ import (
 // dashboardConfig counts every resource the dashboard shows (user_by_state is
 // opt-in) and exposes the counts the way dashboards/README.md asks: with the
 // system, instance and version as labels. The collector's own metrics are served too,
-// for the alerts that read them.
+// for the alerts that read them; a second receiver, of a ZITADEL nobody serves,
+// fails every scrape, so that the failing-scrape alert reads series that exist.
 var dashboardConfig = template.Must(template.New("config").Parse(receiverYAML + `    resources: [organization, iam_admin, identity_provider, identity_provider_ldap, action_v1, execution,
       execution_target, session, user, user_machine, login_policy, enforce_mfa, password_complexity_policy,
       password_expiry_policy, lockout_policy, password_change_notification, project, application, authorization,
       organization_enforce_mfa, organization_custom_login_policy, organization_verified_custom_domain, user_by_state]
+  zitadel/unreachable:
+    initial_delay: 0s
+    api:
+      endpoint: 127.0.0.1:1
+      tls:
+        insecure: true
+      token: a-token-nobody-checks
+      retry:
+        max_retries: 0
 exporters:
   prometheus:
     endpoint: {{.PromAddr}}
@@ -32,7 +42,7 @@ exporters:
       included: [zitadel.system.id, zitadel.instance.id, zitadel.version]
 ` + serviceTelemetryYAML + `  pipelines:
     metrics:
-      receivers: [zitadel]
+      receivers: [zitadel, zitadel/unreachable]
       exporters: [prometheus]
 `))
 
@@ -71,7 +81,8 @@ func startDashboardStack(t *testing.T, orgsPerInstance int) (*pipeline, *prometh
 			}
 		}
 	}
-	waitForData(t, prom, p, recorded)
+	// The unreachable receiver's failures too, which the failing-scrape alert reads.
+	waitForData(t, prom, p, append(recorded, `otelcol_zitadel_receiver_scrape_duration_count{receiver="zitadel/unreachable", outcome="failed"}`))
 	return p, prom
 }
 
