@@ -28,6 +28,10 @@ const (
 	ProblemWrongHost  = "presented a certificate not valid for the host name it was reached by"
 	ProblemPlaintext  = "does not speak TLS"
 	ProblemClientCert = "requires a client certificate this collector did not present or it did not accept"
+	// ProblemHandshakeRefused is TLS 1.2's generic refusal, which servers
+	// send for a missing client certificate as for a version or cipher they
+	// do not share.
+	ProblemHandshakeRefused = "refused the TLS handshake: it may require a client certificate, or a TLS version or cipher this collector does not offer"
 )
 
 // Explain returns err, when it is a TLS failure, preceded by the link, the
@@ -61,6 +65,8 @@ func classify(err error, link Link) (problem, fix string) {
 	case strings.Contains(msg, "tls: certificate required") || strings.Contains(msg, "tls: bad certificate") ||
 		strings.Contains(msg, "tls: unknown certificate authority"):
 		return ProblemClientCert, link.ClientCert
+	case strings.Contains(msg, "remote error: tls: handshake failure"):
+		return ProblemHandshakeRefused, link.ClientCert
 	}
 	return "", ""
 }
