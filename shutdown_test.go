@@ -2,9 +2,6 @@ package zitadeltelemetry
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,25 +17,9 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/faults"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
-
-// hangingEndpoint accepts every request and answers none until the test ends.
-func hangingEndpoint(t *testing.T) (url string, received <-chan struct{}) {
-	t.Helper()
-	got := make(chan struct{}, 100)
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got <- struct{}{}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	var once sync.Once
-	t.Cleanup(func() { once.Do(func() { close(release) }); srv.Close() })
-	return srv.URL, got
-}
 
 // stopsWithin shuts down and fails the test when that takes limit or longer.
 func stopsWithin(t *testing.T, limit time.Duration, shutdown func(context.Context) error, why string) {
@@ -57,7 +38,7 @@ func stopsWithin(t *testing.T, limit time.Duration, shutdown func(context.Contex
 // collector's stop for the exporter's one-minute timeout: shutdown gives it
 // the drain period, then cancels it and says so once.
 func TestShutdownInterruptsAReportTheEndpointNeverAnswers(t *testing.T) {
-	url, received := hangingEndpoint(t)
+	url, received := faults.SilentEndpoint(t)
 	cfg := NewExporterFactory().CreateDefaultConfig().(*ExporterConfig)
 	cfg.Endpoint = url
 	require.Equal(t, time.Minute, cfg.Timeout)
@@ -120,7 +101,7 @@ func TestShutdownEndsAScrapeInProgress(t *testing.T) {
 // receivers: the receiver's shutdown gives the hand-off the drain period,
 // then cancels it and says so once.
 func TestShutdownInterruptsAHandOffToAPipelineWithoutQueue(t *testing.T) {
-	url, received := hangingEndpoint(t)
+	url, received := faults.SilentEndpoint(t)
 	ecfg := NewExporterFactory().CreateDefaultConfig().(*ExporterConfig)
 	ecfg.Endpoint = url
 	ecfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
@@ -148,7 +129,7 @@ func TestShutdownInterruptsAHandOffToAPipelineWithoutQueue(t *testing.T) {
 // send_on_shutdown without a sending queue sends the report inside the
 // exporter's shutdown; an endpoint that never answers gets the drain period.
 func TestSendOnShutdownToAnEndpointThatNeverAnswers(t *testing.T) {
-	url, received := hangingEndpoint(t)
+	url, received := faults.SilentEndpoint(t)
 	cfg := scheduledConfig(startTelemetryServer(t))
 	cfg.Endpoint = url
 	cfg.SendOnShutdown = true

@@ -1,16 +1,14 @@
 package e2e
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"text/template"
 	"time"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/faults"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
 )
 
@@ -45,23 +43,6 @@ type shutdownValues struct {
 	ZitadelAddr, KeyFile, StorageDir, TelemetryURL string
 }
 
-// silentEndpoint accepts connections and requests and never answers.
-func silentEndpoint(t *testing.T) (url string, requests <-chan struct{}) {
-	t.Helper()
-	got := make(chan struct{}, 1000)
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		got <- struct{}{}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	var once sync.Once
-	t.Cleanup(func() { once.Do(func() { close(release) }); srv.Close() })
-	return srv.URL, got
-}
-
 // stopTimed sends SIGTERM and returns how long the collector took to exit.
 func stopTimed(t *testing.T, c *collector) time.Duration {
 	t.Helper()
@@ -86,7 +67,7 @@ func TestSIGTERMWithASilentEndpointKeepsTheReport(t *testing.T) {
 	zitadel, keyFile := startZitadel(t, dir, 20, fakezitadel.Options{})
 	p := &pipeline{dataset: zitadel.Dataset()}
 
-	silentURL, requests := silentEndpoint(t)
+	silentURL, requests := faults.SilentEndpoint(t)
 	first := filepath.Join(dir, "first.yaml")
 	writeConfig(t, first, shutdownConfig, shutdownValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
 		StorageDir: storage, TelemetryURL: silentURL})
