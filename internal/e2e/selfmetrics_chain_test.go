@@ -2,10 +2,8 @@ package e2e
 
 import (
 	"bytes"
-	"net"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -13,36 +11,6 @@ import (
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 )
-
-// ownMetricsPort is a free loopback port for a collector's own metrics.
-func ownMetricsPort(t *testing.T) (addr, port string) {
-	t.Helper()
-	addr = freeAddr(t)
-	_, port, err := net.SplitHostPort(addr)
-	require.NoError(t, err)
-	return addr, port
-}
-
-// waitForOwnMetric reads a collector's own metrics until name (with labels)
-// reaches at least min, and returns that read.
-func waitForOwnMetric(t *testing.T, c *collector, addr, name string, min float64, labels ...string) exposition {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		// The endpoint opens while the collector starts.
-		m, err := readExposition("http://" + addr + "/metrics")
-		if err == nil && m.sum(name, labels...) >= min {
-			return m
-		}
-		if !c.running() {
-			t.Fatalf("collector exited: %v", c.err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s%v stayed below %v for 60s (%v):\n%s", name, labels, min, err, m.text)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // TestTelemetryReceiverCountsItsOwnWork runs the chain of
 // TestReportsSurviveTwoCollectors over http with both collectors' own

@@ -11,6 +11,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
@@ -29,16 +30,42 @@ var selfMetricsTemplate = template.Must(template.New("self").Parse(receiverYAML 
       exporters: [zitadeltelemetry]
 `))
 
+// ownMetricsPort is a free loopback port for a collector's own metrics.
+func ownMetricsPort(t *testing.T) (addr, port string) {
+	t.Helper()
+	addr = freeAddr(t)
+	_, port, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	return addr, port
+}
+
+// waitForOwnMetric reads a collector's own metrics until name (with labels)
+// reaches at least min, and returns that read.
+func waitForOwnMetric(t *testing.T, c *collector, addr, name string, min float64, labels ...string) exposition {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		// The endpoint opens while the collector starts.
+		m, err := readExposition("http://" + addr + "/metrics")
+		if err == nil && m.sum(name, labels...) >= min {
+			return m
+		}
+		if !c.running() {
+			t.Fatalf("collector exited: %v", c.err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s%v stayed below %v for 60s (%v):\n%s", name, labels, min, err, m.text)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // TestCollectorCountsItsOwnWork runs one scrape with throttled calls and one
 // report whose id expires once, then reads the collector's own metrics and
 // checks each against what the fake ZITADEL and the endpoint saw.
 func TestCollectorCountsItsOwnWork(t *testing.T) {
 	const throttled = 3
-	own := freeAddr(t)
-	_, port, err := net.SplitHostPort(own)
-	if err != nil {
-		t.Fatal(err)
-	}
+	own, port := ownMetricsPort(t)
 	p := startPipelineWith(t, pipelineOptions{config: selfMetricsTemplate, orgsPerInstance: 5,
 		values:           configValues{Interval: time.Hour, BulkSize: 40, TelemetryPort: port},
 		configure:        func(s *telemetryserver.Server) { s.ExpireNext(1) },
@@ -47,14 +74,7 @@ func TestCollectorCountsItsOwnWork(t *testing.T) {
 	p.assertReportEqualsDataset(t, snap)
 
 	// The report counter moves after the endpoint answered the last page.
-	var m exposition
-	deadline := time.Now().Add(30 * time.Second)
-	for m = scrapeExposition(t, "http://"+own+"/metrics"); m.sum("otelcol_zitadeltelemetry_exporter_reports") < 1; m = scrapeExposition(t, "http://"+own+"/metrics") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no report counted on the collector's own metrics:\n%s", m.text)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	m := waitForOwnMetric(t, p.collector, own, "otelcol_zitadeltelemetry_exporter_reports", 1)
 
 	expect(t, "api calls", m.sum("otelcol_zitadel_receiver_api_calls"), float64(p.zitadel.TotalCalls()))
 	expect(t, "api calls refused", m.sum("otelcol_zitadel_receiver_api_calls", `code="ResourceExhausted"`), throttled)

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -131,24 +130,4 @@ func pprofValue(t *testing.T, url, prefix string) uint64 {
 	}
 	t.Fatalf("pprof %s: no line %q (%v)", url, prefix, sc.Err())
 	return 0
-}
-
-// waitForHTTP waits until url answers, while c runs.
-func waitForHTTP(t *testing.T, url string, c *collector, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			return
-		}
-		if !c.running() {
-			t.Fatalf("the collector exited before %s answered: %v", url, c.err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(fmt.Errorf("%s did not answer within %s: %w", url, timeout, err))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

@@ -3,7 +3,6 @@ package e2e
 import (
 	"flag"
 	"fmt"
-	"net"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -189,14 +188,15 @@ func TestSoakWithFaults(t *testing.T) {
 	values.DB = soakPipeline{Name: "db", SystemID: soakDBSystem, Delay: firstScrape + time.Duration(n)*spacing,
 		BulkSize: len(db.want)/soakPagesPerReport + 1}
 	values.All = append(append([]soakPipeline(nil), values.API...), values.DB)
-	_, values.TelemetryPort, _ = net.SplitHostPort(freeAddr(t))
+	var self string
+	self, values.TelemetryPort = ownMetricsPort(t)
 	configPath := filepath.Join(dir, "soak.yaml")
 	writeConfig(t, configPath, soakTemplate, values)
 
 	s := &soakRun{t: t, pipelines: values.All, apiPipelines: n, endpoint: endpoint, db: db,
-		selfURL: "http://127.0.0.1:" + values.TelemetryPort + "/metrics", pprofURL: "http://" + values.PprofAddr}
+		selfURL: "http://" + self + "/metrics", pprofURL: "http://" + values.PprofAddr}
 	s.collector = startCollector(t, bin, configPath)
-	waitForHTTP(t, s.selfURL, s.collector, 30*time.Second)
+	waitForListener(t, s.collector, self)
 
 	var tally, dbTally soakTally
 	var baseline, final processSample

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -59,17 +58,7 @@ exporters:
     endpoint: {{.OTLP}}
     compression: none
 {{.Exporter}}
-service:
-  telemetry:
-    metrics:
-      level: normal
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: {{.TelemetryPort}}
-  pipelines:
+` + serviceTelemetryYAML + `  pipelines:
     metrics:
       receivers: [zitadeltelemetry]
       exporters: [otlphttp]
@@ -92,9 +81,7 @@ type refusingCentral struct {
 
 func startRefusingCentral(t *testing.T, otlp, exporter string) *refusingCentral {
 	t.Helper()
-	self := freeAddr(t)
-	_, port, err := net.SplitHostPort(self)
-	require.NoError(t, err)
+	self, port := ownMetricsPort(t)
 	v := refusalsValues{HTTPAddr: freeAddr(t), GRPCAddr: freeAddr(t), OTLP: otlp, TelemetryPort: port, Exporter: exporter}
 	path := filepath.Join(t.TempDir(), "refusals.yaml")
 	writeConfig(t, path, refusalsTemplate, v)
@@ -103,6 +90,7 @@ func startRefusingCentral(t *testing.T, otlp, exporter string) *refusingCentral 
 	for _, addr := range []string{v.HTTPAddr, v.GRPCAddr} {
 		waitForListener(t, c.collector, addr)
 	}
+	var err error
 	c.grpcConn, err = grpc.NewClient(v.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	t.Cleanup(func() { c.grpcConn.Close() })
@@ -213,10 +201,7 @@ func (c *refusingCentral) send(t *testing.T, wire string, k call) answer {
 // refusedCalls reads the receiver's refused-calls counter of wire and reason.
 func (c *refusingCentral) refusedCalls(t *testing.T, wire, reason string) float64 {
 	t.Helper()
-	m := scrapeExposition(t, c.selfURL)
-	labels := []string{`wire="` + wire + `"`, `reason="` + reason + `"`}
-	return m.sum("otelcol_zitadeltelemetry_receiver_refused_calls", labels...) +
-		m.sum("otelcol_zitadeltelemetry_receiver_refused_calls_total", labels...)
+	return scrapeExposition(t, c.selfURL).sum("otelcol_zitadeltelemetry_receiver_refused_calls", `wire="`+wire+`"`, `reason="`+reason+`"`)
 }
 
 // expiredReportID signs a report id that expired an hour ago with key, as
