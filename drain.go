@@ -3,6 +3,7 @@ package zitadeltelemetry
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,9 @@ type drainingStop struct {
 	interrupted atomic.Int64
 	// cut is what interrupted work returns, wrapping the work's own error.
 	cut error
+
+	draining sync.Once
+	drained  *time.Timer
 }
 
 func newDrainingStop(cut error) *drainingStop {
@@ -54,12 +58,19 @@ func (d *drainingStop) run(ctx context.Context, work func(context.Context) error
 	return err
 }
 
+// startDrain starts the drain period, once: work still running when it ends
+// is interrupted. Shutdown starts it; so does work sent at shutdown
+// (send_on_shutdown) before the rest of the shutdown, sharing one period.
+func (d *drainingStop) startDrain() {
+	d.draining.Do(func() { d.drained = time.AfterFunc(d.drain, d.stop) })
+}
+
 // shutdown runs the rest of a component's shutdown, interrupting the work in
 // progress after the drain period or when ctx ends, and returns how many
 // pieces of work it interrupted.
 func (d *drainingStop) shutdown(ctx context.Context, rest func(context.Context) error) (int64, error) {
-	drained := time.AfterFunc(d.drain, d.stop)
-	defer drained.Stop()
+	d.startDrain()
+	defer d.drained.Stop()
 	defer context.AfterFunc(ctx, d.stop)()
 	err := rest(ctx)
 	d.stop()

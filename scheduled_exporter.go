@@ -258,9 +258,13 @@ func (s *scheduledExporter) Shutdown(ctx context.Context) error {
 	var errs []error
 	if started && s.cfg.SendOnShutdown {
 		// Without a sending queue the report is sent (and retried) right
-		// here, before the sender's own shutdown would bound it.
-		rctx, cancel := context.WithTimeout(ctx, s.e.sends.drain)
+		// here, before the sender's own shutdown has stopped the retries:
+		// the drain interrupts the send, and its end the retries too.
+		s.e.sends.startDrain()
+		rctx, cancel := context.WithCancel(ctx)
+		stopRetries := context.AfterFunc(s.e.sends.stopping, cancel)
 		s.report(rctx)
+		stopRetries()
 		cancel()
 	} else {
 		s.persist(ctx)

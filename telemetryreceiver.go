@@ -57,7 +57,7 @@ func newTelemetryReceiver(cfg *TelemetryReceiverConfig, set receiver.Settings, n
 	}
 	r.ids = ids
 	r.hashIDs = newIDHasher(cfg.IDHashKey)
-	for _, wire := range []string{telemetryservice.WireZITADEL, telemetryservice.WireConnect, telemetryservice.WireGRPC} {
+	for _, wire := range telemetryservice.Wires {
 		obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: set.ID, Transport: wire, ReceiverCreateSettings: set})
 		if err != nil {
 			return nil, err
@@ -233,17 +233,13 @@ func (r *telemetryReceiver) consume(ctx context.Context, call telemetryservice.C
 	}
 }
 
-// Refused implements telemetryservice.Handler.
-func (r *telemetryReceiver) Refused(ctx context.Context, call telemetryservice.Call, reason, msg string) {
-	r.count(ctx, call, reason, msg)
-}
-
 func (r *telemetryReceiver) refuse(ctx context.Context, call telemetryservice.Call, reason string, code codes.Code, msg string) error {
-	r.count(ctx, call, reason, msg)
+	r.Refused(ctx, call, reason, msg)
 	return status.Error(code, msg)
 }
 
-func (r *telemetryReceiver) count(ctx context.Context, call telemetryservice.Call, reason, msg string) {
+// Refused implements telemetryservice.Handler.
+func (r *telemetryReceiver) Refused(ctx context.Context, call telemetryservice.Call, reason, msg string) {
 	r.calls.refused(ctx, call.Wire, reason)
 	r.set.Logger.Debug("TelemetryService call refused", zap.String("wire", call.Wire), zap.String("reason", reason), zap.String("message", msg))
 }

@@ -35,7 +35,7 @@ type receiverCalls struct {
 
 func newReceiverCalls(set component.TelemetrySettings) (*receiverCalls, error) {
 	c := receiverCalls{wires: make(map[string]metric.MeasurementOption)}
-	for _, wire := range []string{telemetryservice.WireZITADEL, telemetryservice.WireConnect, telemetryservice.WireGRPC} {
+	for _, wire := range telemetryservice.Wires {
 		c.wires[wire] = metric.WithAttributeSet(attribute.NewSet(attribute.String("wire", wire)))
 	}
 	err := newCounters(set, []counterSpec{

@@ -99,18 +99,12 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		// The wire is told by the path's end alone: the secret is not
 		// compared again, nor named.
-		call := Call{Wire: WireZITADEL}
-		if strings.Contains(r.URL.Path, "/"+analytics.TelemetryService_ServiceDesc.ServiceName+"/") {
-			call.Wire = WireConnect
-		}
+		call := Call{Wire: httpWire(strings.Contains(r.URL.Path, "/"+analytics.TelemetryService_ServiceDesc.ServiceName+"/"))}
 		s.handler.Refused(r.Context(), call, ReasonNotFound, "no TelemetryService path")
 		http.NotFound(w, r)
 		return
 	}
-	call := Call{Wire: WireZITADEL}
-	if rt.connect {
-		call.Wire = WireConnect
-	}
+	call := Call{Wire: httpWire(rt.connect)}
 	if r.Method != http.MethodPost {
 		s.handler.Refused(r.Context(), call, ReasonMethod, r.Method+" instead of POST")
 		w.Header().Set("Allow", http.MethodPost)
@@ -204,4 +198,12 @@ func (s *httpService) readBody(r *http.Request) ([]byte, error) {
 		return nil, fmt.Errorf("reading the body: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// httpWire is the wire of a call over HTTP: Connect's paths, or ZITADEL's.
+func httpWire(connect bool) string {
+	if connect {
+		return WireConnect
+	}
+	return WireZITADEL
 }

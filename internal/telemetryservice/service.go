@@ -23,6 +23,9 @@ const (
 	WireGRPC    = "grpc"
 )
 
+// Wires lists every wire, for what is kept per wire.
+var Wires = []string{WireZITADEL, WireConnect, WireGRPC}
+
 // Call says how a request arrived.
 type Call struct {
 	// Wire is WireZITADEL, WireConnect or WireGRPC.
