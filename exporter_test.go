@@ -294,14 +294,12 @@ func callLog(reqs []telemetryserver.Request) []string {
 // TestErrorContract injects each answer into the first call of a report and
 // checks what the exporter makes of it on every transport.
 func TestErrorContract(t *testing.T) {
-	permanentOnHTTP := true
 	tests := []struct {
 		code      codes.Code
 		permanent bool
-		// permanentOnHTTP differs from permanent on ZITADEL's wire, where
-		// only the HTTP status arrives: ABORTED is 409 there, which
-		// ZITADEL's client takes as final.
-		permanentOnHTTP *bool
+		// differsOnHTTP: on ZITADEL's wire only the HTTP status arrives,
+		// and ABORTED is 409 there, which ZITADEL's client takes as final.
+		differsOnHTTP bool
 	}{
 		{code: codes.InvalidArgument, permanent: true},
 		{code: codes.NotFound, permanent: true},
@@ -315,7 +313,7 @@ func TestErrorContract(t *testing.T) {
 		{code: codes.ResourceExhausted, permanent: false},
 		{code: codes.Internal, permanent: false},
 		{code: codes.Unknown, permanent: false},
-		{code: codes.Aborted, permanent: false, permanentOnHTTP: &permanentOnHTTP},
+		{code: codes.Aborted, permanent: false, differsOnHTTP: true},
 		{code: codes.OutOfRange, permanent: true}, // 400 on ZITADEL's wire
 		{code: codes.DataLoss, permanent: false},  // 500 on ZITADEL's wire
 	}
@@ -329,10 +327,7 @@ func TestErrorContract(t *testing.T) {
 				s.Fail(1, tt.code)
 				err := exp.ConsumeMetrics(context.Background(), md)
 				require.Error(t, err)
-				permanent := tt.permanent
-				if protocol == ProtocolHTTP && tt.permanentOnHTTP != nil {
-					permanent = *tt.permanentOnHTTP
-				}
+				permanent := tt.permanent != (protocol == ProtocolHTTP && tt.differsOnHTTP)
 				assert.Equal(t, permanent, consumererror.IsPermanent(err), err.Error())
 				assert.Len(t, s.Requests(), 1, "nothing is sent after the failed call")
 			})

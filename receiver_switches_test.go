@@ -68,23 +68,24 @@ func TestCountSwitchedOffEmitsNothing(t *testing.T) {
 	assert.Zero(t, md.ResourceMetrics().Len())
 }
 
+// enabledByName reads a block of switches (name: {enabled: …}).
+func enabledByName(block any) map[string]bool {
+	out := map[string]bool{}
+	for name, v := range block.(map[string]any) {
+		out[name] = v.(map[string]any)["enabled"].(bool)
+	}
+	return out
+}
+
 // TestSwitchesMatchMetadata holds the hand-kept switches to the names in
 // zitadelreceiver/metadata.yaml, from which documentation.md is generated.
 func TestSwitchesMatchMetadata(t *testing.T) {
 	cm, err := confmaptest.LoadConf(filepath.Join("zitadelreceiver", "metadata.yaml"))
 	require.NoError(t, err)
 	meta := cm.ToStringMap()
-	enabledByName := func(key string) map[string]bool {
-		out := map[string]bool{}
-		for name, v := range meta[key].(map[string]any) {
-			out[name] = v.(map[string]any)["enabled"].(bool)
-		}
-		return out
-	}
-
 	assert.Equal(t, map[string]bool{resAttrSystemID: true, resAttrVersion: true, resAttrInstanceID: true,
-		resAttrDomains: true, resAttrCreationDate: true}, enabledByName("resource_attributes"))
-	assert.Equal(t, map[string]bool{metricResourceCount: true}, enabledByName("metrics"))
+		resAttrDomains: true, resAttrCreationDate: true}, enabledByName(meta["resource_attributes"]))
+	assert.Equal(t, map[string]bool{metricResourceCount: true}, enabledByName(meta["metrics"]))
 	def := defaultMetricsBuilderConfig()
 	assert.Empty(t, def.ResourceAttributes.disabled())
 	assert.True(t, def.Metrics.ZitadelResourceCount.Enabled)

@@ -24,7 +24,10 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetrywire"
 )
 
-const benchPageRows = 10000
+const (
+	benchPageRows = 10000
+	benchSystemID = "YjU3NzE2ZDItOGM0Ny00ZTIxLWE1MzEtYzE0ZTMxNjk0NmQ2LXN5c3RlbS1pZC1ieXRlcw"
+)
 
 // benchPage is a page as ZITADEL sends it: rows of projections.resource_counts
 // in id order, 20 resources per organization, 25 organizations per instance.
@@ -33,7 +36,7 @@ func benchPage(reportID string) *analytics.ReportResourceCountsRequest {
 		"identity_provider_ldap", "action_v1", "execution", "execution_target", "login_policy", "enforce_mfa",
 		"password_complexity_policy", "password_expiry_policy", "lockout_policy", "password_change_notification",
 		"application", "session", "authorization"}
-	page := &analytics.ReportResourceCountsRequest{SystemId: "YjU3NzE2ZDItOGM0Ny00ZTIxLWE1MzEtYzE0ZTMxNjk0NmQ2LXN5c3RlbS1pZC1ieXRlcw",
+	page := &analytics.ReportResourceCountsRequest{SystemId: benchSystemID,
 		ReportId: proto.String(reportID), ResourceCounts: make([]*analytics.ResourceCount, benchPageRows)}
 	for i := range page.ResourceCounts {
 		org := i / len(resources)
@@ -51,8 +54,7 @@ func benchReceiver(b *testing.B) (*telemetryReceiver, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	page := benchPage("")
-	return r, r.ids.issue(page.SystemId)
+	return r, r.ids.issue(benchSystemID)
 }
 
 // reportPerRow adds the figures docs/benchmarks.md quotes: time per row and
@@ -174,7 +176,7 @@ func BenchmarkTelemetryReceiverPageMemory(b *testing.B) {
 		b.Fatal(err)
 	}
 	u := startTelemetryReceiver(b, measuring, nil)
-	page := benchPage(u.r.ids.issue(benchPage("").SystemId))
+	page := benchPage(u.r.ids.issue(benchSystemID))
 	jsonBody, _ := protojson.Marshal(page)
 	protoBody, _ := proto.Marshal(page)
 	page = nil

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configauth"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -48,14 +47,6 @@ func (bearerAuth) Authenticate(ctx context.Context, sources map[string][]string)
 	return ctx, errors.New("no valid bearer token")
 }
 
-// extensionHost is a host with extensions.
-type extensionHost struct {
-	component.Host
-	extensions map[component.ID]component.Component
-}
-
-func (h extensionHost) GetExtensions() map[component.ID]component.Component { return h.extensions }
-
 // headerTransport adds a header to every request.
 type headerTransport struct {
 	name, value string
@@ -70,7 +61,7 @@ func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestAuthExtensionGuardsEveryWire(t *testing.T) {
 	authID := component.MustNewID("bearer")
-	host := extensionHost{Host: componenttest.NewNopHost(), extensions: map[component.ID]component.Component{authID: bearerAuth{}}}
+	host := extensionsHost{authID: bearerAuth{}}
 	sink := &consumertest.MetricsSink{}
 	u := startTelemetryReceiverOn(t, host, sink, func(c *TelemetryReceiverConfig) {
 		c.HTTP.Get().Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{AuthenticatorID: authID}})

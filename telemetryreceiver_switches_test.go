@@ -139,13 +139,6 @@ func TestTelemetryReceiverMatchesMetadata(t *testing.T) {
 
 	switches := confmap.New()
 	require.NoError(t, switches.Marshal(defaultTelemetryMetricsBuilderConfig()))
-	enabled := func(key string) map[string]bool {
-		out := map[string]bool{}
-		for name, v := range switches.Get(key).(map[string]any) {
-			out[name] = v.(map[string]any)["enabled"].(bool)
-		}
-		return out
-	}
 	wantMetrics, wantResources := map[string]bool{}, map[string]bool{}
 	for name, m := range meta.Metrics {
 		wantMetrics[name] = m.Enabled
@@ -153,8 +146,8 @@ func TestTelemetryReceiverMatchesMetadata(t *testing.T) {
 	for name, r := range meta.ResourceAttributes {
 		wantResources[name] = r.Enabled
 	}
-	assert.Equal(t, wantMetrics, enabled("metrics"), "metrics switches")
-	assert.Equal(t, wantResources, enabled("resource_attributes"), "resource_attributes switches")
+	assert.Equal(t, wantMetrics, enabledByName(switches.Get("metrics")), "metrics switches")
+	assert.Equal(t, wantResources, enabledByName(switches.Get("resource_attributes")), "resource_attributes switches")
 
 	got := reportSwitched(t, func(c *TelemetryReceiverConfig) { c.UpdatedAtAttribute = true })
 	assert.ElementsMatch(t, slices.Collect(maps.Keys(meta.Metrics)), got.names())

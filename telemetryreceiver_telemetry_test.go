@@ -114,27 +114,13 @@ func TestHTTPRefusalsAreCounted(t *testing.T) {
 	assert.Equal(t, int64(2), points)
 }
 
-// countCalls counts the calls of a receiver started with no-op telemetry
-// into a telemetry of its own, before any call arrives.
-func countCalls(t *testing.T, u *receiverUnderTest) *componenttest.Telemetry {
-	t.Helper()
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	calls, err := newReceiverCalls(tel.NewTelemetrySettings())
-	require.NoError(t, err)
-	u.r.calls = calls
-	return tel
-}
-
 // TestAcceptedCallsAreCounted sends, on every wire, one base information and
 // pages of a different size per wire, plus a page whose report id is refused:
 // the accepted reports, pages and rows are what each wire carried, and the
 // refused page is in none of them.
 func TestAcceptedCallsAreCounted(t *testing.T) {
 	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, nil)
-	tel := countCalls(t, u)
-
-	wireOf := map[string]string{"zitadel": "http", "connect+json": "connect", "connect+proto": "connect", "grpc": "grpc"}
+	wireOf := wireAttribute
 	want := map[string]map[string]int64{metricReceiverAcceptedReports: {}, metricReceiverAcceptedPages: {}, metricReceiverAcceptedRows: {}}
 	size := 0
 	for name, w := range u.wires(t) {
@@ -154,14 +140,7 @@ func TestAcceptedCallsAreCounted(t *testing.T) {
 	}
 
 	for name, byWire := range want {
-		m, err := tel.GetMetric(name)
-		require.NoError(t, err, name)
-		got := map[string]int64{}
-		for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-			wire, _ := dp.Attributes.Value("wire")
-			got[wire.AsString()] += dp.Value
-		}
-		assert.Equal(t, byWire, got, name)
+		assert.Equal(t, byWire, counterBy(t, u.tel, name, "wire"), name)
 	}
 	assert.Equal(t, map[string]int64{"http": 1, "connect": 2, "grpc": 1}, want[metricReceiverAcceptedReports])
 }
@@ -173,7 +152,6 @@ func TestSwitchedOffMetricsStillCountTheCalls(t *testing.T) {
 	u := startTelemetryReceiver(t, sink, func(c *TelemetryReceiverConfig) {
 		c.Metrics.ZitadelInstanceInfo.Enabled, c.Metrics.ZitadelResourceCount.Enabled = false, false
 	})
-	tel := countCalls(t, u)
 	base, rows := contracttest.Report("system-off", 2, 5)
 	require.NoError(t, u.pingClient().Report(context.Background(), base, rows, 7))
 	assert.Zero(t, sink.DataPointCount())
@@ -181,11 +159,9 @@ func TestSwitchedOffMetricsStillCountTheCalls(t *testing.T) {
 	pages := int64((len(rows) + 6) / 7)
 	for name, want := range map[string]int64{metricReceiverAcceptedReports: 1, metricReceiverAcceptedPages: pages,
 		metricReceiverAcceptedRows: int64(len(rows))} {
-		m, err := tel.GetMetric(name)
-		require.NoError(t, err, name)
 		var got int64
-		for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-			got += dp.Value
+		for _, n := range counterBy(t, u.tel, name, "wire") {
+			got += n
 		}
 		assert.Equal(t, want, got, name)
 	}
