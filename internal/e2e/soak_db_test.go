@@ -3,10 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"testing"
 	"time"
@@ -174,42 +170,4 @@ func (db *soakDatabase) restartNote() string {
 		return ""
 	}
 	return fmt.Sprintf(", PostgreSQL restarted after round %d and the scrape whole again in round %d", db.restartedAfter, db.recovered)
-}
-
-// restartPostgres restarts the cluster with the options it was started with.
-func restartPostgres(t *testing.T, d *zitadeldbtest.DB) {
-	t.Helper()
-	var dataDir string
-	if err := d.Conn.QueryRow(context.Background(), "SHOW data_directory").Scan(&dataDir); err != nil {
-		t.Fatal(err)
-	}
-	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl")
-	if len(bins) == 0 {
-		t.Fatal("pg_ctl not found")
-	}
-	sort.Strings(bins)
-	// The server's log goes to a file of its own: the restarted server
-	// lives on after pg_ctl and would hold a pipe open for good.
-	logFile := filepath.Join(os.TempDir(), "zitadel-soak-restart-"+strconv.Itoa(os.Getpid())+".log")
-	args := []string{bins[len(bins)-1], "restart", "-D", dataDir, "-m", "fast", "-w", "-t", "60", "-s", "-l", logFile}
-	if os.Getuid() == 0 {
-		args = append([]string{"runuser", "-u", "postgres", "--"}, args...)
-	}
-	cmd := exec.Command(args[0], args[1:]...)
-	out, err := os.Create(filepath.Join(t.TempDir(), "pg_ctl.out"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Run(); err != nil {
-		text, _ := os.ReadFile(out.Name())
-		t.Fatalf("pg_ctl restart: %v: %s", err, text)
-	}
-	// The test's own session died with the server.
-	conn, err := pgx.Connect(context.Background(), d.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Conn = conn
 }

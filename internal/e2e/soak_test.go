@@ -223,7 +223,7 @@ func TestSoakWithFaults(t *testing.T) {
 			db.lockCounts(t, round+1)
 		}
 		if *soakRestart && db.killedRound > 0 && round == db.killedRound+1 {
-			restartPostgres(t, db.d)
+			db.d.RestartCluster(t)
 			db.restartedAfter = round
 		}
 		t.Logf("round %d (cycles to %d): %s; database pipeline: %s", round, round*n, tally, dbTally)

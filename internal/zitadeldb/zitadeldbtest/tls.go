@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,15 +29,7 @@ func (d *DB) ServeTLS(tb testing.TB, certPEM, keyPEM []byte) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
-	var dataDir string
-	if err := d.Conn.QueryRow(context.Background(), "SHOW data_directory").Scan(&dataDir); err != nil {
-		tb.Fatal(err)
-	}
-	info, err := os.Stat(dataDir)
-	if err != nil {
-		tb.Skipf("the cluster's data directory is not on this machine (%v): its certificate cannot be set", err)
-	}
-	st := info.Sys().(*syscall.Stat_t)
+	_, st := d.dataDirectory(tb, "its certificate cannot be set")
 	certFile, keyFile := filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key")
 	for _, f := range []struct {
 		path    string
