@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -89,7 +90,7 @@ func TestExporterConfigLoads(t *testing.T) {
 
 	maxBulk, err := loadExporterConfig(t, "max_bulk_size")
 	require.NoError(t, err)
-	assert.Equal(t, maxBulkSize, maxBulk.BulkSize)
+	assert.Equal(t, fieldshape.MaxBulkSize, maxBulk.BulkSize)
 }
 
 func TestExporterConfigErrors(t *testing.T) {

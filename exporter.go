@@ -20,7 +20,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryclient"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/tlshint"
 )
@@ -33,7 +36,7 @@ const defaultReportTimeout = time.Minute
 func createDefaultExporterConfig() component.Config {
 	cfg := &ExporterConfig{
 		Protocol:      ProtocolHTTP,
-		BulkSize:      defaultBulkSize,
+		BulkSize:      fieldshape.DefaultBulkSize,
 		SendDomains:   true,
 		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: defaultReportTimeout},
 		RetryConfig:   configretry.NewDefaultBackOffConfig(),
@@ -79,7 +82,7 @@ func newMetricsExporter(ctx context.Context, set exporter.Settings, cfg componen
 // then waits for the queue's consumers to finish, and only then calls the
 // exporter's own shutdown: a report to an endpoint that never answers would
 // hold the collector's stop for the whole timeout and then be dropped anyway.
-// After shutdownDrain (or the shutdown context's end, if sooner) the sends in
+// After drain.Period (or the shutdown context's end, if sooner) the sends in
 // progress are cancelled; since retries have stopped by then, exporterhelper
 // takes the failure as interrupted by shutdown, and a persistent queue keeps
 // the report for the next start.
@@ -89,14 +92,14 @@ type stoppableExporter struct {
 }
 
 func (s *stoppableExporter) Shutdown(ctx context.Context) error {
-	n, err := s.exporter.sends.shutdown(ctx, s.Metrics.Shutdown)
+	n, err := s.exporter.sends.Shutdown(ctx, s.Metrics.Shutdown)
 	if n > 0 {
 		kept := "they are lost: configure sending_queue::storage to keep them across restarts"
 		if s.exporter.cfg.QueueConfig.HasValue() && s.exporter.cfg.QueueConfig.Get().StorageID != nil {
 			kept = "the persistent sending queue keeps them for the next start"
 		}
 		s.exporter.set.Logger.Warn(fmt.Sprintf("Shutdown interrupted %d report(s) that the endpoint had not taken within %s; %s",
-			n, s.exporter.sends.drain, kept))
+			n, s.exporter.sends.Drain, kept))
 	}
 	return err
 }
@@ -106,7 +109,7 @@ type telemetryExporter struct {
 	cfg     *ExporterConfig
 	set     component.TelemetrySettings
 	builder reportBuilder
-	ids     *idHasher
+	ids     *idhash.Hasher
 	client  telemetryclient.Client
 	metrics *exportMetrics
 	// pieces notices reports cut into pieces; nil with a schedule.
@@ -115,11 +118,11 @@ type telemetryExporter struct {
 	link tlshint.Link
 
 	// sends are the reports in progress, which shutdown cuts short.
-	sends *drainingStop
+	sends *drain.Stop
 }
 
 func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) *telemetryExporter {
-	e := &telemetryExporter{cfg: cfg, set: set, sends: newDrainingStop(errShutdownReport), ids: newIDHasher(cfg.IDHashKey),
+	e := &telemetryExporter{cfg: cfg, set: set, sends: drain.New(errShutdownReport), ids: idhash.New(cfg.IDHashKey),
 		link: endpointLink(cfg.Protocol),
 		builder: reportBuilder{systemID: cfg.SystemID, version: cfg.Version, sendDomains: cfg.SendDomains,
 			withheld: withheldResources(cfg.SendResources)}}
@@ -167,7 +170,7 @@ func (e *telemetryExporter) shutdown(context.Context) error {
 // re-sends its whole report, which the endpoint deduplicates); what can never
 // succeed is returned as permanent, after everything else was sent.
 func (e *telemetryExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
-	return e.sends.run(ctx, func(ctx context.Context) error { return e.sendBatch(ctx, md) })
+	return e.sends.Run(ctx, func(ctx context.Context) error { return e.sendBatch(ctx, md) })
 }
 
 var errShutdownReport = errors.New("the collector is shutting down: report interrupted")
@@ -185,7 +188,7 @@ func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) e
 	var retryable []error
 	var retryResources []int
 	for _, sr := range built.systems {
-		e.ids.apply(sr)
+		sr.hashIDs(e.ids)
 		err := tlshint.Explain(e.sendReport(ctx, sr), e.link)
 		switch {
 		case err == nil:
@@ -207,9 +210,9 @@ func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) e
 }
 
 func (e *telemetryExporter) logIgnored(built *builtReports) {
-	if built.ignoredMetrics > 0 {
+	if built.ignored.Count() > 0 {
 		e.set.Logger.Debug("Ignoring metrics outside the ZITADEL metric contract",
-			zap.Int("metrics", built.ignoredMetrics), zap.Strings("names", built.ignoredNames))
+			zap.Int("metrics", built.ignored.Count()), zap.Strings("names", built.ignored.Listed()))
 	}
 }
 
@@ -239,7 +242,7 @@ func (e *telemetryExporter) sendOnce(ctx context.Context, sr *systemReport) (exp
 	reportID := resp.GetReportId()
 	pages := sr.pages(e.cfg.BulkSize)
 	for i, page := range pages {
-		if err := checkReportID(reportID); err != nil {
+		if err := fieldshape.CheckReportID(reportID); err != nil {
 			return false, fmt.Errorf("system %s: %w", sr.systemID, err)
 		}
 		req := &analytics.ReportResourceCountsRequest{SystemId: sr.base.SystemId, ResourceCounts: page}

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
@@ -157,7 +158,7 @@ func floorRequests(md pmetric.Metrics) []proto.Message {
 	var requests []proto.Message
 	for _, sr := range (&reportBuilder{sendDomains: true}).build(md).systems {
 		requests = append(requests, sr.base)
-		for _, page := range sr.pages(defaultBulkSize) {
+		for _, page := range sr.pages(fieldshape.DefaultBulkSize) {
 			id := "report-1"
 			requests = append(requests, &analytics.ReportResourceCountsRequest{SystemId: sr.systemID, ReportId: &id, ResourceCounts: page})
 		}

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
 )
@@ -34,7 +35,7 @@ func withPersonalData(md pmetric.Metrics) {
 		res := rm.Resource().Attributes()
 		res.PutStr("user.email", personalValues[0])
 		res.PutStr("user.name", personalValues[1])
-		domains, _ := res.Get(resAttrDomains)
+		domains, _ := res.Get(contract.ResAttrDomains)
 		domains.Slice().AppendEmpty().SetStr(personalValues[4])
 		for j := range rm.ScopeMetrics().Len() {
 			sm := rm.ScopeMetrics().At(j)
@@ -51,13 +52,13 @@ func withPersonalData(md pmetric.Metrics) {
 					points.At(p).Attributes().PutStr("enduser.id", personalValues[4])
 				}
 				misplaced := []struct{ key, value string }{
-					{attrParentID, personalValues[0]},
-					{attrParentID, personalValues[2]},
-					{attrResourceName, personalValues[1]},
-					{attrResourceName, personalValues[3]},
-					{attrTableName, personalValues[4]},
-					{attrTableName, personalValues[1]},
-					{attrParentType, personalValues[3]},
+					{contract.AttrParentID, personalValues[0]},
+					{contract.AttrParentID, personalValues[2]},
+					{contract.AttrResourceName, personalValues[1]},
+					{contract.AttrResourceName, personalValues[3]},
+					{contract.AttrTableName, personalValues[4]},
+					{contract.AttrTableName, personalValues[1]},
+					{contract.AttrParentType, personalValues[3]},
 				}
 				for _, mp := range misplaced {
 					dp := points.AppendEmpty()

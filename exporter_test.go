@@ -28,6 +28,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
 )
@@ -74,7 +76,7 @@ var observed = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 // contractMetrics writes what the receiver would: instances of one system,
 // each with counts under its organizations.
 func contractMetrics(systemID string, instances, orgsPerInstance int, resources ...string) pmetric.Metrics {
-	b := newMetricsBuilder(observed.Add(-time.Hour), observed, "", "")
+	b := contract.NewBuilder(observed.Add(-time.Hour), observed, "", "")
 	for i := range instances {
 		instanceID := fmt.Sprintf("1%017d", i)
 		b.RecordInstance(model.Instance{SystemID: systemID, Version: "v4.2.0", ID: instanceID,
@@ -87,7 +89,7 @@ func contractMetrics(systemID string, instances, orgsPerInstance int, resources 
 			}
 		}
 	}
-	return b.emit()
+	return b.Emit()
 }
 
 func TestMappingGolden(t *testing.T) {
@@ -205,7 +207,7 @@ func TestPaging(t *testing.T) {
 		{rows: 20, bulkSize: 10, pages: 2},
 		{rows: 21, bulkSize: 10, pages: 3},
 		{rows: 1000, bulkSize: 1, pages: 1000},
-		{rows: 500, bulkSize: defaultBulkSize, pages: 1},
+		{rows: 500, bulkSize: fieldshape.DefaultBulkSize, pages: 1},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d rows by %d", tt.rows, tt.bulkSize), func(t *testing.T) {

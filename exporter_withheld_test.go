@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
 
@@ -68,15 +69,15 @@ func TestUserByStateReachesMetricsNotTheReport(t *testing.T) {
 	points := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints()
 	for i := range points.Len() {
 		attrs := points.At(i).Attributes()
-		name, _ := attrs.Get(attrResourceName)
-		parent, _ := attrs.Get(attrParentID)
+		name, _ := attrs.Get(contract.AttrResourceName)
+		parent, _ := attrs.Get(contract.AttrParentID)
 		if name.Str() == model.ResourceUser {
 			users[parent.Str()] = points.At(i).IntValue()
 			continue
 		}
-		st, ok := attrs.Get(attrUserState)
+		st, ok := attrs.Get(contract.AttrUserState)
 		require.True(t, ok)
-		typ, ok := attrs.Get(attrUserType)
+		typ, ok := attrs.Get(contract.AttrUserType)
 		require.True(t, ok)
 		states[typ.Str()+"/"+st.Str()] = true
 		byState[parent.Str()] += points.At(i).IntValue()
@@ -86,7 +87,7 @@ func TestUserByStateReachesMetricsNotTheReport(t *testing.T) {
 
 	exp := newTelemetryExporter(createDefaultExporterConfig().(*ExporterConfig), componenttest.NewNopTelemetrySettings())
 	built := exp.builder.build(md)
-	require.Zero(t, built.rejected, "%v", built.problems)
+	require.Zero(t, built.rejected, "%v", built.problems.String())
 	require.Len(t, built.systems, 1)
 	assert.Len(t, built.systems[0].rows, len(users))
 	for _, r := range built.systems[0].rows {

@@ -15,6 +15,8 @@ import (
 	"go.opentelemetry.io/collector/scraper"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
 )
@@ -50,7 +52,7 @@ func createDefaultReceiverConfig() component.Config {
 		API:              zitadelapi.NewDefaultConfig(),
 		Database:         zitadeldb.NewDefaultConfig(),
 
-		MetricsBuilderConfig: defaultMetricsBuilderConfig(),
+		MetricsBuilderConfig: contract.DefaultMetricsBuilderConfig(),
 	}
 }
 
@@ -62,7 +64,7 @@ func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg compone
 	if err != nil {
 		return nil, err
 	}
-	handOff := newDrainingStop(errShutdownHandOff)
+	handOff := drain.New(errShutdownHandOff)
 	ctrl, err := scraperhelper.NewMetricsController(&rc.ControllerConfig, set, handOffConsumer{Metrics: next, stop: handOff},
 		scraperhelper.AddMetricsScraper(ReceiverType, sc))
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
@@ -36,10 +38,10 @@ func originalIDs(systemID string, instances, orgs int) map[string]bool {
 	ids := map[string]bool{systemID: true}
 	md := contractMetrics(systemID, instances, orgs, model.ResourceUser)
 	for _, rm := range md.ResourceMetrics().All() {
-		in, _ := rm.Resource().Attributes().Get(resAttrInstanceID)
+		in, _ := rm.Resource().Attributes().Get(contract.ResAttrInstanceID)
 		ids[in.Str()] = true
 		for _, dp := range rm.ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().All() {
-			p, _ := dp.Attributes().Get(attrParentID)
+			p, _ := dp.Attributes().Get(contract.AttrParentID)
 			ids[p.Str()] = true
 		}
 	}
@@ -58,16 +60,16 @@ func sentIDs(t *testing.T, reqs []telemetryserver.Request) map[string]bool {
 	}
 	for _, r := range reqs {
 		if r.Base != nil {
-			add(r.Base.SystemId, maxSystemIDBytes)
+			add(r.Base.SystemId, fieldshape.MaxSystemIDBytes)
 			for _, in := range r.Base.Instances {
-				add(in.Id, maxIDBytes)
+				add(in.Id, fieldshape.MaxIDBytes)
 			}
 			continue
 		}
-		add(r.Counts.SystemId, maxSystemIDBytes)
+		add(r.Counts.SystemId, fieldshape.MaxSystemIDBytes)
 		for _, rc := range r.Counts.ResourceCounts {
-			add(rc.InstanceId, maxIDBytes)
-			add(rc.ParentId, maxIDBytes)
+			add(rc.InstanceId, fieldshape.MaxIDBytes)
+			add(rc.ParentId, fieldshape.MaxIDBytes)
 		}
 	}
 	return ids
@@ -93,8 +95,8 @@ func TestIDHashReplacesEveryIDOnEveryWire(t *testing.T) {
 			instanceRow := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints()
 			dp := instanceRow.At(instanceRow.Len() - 1)
 			instanceRow.At(0).CopyTo(dp)
-			dp.Attributes().PutStr(attrParentType, model.ParentInstance)
-			dp.Attributes().PutStr(attrParentID, "100000000000000000")
+			dp.Attributes().PutStr(contract.AttrParentType, model.ParentInstance)
+			dp.Attributes().PutStr(contract.AttrParentID, "100000000000000000")
 			require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
 
 			_, plain := s.Snapshot(system)

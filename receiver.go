@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/tlshint"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
@@ -29,16 +31,16 @@ import (
 type zitadelReceiver struct {
 	receiver.Metrics
 	scraper *zitadelScraper
-	handOff *drainingStop
+	handOff *drain.Stop
 	logger  *zap.Logger
 }
 
 func (r *zitadelReceiver) Shutdown(ctx context.Context) error {
 	r.scraper.stop()
-	n, err := r.handOff.shutdown(ctx, r.Metrics.Shutdown)
+	n, err := r.handOff.Shutdown(ctx, r.Metrics.Shutdown)
 	if n > 0 {
 		r.logger.Warn(fmt.Sprintf("Shutdown interrupted handing %d scrape(s) to a pipeline that had not taken them within %s; "+
-			"their counts were dropped, the next start scrapes again", n, r.handOff.drain))
+			"their counts were dropped, the next start scrapes again", n, r.handOff.Drain))
 	}
 	return err
 }
@@ -47,11 +49,11 @@ func (r *zitadelReceiver) Shutdown(ctx context.Context) error {
 // receiver's shutdown.
 type handOffConsumer struct {
 	consumer.Metrics
-	stop *drainingStop
+	stop *drain.Stop
 }
 
 func (h handOffConsumer) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
-	return h.stop.run(ctx, func(ctx context.Context) error { return h.Metrics.ConsumeMetrics(ctx, md) })
+	return h.stop.Run(ctx, func(ctx context.Context) error { return h.Metrics.ConsumeMetrics(ctx, md) })
 }
 
 var errShutdownHandOff = errors.New("the collector is shutting down: the scrape's counts were not handed on")
@@ -119,7 +121,7 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	defer context.AfterFunc(s.stopping, cancel)()
 
 	begun := s.now()
-	b := newMetricsBuilder(s.started, begun, s.cfg.SystemID, s.cfg.Version)
+	b := contract.NewBuilder(s.started, begun, s.cfg.SystemID, s.cfg.Version)
 	err := s.source.Scrape(ctx, b)
 	cancelled := s.stopping.Err() != nil
 	s.recordDuration(ctx, begun, scrapeOutcome(err, cancelled))
@@ -127,7 +129,7 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		s.set.Logger.Info("Shutdown ended a scrape in progress; its counts were dropped, the next start scrapes again")
 		return pmetric.NewMetrics(), errShutdownScrape
 	}
-	return s.cfg.ResourceAttributes.removeDisabled(b.emit()), tlshint.Explain(err, sourceLink(s.cfg.Source))
+	return s.cfg.ResourceAttributes.RemoveDisabled(b.Emit()), tlshint.Explain(err, sourceLink(s.cfg.Source))
 }
 
 var errShutdownScrape = errors.New("the collector is shutting down: scrape cancelled")

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
@@ -89,8 +90,8 @@ func instanceCounts(md pmetric.Metrics, resources []string) map[string]int64 {
 		points := rms.At(i).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints()
 		for k := range points.Len() {
 			attrs := points.At(k).Attributes()
-			name, _ := attrs.Get(attrResourceName)
-			parent, _ := attrs.Get(attrParentType)
+			name, _ := attrs.Get(contract.AttrResourceName)
+			parent, _ := attrs.Get(contract.AttrParentType)
 			if _, ok := out[name.Str()]; ok && parent.Str() == model.ParentInstance {
 				out[name.Str()] = points.At(k).IntValue()
 			}

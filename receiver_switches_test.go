@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
 )
@@ -36,13 +37,13 @@ func TestSwitchesLoad(t *testing.T) {
 // TestDomainsSwitchedOffNeverLeaveTheReceiver scrapes the fake ZITADEL with
 // the domains switched off: no resource carries them, everything else stays.
 func TestDomainsSwitchedOffNeverLeaveTheReceiver(t *testing.T) {
-	md := scrapeSwitched(t, func(c *MetricsBuilderConfig) { c.ResourceAttributes.ZitadelInstanceDomains.Enabled = false })
+	md := scrapeSwitched(t, func(c *contract.MetricsBuilderConfig) { c.ResourceAttributes.ZitadelInstanceDomains.Enabled = false })
 	require.Positive(t, md.ResourceMetrics().Len())
 	for i := range md.ResourceMetrics().Len() {
 		attrs := md.ResourceMetrics().At(i).Resource().Attributes()
-		_, hasDomains := attrs.Get(resAttrDomains)
+		_, hasDomains := attrs.Get(contract.ResAttrDomains)
 		assert.False(t, hasDomains)
-		for _, name := range []string{resAttrInstanceID, resAttrSystemID, resAttrCreationDate} {
+		for _, name := range []string{contract.ResAttrInstanceID, contract.ResAttrSystemID, contract.ResAttrCreationDate} {
 			_, ok := attrs.Get(name)
 			assert.True(t, ok, name)
 		}
@@ -51,7 +52,7 @@ func TestDomainsSwitchedOffNeverLeaveTheReceiver(t *testing.T) {
 }
 
 // scrapeSwitched scrapes the fake ZITADEL once with edited switches.
-func scrapeSwitched(t *testing.T, edit func(*MetricsBuilderConfig)) pmetric.Metrics {
+func scrapeSwitched(t *testing.T, edit func(*contract.MetricsBuilderConfig)) pmetric.Metrics {
 	t.Helper()
 	cfg := apiReceiverConfig(startFakeZitadel(t))
 	edit(&cfg.MetricsBuilderConfig)
@@ -64,7 +65,7 @@ func scrapeSwitched(t *testing.T, edit func(*MetricsBuilderConfig)) pmetric.Metr
 }
 
 func TestCountSwitchedOffEmitsNothing(t *testing.T) {
-	md := scrapeSwitched(t, func(c *MetricsBuilderConfig) { c.Metrics.ZitadelResourceCount.Enabled = false })
+	md := scrapeSwitched(t, func(c *contract.MetricsBuilderConfig) { c.Metrics.ZitadelResourceCount.Enabled = false })
 	assert.Zero(t, md.ResourceMetrics().Len())
 }
 
@@ -83,11 +84,11 @@ func TestSwitchesMatchMetadata(t *testing.T) {
 	cm, err := confmaptest.LoadConf(filepath.Join("zitadelreceiver", "metadata.yaml"))
 	require.NoError(t, err)
 	meta := cm.ToStringMap()
-	assert.Equal(t, map[string]bool{resAttrSystemID: true, resAttrVersion: true, resAttrInstanceID: true,
-		resAttrDomains: true, resAttrCreationDate: true}, enabledByName(meta["resource_attributes"]))
-	assert.Equal(t, map[string]bool{metricResourceCount: true}, enabledByName(meta["metrics"]))
-	def := defaultMetricsBuilderConfig()
-	assert.Empty(t, def.ResourceAttributes.disabled())
+	assert.Equal(t, map[string]bool{contract.ResAttrSystemID: true, contract.ResAttrVersion: true, contract.ResAttrInstanceID: true,
+		contract.ResAttrDomains: true, contract.ResAttrCreationDate: true}, enabledByName(meta["resource_attributes"]))
+	assert.Equal(t, map[string]bool{contract.MetricResourceCount: true}, enabledByName(meta["metrics"]))
+	def := contract.DefaultMetricsBuilderConfig()
+	assert.Empty(t, def.ResourceAttributes.Disabled())
 	assert.True(t, def.Metrics.ZitadelResourceCount.Enabled)
 }
 

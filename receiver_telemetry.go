@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"go.opentelemetry.io/otel/attribute"
@@ -18,7 +19,7 @@ const metricScrapeDuration = "otelcol_zitadel_receiver_scrape_duration"
 // and outcome. Buckets span a database page read (milliseconds) to an API
 // scrape of a large installation (minutes).
 func newScrapeDuration(set component.TelemetrySettings) (metric.Float64Histogram, error) {
-	return set.MeterProvider.Meter(scopeName).Float64Histogram(metricScrapeDuration,
+	return set.MeterProvider.Meter(contract.ScopeName).Float64Histogram(metricScrapeDuration,
 		metric.WithUnit("s"),
 		metric.WithDescription("Time the zitadel receiver took for one scrape, by receiver, source (api or database) and outcome "+
 			"(complete, partial, failed, cancelled)."),

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -13,12 +12,12 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
-
-// maxListedProblems bounds how many rejected values an error names.
-const maxListedProblems = 10
 
 // reportBuilder turns a metrics batch into one report per ZITADEL system. It
 // reads only the metric contract's fields (an allow-list): whatever else the
@@ -45,6 +44,19 @@ type systemReport struct {
 	buffer    *rowBuffer
 }
 
+// hashIDs replaces the ids of the report in place (id_hash_key). Rows repeat
+// their instance and parent ids, so each distinct id is hashed once. The
+// system id kept in sr.systemID stays the original: it names the system in
+// this collector's own log, which is the operator's.
+func (sr *systemReport) hashIDs(h *idhash.Hasher) {
+	if h == nil {
+		return
+	}
+	p := h.Pseudonyms()
+	p.Base(sr.base)
+	p.Rows(sr.rows)
+}
+
 // pages splits the rows into ReportResourceCounts bodies of at most bulkSize.
 func (sr *systemReport) pages(bulkSize int) [][]*analytics.ResourceCount {
 	pages := make([][]*analytics.ResourceCount, 0, (len(sr.rows)+bulkSize-1)/bulkSize)
@@ -57,15 +69,13 @@ func (sr *systemReport) pages(bulkSize int) [][]*analytics.ResourceCount {
 // builtReports is the outcome of one batch.
 type builtReports struct {
 	systems []*systemReport
-	// ignoredMetrics counts metrics outside the contract (other names or
-	// types); ignoredNames lists the first few names.
-	ignoredMetrics int
-	ignoredNames   []string
-	// rejected counts values that were not sent; problems names the reasons
-	// of the first few, unlisted counts the other reasons.
+	// ignored counts the metrics outside the contract (other names or
+	// types) and names the first few.
+	ignored fieldshape.Problems
+	// rejected counts values that were not sent; problems counts the
+	// reasons and names the first few.
 	rejected int
-	problems []string
-	unlisted int
+	problems fieldshape.Problems
 	// withoutSystem counts the resources that had no system id to go with.
 	withoutSystem int
 	// withoutInstances lists the systems none of whose instances could be
@@ -83,18 +93,11 @@ type builtReports struct {
 // reject records n values that are not sent, for one reason.
 func (r *builtReports) reject(n int, format string, args ...any) {
 	r.rejected += n
-	if len(r.problems) < maxListedProblems {
-		r.problems = append(r.problems, fmt.Sprintf(format, args...))
-	} else {
-		r.unlisted++
-	}
+	r.problems.Add(format, args...)
 }
 
 func (r *builtReports) ignore(name string) {
-	r.ignoredMetrics++
-	if len(r.ignoredNames) < maxListedProblems {
-		r.ignoredNames = append(r.ignoredNames, name)
-	}
+	r.ignored.Add("%s", name)
 }
 
 // errors turns what the mapping refused into permanent errors.
@@ -103,18 +106,14 @@ func (r *builtReports) errors() []error {
 	if r.withoutSystem > 0 {
 		errs = append(errs, consumererror.NewPermanent(fmt.Errorf(
 			"%d resources have no %s attribute and no system_id is configured: their counts were not sent",
-			r.withoutSystem, resAttrSystemID)))
+			r.withoutSystem, contract.ResAttrSystemID)))
 	}
 	for _, id := range r.withoutInstances {
 		errs = append(errs, consumererror.NewPermanent(fmt.Errorf(
 			"system %s: no report sent, because none of its instances could be sent", id)))
 	}
-	if len(r.problems) > 0 {
-		text := strings.Join(r.problems, "; ")
-		if r.unlisted > 0 {
-			text += fmt.Sprintf("; and %d more problems", r.unlisted)
-		}
-		errs = append(errs, consumererror.NewPermanent(fmt.Errorf("%d values were not sent: %s", r.rejected, text)))
+	if r.problems.Count() > 0 {
+		errs = append(errs, consumererror.NewPermanent(fmt.Errorf("%d values were not sent: %s", r.rejected, r.problems.Join(" problems"))))
 	}
 	return errs
 }
@@ -142,7 +141,7 @@ func (b *reportBuilder) build(md pmetric.Metrics) *builtReports {
 	for i := range rms.Len() {
 		rm := rms.At(i)
 		systemID := b.systemID
-		if v, ok := rm.Resource().Attributes().Get(resAttrSystemID); ok && v.Str() != "" {
+		if v, ok := rm.Resource().Attributes().Get(contract.ResAttrSystemID); ok && v.Str() != "" {
 			systemID = v.Str()
 		}
 		points := contractPoints(rm)
@@ -158,8 +157,8 @@ func (b *reportBuilder) build(md pmetric.Metrics) *builtReports {
 		}
 		sr, ok := bySystem[systemID]
 		if !ok {
-			if p := checkID(systemID, maxSystemIDBytes); p != "" {
-				out.reject(max(points, 1), "%s %s", resAttrSystemID, p)
+			if p := fieldshape.CheckID(systemID, fieldshape.MaxSystemIDBytes); p != "" {
+				out.reject(max(points, 1), "%s %s", contract.ResAttrSystemID, p)
 				out.leave(leftOutInvalid, points)
 				continue
 			}
@@ -234,7 +233,7 @@ func ignoreAll(out *builtReports, rm pmetric.ResourceMetrics) {
 // the name, as a sum (what the receiver writes) or a gauge (what it becomes
 // after a trip through Prometheus).
 func contractDataPoints(m pmetric.Metric) (pmetric.NumberDataPointSlice, bool) {
-	if m.Name() != metricResourceCount {
+	if m.Name() != contract.MetricResourceCount {
 		return pmetric.NumberDataPointSlice{}, false
 	}
 	switch m.Type() {
@@ -249,20 +248,20 @@ func contractDataPoints(m pmetric.Metric) (pmetric.NumberDataPointSlice, bool) {
 func (b *reportBuilder) addResource(out *builtReports, sr *systemReport, rm pmetric.ResourceMetrics) {
 	attrs := rm.Resource().Attributes()
 	if sr.base.Version == "" {
-		if v, ok := attrs.Get(resAttrVersion); ok && v.Str() != "" {
-			if p := checkVersion(v.Str()); p == "" {
+		if v, ok := attrs.Get(contract.ResAttrVersion); ok && v.Str() != "" {
+			if p := fieldshape.CheckVersion(v.Str()); p == "" {
 				sr.base.Version = v.Str()
 			} else {
-				out.reject(1, "%s %s", resAttrVersion, p)
+				out.reject(1, "%s %s", contract.ResAttrVersion, p)
 			}
 		}
 	}
 
 	instanceID := ""
-	if v, ok := attrs.Get(resAttrInstanceID); ok {
+	if v, ok := attrs.Get(contract.ResAttrInstanceID); ok {
 		instanceID = v.Str()
 	}
-	instanceProblem := checkID(instanceID, maxIDBytes)
+	instanceProblem := fieldshape.CheckID(instanceID, fieldshape.MaxIDBytes)
 	if instanceProblem == "" {
 		b.addInstance(out, sr, instanceID, attrs)
 	}
@@ -277,7 +276,7 @@ func (b *reportBuilder) addResource(out *builtReports, sr *systemReport, rm pmet
 				out.ignore(ms.At(j).Name())
 			case instanceProblem != "":
 				if points.Len() > 0 {
-					out.reject(points.Len(), "%d counts of a resource whose %s %s", points.Len(), resAttrInstanceID, instanceProblem)
+					out.reject(points.Len(), "%d counts of a resource whose %s %s", points.Len(), contract.ResAttrInstanceID, instanceProblem)
 					out.leave(leftOutInvalid, points.Len())
 				}
 			default:
@@ -294,7 +293,7 @@ func (b *reportBuilder) addInstance(out *builtReports, sr *systemReport, id stri
 	in := &analytics.InstanceInformation{Id: id}
 	sr.instances[id] = in
 	sr.base.Instances = append(sr.base.Instances, in)
-	if v, ok := attrs.Get(resAttrDomains); ok && b.sendDomains && v.Type() == pcommon.ValueTypeSlice {
+	if v, ok := attrs.Get(contract.ResAttrDomains); ok && b.sendDomains && v.Type() == pcommon.ValueTypeSlice {
 		domains := v.Slice()
 		in.Domains = make([]string, 0, domains.Len())
 		for k := range domains.Len() {
@@ -302,21 +301,21 @@ func (b *reportBuilder) addInstance(out *builtReports, sr *systemReport, id stri
 			if d == "" {
 				continue
 			}
-			if p := checkDomain(d); p != "" {
+			if p := fieldshape.CheckDomain(d); p != "" {
 				out.reject(1, "instance %s: a domain %s", id, p)
 				continue
 			}
 			in.Domains = append(in.Domains, d)
 		}
 	}
-	if v, ok := attrs.Get(resAttrCreationDate); ok && v.Str() != "" {
+	if v, ok := attrs.Get(contract.ResAttrCreationDate); ok && v.Str() != "" {
 		created, err := time.Parse(time.RFC3339Nano, v.Str())
 		ts := timestamppb.New(created)
 		if err == nil {
 			err = ts.CheckValid() // years 1 to 9999, as the wire allows
 		}
 		if err != nil {
-			out.reject(1, "instance %s: %s is not an RFC 3339 time from year 1 to 9999", id, resAttrCreationDate)
+			out.reject(1, "instance %s: %s is not an RFC 3339 time from year 1 to 9999", id, contract.ResAttrCreationDate)
 		} else {
 			in.CreatedAt = ts
 		}
@@ -331,13 +330,13 @@ func (b *reportBuilder) addRows(out *builtReports, sr *systemReport, instanceID 
 		for key, v := range dp.Attributes().All() {
 			var field *string
 			switch key {
-			case attrResourceName:
+			case contract.AttrResourceName:
 				field = &resource
-			case attrParentType:
+			case contract.AttrParentType:
 				field = &parentType
-			case attrParentID:
+			case contract.AttrParentID:
 				field = &parentID
-			case attrTableName:
+			case contract.AttrTableName:
 				field = &table
 			default:
 				continue
@@ -362,8 +361,8 @@ func (b *reportBuilder) addRows(out *builtReports, sr *systemReport, instanceID 
 		if problem != "" {
 			out.leave(leftOutInvalid, 1)
 			out.reject(1, "instance %s, %s %s, %s %s: %s", instanceID,
-				attrParentID, shown(parentID, checkID(parentID, maxIDBytes)),
-				attrResourceName, shown(resource, checkResourceName(resource)), problem)
+				contract.AttrParentID, shown(parentID, fieldshape.CheckID(parentID, fieldshape.MaxIDBytes)),
+				contract.AttrResourceName, shown(resource, fieldshape.CheckResourceName(resource)), problem)
 			continue
 		}
 		if t := dp.Timestamp(); t != out.lastTime || out.lastTS == nil {
@@ -371,7 +370,7 @@ func (b *reportBuilder) addRows(out *builtReports, sr *systemReport, instanceID 
 		}
 		rc := &sr.buffer.backing[len(sr.rows)]
 		rc.InstanceId = instanceID
-		rc.ParentType = parentTypeOf(parentType)
+		rc.ParentType = contract.ParentTypeOf(parentType)
 		rc.ParentId = parentID
 		rc.ResourceName = resource
 		rc.TableName = table
@@ -409,9 +408,9 @@ func amountOf(dp pmetric.NumberDataPoint) (uint32, string) {
 func rowProblem(resource, parentType, parentID, table string, t pcommon.Timestamp) string {
 	if parentType != model.ParentInstance && parentType != model.ParentOrganization {
 		if parentType == "" {
-			return attrParentType + " is missing"
+			return contract.AttrParentType + " is missing"
 		}
-		return fmt.Sprintf("%s %s is neither %q nor %q", attrParentType, shown(parentType, checkResourceName(parentType)),
+		return fmt.Sprintf("%s %s is neither %q nor %q", contract.AttrParentType, shown(parentType, fieldshape.CheckResourceName(parentType)),
 			model.ParentInstance, model.ParentOrganization)
 	}
 	if t == 0 {
@@ -421,15 +420,15 @@ func rowProblem(resource, parentType, parentID, table string, t pcommon.Timestam
 		// pdata reads such a time as one before 1970.
 		return "the data point time is after the year 2262"
 	}
-	if p := checkResourceName(resource); p != "" {
-		return attrResourceName + " " + p
+	if p := fieldshape.CheckResourceName(resource); p != "" {
+		return contract.AttrResourceName + " " + p
 	}
-	if p := checkID(parentID, maxIDBytes); p != "" {
-		return attrParentID + " " + p
+	if p := fieldshape.CheckID(parentID, fieldshape.MaxIDBytes); p != "" {
+		return contract.AttrParentID + " " + p
 	}
 	if table != "" {
-		if p := checkTableName(table); p != "" {
-			return attrTableName + " " + p
+		if p := fieldshape.CheckTableName(table); p != "" {
+			return contract.AttrTableName + " " + p
 		}
 	}
 	return ""
@@ -446,14 +445,6 @@ func shown(s, problem string) string {
 		return "(refused value)"
 	}
 	return strconv.Quote(s)
-}
-
-// parentTypeOf maps the contract's parent type, which rowProblem has checked.
-func parentTypeOf(s string) analytics.CountParentType {
-	if s == model.ParentInstance {
-		return analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE
-	}
-	return analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION
 }
 
 // rowBuffer holds a report's rows: one array of messages and the pointers

@@ -14,6 +14,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryclient"
@@ -22,28 +24,28 @@ import (
 // TestMaxBulkSizeFitsOneMessage proves the bound bulk_size is validated
 // against: the worst page the mapping can build (every field at its limit,
 // the largest timestamp pdata can hold, the largest amount) fits 4 MiB with
-// maxBulkSize rows and would not with one more.
+// fieldshape.MaxBulkSize rows and would not with one more.
 func TestMaxBulkSizeFitsOneMessage(t *testing.T) {
 	worst := &analytics.ResourceCount{
-		InstanceId:   strings.Repeat("i", maxIDBytes),
+		InstanceId:   strings.Repeat("i", fieldshape.MaxIDBytes),
 		ParentType:   analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
-		ParentId:     strings.Repeat("p", maxIDBytes),
-		ResourceName: strings.Repeat("r", maxResourceNameBytes),
-		TableName:    strings.Repeat("t", maxTableNameBytes),
+		ParentId:     strings.Repeat("p", fieldshape.MaxIDBytes),
+		ResourceName: strings.Repeat("r", fieldshape.MaxResourceNameBytes),
+		TableName:    strings.Repeat("t", fieldshape.MaxTableNameBytes),
 		UpdatedAt:    timestamppb.New(pcommon.Timestamp(math.MaxInt64).AsTime()),
 		Amount:       math.MaxUint32,
 	}
-	require.Equal(t, worstRowBytes, proto.Size(worst), "the worst-case row formula")
+	require.Equal(t, fieldshape.WorstRowBytes, proto.Size(worst), "the worst-case row formula")
 
-	reportID := strings.Repeat("r", maxReportIDBytes)
-	page := &analytics.ReportResourceCountsRequest{SystemId: strings.Repeat("s", maxSystemIDBytes), ReportId: &reportID}
-	for range maxBulkSize {
+	reportID := strings.Repeat("r", fieldshape.MaxReportIDBytes)
+	page := &analytics.ReportResourceCountsRequest{SystemId: strings.Repeat("s", fieldshape.MaxSystemIDBytes), ReportId: &reportID}
+	for range fieldshape.MaxBulkSize {
 		page.ResourceCounts = append(page.ResourceCounts, worst)
 	}
-	assert.LessOrEqual(t, proto.Size(page), maxMessageBytes)
+	assert.LessOrEqual(t, proto.Size(page), fieldshape.MaxMessageBytes)
 	page.ResourceCounts = append(page.ResourceCounts, worst)
-	assert.Greater(t, proto.Size(page), maxMessageBytes)
-	assert.GreaterOrEqual(t, maxBulkSize, defaultBulkSize, "ZITADEL's default must be allowed")
+	assert.Greater(t, proto.Size(page), fieldshape.MaxMessageBytes)
+	assert.GreaterOrEqual(t, fieldshape.MaxBulkSize, fieldshape.DefaultBulkSize, "ZITADEL's default must be allowed")
 }
 
 func TestReportBuilderSharesTimestampsAndKeepsOrder(t *testing.T) {
@@ -57,7 +59,7 @@ func TestReportBuilderSharesTimestampsAndKeepsOrder(t *testing.T) {
 	}
 	assert.Equal(t, []int{0, 1}, built.systems[0].resources)
 	assert.Equal(t, 0, built.rejected)
-	assert.Equal(t, 0, built.ignoredMetrics)
+	assert.Equal(t, 0, built.ignored.Count())
 	assert.Len(t, built.systems[0].pages(5), 3)
 }
 
@@ -65,10 +67,10 @@ func TestReportBuilderCountsIgnoredMetrics(t *testing.T) {
 	md := contractMetrics("sys-1", 1, 1, model.ResourceUser)
 	ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 	ms.AppendEmpty().SetName("http.server.duration")
-	ms.AppendEmpty().SetName(metricResourceCount) // no data: neither a sum nor a gauge
+	ms.AppendEmpty().SetName(contract.MetricResourceCount) // no data: neither a sum nor a gauge
 	built := (&reportBuilder{}).build(md)
-	assert.Equal(t, 2, built.ignoredMetrics)
-	assert.Equal(t, []string{"http.server.duration", metricResourceCount}, built.ignoredNames)
+	assert.Equal(t, 2, built.ignored.Count())
+	assert.Equal(t, []string{"http.server.duration", contract.MetricResourceCount}, built.ignored.Listed())
 	assert.Len(t, built.systems[0].rows, 1)
 }
 
@@ -99,18 +101,18 @@ func FuzzReportBuilder(f *testing.F) {
 		md := pmetric.NewMetrics()
 		rm := md.ResourceMetrics().AppendEmpty()
 		attrs := rm.Resource().Attributes()
-		attrs.PutStr(resAttrSystemID, systemID)
-		attrs.PutStr(resAttrVersion, version)
-		attrs.PutStr(resAttrInstanceID, instanceID)
-		attrs.PutEmptySlice(resAttrDomains).AppendEmpty().SetStr(domain)
-		attrs.PutStr(resAttrCreationDate, created)
+		attrs.PutStr(contract.ResAttrSystemID, systemID)
+		attrs.PutStr(contract.ResAttrVersion, version)
+		attrs.PutStr(contract.ResAttrInstanceID, instanceID)
+		attrs.PutEmptySlice(contract.ResAttrDomains).AppendEmpty().SetStr(domain)
+		attrs.PutStr(contract.ResAttrCreationDate, created)
 		attrs.PutStr(extraKey, secret)
 		attrs.PutStr("zitadel.instance.name", secret)
 		rm.SetSchemaUrl(secret)
 		sm := rm.ScopeMetrics().AppendEmpty()
 		sm.Scope().SetName(secret)
 		m := sm.Metrics().AppendEmpty()
-		m.SetName(metricResourceCount)
+		m.SetName(contract.MetricResourceCount)
 		m.SetDescription(secret)
 		m.SetUnit(secret)
 		dp := m.SetEmptySum().DataPoints().AppendEmpty()
@@ -121,20 +123,20 @@ func FuzzReportBuilder(f *testing.F) {
 		}
 		dp.SetTimestamp(pcommon.Timestamp(ts))
 		dp.SetStartTimestamp(pcommon.Timestamp(ts / 2))
-		dp.Attributes().PutStr(attrResourceName, resource)
-		dp.Attributes().PutStr(attrParentType, parentType)
-		dp.Attributes().PutStr(attrParentID, parentID)
-		dp.Attributes().PutStr(attrTableName, table)
+		dp.Attributes().PutStr(contract.AttrResourceName, resource)
+		dp.Attributes().PutStr(contract.AttrParentType, parentType)
+		dp.Attributes().PutStr(contract.AttrParentID, parentID)
+		dp.Attributes().PutStr(contract.AttrTableName, table)
 		dp.Attributes().PutStr(extraKey, secret)
 		dp.Attributes().PutStr("user.email", secret)
 		dp.Exemplars().AppendEmpty().FilteredAttributes().PutStr("k", secret)
 		other := sm.Metrics().AppendEmpty()
 		other.SetName(secret)
-		other.SetEmptyGauge().DataPoints().AppendEmpty().Attributes().PutStr(attrParentID, secret)
+		other.SetEmptyGauge().DataPoints().AppendEmpty().Attributes().PutStr(contract.AttrParentID, secret)
 
 		built := (&reportBuilder{systemID: "fallback", version: "v0", sendDomains: sendDomains}).build(md)
 		if len(built.systems) > 0 {
-			assert.Equal(t, 1, built.ignoredMetrics)
+			assert.Equal(t, 1, built.ignored.Count())
 		}
 		var wire bytes.Buffer
 		for _, sr := range built.systems {
@@ -148,12 +150,12 @@ func FuzzReportBuilder(f *testing.F) {
 				req := &analytics.ReportResourceCountsRequest{SystemId: sr.systemID, ResourceCounts: page}
 				b, err := proto.Marshal(req)
 				require.NoError(t, err, "every page must be encodable")
-				assert.LessOrEqual(t, len(b), maxMessageBytes)
+				assert.LessOrEqual(t, len(b), fieldshape.MaxMessageBytes)
 				wire.Write(b)
 				wire.Write(telemetryclient.AppendResourceCountsJSON(nil, req))
 				for _, rc := range page {
-					assert.LessOrEqual(t, len(rc.InstanceId), maxIDBytes)
-					assert.LessOrEqual(t, len(rc.ParentId), maxIDBytes)
+					assert.LessOrEqual(t, len(rc.InstanceId), fieldshape.MaxIDBytes)
+					assert.LessOrEqual(t, len(rc.ParentId), fieldshape.MaxIDBytes)
 					// Only rows a strict endpoint accepts, in ZITADEL's shapes.
 					assert.NotEqual(t, analytics.CountParentType_COUNT_PARENT_TYPE_UNSPECIFIED, rc.ParentType)
 					assert.NotNil(t, rc.UpdatedAt)
@@ -198,5 +200,5 @@ func TestTimestampOfZeroIsLeftOut(t *testing.T) {
 	require.Len(t, built.systems[0].rows, 1)
 	assert.NotNil(t, built.systems[0].rows[0].UpdatedAt)
 	assert.Equal(t, 1, built.rejected)
-	assert.Contains(t, built.problems[0], "the data point has no time")
+	assert.Contains(t, built.problems.Listed()[0], "the data point has no time")
 }

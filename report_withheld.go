@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/configcheck"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
 
@@ -29,7 +30,7 @@ func validateSendResources(names []string) []error {
 	return configcheck.List("send_resources", "resource name", names, func(name string) string {
 		if name == model.ResourceUserByState {
 			return fmt.Sprintf("is never sent: its counts differ only by %s and %s, which ZITADEL's report has no field for",
-				attrUserState, attrUserType)
+				contract.AttrUserState, contract.AttrUserType)
 		}
 		if !slices.Contains(model.CollectorOnly, name) {
 			return fmt.Sprintf("is not one of the names this collector adds (%s); ZITADEL's own names are always sent",

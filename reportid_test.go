@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -20,7 +21,7 @@ func TestReportIDsVerifyThemselves(t *testing.T) {
 	require.NoError(t, err)
 
 	id := a.issue("system-1")
-	assert.LessOrEqual(t, len(id), maxReportIDBytes, "the exporter accepts ids of at most %d bytes", maxReportIDBytes)
+	assert.LessOrEqual(t, len(id), fieldshape.MaxReportIDBytes, "the exporter accepts ids of at most %d bytes", fieldshape.MaxReportIDBytes)
 	assert.NotEqual(t, id, a.issue("system-1"), "every report gets its own id")
 	assert.Empty(t, a.verify(id, "system-1"))
 	assert.Empty(t, b.verify(id, "system-1"), "a replica with the same key accepts it")

@@ -260,9 +260,9 @@ func (s *scheduledExporter) Shutdown(ctx context.Context) error {
 		// Without a sending queue the report is sent (and retried) right
 		// here, before the sender's own shutdown has stopped the retries:
 		// the drain interrupts the send, and its end the retries too.
-		s.e.sends.startDrain()
+		s.e.sends.StartDrain()
 		rctx, cancel := context.WithCancel(ctx)
-		stopRetries := context.AfterFunc(s.e.sends.stopping, cancel)
+		stopRetries := context.AfterFunc(s.e.sends.Stopping(), cancel)
 		s.report(rctx)
 		stopRetries()
 		cancel()

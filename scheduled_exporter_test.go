@@ -26,6 +26,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/grpc/codes"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
 )
@@ -250,7 +251,7 @@ func pointsOf(md pmetric.Metrics, at time.Time, f func(resource string, amount i
 		for _, sm := range rm.ScopeMetrics().All() {
 			for _, m := range sm.Metrics().All() {
 				for _, dp := range m.Sum().DataPoints().All() {
-					name, _ := dp.Attributes().Get(attrResourceName)
+					name, _ := dp.Attributes().Get(contract.AttrResourceName)
 					dp.SetIntValue(f(name.Str(), dp.IntValue()))
 					dp.SetTimestamp(pcommon.NewTimestampFromTime(at))
 				}
@@ -272,8 +273,8 @@ func TestSnapshotFromTwoReceiversKeepsTheNewestValueAndInstanceInformation(t *te
 	projects := contractMetrics(scheduledSystem, 2, 5, model.ResourceProject)
 	later := pointsOf(users, observed.Add(time.Hour), func(_ string, v int64) int64 { return v + 1000 })
 	rm := later.ResourceMetrics().At(0)
-	rm.Resource().Attributes().PutEmptySlice(resAttrDomains).AppendEmpty().SetStr("renamed.zitadel.example")
-	rm.Resource().Attributes().PutStr(resAttrVersion, "v4.3.0")
+	rm.Resource().Attributes().PutEmptySlice(contract.ResAttrDomains).AppendEmpty().SetStr("renamed.zitadel.example")
+	rm.Resource().Attributes().PutStr(contract.ResAttrVersion, "v4.3.0")
 	for _, md := range []pmetric.Metrics{users, projects, later} {
 		require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
 	}
@@ -327,7 +328,7 @@ func TestCountsNotRefreshedForMaxAgeDropOut(t *testing.T) {
 		assert.Equal(t, model.ResourceUser, r.ResourceName)
 	}
 	require.Len(t, snap.Instances, 1, "an instance without rows drops out of the base information")
-	assert.Equal(t, fresh.ResourceMetrics().At(0).Resource().Attributes().AsRaw()[resAttrInstanceID], snap.Instances[0].Id)
+	assert.Equal(t, fresh.ResourceMetrics().At(0).Resource().Attributes().AsRaw()[contract.ResAttrInstanceID], snap.Instances[0].Id)
 
 	// Nothing new for a day: nothing is left to send, and the log says why.
 	requests := len(srv.Requests())

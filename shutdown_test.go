@@ -48,7 +48,7 @@ func TestShutdownInterruptsAReportTheEndpointNeverAnswers(t *testing.T) {
 	set.Logger = zap.New(core)
 	exp, err := NewExporterFactory().CreateMetrics(t.Context(), set, cfg)
 	require.NoError(t, err)
-	exp.(*stoppableExporter).exporter.sends.drain = 50 * time.Millisecond
+	exp.(*stoppableExporter).exporter.sends.Drain = 50 * time.Millisecond
 	require.NoError(t, exp.Start(t.Context(), componenttest.NewNopHost()))
 	require.NoError(t, exp.ConsumeMetrics(t.Context(), contractMetrics("sys-1", 1, 1, model.ResourceUser)))
 	<-received
@@ -116,7 +116,7 @@ func TestShutdownInterruptsAHandOffToAPipelineWithoutQueue(t *testing.T) {
 	set.Logger = zap.New(core)
 	rcv, err := NewReceiverFactory().CreateMetrics(t.Context(), set, apiReceiverConfig(startFakeZitadel(t)), exp)
 	require.NoError(t, err)
-	rcv.(*zitadelReceiver).handOff.drain = 50 * time.Millisecond
+	rcv.(*zitadelReceiver).handOff.Drain = 50 * time.Millisecond
 	require.NoError(t, rcv.Start(t.Context(), componenttest.NewNopHost()))
 	<-received // the scrape is done; its report hangs in the exporter
 
@@ -136,7 +136,7 @@ func TestSendOnShutdownToAnEndpointThatNeverAnswers(t *testing.T) {
 	cfg.RetryConfig.Enabled = true
 	require.Equal(t, time.Minute, cfg.Timeout)
 	exp := startScheduled(t, cfg, exportertest.NewNopSettings(ExporterType), newFakeClock(scheduleStart), extensionsHost{})
-	exp.(*scheduledExporter).e.sends.drain = 50 * time.Millisecond
+	exp.(*scheduledExporter).e.sends.Drain = 50 * time.Millisecond
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics(scheduledSystem, 2, 3, model.ResourceUser)))
 
 	stopsWithin(t, cfg.Timeout/2, exp.Shutdown, "shutdown waited for the report's timeout")

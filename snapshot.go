@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
@@ -333,20 +334,19 @@ func (s *snapshot) systemIDs() []string {
 // metrics writes one system's snapshot in the metric contract, one resource
 // per instance that has rows, for the exporter's own sending path.
 func (ss *systemSnapshot) metrics(now time.Time) pmetric.Metrics {
-	b := newMetricsBuilder(now, now, ss.id, ss.version)
+	b := contract.NewBuilder(now, now, ss.id, ss.version)
 	str := ss.strs.vals
 	for i := range ss.rows {
 		r := &ss.rows[i]
 		inst := str[r.key.instance]
-		if _, ok := b.instances[inst]; !ok {
+		if !b.HasInstance(inst) {
 			b.RecordInstance(ss.instanceModel(r.key.instance))
 		}
-		b.RecordCount(model.Count{InstanceID: inst, ParentType: parentTypeName(r.key.parentType),
-			ParentID: str[r.key.parent], Resource: str[r.key.resource], Table: str[r.key.table], Amount: int64(r.amount)})
-		points := b.instances[inst].points
-		points.At(points.Len() - 1).SetTimestamp(pcommon.Timestamp(ss.times.vals[r.updatedAt]))
+		b.RecordCountAt(model.Count{InstanceID: inst, ParentType: contract.ParentTypeName(r.key.parentType),
+			ParentID: str[r.key.parent], Resource: str[r.key.resource], Table: str[r.key.table], Amount: int64(r.amount)},
+			pcommon.Timestamp(ss.times.vals[r.updatedAt]))
 	}
-	return b.emit()
+	return b.Emit()
 }
 
 func (ss *systemSnapshot) instanceModel(id uint32) model.Instance {
@@ -358,16 +358,4 @@ func (ss *systemSnapshot) instanceModel(id uint32) model.Instance {
 		}
 	}
 	return in
-}
-
-// parentTypeName is the inverse of parentTypeOf; an unspecified type stays
-// unspecified.
-func parentTypeName(t analytics.CountParentType) string {
-	switch t {
-	case analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE:
-		return model.ParentInstance
-	case analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION:
-		return model.ParentOrganization
-	}
-	return ""
 }

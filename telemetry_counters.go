@@ -1,6 +1,7 @@
 package zitadeltelemetry
 
 import (
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -14,7 +15,7 @@ type counterSpec struct {
 
 // newCounters creates each counter on the component's meter.
 func newCounters(set component.TelemetrySettings, specs []counterSpec) error {
-	m := set.MeterProvider.Meter(scopeName)
+	m := set.MeterProvider.Meter(contract.ScopeName)
 	for _, c := range specs {
 		var err error
 		if *c.into, err = m.Int64Counter(c.name, metric.WithUnit(c.unit), metric.WithDescription(c.about)); err != nil {

@@ -21,7 +21,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryservice"
 )
 
@@ -33,7 +35,7 @@ type telemetryReceiver struct {
 	set     receiver.Settings
 	next    consumer.Metrics
 	ids     *reportIDs
-	hashIDs *idHasher                            // nil without id_hash_key
+	hashIDs *idhash.Hasher                       // nil without id_hash_key
 	obs     map[string]*receiverhelper.ObsReport // by wire
 	calls   *receiverCalls
 	now     func() time.Time
@@ -45,18 +47,18 @@ type telemetryReceiver struct {
 	// handOffs are the pages being consumed; shutdown cuts them short after
 	// the drain period, since without a sending queue the next consumer may
 	// send and retry for minutes.
-	handOffs *drainingStop
+	handOffs *drain.Stop
 }
 
 func newTelemetryReceiver(cfg *TelemetryReceiverConfig, set receiver.Settings, next consumer.Metrics) (*telemetryReceiver, error) {
 	r := &telemetryReceiver{cfg: cfg, set: set, next: next, now: time.Now, obs: make(map[string]*receiverhelper.ObsReport),
-		handOffs: newDrainingStop(errShutdownPage)}
+		handOffs: drain.New(errShutdownPage)}
 	ids, err := newReportIDs(string(cfg.ReportIDs.Key), cfg.ReportIDs.TTL, func() time.Time { return r.now() })
 	if err != nil {
 		return nil, err
 	}
 	r.ids = ids
-	r.hashIDs = newIDHasher(cfg.IDHashKey)
+	r.hashIDs = idhash.New(cfg.IDHashKey)
 	for _, wire := range telemetryservice.Wires {
 		obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: set.ID, Transport: wire, ReceiverCreateSettings: set})
 		if err != nil {
@@ -138,10 +140,10 @@ func (r *telemetryReceiver) serve(serve func() error, closed error) {
 // waits on the pipeline, which answers it as retryable, and drops the
 // connections: a client whose call was cut off sends the page again.
 func (r *telemetryReceiver) Shutdown(ctx context.Context) error {
-	n, err := r.handOffs.shutdown(ctx, r.stopServing)
+	n, err := r.handOffs.Shutdown(ctx, r.stopServing)
 	if n > 0 {
 		r.set.Logger.Warn(fmt.Sprintf("Shutdown interrupted %d call(s) whose data the pipeline had not taken within %s; "+
-			"they were answered as retryable, and their clients send them again", n, r.handOffs.drain))
+			"they were answered as retryable, and their clients send them again", n, r.handOffs.Drain))
 	}
 	return err
 }
@@ -174,7 +176,7 @@ func (r *telemetryReceiver) stopServing(ctx context.Context) error {
 
 // ReportBaseInformation implements telemetryservice.Handler.
 func (r *telemetryReceiver) ReportBaseInformation(ctx context.Context, call telemetryservice.Call, req *analytics.ReportBaseInformationRequest) (string, error) {
-	if p := checkBaseInformation(req); p.count > 0 {
+	if p := checkBaseInformation(req); p.Count() > 0 {
 		return "", r.refuse(ctx, call, "malformed", codes.InvalidArgument, "ReportBaseInformation refused: "+p.String())
 	}
 	id := r.ids.issue(req.SystemId)
@@ -191,7 +193,7 @@ func (r *telemetryReceiver) ReportBaseInformation(ctx context.Context, call tele
 
 // ReportResourceCounts implements telemetryservice.Handler.
 func (r *telemetryReceiver) ReportResourceCounts(ctx context.Context, call telemetryservice.Call, req *analytics.ReportResourceCountsRequest) (string, error) {
-	if p := checkResourceCounts(req, r.cfg.MaxRowsPerPage); p.count > 0 {
+	if p := checkResourceCounts(req, r.cfg.MaxRowsPerPage); p.Count() > 0 {
 		return "", r.refuse(ctx, call, "malformed", codes.InvalidArgument, "ReportResourceCounts refused: "+p.String())
 	}
 	id := req.GetReportId()
@@ -219,9 +221,9 @@ func (r *telemetryReceiver) ReportResourceCounts(ctx context.Context, call telem
 func (r *telemetryReceiver) consume(ctx context.Context, call telemetryservice.Call, md pmetric.Metrics) error {
 	obs := r.obs[call.Wire]
 	points := md.DataPointCount()
-	md = r.cfg.ResourceAttributes.removeDisabled(md)
+	md = r.cfg.ResourceAttributes.RemoveDisabled(md)
 	ctx = obs.StartMetricsOp(ctx)
-	err := r.handOffs.run(ctx, func(ctx context.Context) error { return r.next.ConsumeMetrics(ctx, md) })
+	err := r.handOffs.Run(ctx, func(ctx context.Context) error { return r.next.ConsumeMetrics(ctx, md) })
 	obs.EndMetricsOp(ctx, call.Format(), points, err)
 	switch {
 	case err == nil:

@@ -3,9 +3,12 @@ package zitadeltelemetry
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/confignumbers"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
 	"go.opentelemetry.io/collector/config/configgrpc"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
@@ -90,7 +93,7 @@ const (
 // Unmarshal decodes the receiver's configuration, refusing fractional
 // numbers for integer keys.
 func (c *TelemetryReceiverConfig) Unmarshal(conf *confmap.Conf) error {
-	if err := checkWholeNumbers(conf, telemetryReceiverWholeNumberKeys); err != nil {
+	if err := confignumbers.CheckWholeNumbers(conf, wholeNumberKeys); err != nil {
 		return err
 	}
 	return conf.Unmarshal(c)
@@ -119,7 +122,7 @@ func (c *TelemetryReceiverConfig) Validate() error {
 		errs = append(errs, fmt.Errorf("report_ids::ttl: %s is shorter than %s; a report takes longer than that to arrive",
 			c.ReportIDs.TTL, minReportIDTTL))
 	}
-	errs = append(errs, validateIDHashKey(c.IDHashKey)...)
+	errs = append(errs, idhash.ValidateKey(c.IDHashKey)...)
 	if c.MaxRowsPerPage < 1 {
 		errs = append(errs, fmt.Errorf("max_rows_per_page: %d; use at least 1 (ZITADEL sends up to its BulkSize, 10000 by default)", c.MaxRowsPerPage))
 	}
@@ -160,3 +163,7 @@ func validatePathSecret(s string) error {
 func isUnreservedURLChar(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == '~'
 }
+
+// wholeNumberKeys are the integer keys, checked on the raw configuration:
+// the collector decodes 1.5 into an integer as 1 without a word.
+var wholeNumberKeys = confignumbers.IntegerKeys(reflect.TypeFor[TelemetryReceiverConfig]())

@@ -83,3 +83,11 @@ func TestTelemetryReceiverConfig(t *testing.T) {
 		})
 	}
 }
+
+// Every integer key is checked, the server blocks included; a duration is
+// not an integer key.
+func TestIntegerKeysComeFromTheConfigType(t *testing.T) {
+	assert.Subset(t, wholeNumberKeys, []string{"max_rows_per_page", "http::max_request_body_size",
+		"grpc::max_recv_msg_size_mib", "grpc::max_concurrent_streams"})
+	assert.NotContains(t, wholeNumberKeys, "report_ids::ttl")
+}

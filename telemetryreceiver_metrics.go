@@ -6,6 +6,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
@@ -31,19 +32,19 @@ func instanceInfoMetrics(req *analytics.ReportBaseInformationRequest, start, now
 	for _, in := range req.Instances {
 		rm := rms.AppendEmpty()
 		attrs := rm.Resource().Attributes()
-		attrs.PutStr(resAttrInstanceID, in.Id)
-		attrs.PutStr(resAttrSystemID, req.SystemId)
+		attrs.PutStr(contract.ResAttrInstanceID, in.Id)
+		attrs.PutStr(contract.ResAttrSystemID, req.SystemId)
 		if req.Version != "" {
-			attrs.PutStr(resAttrVersion, req.Version)
+			attrs.PutStr(contract.ResAttrVersion, req.Version)
 		}
 		var created time.Time
 		if in.CreatedAt != nil {
 			created = in.CreatedAt.AsTime()
 		}
-		putInstanceInfo(attrs, in.Domains, created)
+		contract.PutInstanceInfo(attrs, in.Domains, created)
 
 		sm := rm.ScopeMetrics().AppendEmpty()
-		sm.Scope().SetName(scopeName)
+		sm.Scope().SetName(contract.ScopeName)
 		m := sm.Metrics().AppendEmpty()
 		m.SetName(metricInstanceInfo)
 		m.SetUnit(metricInstanceInfoUnit)
@@ -60,14 +61,14 @@ func instanceInfoMetrics(req *analytics.ReportBaseInformationRequest, start, now
 // receiver's sources do: the data point time is when the page arrived, and a
 // row's updated_at becomes the opt-in attribute.
 func countMetrics(req *analytics.ReportResourceCountsRequest, start, now time.Time, updatedAt bool) pmetric.Metrics {
-	b := newMetricsBuilder(start, now, req.SystemId, "")
+	b := contract.NewBuilder(start, now, req.SystemId, "")
 	for _, rc := range req.ResourceCounts {
-		c := model.Count{InstanceID: rc.InstanceId, ParentType: parentTypeName(rc.ParentType), ParentID: rc.ParentId,
+		c := model.Count{InstanceID: rc.InstanceId, ParentType: contract.ParentTypeName(rc.ParentType), ParentID: rc.ParentId,
 			Resource: rc.ResourceName, Table: rc.TableName, Amount: int64(rc.Amount)}
 		if updatedAt && rc.UpdatedAt != nil {
 			c.UpdatedAt = rc.UpdatedAt.AsTime()
 		}
 		b.RecordCount(c)
 	}
-	return b.emit()
+	return b.Emit()
 }

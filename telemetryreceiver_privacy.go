@@ -17,7 +17,7 @@ func (r *telemetryReceiver) protectBase(req *analytics.ReportBaseInformationRequ
 		}
 	}
 	if r.hashIDs != nil {
-		r.hashIDs.pseudonyms().base(req)
+		r.hashIDs.Pseudonyms().Base(req)
 	}
 }
 
@@ -27,7 +27,7 @@ func (r *telemetryReceiver) protectCounts(req *analytics.ReportResourceCountsReq
 	if r.hashIDs == nil {
 		return
 	}
-	p := r.hashIDs.pseudonyms()
-	req.SystemId = p.of(req.SystemId)
-	p.rows(req.ResourceCounts)
+	p := r.hashIDs.Pseudonyms()
+	req.SystemId = p.Of(req.SystemId)
+	p.Rows(req.ResourceCounts)
 }

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contracttest"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
 )
 
 // emittedStrings lists every string attribute value the metrics carry,
@@ -62,7 +63,7 @@ func emittedStrings(all []pmetric.Metrics) []string {
 // receiver; every id is the keyed hash, alike in the instance information
 // and in the counts, so the two still join.
 func TestPrivacySwitchesActBeforeAnythingIsEmitted(t *testing.T) {
-	key := strings.Repeat("k", minIDHashKeyBytes)
+	key := strings.Repeat("k", idhash.MinKeyBytes)
 	sink := &consumertest.MetricsSink{}
 	u := startTelemetryReceiver(t, sink, func(c *TelemetryReceiverConfig) {
 		c.DropDomains = true

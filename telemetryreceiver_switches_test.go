@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contracttest"
 )
 
@@ -79,7 +80,7 @@ func (s emittedShape) names() []string {
 // not emitted, the other still is; a resource attribute switched off is on
 // no resource, the others still are.
 func TestTelemetryReceiverSwitchesRemoveWhatTheySay(t *testing.T) {
-	all := []string{resAttrSystemID, resAttrVersion, resAttrInstanceID, resAttrDomains, resAttrCreationDate}
+	all := []string{contract.ResAttrSystemID, contract.ResAttrVersion, contract.ResAttrInstanceID, contract.ResAttrDomains, contract.ResAttrCreationDate}
 	for _, tc := range []struct {
 		name        string
 		edit        func(*TelemetryMetricsBuilderConfig)
@@ -88,9 +89,9 @@ func TestTelemetryReceiverSwitchesRemoveWhatTheySay(t *testing.T) {
 		countsAttrs []string
 	}{
 		{name: "everything on", edit: func(*TelemetryMetricsBuilderConfig) {},
-			metrics: []string{metricInstanceInfo, metricResourceCount}, infoAttrs: all, countsAttrs: []string{resAttrSystemID, resAttrInstanceID}},
+			metrics: []string{metricInstanceInfo, contract.MetricResourceCount}, infoAttrs: all, countsAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID}},
 		{name: "info off", edit: func(c *TelemetryMetricsBuilderConfig) { c.Metrics.ZitadelInstanceInfo.Enabled = false },
-			metrics: []string{metricResourceCount}, countsAttrs: []string{resAttrSystemID, resAttrInstanceID}},
+			metrics: []string{contract.MetricResourceCount}, countsAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID}},
 		{name: "counts off", edit: func(c *TelemetryMetricsBuilderConfig) { c.Metrics.ZitadelResourceCount.Enabled = false },
 			metrics: []string{metricInstanceInfo}, infoAttrs: all},
 		{name: "both off", edit: func(c *TelemetryMetricsBuilderConfig) {
@@ -98,17 +99,17 @@ func TestTelemetryReceiverSwitchesRemoveWhatTheySay(t *testing.T) {
 		}},
 		{name: "domains and version off", edit: func(c *TelemetryMetricsBuilderConfig) {
 			c.ResourceAttributes.ZitadelInstanceDomains.Enabled, c.ResourceAttributes.ZitadelVersion.Enabled = false, false
-		}, metrics: []string{metricInstanceInfo, metricResourceCount},
-			infoAttrs: []string{resAttrSystemID, resAttrInstanceID, resAttrCreationDate}, countsAttrs: []string{resAttrSystemID, resAttrInstanceID}},
+		}, metrics: []string{metricInstanceInfo, contract.MetricResourceCount},
+			infoAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID, contract.ResAttrCreationDate}, countsAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID}},
 		{name: "system id off", edit: func(c *TelemetryMetricsBuilderConfig) { c.ResourceAttributes.ZitadelSystemID.Enabled = false },
-			metrics:   []string{metricInstanceInfo, metricResourceCount},
-			infoAttrs: []string{resAttrVersion, resAttrInstanceID, resAttrDomains, resAttrCreationDate}, countsAttrs: []string{resAttrInstanceID}},
+			metrics:   []string{metricInstanceInfo, contract.MetricResourceCount},
+			infoAttrs: []string{contract.ResAttrVersion, contract.ResAttrInstanceID, contract.ResAttrDomains, contract.ResAttrCreationDate}, countsAttrs: []string{contract.ResAttrInstanceID}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := reportSwitched(t, func(c *TelemetryReceiverConfig) { tc.edit(&c.TelemetryMetricsBuilderConfig) })
 			assert.ElementsMatch(t, tc.metrics, got.names())
 			assert.ElementsMatch(t, tc.infoAttrs, got.resources[metricInstanceInfo])
-			assert.ElementsMatch(t, tc.countsAttrs, got.resources[metricResourceCount])
+			assert.ElementsMatch(t, tc.countsAttrs, got.resources[contract.MetricResourceCount])
 		})
 	}
 }

@@ -365,7 +365,7 @@ func TestShutdownInterruptsAPageThePipelineNeverTakes(t *testing.T) {
 	core, logs := observer.New(zapcore.InfoLevel)
 	u := startTelemetryReceiver(t, next, nil)
 	u.r.set.Logger = zap.New(core)
-	u.r.handOffs.drain = 50 * time.Millisecond
+	u.r.handOffs.Drain = 50 * time.Millisecond
 	_, rows := contracttest.Report("system-s", 1, 10)
 
 	answered := make(chan error, 1)

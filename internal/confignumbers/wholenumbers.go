@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package confignumbers
 
 import (
 	"errors"
@@ -12,26 +12,15 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 )
 
-// The collector decodes 1.5 into an integer as 1 without a word, so every
-// integer key of a component, the collector's own blocks included
-// (sending_queue, http, grpc), is checked on the raw configuration before
-// decoding. The keys come from the config types themselves, so a key added
-// later is covered too.
-var (
-	receiverWholeNumberKeys          = integerKeys(reflect.TypeFor[ReceiverConfig]())
-	exporterWholeNumberKeys          = integerKeys(reflect.TypeFor[ExporterConfig]())
-	telemetryReceiverWholeNumberKeys = integerKeys(reflect.TypeFor[TelemetryReceiverConfig]())
-)
-
 var (
 	durationType    = reflect.TypeFor[time.Duration]()
 	optionalPkgPath = reflect.TypeFor[configoptional.Optional[int]]().PkgPath()
 )
 
-// integerKeys lists the paths ("a::b") of t's integer fields, as
+// IntegerKeys lists the paths ("a::b") of t's integer fields, as
 // mapstructure names them. Durations are left out: a number there is
 // nanoseconds, which the components' minimums catch.
-func integerKeys(t reflect.Type) []string {
+func IntegerKeys(t reflect.Type) []string {
 	var keys []string
 	var walk func(t reflect.Type, prefix string)
 	walk = func(t reflect.Type, prefix string) {
@@ -66,8 +55,8 @@ func integerKeys(t reflect.Type) []string {
 	return keys
 }
 
-// checkWholeNumbers refuses a fractional number at any of the keys.
-func checkWholeNumbers(conf *confmap.Conf, keys []string) error {
+// CheckWholeNumbers refuses a fractional number at any of the keys.
+func CheckWholeNumbers(conf *confmap.Conf, keys []string) error {
 	var errs []error
 	for _, key := range keys {
 		if v, ok := conf.Get(key).(float64); ok && v != math.Trunc(v) {

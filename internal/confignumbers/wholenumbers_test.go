@@ -1,23 +1,39 @@
-package zitadeltelemetry
+package confignumbers
 
 import (
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/confmap"
 )
 
-// Every integer key is checked, the collector's own blocks included; a
-// duration is not an integer key.
-func TestIntegerKeysComeFromTheConfigTypes(t *testing.T) {
-	assert.Subset(t, receiverWholeNumberKeys, []string{"api::page_size", "api::max_concurrency", "api::retry::max_retries",
-		"database::max_conns", "database::page_size"})
-	assert.Subset(t, exporterWholeNumberKeys, []string{"bulk_size", "sending_queue::queue_size", "sending_queue::num_consumers",
-		"sending_queue::batch::min_size", "sending_queue::batch::max_size", "http::write_buffer_size", "grpc::write_buffer_size"})
-	assert.Subset(t, telemetryReceiverWholeNumberKeys, []string{"max_rows_per_page", "http::max_request_body_size",
-		"grpc::max_recv_msg_size_mib", "grpc::max_concurrent_streams"})
-	for _, keys := range [][]string{receiverWholeNumberKeys, exporterWholeNumberKeys, telemetryReceiverWholeNumberKeys} {
-		assert.NotContains(t, keys, "collection_interval")
-		assert.NotContains(t, keys, "timeout")
-		assert.NotContains(t, keys, "report_ids::ttl")
-	}
+type inner struct {
+	Size  int           `mapstructure:"size"`
+	Every time.Duration `mapstructure:"every"`
+}
+
+type shaped struct {
+	Count   int                            `mapstructure:"count"`
+	Name    string                         `mapstructure:"name"`
+	Timeout time.Duration                  `mapstructure:"timeout"`
+	Queue   configoptional.Optional[inner] `mapstructure:"queue"`
+	Nested  *inner                         `mapstructure:"nested"`
+	Skipped int                            `mapstructure:"-"`
+	inner   `mapstructure:",squash"`
+}
+
+// Every integer key is found: nested, behind a pointer, in an optional block
+// and squashed; a duration is not an integer key.
+func TestIntegerKeysComeFromTheType(t *testing.T) {
+	keys := IntegerKeys(reflect.TypeFor[shaped]())
+	assert.ElementsMatch(t, []string{"count", "queue::size", "nested::size", "size"}, keys)
+}
+
+func TestCheckWholeNumbersNamesTheKey(t *testing.T) {
+	conf := confmap.NewFromStringMap(map[string]any{"count": 1.5, "queue": map[string]any{"size": 2.0}, "size": 3})
+	err := CheckWholeNumbers(conf, []string{"count", "queue::size", "size"})
+	assert.EqualError(t, err, "count: 1.5 is not a whole number")
 }

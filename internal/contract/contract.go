@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package contract
 
 import (
 	"time"
@@ -12,34 +12,34 @@ import (
 // The metric contract between the receiver and the exporter. The receiver writes
 // exactly this; the exporter reads only this (an allow-list), whatever else arrives.
 const (
-	metricResourceCount = "zitadel.resource.count"
-	metricUnit          = "{resource}"
-	metricDescription   = "Number of ZITADEL resources of one kind under one parent (instance or organization)."
+	MetricResourceCount = "zitadel.resource.count"
+	MetricUnit          = "{resource}"
+	MetricDescription   = "Number of ZITADEL resources of one kind under one parent (instance or organization)."
 
-	attrResourceName = "zitadel.resource.name"
-	attrParentType   = "zitadel.parent.type"
-	attrParentID     = "zitadel.parent.id"
-	attrTableName    = "zitadel.table.name"
-	// attrUserState and attrUserType split the user_by_state counts; the
+	AttrResourceName = "zitadel.resource.name"
+	AttrParentType   = "zitadel.parent.type"
+	AttrParentID     = "zitadel.parent.id"
+	AttrTableName    = "zitadel.table.name"
+	// AttrUserState and AttrUserType split the user_by_state counts; the
 	// report has no field for them, so the exporter never sends those rows.
-	attrUserState = "zitadel.user.state"
-	attrUserType  = "zitadel.user.type"
-	// attrUpdatedAt is opt-in (database source): when ZITADEL last changed the
+	AttrUserState = "zitadel.user.state"
+	AttrUserType  = "zitadel.user.type"
+	// AttrUpdatedAt is opt-in (database source): when ZITADEL last changed the
 	// count, RFC 3339. The data point time stays the observation time.
-	attrUpdatedAt = "zitadel.count.updated_at"
+	AttrUpdatedAt = "zitadel.count.updated_at"
 
-	resAttrSystemID     = "zitadel.system.id"
-	resAttrVersion      = "zitadel.version"
-	resAttrInstanceID   = "zitadel.instance.id"
-	resAttrDomains      = "zitadel.instance.domains"
-	resAttrCreationDate = "zitadel.instance.creation_date"
+	ResAttrSystemID     = "zitadel.system.id"
+	ResAttrVersion      = "zitadel.version"
+	ResAttrInstanceID   = "zitadel.instance.id"
+	ResAttrDomains      = "zitadel.instance.domains"
+	ResAttrCreationDate = "zitadel.instance.creation_date"
 
-	scopeName = model.ScopeName
+	ScopeName = model.ScopeName
 )
 
-// metricsBuilder turns what a source records during one scrape into the metric
+// Builder turns what a source records during one scrape into the metric
 // contract: one resource per instance, one data point per (parent, resource, table).
-type metricsBuilder struct {
+type Builder struct {
 	md        pmetric.Metrics
 	instances map[string]*instanceMetrics
 	start     pcommon.Timestamp
@@ -53,8 +53,8 @@ type instanceMetrics struct {
 	points   pmetric.NumberDataPointSlice
 }
 
-func newMetricsBuilder(start, now time.Time, systemID, version string) *metricsBuilder {
-	return &metricsBuilder{
+func NewBuilder(start, now time.Time, systemID, version string) *Builder {
+	return &Builder{
 		md:        pmetric.NewMetrics(),
 		instances: make(map[string]*instanceMetrics),
 		start:     pcommon.NewTimestampFromTime(start),
@@ -64,24 +64,24 @@ func newMetricsBuilder(start, now time.Time, systemID, version string) *metricsB
 	}
 }
 
-func (b *metricsBuilder) instance(id string) *instanceMetrics {
+func (b *Builder) instance(id string) *instanceMetrics {
 	if im, ok := b.instances[id]; ok {
 		return im
 	}
 	rm := b.md.ResourceMetrics().AppendEmpty()
-	rm.Resource().Attributes().PutStr(resAttrInstanceID, id)
+	rm.Resource().Attributes().PutStr(ResAttrInstanceID, id)
 	if b.systemID != "" {
-		rm.Resource().Attributes().PutStr(resAttrSystemID, b.systemID)
+		rm.Resource().Attributes().PutStr(ResAttrSystemID, b.systemID)
 	}
 	if b.version != "" {
-		rm.Resource().Attributes().PutStr(resAttrVersion, b.version)
+		rm.Resource().Attributes().PutStr(ResAttrVersion, b.version)
 	}
 	sm := rm.ScopeMetrics().AppendEmpty()
-	sm.Scope().SetName(scopeName)
+	sm.Scope().SetName(ScopeName)
 	m := sm.Metrics().AppendEmpty()
-	m.SetName(metricResourceCount)
-	m.SetUnit(metricUnit)
-	m.SetDescription(metricDescription)
+	m.SetName(MetricResourceCount)
+	m.SetUnit(MetricUnit)
+	m.SetDescription(MetricDescription)
 	sum := m.SetEmptySum()
 	sum.SetIsMonotonic(false)
 	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
@@ -91,54 +91,64 @@ func (b *metricsBuilder) instance(id string) *instanceMetrics {
 }
 
 // RecordInstance implements model.Recorder.
-func (b *metricsBuilder) RecordInstance(in model.Instance) {
+func (b *Builder) RecordInstance(in model.Instance) {
 	attrs := b.instance(in.ID).resource.Attributes()
 	if b.systemID == "" && in.SystemID != "" {
-		attrs.PutStr(resAttrSystemID, in.SystemID)
+		attrs.PutStr(ResAttrSystemID, in.SystemID)
 	}
 	if b.version == "" && in.Version != "" {
-		attrs.PutStr(resAttrVersion, in.Version)
+		attrs.PutStr(ResAttrVersion, in.Version)
 	}
-	putInstanceInfo(attrs, in.Domains, in.CreatedAt)
+	PutInstanceInfo(attrs, in.Domains, in.CreatedAt)
 }
 
-// putInstanceInfo writes what an instance's resource says besides its ids.
-func putInstanceInfo(attrs pcommon.Map, domains []string, created time.Time) {
-	slice := attrs.PutEmptySlice(resAttrDomains)
+// PutInstanceInfo writes what an instance's resource says besides its ids.
+func PutInstanceInfo(attrs pcommon.Map, domains []string, created time.Time) {
+	slice := attrs.PutEmptySlice(ResAttrDomains)
 	slice.EnsureCapacity(len(domains))
 	for _, d := range domains {
 		slice.AppendEmpty().SetStr(d)
 	}
 	if !created.IsZero() {
-		attrs.PutStr(resAttrCreationDate, created.UTC().Format(time.RFC3339Nano))
+		attrs.PutStr(ResAttrCreationDate, created.UTC().Format(time.RFC3339Nano))
 	}
 }
 
 // RecordCount implements model.Recorder.
-func (b *metricsBuilder) RecordCount(c model.Count) {
+func (b *Builder) RecordCount(c model.Count) { b.RecordCountAt(c, b.now) }
+
+// HasInstance says whether the instance has its resource already.
+func (b *Builder) HasInstance(id string) bool {
+	_, ok := b.instances[id]
+	return ok
+}
+
+// RecordCountAt records a count observed at another time than the
+// builder's: the exporter's snapshot keeps each row's own.
+func (b *Builder) RecordCountAt(c model.Count, observed pcommon.Timestamp) {
 	dp := b.instance(c.InstanceID).points.AppendEmpty()
 	dp.SetStartTimestamp(b.start)
-	dp.SetTimestamp(b.now)
+	dp.SetTimestamp(observed)
 	dp.SetIntValue(c.Amount)
 	attrs := dp.Attributes()
 	attrs.EnsureCapacity(4)
-	attrs.PutStr(attrResourceName, c.Resource)
-	attrs.PutStr(attrParentType, c.ParentType)
-	attrs.PutStr(attrParentID, c.ParentID)
+	attrs.PutStr(AttrResourceName, c.Resource)
+	attrs.PutStr(AttrParentType, c.ParentType)
+	attrs.PutStr(AttrParentID, c.ParentID)
 	if c.Table != "" {
-		attrs.PutStr(attrTableName, c.Table)
+		attrs.PutStr(AttrTableName, c.Table)
 	}
 	if c.UserState != "" {
-		attrs.PutStr(attrUserState, c.UserState)
-		attrs.PutStr(attrUserType, c.UserType)
+		attrs.PutStr(AttrUserState, c.UserState)
+		attrs.PutStr(AttrUserType, c.UserType)
 	}
 	if !c.UpdatedAt.IsZero() {
-		attrs.PutStr(attrUpdatedAt, c.UpdatedAt.UTC().Format(time.RFC3339Nano))
+		attrs.PutStr(AttrUpdatedAt, c.UpdatedAt.UTC().Format(time.RFC3339Nano))
 	}
 }
 
-// emit returns the metrics built so far and resets the builder.
-func (b *metricsBuilder) emit() pmetric.Metrics {
+// Emit returns the metrics built so far and resets the builder.
+func (b *Builder) Emit() pmetric.Metrics {
 	md := b.md
 	b.md = pmetric.NewMetrics()
 	b.instances = make(map[string]*instanceMetrics)

@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package contract
 
 import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -46,16 +46,16 @@ type ResourceAttributeConfig struct {
 	_ struct{}
 }
 
-// defaultMetricsBuilderConfig turns everything on: the exporter needs every
+// DefaultMetricsBuilderConfig turns everything on: the exporter needs every
 // attribute to build ZITADEL's report.
-func defaultMetricsBuilderConfig() MetricsBuilderConfig {
+func DefaultMetricsBuilderConfig() MetricsBuilderConfig {
 	return MetricsBuilderConfig{
 		Metrics:            MetricsConfig{ZitadelResourceCount: MetricConfig{Enabled: true}},
-		ResourceAttributes: defaultResourceAttributesConfig(),
+		ResourceAttributes: DefaultResourceAttributesConfig(),
 	}
 }
 
-func defaultResourceAttributesConfig() ResourceAttributesConfig {
+func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 	on := ResourceAttributeConfig{Enabled: true}
 	return ResourceAttributesConfig{
 		ZitadelSystemID: on, ZitadelVersion: on, ZitadelInstanceID: on,
@@ -63,18 +63,18 @@ func defaultResourceAttributesConfig() ResourceAttributesConfig {
 	}
 }
 
-// disabled names the resource attributes switched off.
-func (c ResourceAttributesConfig) disabled() []string {
+// Disabled names the resource attributes switched off.
+func (c ResourceAttributesConfig) Disabled() []string {
 	var off []string
 	for _, a := range []struct {
 		name string
 		cfg  ResourceAttributeConfig
 	}{
-		{resAttrSystemID, c.ZitadelSystemID},
-		{resAttrVersion, c.ZitadelVersion},
-		{resAttrInstanceID, c.ZitadelInstanceID},
-		{resAttrDomains, c.ZitadelInstanceDomains},
-		{resAttrCreationDate, c.ZitadelInstanceCreationDate},
+		{ResAttrSystemID, c.ZitadelSystemID},
+		{ResAttrVersion, c.ZitadelVersion},
+		{ResAttrInstanceID, c.ZitadelInstanceID},
+		{ResAttrDomains, c.ZitadelInstanceDomains},
+		{ResAttrCreationDate, c.ZitadelInstanceCreationDate},
 	} {
 		if !a.cfg.Enabled {
 			off = append(off, a.name)
@@ -83,10 +83,10 @@ func (c ResourceAttributesConfig) disabled() []string {
 	return off
 }
 
-// removeDisabled leaves out of md the resource attributes the switches turn
+// RemoveDisabled leaves out of md the resource attributes the switches turn
 // off: they never leave the receiver.
-func (c ResourceAttributesConfig) removeDisabled(md pmetric.Metrics) pmetric.Metrics {
-	off := c.disabled()
+func (c ResourceAttributesConfig) RemoveDisabled(md pmetric.Metrics) pmetric.Metrics {
+	off := c.Disabled()
 	if len(off) == 0 {
 		return md
 	}

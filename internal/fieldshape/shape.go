@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package fieldshape
 
 import (
 	"fmt"
@@ -26,8 +26,8 @@ import (
 const (
 	maxDomainBytes      = 253
 	maxDomainLabelBytes = 63
-	// maxVersionBytes bounds versions: ZITADEL's are a dozen characters.
-	maxVersionBytes = 64
+	// MaxVersionBytes bounds versions: ZITADEL's are a dozen characters.
+	MaxVersionBytes = 64
 )
 
 // byteClass is a set of ASCII bytes, indexed by any byte so that a check
@@ -68,8 +68,8 @@ func (c *byteClass) firstOutside(s string) int {
 	return -1
 }
 
-// checkID says what is wrong with an id, or "".
-func checkID(s string, limit int) string {
+// CheckID says what is wrong with an id, or "".
+func CheckID(s string, limit int) string {
 	if p := checkLength(s, limit); p != "" {
 		return p
 	}
@@ -79,9 +79,9 @@ func checkID(s string, limit int) string {
 	return ""
 }
 
-// checkResourceName says what is wrong with a resource name, or "".
-func checkResourceName(s string) string {
-	if p := checkLength(s, maxResourceNameBytes); p != "" {
+// CheckResourceName says what is wrong with a resource name, or "".
+func CheckResourceName(s string) string {
+	if p := checkLength(s, MaxResourceNameBytes); p != "" {
 		return p
 	}
 	if i := nameChars.firstOutside(s); i >= 0 {
@@ -93,9 +93,9 @@ func checkResourceName(s string) string {
 	return ""
 }
 
-// checkTableName says what is wrong with a table name, or "".
-func checkTableName(s string) string {
-	if p := checkLength(s, maxTableNameBytes); p != "" {
+// CheckTableName says what is wrong with a table name, or "".
+func CheckTableName(s string) string {
+	if p := checkLength(s, MaxTableNameBytes); p != "" {
 		return p
 	}
 	schema, table, qualified := strings.Cut(s, ".")
@@ -122,8 +122,8 @@ func checkIdentifier(part string) string {
 	return ""
 }
 
-// checkDomain says what is wrong with a domain, or "".
-func checkDomain(s string) string {
+// CheckDomain says what is wrong with a domain, or "".
+func CheckDomain(s string) string {
 	if p := checkLength(s, maxDomainBytes); p != "" {
 		return p
 	}
@@ -143,9 +143,9 @@ func checkDomain(s string) string {
 	return ""
 }
 
-// checkVersion says what is wrong with a version, or "".
-func checkVersion(s string) string {
-	if p := checkLength(s, maxVersionBytes); p != "" {
+// CheckVersion says what is wrong with a version, or "".
+func CheckVersion(s string) string {
+	if p := checkLength(s, MaxVersionBytes); p != "" {
 		return p
 	}
 	if i := versionChars.firstOutside(s); i >= 0 {
