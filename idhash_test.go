@@ -19,6 +19,7 @@ import (
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 const (
@@ -146,7 +147,7 @@ func TestIDHashAppliesOnceOnTheSchedule(t *testing.T) {
 	clk := newFakeClock(scheduleStart)
 	cfg := scheduledConfig(srv)
 	cfg.IDHashKey = testIDHashKey
-	exp := startScheduled(t, cfg, exportertest.NewNopSettings(ExporterType), clk, extensionsHost{})
+	exp := startScheduled(t, cfg, exportertest.NewNopSettings(ExporterType), clk, testkit.ExtensionsHost{})
 	defer stopScheduled(t, exp)
 
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics(scheduledSystem, 1, 2, model.ResourceUser)))

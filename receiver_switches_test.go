@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
 )
@@ -69,15 +70,6 @@ func TestCountSwitchedOffEmitsNothing(t *testing.T) {
 	assert.Zero(t, md.ResourceMetrics().Len())
 }
 
-// enabledByName reads a block of switches (name: {enabled: …}).
-func enabledByName(block any) map[string]bool {
-	out := map[string]bool{}
-	for name, v := range block.(map[string]any) {
-		out[name] = v.(map[string]any)["enabled"].(bool)
-	}
-	return out
-}
-
 // TestSwitchesMatchMetadata holds the hand-kept switches to the names in
 // zitadelreceiver/metadata.yaml, from which documentation.md is generated.
 func TestSwitchesMatchMetadata(t *testing.T) {
@@ -85,8 +77,8 @@ func TestSwitchesMatchMetadata(t *testing.T) {
 	require.NoError(t, err)
 	meta := cm.ToStringMap()
 	assert.Equal(t, map[string]bool{contract.ResAttrSystemID: true, contract.ResAttrVersion: true, contract.ResAttrInstanceID: true,
-		contract.ResAttrDomains: true, contract.ResAttrCreationDate: true}, enabledByName(meta["resource_attributes"]))
-	assert.Equal(t, map[string]bool{contract.MetricResourceCount: true}, enabledByName(meta["metrics"]))
+		contract.ResAttrDomains: true, contract.ResAttrCreationDate: true}, testkit.EnabledByName(meta["resource_attributes"]))
+	assert.Equal(t, map[string]bool{contract.MetricResourceCount: true}, testkit.EnabledByName(meta["metrics"]))
 	def := contract.DefaultMetricsBuilderConfig()
 	assert.Empty(t, def.ResourceAttributes.Disabled())
 	assert.True(t, def.Metrics.ZitadelResourceCount.Enabled)
@@ -100,8 +92,6 @@ func TestOwnMetricsMatchMetadata(t *testing.T) {
 			zitadeldb.MetricRowsRead, metricScrapeDuration},
 		"zitadelexporter": {metricExporterPages, metricExporterReportRestarts, metricExporterReports,
 			metricExporterRows, metricExporterRowsLeftOut},
-		"zitadeltelemetryreceiver": {metricReceiverAcceptedReports, metricReceiverAcceptedPages, metricReceiverAcceptedRows,
-			metricReceiverRefusedCalls},
 	} {
 		cm, err := confmaptest.LoadConf(filepath.Join(dir, "metadata.yaml"))
 		require.NoError(t, err)

@@ -29,6 +29,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 // fakeClock is a clock that moves only when a test sets it. armed receives
@@ -123,10 +124,6 @@ func (c *fakeClock) waitPersistTimer(t *testing.T) {
 	}
 }
 
-type extensionsHost map[component.ID]component.Component
-
-func (h extensionsHost) GetExtensions() map[component.ID]component.Component { return h }
-
 const scheduledSystem = "scheduled-system"
 
 var scheduleStart = time.Date(2026, 3, 1, 1, 0, 0, 0, time.UTC)
@@ -192,7 +189,7 @@ func splitBatch(md pmetric.Metrics, maxPoints int) []pmetric.Metrics {
 func TestScheduledReportIsWholeWhateverPiecesTheBatchesCameIn(t *testing.T) {
 	srv := startTelemetryServer(t)
 	clk := newFakeClock(scheduleStart)
-	exp := startScheduled(t, scheduledConfig(srv), exportertest.NewNopSettings(ExporterType), clk, extensionsHost{})
+	exp := startScheduled(t, scheduledConfig(srv), exportertest.NewNopSettings(ExporterType), clk, testkit.ExtensionsHost{})
 	defer stopScheduled(t, exp)
 
 	md := contractMetrics(scheduledSystem, 3, 40, model.ResourceUser, model.ResourceProject, model.ResourceSession)
@@ -264,7 +261,7 @@ func pointsOf(md pmetric.Metrics, at time.Time, f func(resource string, amount i
 func TestSnapshotFromTwoReceiversKeepsTheNewestValueAndInstanceInformation(t *testing.T) {
 	srv := startTelemetryServer(t)
 	clk := newFakeClock(scheduleStart)
-	exp := startScheduled(t, scheduledConfig(srv), exportertest.NewNopSettings(ExporterType), clk, extensionsHost{})
+	exp := startScheduled(t, scheduledConfig(srv), exportertest.NewNopSettings(ExporterType), clk, testkit.ExtensionsHost{})
 	defer stopScheduled(t, exp)
 
 	// One receiver counts users, the other projects, of the same instances;
@@ -307,7 +304,7 @@ func TestCountsNotRefreshedForMaxAgeDropOut(t *testing.T) {
 	cfg := scheduledConfig(srv)
 	cfg.MaxAge = time.Hour
 	clk := newFakeClock(scheduleStart.Add(-30 * time.Minute)) // 00:30
-	exp := startScheduled(t, cfg, set, clk, extensionsHost{})
+	exp := startScheduled(t, cfg, set, clk, testkit.ExtensionsHost{})
 	defer stopScheduled(t, exp)
 
 	// 00:30: instances 0 and 1, users and projects.
@@ -342,7 +339,7 @@ func TestScheduledReportKeepsTheErrorContract(t *testing.T) {
 	srv := startTelemetryServer(t)
 	set, logs := observedSettings(zapcore.ErrorLevel)
 	clk := newFakeClock(scheduleStart)
-	exp := startScheduled(t, scheduledConfig(srv), set, clk, extensionsHost{})
+	exp := startScheduled(t, scheduledConfig(srv), set, clk, testkit.ExtensionsHost{})
 	defer stopScheduled(t, exp)
 
 	md := contractMetrics(scheduledSystem, 1, 2, model.ResourceUser)
@@ -375,7 +372,7 @@ func TestScheduleRunsOnTheZonesWallClockAcrossDaylightSaving(t *testing.T) {
 	clk := newFakeClock(time.Date(2026, 3, 28, 12, 0, 0, 0, time.UTC))
 	exp, err := newMetricsExporter(context.Background(), exportertest.NewNopSettings(ExporterType), cfg, clk, rand.New(rand.NewPCG(1, 2)))
 	require.NoError(t, err)
-	require.NoError(t, exp.Start(context.Background(), extensionsHost{}))
+	require.NoError(t, exp.Start(context.Background(), testkit.ExtensionsHost{}))
 	defer stopScheduled(t, exp)
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics(scheduledSystem, 1, 1, model.ResourceUser)))
 
@@ -396,7 +393,7 @@ func startFileStorage(t *testing.T, dir string) (component.ID, component.Compone
 	cfg.Directory = dir
 	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), cfg)
 	require.NoError(t, err)
-	require.NoError(t, ext.Start(context.Background(), extensionsHost{}))
+	require.NoError(t, ext.Start(context.Background(), testkit.ExtensionsHost{}))
 	t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
 	return component.NewID(f.Type()), ext
 }
@@ -407,7 +404,7 @@ func TestSnapshotSurvivesARestartWithStorage(t *testing.T) {
 	id, ext := startFileStorage(t, dir)
 	cfg := scheduledConfig(srv)
 	cfg.Storage = &id
-	host := extensionsHost{id: ext}
+	host := testkit.ExtensionsHost{id: ext}
 	set := exportertest.NewNopSettings(ExporterType) // one id for both runs
 
 	// The first run takes a batch at 01:00 and stops before the report.
@@ -446,7 +443,7 @@ func TestADamagedStoredSnapshotIsReplaced(t *testing.T) {
 	cfg := scheduledConfig(srv)
 	cfg.Storage = &id
 	clk := newFakeClock(scheduleStart)
-	exp := startScheduled(t, cfg, set, clk, extensionsHost{id: ext})
+	exp := startScheduled(t, cfg, set, clk, testkit.ExtensionsHost{id: ext})
 	defer stopScheduled(t, exp)
 	assert.Equal(t, 1, logs.FilterMessageSnippet("Stored snapshot not read").Len())
 	require.NoError(t, exp.ConsumeMetrics(ctx, contractMetrics(scheduledSystem, 1, 2, model.ResourceUser)))
@@ -464,7 +461,7 @@ func TestStorageMustBeAStorageExtension(t *testing.T) {
 	exp, err := newMetricsExporter(context.Background(), exportertest.NewNopSettings(ExporterType), cfg,
 		newFakeClock(scheduleStart), rand.New(rand.NewPCG(1, 2)))
 	require.NoError(t, err)
-	err = exp.Start(context.Background(), extensionsHost{})
+	err = exp.Start(context.Background(), testkit.ExtensionsHost{})
 	assert.ErrorContains(t, err, `storage: extension "file_storage/missing" is not configured`)
 	require.NoError(t, exp.Shutdown(context.Background()))
 }
@@ -474,7 +471,7 @@ func TestSendOnShutdown(t *testing.T) {
 		srv := startTelemetryServer(t)
 		cfg := scheduledConfig(srv)
 		cfg.SendOnShutdown = send
-		exp := startScheduled(t, cfg, exportertest.NewNopSettings(ExporterType), newFakeClock(scheduleStart), extensionsHost{})
+		exp := startScheduled(t, cfg, exportertest.NewNopSettings(ExporterType), newFakeClock(scheduleStart), testkit.ExtensionsHost{})
 		require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics(scheduledSystem, 2, 3, model.ResourceUser)))
 		stopScheduled(t, exp)
 		snap, ok := srv.Snapshot(scheduledSystem)
@@ -491,7 +488,7 @@ func TestSendOnShutdown(t *testing.T) {
 func TestAReportTakenByThePersistentQueueSurvivesARestart(t *testing.T) {
 	srv := startTelemetryServer(t)
 	id, ext := startFileStorage(t, t.TempDir())
-	host := extensionsHost{id: ext}
+	host := testkit.ExtensionsHost{id: ext}
 	set := exportertest.NewNopSettings(ExporterType)
 	cfg := scheduledConfig(srv)
 	queue := exporterhelper.NewDefaultQueueConfig()

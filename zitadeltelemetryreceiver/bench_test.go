@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package zitadeltelemetryreceiver
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryservice"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetrywire"
+	"github.com/otelcol-zitadel/zitadeltelemetry/zitadeltelemetryreceiver/internal/metadata"
 )
 
 const (
@@ -49,8 +50,8 @@ func benchPage(reportID string) *analytics.ReportResourceCountsRequest {
 }
 
 func benchReceiver(b *testing.B) (*telemetryReceiver, string) {
-	cfg := createDefaultTelemetryReceiverConfig().(*TelemetryReceiverConfig)
-	r, err := newTelemetryReceiver(cfg, receivertest.NewNopSettings(TelemetryReceiverType), consumertest.NewNop())
+	cfg := createDefaultConfig().(*Config)
+	r, err := newTelemetryReceiver(cfg, receivertest.NewNopSettings(metadata.Type), consumertest.NewNop())
 	if err != nil {
 		b.Fatal(err)
 	}

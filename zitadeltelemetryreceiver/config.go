@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package zitadeltelemetryreceiver
 
 import (
 	"errors"
@@ -16,13 +16,13 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 )
 
-// TelemetryReceiverConfig configures the `zitadeltelemetry` receiver: the
+// Config configures the `zitadeltelemetry` receiver: the
 // TelemetryService endpoint that ZITADEL's own service ping, the ZITADEL SDKs
 // or another collector's `zitadeltelemetry` exporter report to.
-type TelemetryReceiverConfig struct {
+type Config struct {
 	// HTTP serves ZITADEL's wire ({path}/instances, {path}/resource_counts)
 	// and the Connect paths; on by default, `enabled: false` turns it off.
-	HTTP configoptional.Optional[TelemetryHTTPConfig] `mapstructure:"http"`
+	HTTP configoptional.Optional[HTTPConfig] `mapstructure:"http"`
 	// GRPC serves the TelemetryService over gRPC; on when the key is present.
 	GRPC configoptional.Optional[configgrpc.ServerConfig] `mapstructure:"grpc"`
 	// ReportIDs configures the report ids the receiver issues.
@@ -39,16 +39,16 @@ type TelemetryReceiverConfig struct {
 	// with base64url(HMAC-SHA256(key, id)) before anything is emitted, as
 	// the exporter's id_hash_key does. At least 32 bytes.
 	IDHashKey configopaque.String `mapstructure:"id_hash_key"`
-	// TelemetryMetricsBuilderConfig holds the `metrics:` and
+	// MetricsBuilderConfig holds the `metrics:` and
 	// `resource_attributes:` switches.
-	TelemetryMetricsBuilderConfig `mapstructure:",squash"`
+	MetricsBuilderConfig `mapstructure:",squash"`
 
 	_ struct{}
 }
 
-// TelemetryHTTPConfig is the HTTP server: the Collector's standard settings
+// HTTPConfig is the HTTP server: the Collector's standard settings
 // plus where the service lives.
-type TelemetryHTTPConfig struct {
+type HTTPConfig struct {
 	confighttp.ServerConfig `mapstructure:",squash"`
 	// Path is the base path; ZITADEL's ServicePing.Endpoint is
 	// http(s)://host:port{path}[/{path_secret}].
@@ -73,17 +73,6 @@ type ReportIDConfig struct {
 }
 
 const (
-	defaultTelemetryHTTPEndpoint = "localhost:4320"
-	defaultTelemetryGRPCEndpoint = "localhost:4321"
-	defaultTelemetryPath         = "/zitadel/ping"
-	// ZITADEL retries a failed part of a report for a few minutes and
-	// reports every 30 minutes at most often; a day is ample.
-	defaultReportIDTTL = 24 * time.Hour
-	// defaultMaxRowsPerPage leaves ZITADEL's BulkSize (10000) room to grow; a
-	// page this long in ZITADEL's JSON is about 17 MB, within the default
-	// max_request_body_size of 20 MiB.
-	defaultMaxRowsPerPage = 50000
-
 	minReportKeyBytes  = 32
 	minPathSecretBytes = 16
 	maxPathSecretBytes = 256
@@ -92,7 +81,7 @@ const (
 
 // Unmarshal decodes the receiver's configuration, refusing fractional
 // numbers for integer keys.
-func (c *TelemetryReceiverConfig) Unmarshal(conf *confmap.Conf) error {
+func (c *Config) Unmarshal(conf *confmap.Conf) error {
 	if err := confignumbers.CheckWholeNumbers(conf, wholeNumberKeys); err != nil {
 		return err
 	}
@@ -101,7 +90,7 @@ func (c *TelemetryReceiverConfig) Unmarshal(conf *confmap.Conf) error {
 
 // Validate checks the receiver's own keys; confmap.Validate checks the
 // nested server blocks on its own.
-func (c *TelemetryReceiverConfig) Validate() error {
+func (c *Config) Validate() error {
 	var errs []error
 	if !c.HTTP.HasValue() && !c.GRPC.HasValue() {
 		errs = append(errs, errors.New("http, grpc: both are off; serve at least one"))
@@ -166,4 +155,4 @@ func isUnreservedURLChar(r rune) bool {
 
 // wholeNumberKeys are the integer keys, checked on the raw configuration:
 // the collector decodes 1.5 into an integer as 1 without a word.
-var wholeNumberKeys = confignumbers.IntegerKeys(reflect.TypeFor[TelemetryReceiverConfig]())
+var wholeNumberKeys = confignumbers.IntegerKeys(reflect.TypeFor[Config]())

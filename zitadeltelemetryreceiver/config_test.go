@@ -1,10 +1,11 @@
-package zitadeltelemetry
+package zitadeltelemetryreceiver
 
 import (
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/zitadeltelemetryreceiver/internal/metadata"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -14,13 +15,13 @@ import (
 )
 
 func TestTelemetryReceiverConfig(t *testing.T) {
-	require.NoError(t, componenttest.CheckConfigStruct(createDefaultTelemetryReceiverConfig()))
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "telemetryreceiver", "config.yaml"))
+	require.NoError(t, componenttest.CheckConfigStruct(createDefaultConfig()))
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
 	require.NoError(t, err)
-	load := func(t *testing.T, name string) (*TelemetryReceiverConfig, error) {
-		sub, err := cm.Sub(component.NewIDWithName(TelemetryReceiverType, name).String())
+	load := func(t *testing.T, name string) (*Config, error) {
+		sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
 		require.NoError(t, err)
-		cfg := createDefaultTelemetryReceiverConfig().(*TelemetryReceiverConfig)
+		cfg := createDefaultConfig().(*Config)
 		if err := sub.Unmarshal(cfg); err != nil {
 			return cfg, err
 		}
@@ -36,20 +37,20 @@ func TestTelemetryReceiverConfig(t *testing.T) {
 		assert.False(t, cfg.GRPC.HasValue(), "gRPC only when asked for")
 		assert.Equal(t, 24*time.Hour, cfg.ReportIDs.TTL)
 		assert.Equal(t, 50000, cfg.MaxRowsPerPage)
-		assert.Equal(t, defaultTelemetryMetricsBuilderConfig(), cfg.TelemetryMetricsBuilderConfig, "every metric and resource attribute on")
+		assert.Equal(t, defaultMetricsBuilderConfig(), cfg.MetricsBuilderConfig, "every metric and resource attribute on")
 	})
 	t.Run("switches", func(t *testing.T) {
 		infoOff, err := load(t, "info_off")
 		require.NoError(t, err)
-		want := defaultTelemetryMetricsBuilderConfig()
+		want := defaultMetricsBuilderConfig()
 		want.Metrics.ZitadelInstanceInfo.Enabled = false
-		assert.Equal(t, want, infoOff.TelemetryMetricsBuilderConfig)
+		assert.Equal(t, want, infoOff.MetricsBuilderConfig)
 
 		domainsOff, err := load(t, "domains_off")
 		require.NoError(t, err)
-		want = defaultTelemetryMetricsBuilderConfig()
+		want = defaultMetricsBuilderConfig()
 		want.ResourceAttributes.ZitadelInstanceDomains.Enabled = false
-		assert.Equal(t, want, domainsOff.TelemetryMetricsBuilderConfig)
+		assert.Equal(t, want, domainsOff.MetricsBuilderConfig)
 	})
 	t.Run("full", func(t *testing.T) {
 		cfg, err := load(t, "full")
@@ -90,4 +91,13 @@ func TestIntegerKeysComeFromTheConfigType(t *testing.T) {
 	assert.Subset(t, wholeNumberKeys, []string{"max_rows_per_page", "http::max_request_body_size",
 		"grpc::max_recv_msg_size_mib", "grpc::max_concurrent_streams"})
 	assert.NotContains(t, wholeNumberKeys, "report_ids::ttl")
+}
+
+// TestConfigStructs holds the configuration structs to the Collector's rules
+// (mapstructure tags, lower-case keys, no unexported fields without the
+// marker).
+func TestConfigStructs(t *testing.T) {
+	for _, cfg := range []any{createDefaultConfig(), &Config{}, &HTTPConfig{}, &ReportIDConfig{}} {
+		require.NoError(t, componenttest.CheckConfigStruct(cfg), "%T", cfg)
+	}
 }

@@ -1,8 +1,10 @@
-package zitadeltelemetry
+package zitadeltelemetryreceiver
 
 import (
 	"context"
+	"time"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/zitadeltelemetryreceiver/internal/metadata"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configgrpc"
 	"go.opentelemetry.io/collector/config/confighttp"
@@ -11,34 +13,43 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 )
 
-// TelemetryReceiverType is the key of the TelemetryService receiver in
-// collector YAML: the exporter's, as `otlp` names both of its components.
-var TelemetryReceiverType = component.MustNewType("zitadeltelemetry")
+// The defaults: ZITADEL's own wire on loopback, gRPC off until configured.
+const (
+	defaultHTTPEndpoint = "localhost:4320"
+	defaultGRPCEndpoint = "localhost:4321"
+	defaultPath         = "/zitadel/ping"
+	// ZITADEL retries a failed part of a report for a few minutes and
+	// reports every 30 minutes at most often; a day is ample.
+	defaultReportIDTTL = 24 * time.Hour
+	// defaultMaxRowsPerPage leaves ZITADEL's BulkSize (10000) room to grow; a
+	// page this long in ZITADEL's JSON is about 17 MB, within the default
+	// max_request_body_size of 20 MiB.
+	defaultMaxRowsPerPage = 50000
+)
 
-const telemetryReceiverStability = component.StabilityLevelAlpha
-
-// NewTelemetryReceiverFactory returns the factory of the `zitadeltelemetry`
-// receiver.
-func NewTelemetryReceiverFactory() receiver.Factory {
-	return receiver.NewFactory(TelemetryReceiverType, createDefaultTelemetryReceiverConfig,
-		receiver.WithMetrics(createTelemetryReceiver, telemetryReceiverStability))
+// NewFactory returns the factory of the `zitadeltelemetry` receiver, whose
+// type (metadata.Type) is the exporter's, as `otlp` names both of its
+// components.
+func NewFactory() receiver.Factory {
+	return receiver.NewFactory(metadata.Type, createDefaultConfig,
+		receiver.WithMetrics(createMetricsReceiver, metadata.MetricsStability))
 }
 
-func createDefaultTelemetryReceiverConfig() component.Config {
+func createDefaultConfig() component.Config {
 	httpCfg := confighttp.NewDefaultServerConfig()
-	httpCfg.NetAddr.Endpoint = defaultTelemetryHTTPEndpoint
+	httpCfg.NetAddr.Endpoint = defaultHTTPEndpoint
 	grpcCfg := configgrpc.NewDefaultServerConfig()
-	grpcCfg.NetAddr.Endpoint = defaultTelemetryGRPCEndpoint
-	return &TelemetryReceiverConfig{
-		HTTP:           configoptional.Some(TelemetryHTTPConfig{ServerConfig: httpCfg, Path: defaultTelemetryPath}),
+	grpcCfg.NetAddr.Endpoint = defaultGRPCEndpoint
+	return &Config{
+		HTTP:           configoptional.Some(HTTPConfig{ServerConfig: httpCfg, Path: defaultPath}),
 		GRPC:           configoptional.Default(grpcCfg),
 		ReportIDs:      ReportIDConfig{TTL: defaultReportIDTTL},
 		MaxRowsPerPage: defaultMaxRowsPerPage,
 
-		TelemetryMetricsBuilderConfig: defaultTelemetryMetricsBuilderConfig(),
+		MetricsBuilderConfig: defaultMetricsBuilderConfig(),
 	}
 }
 
-func createTelemetryReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
-	return newTelemetryReceiver(cfg.(*TelemetryReceiverConfig), set, next)
+func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
+	return newTelemetryReceiver(cfg.(*Config), set, next)
 }

@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package zitadeltelemetryreceiver
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contracttest"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryservice"
+	"github.com/otelcol-zitadel/zitadeltelemetry/zitadeltelemetryreceiver/internal/metadata"
 )
 
 // FuzzTelemetryReceiverCounts: whatever the body, the receiver never
@@ -33,8 +34,8 @@ func FuzzTelemetryReceiverCounts(f *testing.F) {
 	f.Add([]byte(`{"systemId":"s","resourceCounts":[{"parentType":7}]}`), false)
 
 	sink := &consumertest.MetricsSink{}
-	cfg := createDefaultTelemetryReceiverConfig().(*TelemetryReceiverConfig)
-	r, err := newTelemetryReceiver(cfg, receivertest.NewNopSettings(TelemetryReceiverType), sink)
+	cfg := createDefaultConfig().(*Config)
+	r, err := newTelemetryReceiver(cfg, receivertest.NewNopSettings(metadata.Type), sink)
 	require.NoError(f, err)
 	_, countsPath := officialMethods(f)
 	handler := telemetryservice.NewHTTPHandler(r, telemetryservice.HTTPOptions{Path: "/p", Decoding: r.decoding()})

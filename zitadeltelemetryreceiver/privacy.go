@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package zitadeltelemetryreceiver
 
 import (
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"

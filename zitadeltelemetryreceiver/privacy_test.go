@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package zitadeltelemetryreceiver
 
 import (
 	"context"
@@ -65,7 +65,7 @@ func emittedStrings(all []pmetric.Metrics) []string {
 func TestPrivacySwitchesActBeforeAnythingIsEmitted(t *testing.T) {
 	key := strings.Repeat("k", idhash.MinKeyBytes)
 	sink := &consumertest.MetricsSink{}
-	u := startTelemetryReceiver(t, sink, func(c *TelemetryReceiverConfig) {
+	u := startTelemetryReceiver(t, sink, func(c *Config) {
 		c.DropDomains = true
 		c.IDHashKey = configopaque.String(key)
 	})

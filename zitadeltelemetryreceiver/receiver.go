@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package zitadeltelemetryreceiver
 
 import (
 	"context"
@@ -31,7 +31,7 @@ import (
 // turns it into the metric contract and answers only once the next consumer
 // took the metrics, so backpressure reaches the client as a retryable answer.
 type telemetryReceiver struct {
-	cfg     *TelemetryReceiverConfig
+	cfg     *Config
 	set     receiver.Settings
 	next    consumer.Metrics
 	ids     *reportIDs
@@ -50,7 +50,7 @@ type telemetryReceiver struct {
 	handOffs *drain.Stop
 }
 
-func newTelemetryReceiver(cfg *TelemetryReceiverConfig, set receiver.Settings, next consumer.Metrics) (*telemetryReceiver, error) {
+func newTelemetryReceiver(cfg *Config, set receiver.Settings, next consumer.Metrics) (*telemetryReceiver, error) {
 	r := &telemetryReceiver{cfg: cfg, set: set, next: next, now: time.Now, obs: make(map[string]*receiverhelper.ObsReport),
 		handOffs: drain.New(errShutdownPage)}
 	ids, err := newReportIDs(string(cfg.ReportIDs.Key), cfg.ReportIDs.TTL, func() time.Time { return r.now() })
@@ -87,7 +87,7 @@ func (r *telemetryReceiver) Start(ctx context.Context, host component.Host) erro
 	return nil
 }
 
-func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, h *TelemetryHTTPConfig) error {
+func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, h *HTTPConfig) error {
 	handler := telemetryservice.NewHTTPHandler(r, telemetryservice.HTTPOptions{
 		Path: h.Path, Secret: string(h.PathSecret), MaxBodyBytes: h.MaxRequestBodySize, Decoding: r.decoding()})
 	srv, err := h.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, handler)

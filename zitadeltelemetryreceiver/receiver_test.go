@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package zitadeltelemetryreceiver
 
 import (
 	"context"
@@ -24,6 +24,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contracttest"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/servicepingclient"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 // TestZITADELClientReportsThroughTheReceiver sends a report of several
@@ -33,7 +34,7 @@ func TestZITADELClientReportsThroughTheReceiver(t *testing.T) {
 	for _, updatedAt := range []bool{false, true} {
 		t.Run(fmt.Sprintf("updated_at_attribute=%v", updatedAt), func(t *testing.T) {
 			sink := &consumertest.MetricsSink{}
-			u := startTelemetryReceiver(t, sink, func(c *TelemetryReceiverConfig) { c.UpdatedAtAttribute = updatedAt })
+			u := startTelemetryReceiver(t, sink, func(c *Config) { c.UpdatedAtAttribute = updatedAt })
 			base, rows := contracttest.Report("system-a", 5, 200)
 			require.Greater(t, len(rows), 3000)
 			require.NoError(t, u.pingClient().Report(context.Background(), base, rows, 1000))
@@ -81,7 +82,7 @@ func TestPagesWithoutReportIDGetOne(t *testing.T) {
 // refusalCase is one way a call is refused, with what each wire answers.
 type refusalCase struct {
 	name      string
-	configure func(*TelemetryReceiverConfig)
+	configure func(*Config)
 	next      consumer.Metrics
 	counts    bool
 	// request builds the call; raw bodies per wire family override it.
@@ -161,10 +162,10 @@ func refusalCases() []refusalCase {
 		{name: "duplicate instance", request: func(*receiverUnderTest) proto.Message {
 			return &analytics.ReportBaseInformationRequest{SystemId: "sys", Instances: []*analytics.InstanceInformation{{Id: "i1"}, {Id: "i1"}}}
 		}, zitadel: 400, connect: 400, code: "invalid_argument", reason: "instances[1].id \"i1\" is instances[0] again"},
-		{name: "too many rows", counts: true, configure: func(c *TelemetryReceiverConfig) { c.MaxRowsPerPage = 100 },
+		{name: "too many rows", counts: true, configure: func(c *Config) { c.MaxRowsPerPage = 100 },
 			request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, manyRows(101)...) },
 			zitadel: 400, connect: 400, code: "invalid_argument", reason: "at most 100 per call"},
-		{name: "page over the size limit", counts: true, configure: func(c *TelemetryReceiverConfig) {
+		{name: "page over the size limit", counts: true, configure: func(c *Config) {
 			c.HTTP.Get().MaxRequestBodySize = 1 << 20
 			c.GRPC.Get().MaxRecvMsgSizeMiB = 1
 		}, request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, manyRows(20000)...) },
@@ -243,7 +244,7 @@ func TestRefusalsOnEveryWire(t *testing.T) {
 func TestPathSecret(t *testing.T) {
 	const secret = "s3cr3t-0123456789abcdef"
 	sink := &consumertest.MetricsSink{}
-	u := startTelemetryReceiver(t, sink, func(c *TelemetryReceiverConfig) { c.HTTP.Get().PathSecret = secret })
+	u := startTelemetryReceiver(t, sink, func(c *Config) { c.HTTP.Get().PathSecret = secret })
 	base, rows := contracttest.Report("system-s", 1, 2)
 	require.True(t, strings.HasSuffix(u.httpURL, "/zitadel/ping/"+secret))
 
@@ -325,7 +326,7 @@ func TestReplicasAcceptEachOthersReports(t *testing.T) {
 	for name, key := range map[string]string{"shared key": "a key the replicas share, 32 bytes or more", "own keys": ""} {
 		t.Run(name, func(t *testing.T) {
 			sinkA, sinkB := &consumertest.MetricsSink{}, &consumertest.MetricsSink{}
-			withKey := func(c *TelemetryReceiverConfig) { c.ReportIDs.Key = configopaque.String(key) }
+			withKey := func(c *Config) { c.ReportIDs.Key = configopaque.String(key) }
 			a, b := startTelemetryReceiver(t, sinkA, withKey), startTelemetryReceiver(t, sinkB, withKey)
 			id, err := a.pingClient().ReportBaseInformation(context.Background(), base)
 			require.NoError(t, err)
@@ -374,7 +375,7 @@ func TestShutdownInterruptsAPageThePipelineNeverTakes(t *testing.T) {
 		answered <- err
 	}()
 	<-next.arrived
-	stopsWithin(t, time.Minute, u.r.Shutdown, "shutdown waited for a pipeline that never takes the page")
+	testkit.StopsWithin(t, time.Minute, u.r.Shutdown, "shutdown waited for a pipeline that never takes the page")
 	var te *servicepingclient.TelemetryError
 	require.ErrorAs(t, <-answered, &te)
 	assert.Equal(t, http.StatusServiceUnavailable, te.StatusCode, "retryable")

@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package zitadeltelemetryreceiver
 
 import (
 	"context"
@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testcerts"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 // The receiver's servers are the Collector's own (confighttp, configgrpc):
@@ -61,9 +62,9 @@ func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestAuthExtensionGuardsEveryWire(t *testing.T) {
 	authID := component.MustNewID("bearer")
-	host := extensionsHost{authID: bearerAuth{}}
+	host := testkit.ExtensionsHost{authID: bearerAuth{}}
 	sink := &consumertest.MetricsSink{}
-	u := startTelemetryReceiverOn(t, host, sink, func(c *TelemetryReceiverConfig) {
+	u := startTelemetryReceiverOn(t, host, sink, func(c *Config) {
 		c.HTTP.Get().Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{AuthenticatorID: authID}})
 		c.GRPC.Get().Auth = configoptional.Some(configauth.Config{AuthenticatorID: authID})
 	})
@@ -97,7 +98,7 @@ func TestTLSOnEveryWire(t *testing.T) {
 	certs := testcerts.New(t)
 	serverTLS := configoptional.Some(configtls.ServerConfig{Config: configtls.Config{CertFile: certs.Server.CertFile, KeyFile: certs.Server.KeyFile}})
 	sink := &consumertest.MetricsSink{}
-	u := startTelemetryReceiver(t, sink, func(c *TelemetryReceiverConfig) {
+	u := startTelemetryReceiver(t, sink, func(c *Config) {
 		c.HTTP.Get().TLS = serverTLS
 		c.GRPC.Get().TLS = serverTLS
 	})

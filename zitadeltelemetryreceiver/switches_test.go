@@ -1,9 +1,8 @@
-package zitadeltelemetry
+package zitadeltelemetryreceiver
 
 import (
 	"context"
 	"maps"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contracttest"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 // emittedShape is what one run of the receiver emitted, by name: the
@@ -30,7 +30,7 @@ type emittedShape struct {
 
 // reportSwitched sends one whole report of two instances through a receiver
 // with edited switches and returns what came out.
-func reportSwitched(t *testing.T, edit func(*TelemetryReceiverConfig)) emittedShape {
+func reportSwitched(t *testing.T, edit func(*Config)) emittedShape {
 	t.Helper()
 	sink := &consumertest.MetricsSink{}
 	u := startTelemetryReceiver(t, sink, edit)
@@ -83,30 +83,30 @@ func TestTelemetryReceiverSwitchesRemoveWhatTheySay(t *testing.T) {
 	all := []string{contract.ResAttrSystemID, contract.ResAttrVersion, contract.ResAttrInstanceID, contract.ResAttrDomains, contract.ResAttrCreationDate}
 	for _, tc := range []struct {
 		name        string
-		edit        func(*TelemetryMetricsBuilderConfig)
+		edit        func(*MetricsBuilderConfig)
 		metrics     []string
 		infoAttrs   []string
 		countsAttrs []string
 	}{
-		{name: "everything on", edit: func(*TelemetryMetricsBuilderConfig) {},
+		{name: "everything on", edit: func(*MetricsBuilderConfig) {},
 			metrics: []string{metricInstanceInfo, contract.MetricResourceCount}, infoAttrs: all, countsAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID}},
-		{name: "info off", edit: func(c *TelemetryMetricsBuilderConfig) { c.Metrics.ZitadelInstanceInfo.Enabled = false },
+		{name: "info off", edit: func(c *MetricsBuilderConfig) { c.Metrics.ZitadelInstanceInfo.Enabled = false },
 			metrics: []string{contract.MetricResourceCount}, countsAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID}},
-		{name: "counts off", edit: func(c *TelemetryMetricsBuilderConfig) { c.Metrics.ZitadelResourceCount.Enabled = false },
+		{name: "counts off", edit: func(c *MetricsBuilderConfig) { c.Metrics.ZitadelResourceCount.Enabled = false },
 			metrics: []string{metricInstanceInfo}, infoAttrs: all},
-		{name: "both off", edit: func(c *TelemetryMetricsBuilderConfig) {
+		{name: "both off", edit: func(c *MetricsBuilderConfig) {
 			c.Metrics.ZitadelInstanceInfo.Enabled, c.Metrics.ZitadelResourceCount.Enabled = false, false
 		}},
-		{name: "domains and version off", edit: func(c *TelemetryMetricsBuilderConfig) {
+		{name: "domains and version off", edit: func(c *MetricsBuilderConfig) {
 			c.ResourceAttributes.ZitadelInstanceDomains.Enabled, c.ResourceAttributes.ZitadelVersion.Enabled = false, false
 		}, metrics: []string{metricInstanceInfo, contract.MetricResourceCount},
 			infoAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID, contract.ResAttrCreationDate}, countsAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID}},
-		{name: "system id off", edit: func(c *TelemetryMetricsBuilderConfig) { c.ResourceAttributes.ZitadelSystemID.Enabled = false },
+		{name: "system id off", edit: func(c *MetricsBuilderConfig) { c.ResourceAttributes.ZitadelSystemID.Enabled = false },
 			metrics:   []string{metricInstanceInfo, contract.MetricResourceCount},
 			infoAttrs: []string{contract.ResAttrVersion, contract.ResAttrInstanceID, contract.ResAttrDomains, contract.ResAttrCreationDate}, countsAttrs: []string{contract.ResAttrInstanceID}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := reportSwitched(t, func(c *TelemetryReceiverConfig) { tc.edit(&c.TelemetryMetricsBuilderConfig) })
+			got := reportSwitched(t, func(c *Config) { tc.edit(&c.MetricsBuilderConfig) })
 			assert.ElementsMatch(t, tc.metrics, got.names())
 			assert.ElementsMatch(t, tc.infoAttrs, got.resources[metricInstanceInfo])
 			assert.ElementsMatch(t, tc.countsAttrs, got.resources[contract.MetricResourceCount])
@@ -120,7 +120,7 @@ func TestTelemetryReceiverSwitchesRemoveWhatTheySay(t *testing.T) {
 // every attribute emits exactly its metrics (name, unit, description, type),
 // each with its attributes and the resource attributes it lists.
 func TestTelemetryReceiverMatchesMetadata(t *testing.T) {
-	cm, err := confmaptest.LoadConf(filepath.Join("zitadeltelemetryreceiver", "metadata.yaml"))
+	cm, err := confmaptest.LoadConf("metadata.yaml")
 	require.NoError(t, err)
 	var meta struct {
 		ResourceAttributes map[string]struct {
@@ -139,7 +139,7 @@ func TestTelemetryReceiverMatchesMetadata(t *testing.T) {
 	require.NotEmpty(t, meta.Metrics)
 
 	switches := confmap.New()
-	require.NoError(t, switches.Marshal(defaultTelemetryMetricsBuilderConfig()))
+	require.NoError(t, switches.Marshal(defaultMetricsBuilderConfig()))
 	wantMetrics, wantResources := map[string]bool{}, map[string]bool{}
 	for name, m := range meta.Metrics {
 		wantMetrics[name] = m.Enabled
@@ -147,10 +147,10 @@ func TestTelemetryReceiverMatchesMetadata(t *testing.T) {
 	for name, r := range meta.ResourceAttributes {
 		wantResources[name] = r.Enabled
 	}
-	assert.Equal(t, wantMetrics, enabledByName(switches.Get("metrics")), "metrics switches")
-	assert.Equal(t, wantResources, enabledByName(switches.Get("resource_attributes")), "resource_attributes switches")
+	assert.Equal(t, wantMetrics, testkit.EnabledByName(switches.Get("metrics")), "metrics switches")
+	assert.Equal(t, wantResources, testkit.EnabledByName(switches.Get("resource_attributes")), "resource_attributes switches")
 
-	got := reportSwitched(t, func(c *TelemetryReceiverConfig) { c.UpdatedAtAttribute = true })
+	got := reportSwitched(t, func(c *Config) { c.UpdatedAtAttribute = true })
 	assert.ElementsMatch(t, slices.Collect(maps.Keys(meta.Metrics)), got.names())
 	var resources []string
 	for name, m := range got.metrics {

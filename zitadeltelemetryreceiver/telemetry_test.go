@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package zitadeltelemetryreceiver
 
 import (
 	"bytes"
@@ -17,6 +17,16 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contracttest"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
+)
+
+// The names of the receiver's own metrics, as dashboards and alerts name
+// them (the collector's Prometheus endpoint adds _total).
+const (
+	metricReceiverAcceptedReports = "otelcol_zitadeltelemetry_receiver_accepted_reports"
+	metricReceiverAcceptedPages   = "otelcol_zitadeltelemetry_receiver_accepted_pages"
+	metricReceiverAcceptedRows    = "otelcol_zitadeltelemetry_receiver_accepted_rows"
+	metricReceiverRefusedCalls    = "otelcol_zitadeltelemetry_receiver_refused_calls"
 )
 
 // wireAttribute is the wire attribute of the calls each test client sends.
@@ -68,7 +78,7 @@ func assertCountedOnce(t testing.TB, tel *componenttest.Telemetry, before map[st
 // counted by wire and reason; accepted rows are counted as data points.
 func TestHTTPRefusalsAreCounted(t *testing.T) {
 	const secret = "counted-secret-0123456789"
-	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *TelemetryReceiverConfig) { c.HTTP.Get().PathSecret = secret })
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.HTTP.Get().PathSecret = secret })
 	_, counts := officialMethods(t)
 	withoutSecret := strings.TrimSuffix(u.httpURL, "/"+secret)
 	good, err := protojson.Marshal(pageOf("sys", nil, goodRow(), goodRow()))
@@ -140,7 +150,7 @@ func TestAcceptedCallsAreCounted(t *testing.T) {
 	}
 
 	for name, byWire := range want {
-		assert.Equal(t, byWire, counterBy(t, u.tel, name, "wire"), name)
+		assert.Equal(t, byWire, testkit.CounterBy(t, u.tel, name, "wire"), name)
 	}
 	assert.Equal(t, map[string]int64{"http": 1, "connect": 2, "grpc": 1}, want[metricReceiverAcceptedReports])
 }
@@ -149,7 +159,7 @@ func TestAcceptedCallsAreCounted(t *testing.T) {
 // nothing is emitted, and every call is still accepted and counted.
 func TestSwitchedOffMetricsStillCountTheCalls(t *testing.T) {
 	sink := &consumertest.MetricsSink{}
-	u := startTelemetryReceiver(t, sink, func(c *TelemetryReceiverConfig) {
+	u := startTelemetryReceiver(t, sink, func(c *Config) {
 		c.Metrics.ZitadelInstanceInfo.Enabled, c.Metrics.ZitadelResourceCount.Enabled = false, false
 	})
 	base, rows := contracttest.Report("system-off", 2, 5)
@@ -160,7 +170,7 @@ func TestSwitchedOffMetricsStillCountTheCalls(t *testing.T) {
 	for name, want := range map[string]int64{metricReceiverAcceptedReports: 1, metricReceiverAcceptedPages: pages,
 		metricReceiverAcceptedRows: int64(len(rows))} {
 		var got int64
-		for _, n := range counterBy(t, u.tel, name, "wire") {
+		for _, n := range testkit.CounterBy(t, u.tel, name, "wire") {
 			got += n
 		}
 		assert.Equal(t, want, got, name)

@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package zitadeltelemetryreceiver
 
 import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"

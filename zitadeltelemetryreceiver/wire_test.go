@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package zitadeltelemetryreceiver
 
 import (
 	"bytes"
@@ -29,6 +29,7 @@ import (
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/servicepingclient"
+	"github.com/otelcol-zitadel/zitadeltelemetry/zitadeltelemetryreceiver/internal/metadata"
 )
 
 // The wire is held against what ZITADEL and its SDKs send, not against the
@@ -44,7 +45,7 @@ const (
 // /package.Service/Method, from @zitadel/proto's descriptors.
 func officialMethods(t testing.TB) (base, counts string) {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/zitadel-proto-1.3.1.binpb")
+	raw, err := os.ReadFile("../testdata/zitadel-proto-1.3.1.binpb")
 	require.NoError(t, err)
 	set := &descriptorpb.FileDescriptorSet{}
 	require.NoError(t, proto.Unmarshal(raw, set))
@@ -246,16 +247,16 @@ func freeLoopbackAddr(t testing.TB) string {
 	return l.Addr().String()
 }
 
-func startTelemetryReceiver(t testing.TB, next consumer.Metrics, configure func(*TelemetryReceiverConfig)) *receiverUnderTest {
+func startTelemetryReceiver(t testing.TB, next consumer.Metrics, configure func(*Config)) *receiverUnderTest {
 	t.Helper()
 	return startTelemetryReceiverOn(t, componenttest.NewNopHost(), next, configure)
 }
 
 // startTelemetryReceiverOn starts the receiver on a host, whose extensions
 // the server settings may name.
-func startTelemetryReceiverOn(t testing.TB, host component.Host, next consumer.Metrics, configure func(*TelemetryReceiverConfig)) *receiverUnderTest {
+func startTelemetryReceiverOn(t testing.TB, host component.Host, next consumer.Metrics, configure func(*Config)) *receiverUnderTest {
 	t.Helper()
-	cfg := createDefaultTelemetryReceiverConfig().(*TelemetryReceiverConfig)
+	cfg := createDefaultConfig().(*Config)
 	httpAddr, grpcAddr := freeLoopbackAddr(t), freeLoopbackAddr(t)
 	cfg.HTTP.Get().NetAddr.Endpoint = httpAddr
 	cfg.GRPC.GetOrInsertDefault().NetAddr.Endpoint = grpcAddr
@@ -265,9 +266,9 @@ func startTelemetryReceiverOn(t testing.TB, host component.Host, next consumer.M
 	require.NoError(t, cfg.Validate())
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	set := receivertest.NewNopSettings(TelemetryReceiverType)
+	set := receivertest.NewNopSettings(metadata.Type)
 	set.TelemetrySettings = tel.NewTelemetrySettings()
-	f := NewTelemetryReceiverFactory()
+	f := NewFactory()
 	rcv, err := f.CreateMetrics(context.Background(), set, cfg, next)
 	require.NoError(t, err)
 	u := &receiverUnderTest{r: rcv.(*telemetryReceiver), tel: tel, grpcAddr: grpcAddr, clock: newTestClock(time.Now()),
