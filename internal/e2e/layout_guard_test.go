@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"flag"
 	"os"
 	"os/exec"
@@ -9,7 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 )
 
 // The configuration keys the collector prints and the names of the
@@ -22,8 +26,7 @@ var updateGuard = flag.Bool("update-guard", false, "rewrite testdata/print-confi
 // of its own blocks set, and the defaults the collector fills in.
 func TestPrintConfigIsUnchanged(t *testing.T) {
 	bin := collectorBinary(t)
-	cmd := exec.Command(bin, "print-config", "--mode", "unredacted", "--config", "testdata/layout-full.yaml",
-		"--feature-gates", "otelcol.printInitialConfig")
+	cmd := exec.Command(bin, "print-config", "--mode", "unredacted", "--config", "testdata/layout-full.yaml")
 	out, err := cmd.Output()
 	if ee, ok := err.(*exec.ExitError); ok {
 		t.Fatalf("print-config: %v\n%s", err, ee.Stderr)
@@ -34,14 +37,22 @@ func TestPrintConfigIsUnchanged(t *testing.T) {
 
 // TestOwnMetricNamesAreUnchanged runs the chain of every component (the edge
 // collector's zitadel receiver and exporters, the central collector's
-// zitadeltelemetry receiver and exporter) with a refused call, and lists
-// the names and label keys of both collectors' own metrics of this module.
+// zitadeltelemetry receiver and exporter) and lists the names and label
+// keys of both collectors' own metrics of this module,
+// after the central collector refused one page.
 func TestOwnMetricNamesAreUnchanged(t *testing.T) {
 	centralOwn, centralPort := ownMetricsPort(t)
 	edgeOwn, edgePort := ownMetricsPort(t)
 	c := startChain(t, chainOptions{protocol: "http", edgePort: edgePort, centralPort: centralPort})
 	c.waitForReports(t)
 	edge := waitForOwnMetric(t, c.edge, edgeOwn, "otelcol_zitadeltelemetry_exporter_reports", 2, `protocol="http"`)
+	// A page with a report id the central collector never issued.
+	body, err := protojson.Marshal(&analytics.ReportResourceCountsRequest{SystemId: systemID, ReportId: proto.String("zr1.0.AAAA.AAAA")})
+	require.NoError(t, err)
+	resp, err := newHTTPClient(t).Post(c.central.endpoint()+"/resource_counts", "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	resp.Body.Close()
+	waitForOwnMetric(t, c.central.collector, centralOwn, "otelcol_zitadeltelemetry_receiver_refused_calls", 1)
 	central := waitForOwnMetric(t, c.central.collector, centralOwn, "otelcol_zitadeltelemetry_exporter_reports", 1)
 	c.terminate(t)
 
