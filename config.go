@@ -25,6 +25,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
 )
@@ -190,7 +191,7 @@ func (c *ExporterConfig) Validate() error {
 			c.BulkSize, fieldshape.MaxBulkSize))
 	}
 	errs = append(errs, validateReportIdentity(c.SystemID, c.Version)...)
-	errs = append(errs, validateSendResources(c.SendResources)...)
+	errs = append(errs, report.ValidateSendResources(c.SendResources)...)
 	errs = append(errs, idhash.ValidateKey(c.IDHashKey)...)
 	if c.HTTP.Endpoint != "" {
 		errs = append(errs, errors.New("http::endpoint: not used; set the top-level endpoint"))

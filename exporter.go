@@ -24,6 +24,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryclient"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/tlshint"
 )
@@ -108,12 +109,12 @@ func (s *stoppableExporter) Shutdown(ctx context.Context) error {
 type telemetryExporter struct {
 	cfg     *ExporterConfig
 	set     component.TelemetrySettings
-	builder reportBuilder
+	builder *report.Builder
 	ids     *idhash.Hasher
 	client  telemetryclient.Client
 	metrics *exportMetrics
 	// pieces notices reports cut into pieces; nil with a schedule.
-	pieces *pieceDetector
+	pieces *report.PieceDetector
 	// link names this exporter's connection in TLS failures.
 	link tlshint.Link
 
@@ -123,11 +124,10 @@ type telemetryExporter struct {
 
 func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) *telemetryExporter {
 	e := &telemetryExporter{cfg: cfg, set: set, sends: drain.New(errShutdownReport), ids: idhash.New(cfg.IDHashKey),
-		link: endpointLink(cfg.Protocol),
-		builder: reportBuilder{systemID: cfg.SystemID, version: cfg.Version, sendDomains: cfg.SendDomains,
-			withheld: withheldResources(cfg.SendResources)}}
+		link:    endpointLink(cfg.Protocol),
+		builder: report.NewBuilder(cfg.SystemID, cfg.Version, cfg.SendDomains, cfg.SendResources)}
 	if cfg.Schedule == "" {
-		e.pieces = newPieceDetector(time.Now, set.Logger)
+		e.pieces = report.NewPieceDetector(time.Now, set.Logger)
 	}
 	return e
 }
@@ -176,19 +176,19 @@ func (e *telemetryExporter) pushMetrics(ctx context.Context, md pmetric.Metrics)
 var errShutdownReport = errors.New("the collector is shutting down: report interrupted")
 
 func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) error {
-	built := e.builder.build(md)
-	defer built.release()
+	built := e.builder.Build(md)
+	defer built.Release()
 	e.logIgnored(built)
 	e.metrics.rowsLeftOut(ctx, built)
 	if e.pieces != nil {
-		e.pieces.observe(built.systems)
+		e.pieces.Observe(built.Systems())
 	}
 
-	permanent := built.errors()
+	permanent := built.Errors()
 	var retryable []error
 	var retryResources []int
-	for _, sr := range built.systems {
-		sr.hashIDs(e.ids)
+	for _, sr := range built.Systems() {
+		sr.HashIDs(e.ids)
 		err := tlshint.Explain(e.sendReport(ctx, sr), e.link)
 		switch {
 		case err == nil:
@@ -196,7 +196,7 @@ func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) e
 			permanent = append(permanent, err)
 		default:
 			retryable = append(retryable, err)
-			retryResources = append(retryResources, sr.resources...)
+			retryResources = append(retryResources, sr.Resources()...)
 		}
 	}
 	if len(retryable) > 0 {
@@ -209,22 +209,22 @@ func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) e
 	return errors.Join(permanent...)
 }
 
-func (e *telemetryExporter) logIgnored(built *builtReports) {
-	if built.ignored.Count() > 0 {
+func (e *telemetryExporter) logIgnored(built *report.Built) {
+	if built.Ignored().Count() > 0 {
 		e.set.Logger.Debug("Ignoring metrics outside the ZITADEL metric contract",
-			zap.Int("metrics", built.ignored.Count()), zap.Strings("names", built.ignored.Listed()))
+			zap.Int("metrics", built.Ignored().Count()), zap.Strings("names", built.Ignored().Listed()))
 	}
 }
 
 // sendReport sends a system's report. When the endpoint no longer knows the
 // report id (FAILED_PRECONDITION, HTTP 412), the report starts over once with
 // a fresh base information; a second refusal is permanent.
-func (e *telemetryExporter) sendReport(ctx context.Context, sr *systemReport) error {
+func (e *telemetryExporter) sendReport(ctx context.Context, sr *report.System) error {
 	expired, err := e.sendOnce(ctx, sr)
 	if !expired {
 		return err
 	}
-	e.set.Logger.Info("Report id refused; starting the report over", zap.String("system_id", sr.systemID), zap.Error(err))
+	e.set.Logger.Info("Report id refused; starting the report over", zap.String("system_id", sr.SystemID()), zap.Error(err))
 	e.metrics.reportRestarted(ctx)
 	if expired, err = e.sendOnce(ctx, sr); expired {
 		return consumererror.NewPermanent(fmt.Errorf("the report id was refused again after a fresh ReportBaseInformation: %w", err))
@@ -234,25 +234,25 @@ func (e *telemetryExporter) sendReport(ctx context.Context, sr *systemReport) er
 
 // sendOnce sends the base information and every page. expired says the
 // endpoint refused the report id of a page.
-func (e *telemetryExporter) sendOnce(ctx context.Context, sr *systemReport) (expired bool, err error) {
-	resp, err := e.client.ReportBaseInformation(ctx, sr.base)
+func (e *telemetryExporter) sendOnce(ctx context.Context, sr *report.System) (expired bool, err error) {
+	resp, err := e.client.ReportBaseInformation(ctx, sr.Base())
 	if err != nil {
-		return false, fmt.Errorf("system %s: ReportBaseInformation: %w", sr.systemID, err)
+		return false, fmt.Errorf("system %s: ReportBaseInformation: %w", sr.SystemID(), err)
 	}
 	reportID := resp.GetReportId()
-	pages := sr.pages(e.cfg.BulkSize)
+	pages := sr.Pages(e.cfg.BulkSize)
 	for i, page := range pages {
 		if err := fieldshape.CheckReportID(reportID); err != nil {
-			return false, fmt.Errorf("system %s: %w", sr.systemID, err)
+			return false, fmt.Errorf("system %s: %w", sr.SystemID(), err)
 		}
-		req := &analytics.ReportResourceCountsRequest{SystemId: sr.base.SystemId, ResourceCounts: page}
+		req := &analytics.ReportResourceCountsRequest{SystemId: sr.Base().SystemId, ResourceCounts: page}
 		if reportID != "" {
 			req.ReportId = &reportID
 		}
 		resp, err := e.client.ReportResourceCounts(ctx, req)
 		if err != nil {
 			return telemetryclient.IsReportExpired(err),
-				fmt.Errorf("system %s: ReportResourceCounts page %d of %d: %w", sr.systemID, i+1, len(pages), err)
+				fmt.Errorf("system %s: ReportResourceCounts page %d of %d: %w", sr.SystemID(), i+1, len(pages), err)
 		}
 		e.metrics.pageSent(ctx, len(page))
 		if next := resp.GetReportId(); next != "" {

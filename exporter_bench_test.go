@@ -21,7 +21,9 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 // The benchmark installation: 1,000,000 counts across 100 instances, each
@@ -42,7 +44,7 @@ var benchResources = []string{
 }
 
 var benchMetrics = sync.OnceValue(func() pmetric.Metrics {
-	md := contractMetrics("bench-system-0123456789abcdefghijklmnopqrstuvwxyz", benchInstances, benchOrgs, benchResources...)
+	md := testkit.ContractMetrics("bench-system-0123456789abcdefghijklmnopqrstuvwxyz", benchInstances, benchOrgs, benchResources...)
 	if n := md.DataPointCount(); n != benchCounts {
 		panic(fmt.Sprintf("benchmark data has %d counts, not %d", n, benchCounts))
 	}
@@ -68,15 +70,15 @@ func mallocs() uint64 {
 // BenchmarkExporterMapping is the mapping alone: pmetric to requests.
 func BenchmarkExporterMapping(b *testing.B) {
 	md := benchMetrics()
-	builder := &reportBuilder{sendDomains: true}
+	builder := report.NewBuilder("", "", true, nil)
 	b.ReportAllocs()
 	before := mallocs()
 	for b.Loop() {
-		built := builder.build(md)
-		if len(built.systems) != 1 || len(built.systems[0].rows) != benchCounts {
+		built := builder.Build(md)
+		if len(built.Systems()) != 1 || len(built.Systems()[0].Rows()) != benchCounts {
 			b.Fatal("mapping lost counts")
 		}
-		built.release()
+		built.Release()
 	}
 	reportPerCount(b, before)
 }
@@ -156,11 +158,11 @@ func newFloorEndpoint(tb testing.TB) *floorEndpoint {
 // mapping out.
 func floorRequests(md pmetric.Metrics) []proto.Message {
 	var requests []proto.Message
-	for _, sr := range (&reportBuilder{sendDomains: true}).build(md).systems {
-		requests = append(requests, sr.base)
-		for _, page := range sr.pages(fieldshape.DefaultBulkSize) {
+	for _, sr := range (report.NewBuilder("", "", true, nil)).Build(md).Systems() {
+		requests = append(requests, sr.Base())
+		for _, page := range sr.Pages(fieldshape.DefaultBulkSize) {
 			id := "report-1"
-			requests = append(requests, &analytics.ReportResourceCountsRequest{SystemId: sr.systemID, ReportId: &id, ResourceCounts: page})
+			requests = append(requests, &analytics.ReportResourceCountsRequest{SystemId: sr.SystemID(), ReportId: &id, ResourceCounts: page})
 		}
 	}
 	return requests
@@ -188,7 +190,7 @@ func (f *floorEndpoint) run(tb testing.TB, requests []proto.Message) {
 func TestFloorEndpointStopsWithItsBenchmark(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	t.Run("floor", func(t *testing.T) {
-		requests := floorRequests(contractMetrics("floor-system", 1, 2, model.ResourceUser))
+		requests := floorRequests(testkit.ContractMetrics("floor-system", 1, 2, model.ResourceUser))
 		newFloorEndpoint(t).run(t, requests)
 	})
 	goleak.VerifyNone(t, before)

@@ -14,6 +14,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 // personalValues are e-mail-like and name-like values that a misconfigured
@@ -78,7 +79,7 @@ func TestPersonalDataNeverReachesTheEndpoint(t *testing.T) {
 		t.Run(protocol, func(t *testing.T) {
 			s := startTelemetryServer(t)
 			exp := startExporter(t, testExporterConfig(protocol, s), exportertest.NewNopSettings(ExporterType))
-			md := contractMetrics("sys-private", 2, 3, model.ResourceUser, model.ResourceProject)
+			md := testkit.ContractMetrics("sys-private", 2, 3, model.ResourceUser, model.ResourceProject)
 			valid := md.DataPointCount()
 			withPersonalData(md)
 

@@ -3,6 +3,7 @@ package zitadeltelemetry
 import (
 	"context"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -17,26 +18,6 @@ const (
 	metricExporterRowsLeftOut    = "otelcol_zitadeltelemetry_exporter_rows_left_out"
 	metricExporterReportRestarts = "otelcol_zitadeltelemetry_exporter_report_restarts"
 )
-
-// Why a row of the metric contract is not in a report.
-type leftOutReason int
-
-const (
-	// leftOutWithheld: a collector-only resource that send_resources does not name.
-	leftOutWithheld leftOutReason = iota
-	// leftOutInvalid: a value the service would refuse (see the error logged).
-	leftOutInvalid
-	// leftOutNoSystemID: no zitadel.system.id and no system_id configured.
-	leftOutNoSystemID
-	// leftOutNoInstance: none of the system's instances could be sent.
-	leftOutNoInstance
-	leftOutReasons
-)
-
-var leftOutNames = [leftOutReasons]string{"withheld", "invalid", "no_system_id", "no_instance"}
-
-// leave records n rows left out of the report for reason.
-func (r *builtReports) leave(reason leftOutReason, n int) { r.leftOut[reason] += n }
 
 // exportMetrics counts what the exporter sent: a report is counted once its
 // last page was taken, pages and rows as each page is taken, so rows equals
@@ -79,10 +60,10 @@ func (m *exportMetrics) reportRestarted(ctx context.Context) {
 	m.restarts.Add(context.WithoutCancel(ctx), 1, m.protocol)
 }
 
-func (m *exportMetrics) rowsLeftOut(ctx context.Context, built *builtReports) {
-	for reason, n := range built.leftOut {
+func (m *exportMetrics) rowsLeftOut(ctx context.Context, built *report.Built) {
+	for reason, n := range built.LeftOut() {
 		if n > 0 {
-			m.leftOut.Add(context.WithoutCancel(ctx), int64(n), metric.WithAttributes(attribute.String("reason", leftOutNames[reason])))
+			m.leftOut.Add(context.WithoutCancel(ctx), int64(n), metric.WithAttributes(attribute.String("reason", report.LeftOutNames[reason])))
 		}
 	}
 }

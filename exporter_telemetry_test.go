@@ -29,7 +29,7 @@ func TestExporterCountsWhatItSent(t *testing.T) {
 			exp := startExporter(t, cfg, set)
 
 			// 2 instances x 3 organizations x (user, an organization's enforce_mfa): the latter are withheld.
-			md := contractMetrics("sys-1", 2, 3, model.ResourceUser, model.ResourceOrganizationEnforceMFA)
+			md := testkit.ContractMetrics("sys-1", 2, 3, model.ResourceUser, model.ResourceOrganizationEnforceMFA)
 			s.ExpireNext(1)
 			require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
 			require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
@@ -56,7 +56,7 @@ func TestRowsWithoutSystemAreCountedAsLeftOut(t *testing.T) {
 	set.TelemetrySettings = tel.NewTelemetrySettings()
 	exp := startExporter(t, testExporterConfig(ProtocolHTTP, s), set)
 
-	require.Error(t, exp.ConsumeMetrics(context.Background(), contractMetrics("", 1, 2, model.ResourceUser)))
+	require.Error(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics("", 1, 2, model.ResourceUser)))
 	assert.Equal(t, map[string]int64{"no_system_id": 2}, testkit.CounterBy(t, tel, metricExporterRowsLeftOut, "reason"))
 	assert.Empty(t, testkit.CounterBy(t, tel, metricExporterRows, "protocol"))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 // sentNames lists the resource names that reached the endpoint, once each.
@@ -21,7 +22,7 @@ func sentNames(t *testing.T, send []string) []string {
 	cfg := testExporterConfig(ProtocolHTTP, s)
 	cfg.SendResources = send
 	exp := startExporter(t, cfg, exportertest.NewNopSettings(ExporterType))
-	md := contractMetrics("sys-names", 1, 2, model.ResourceUser, model.ResourceApplication,
+	md := testkit.ContractMetrics("sys-names", 1, 2, model.ResourceUser, model.ResourceApplication,
 		model.ResourceOrganizationEnforceMFA, model.ResourceOrganizationCustomLoginPolicy,
 		model.ResourceOrganizationVerifiedCustomDomain, model.ResourceUserByState, "a_newer_zitadel_resource")
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
@@ -86,11 +87,11 @@ func TestUserByStateReachesMetricsNotTheReport(t *testing.T) {
 	assert.Len(t, states, 8)
 
 	exp := newTelemetryExporter(createDefaultExporterConfig().(*ExporterConfig), componenttest.NewNopTelemetrySettings())
-	built := exp.builder.build(md)
-	require.Zero(t, built.rejected, "%v", built.problems.String())
-	require.Len(t, built.systems, 1)
-	assert.Len(t, built.systems[0].rows, len(users))
-	for _, r := range built.systems[0].rows {
+	built := exp.builder.Build(md)
+	require.Empty(t, built.Errors())
+	require.Len(t, built.Systems(), 1)
+	assert.Len(t, built.Systems()[0].Rows(), len(users))
+	for _, r := range built.Systems()[0].Rows() {
 		assert.Equal(t, model.ResourceUser, r.ResourceName)
 	}
 }

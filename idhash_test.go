@@ -34,10 +34,10 @@ func hmacOf(key, id string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// originalIDs lists every id contractMetrics writes.
+// originalIDs lists every id testkit.ContractMetrics writes.
 func originalIDs(systemID string, instances, orgs int) map[string]bool {
 	ids := map[string]bool{systemID: true}
-	md := contractMetrics(systemID, instances, orgs, model.ResourceUser)
+	md := testkit.ContractMetrics(systemID, instances, orgs, model.ResourceUser)
 	for _, rm := range md.ResourceMetrics().All() {
 		in, _ := rm.Resource().Attributes().Get(contract.ResAttrInstanceID)
 		ids[in.Str()] = true
@@ -91,7 +91,7 @@ func TestIDHashReplacesEveryIDOnEveryWire(t *testing.T) {
 			cfg.BulkSize = 4 // several pages, each naming the system
 			require.NoError(t, cfg.Validate())
 			exp := startExporter(t, cfg, exportertest.NewNopSettings(ExporterType))
-			md := contractMetrics(system, 2, 3, model.ResourceUser, model.ResourceProject)
+			md := testkit.ContractMetrics(system, 2, 3, model.ResourceUser, model.ResourceProject)
 			md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().AppendEmpty()
 			instanceRow := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints()
 			dp := instanceRow.At(instanceRow.Len() - 1)
@@ -129,7 +129,7 @@ func TestIDHashIsStableAndKeyed(t *testing.T) {
 		cfg := testExporterConfig(ProtocolHTTP, s)
 		cfg.IDHashKey = configopaque.String(key)
 		exp := startExporter(t, cfg, exportertest.NewNopSettings(ExporterType))
-		require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics("sys-stable", 1, 2, model.ResourceUser)))
+		require.NoError(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics("sys-stable", 1, 2, model.ResourceUser)))
 		return sentIDs(t, s.Requests())
 	}
 	first, again, other := reportIDs(testIDHashKey), reportIDs(testIDHashKey), reportIDs(otherIDHashKey)
@@ -150,7 +150,7 @@ func TestIDHashAppliesOnceOnTheSchedule(t *testing.T) {
 	exp := startScheduled(t, cfg, exportertest.NewNopSettings(ExporterType), clk, testkit.ExtensionsHost{})
 	defer stopScheduled(t, exp)
 
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics(scheduledSystem, 1, 2, model.ResourceUser)))
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics(scheduledSystem, 1, 2, model.ResourceUser)))
 	clk.set(time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC))
 	clk.waitTick(t)
 	snap, ok := srv.Snapshot(hmacOf(testIDHashKey, scheduledSystem))

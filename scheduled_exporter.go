@@ -85,12 +85,12 @@ func newScheduledExporter(sender exporter.Metrics, e *telemetryExporter, set exp
 // ConsumeMetrics takes a batch into the snapshot; what cannot be reported is
 // refused as permanent, like pushMetrics does.
 func (s *scheduledExporter) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
-	built := s.e.builder.build(md)
-	defer built.release()
+	built := s.e.builder.Build(md)
+	defer built.Release()
 	s.e.logIgnored(built)
 	s.e.metrics.rowsLeftOut(ctx, built)
 	s.mu.Lock()
-	s.snap.update(built.systems, s.clock.Now())
+	s.snap.update(built.Systems(), s.clock.Now())
 	s.dirty = true
 	s.mu.Unlock()
 	if s.store != nil {
@@ -99,7 +99,7 @@ func (s *scheduledExporter) ConsumeMetrics(ctx context.Context, md pmetric.Metri
 		default:
 		}
 	}
-	return errors.Join(built.errors()...)
+	return errors.Join(built.Errors()...)
 }
 
 func (s *scheduledExporter) Start(ctx context.Context, host component.Host) error {

@@ -192,7 +192,7 @@ func TestScheduledReportIsWholeWhateverPiecesTheBatchesCameIn(t *testing.T) {
 	exp := startScheduled(t, scheduledConfig(srv), exportertest.NewNopSettings(ExporterType), clk, testkit.ExtensionsHost{})
 	defer stopScheduled(t, exp)
 
-	md := contractMetrics(scheduledSystem, 3, 40, model.ResourceUser, model.ResourceProject, model.ResourceSession)
+	md := testkit.ContractMetrics(scheduledSystem, 3, 40, model.ResourceUser, model.ResourceProject, model.ResourceSession)
 	pieces := splitBatch(md, 100)
 	require.Len(t, pieces, 4, "360 counts in pieces of 100")
 	for _, p := range pieces {
@@ -224,7 +224,7 @@ func TestWithoutScheduleEveryPieceIsAReportAndOneWarningSaysSo(t *testing.T) {
 	set, logs := observedSettings(zapcore.WarnLevel)
 	exp := startExporter(t, testExporterConfig(ProtocolHTTP, srv), set)
 
-	md := contractMetrics(scheduledSystem, 3, 40, model.ResourceUser, model.ResourceProject, model.ResourceSession)
+	md := testkit.ContractMetrics(scheduledSystem, 3, 40, model.ResourceUser, model.ResourceProject, model.ResourceSession)
 	// The same batch twice (a retry, the next scrape) is no sign of pieces.
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
@@ -266,9 +266,9 @@ func TestSnapshotFromTwoReceiversKeepsTheNewestValueAndInstanceInformation(t *te
 
 	// One receiver counts users, the other projects, of the same instances;
 	// the first one counts users again later, with new amounts and domains.
-	users := contractMetrics(scheduledSystem, 2, 5, model.ResourceUser)
-	projects := contractMetrics(scheduledSystem, 2, 5, model.ResourceProject)
-	later := pointsOf(users, observed.Add(time.Hour), func(_ string, v int64) int64 { return v + 1000 })
+	users := testkit.ContractMetrics(scheduledSystem, 2, 5, model.ResourceUser)
+	projects := testkit.ContractMetrics(scheduledSystem, 2, 5, model.ResourceProject)
+	later := pointsOf(users, testkit.Observed.Add(time.Hour), func(_ string, v int64) int64 { return v + 1000 })
 	rm := later.ResourceMetrics().At(0)
 	rm.Resource().Attributes().PutEmptySlice(contract.ResAttrDomains).AppendEmpty().SetStr("renamed.zitadel.example")
 	rm.Resource().Attributes().PutStr(contract.ResAttrVersion, "v4.3.0")
@@ -286,10 +286,10 @@ func TestSnapshotFromTwoReceiversKeepsTheNewestValueAndInstanceInformation(t *te
 		switch r.ResourceName {
 		case model.ResourceUser:
 			assert.GreaterOrEqual(t, r.Amount, uint32(1000), "the newest user count")
-			assert.Equal(t, observed.Add(time.Hour), r.UpdatedAt.AsTime())
+			assert.Equal(t, testkit.Observed.Add(time.Hour), r.UpdatedAt.AsTime())
 		case model.ResourceProject:
 			assert.Less(t, r.Amount, uint32(1000))
-			assert.Equal(t, observed, r.UpdatedAt.AsTime())
+			assert.Equal(t, testkit.Observed, r.UpdatedAt.AsTime())
 		}
 	}
 	require.Len(t, snap.Instances, 2)
@@ -309,10 +309,10 @@ func TestCountsNotRefreshedForMaxAgeDropOut(t *testing.T) {
 
 	// 00:30: instances 0 and 1, users and projects.
 	require.NoError(t, exp.ConsumeMetrics(context.Background(),
-		contractMetrics(scheduledSystem, 2, 3, model.ResourceUser, model.ResourceProject)))
+		testkit.ContractMetrics(scheduledSystem, 2, 3, model.ResourceUser, model.ResourceProject)))
 	// 01:30: instance 0's users only.
 	clk.set(time.Date(2026, 3, 1, 1, 30, 0, 0, time.UTC))
-	fresh := contractMetrics(scheduledSystem, 1, 3, model.ResourceUser)
+	fresh := testkit.ContractMetrics(scheduledSystem, 1, 3, model.ResourceUser)
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), fresh))
 
 	// 02:00: what 00:30 brought is 90 minutes old.
@@ -342,8 +342,8 @@ func TestScheduledReportKeepsTheErrorContract(t *testing.T) {
 	exp := startScheduled(t, scheduledConfig(srv), set, clk, testkit.ExtensionsHost{})
 	defer stopScheduled(t, exp)
 
-	md := contractMetrics(scheduledSystem, 1, 2, model.ResourceUser)
-	bad := contractMetrics(scheduledSystem, 1, 1, model.ResourceUser)
+	md := testkit.ContractMetrics(scheduledSystem, 1, 2, model.ResourceUser)
+	bad := testkit.ContractMetrics(scheduledSystem, 1, 1, model.ResourceUser)
 	bad.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().At(0).SetIntValue(-1)
 	err := exp.ConsumeMetrics(context.Background(), bad)
 	require.Error(t, err, "a value that cannot be sent is refused when it arrives")
@@ -374,7 +374,7 @@ func TestScheduleRunsOnTheZonesWallClockAcrossDaylightSaving(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(context.Background(), testkit.ExtensionsHost{}))
 	defer stopScheduled(t, exp)
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics(scheduledSystem, 1, 1, model.ResourceUser)))
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics(scheduledSystem, 1, 1, model.ResourceUser)))
 
 	// 29 March: 02:30 does not exist in Berlin; the run is at that instant,
 	// 03:30 summer time, 01:30 UTC, 13.5 hours after the start.
@@ -411,7 +411,7 @@ func TestSnapshotSurvivesARestartWithStorage(t *testing.T) {
 	clk := newFakeClock(scheduleStart)
 	exp := startScheduled(t, cfg, set, clk, host)
 	require.NoError(t, exp.ConsumeMetrics(context.Background(),
-		contractMetrics(scheduledSystem, 2, 10, model.ResourceUser, model.ResourceProject)))
+		testkit.ContractMetrics(scheduledSystem, 2, 10, model.ResourceUser, model.ResourceProject)))
 	// A second batch, written by the delayed write, not only on shutdown.
 	clk.waitPersistTimer(t)
 	clk.set(scheduleStart.Add(persistDelay))
@@ -446,7 +446,7 @@ func TestADamagedStoredSnapshotIsReplaced(t *testing.T) {
 	exp := startScheduled(t, cfg, set, clk, testkit.ExtensionsHost{id: ext})
 	defer stopScheduled(t, exp)
 	assert.Equal(t, 1, logs.FilterMessageSnippet("Stored snapshot not read").Len())
-	require.NoError(t, exp.ConsumeMetrics(ctx, contractMetrics(scheduledSystem, 1, 2, model.ResourceUser)))
+	require.NoError(t, exp.ConsumeMetrics(ctx, testkit.ContractMetrics(scheduledSystem, 1, 2, model.ResourceUser)))
 	clk.set(time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC))
 	clk.waitTick(t)
 	snap, _ := srv.Snapshot(scheduledSystem)
@@ -472,7 +472,7 @@ func TestSendOnShutdown(t *testing.T) {
 		cfg := scheduledConfig(srv)
 		cfg.SendOnShutdown = send
 		exp := startScheduled(t, cfg, exportertest.NewNopSettings(ExporterType), newFakeClock(scheduleStart), testkit.ExtensionsHost{})
-		require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics(scheduledSystem, 2, 3, model.ResourceUser)))
+		require.NoError(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics(scheduledSystem, 2, 3, model.ResourceUser)))
 		stopScheduled(t, exp)
 		snap, ok := srv.Snapshot(scheduledSystem)
 		require.Equal(t, send, ok, "send_on_shutdown: %v", send)
@@ -501,7 +501,7 @@ func TestAReportTakenByThePersistentQueueSurvivesARestart(t *testing.T) {
 	srv.Fail(1<<30, codes.Unavailable)
 	clk := newFakeClock(scheduleStart)
 	exp := startScheduled(t, cfg, set, clk, host)
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics(scheduledSystem, 2, 3, model.ResourceUser)))
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics(scheduledSystem, 2, 3, model.ResourceUser)))
 	clk.set(time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC))
 	clk.waitTick(t)
 	stopScheduled(t, exp)

@@ -38,7 +38,7 @@ func TestShutdownInterruptsAReportTheEndpointNeverAnswers(t *testing.T) {
 	require.NoError(t, err)
 	exp.(*stoppableExporter).exporter.sends.Drain = 50 * time.Millisecond
 	require.NoError(t, exp.Start(t.Context(), componenttest.NewNopHost()))
-	require.NoError(t, exp.ConsumeMetrics(t.Context(), contractMetrics("sys-1", 1, 1, model.ResourceUser)))
+	require.NoError(t, exp.ConsumeMetrics(t.Context(), testkit.ContractMetrics("sys-1", 1, 1, model.ResourceUser)))
 	<-received
 
 	testkit.StopsWithin(t, cfg.Timeout/2, exp.Shutdown, "shutdown waited for the report's timeout")
@@ -56,7 +56,7 @@ func TestShutdownDeliversWhatTheEndpointTakes(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(t.Context(), componenttest.NewNopHost()))
 	for i := range 3 {
-		require.NoError(t, exp.ConsumeMetrics(t.Context(), contractMetrics("sys-"+string(rune('a'+i)), 1, 2, model.ResourceUser)))
+		require.NoError(t, exp.ConsumeMetrics(t.Context(), testkit.ContractMetrics("sys-"+string(rune('a'+i)), 1, 2, model.ResourceUser)))
 	}
 	require.NoError(t, exp.Shutdown(context.Background()))
 	for _, id := range []string{"sys-a", "sys-b", "sys-c"} {
@@ -125,7 +125,7 @@ func TestSendOnShutdownToAnEndpointThatNeverAnswers(t *testing.T) {
 	require.Equal(t, time.Minute, cfg.Timeout)
 	exp := startScheduled(t, cfg, exportertest.NewNopSettings(ExporterType), newFakeClock(scheduleStart), testkit.ExtensionsHost{})
 	exp.(*scheduledExporter).e.sends.Drain = 50 * time.Millisecond
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics(scheduledSystem, 2, 3, model.ResourceUser)))
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics(scheduledSystem, 2, 3, model.ResourceUser)))
 
 	testkit.StopsWithin(t, cfg.Timeout/2, exp.Shutdown, "shutdown waited for the report's timeout")
 	select {

@@ -13,6 +13,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
 )
 
 // snapshot is what a scheduled report is made of: per system, the newest
@@ -167,18 +168,18 @@ func (s *snapshot) system(id string) *systemSnapshot {
 }
 
 // update takes the reports built from one batch, received at now.
-func (s *snapshot) update(reports []*systemReport, now time.Time) {
+func (s *snapshot) update(reports []*report.System, now time.Time) {
 	seen := unixSeconds(now)
 	for _, sr := range reports {
-		s.system(sr.systemID).update(sr, seen)
+		s.system(sr.SystemID()).update(sr, seen)
 	}
 }
 
-func (ss *systemSnapshot) update(sr *systemReport, seen uint32) {
-	if sr.base.Version != "" && sr.base.Version != ss.version {
-		ss.version = strings.Clone(sr.base.Version)
+func (ss *systemSnapshot) update(sr *report.System, seen uint32) {
+	if sr.Base().Version != "" && sr.Base().Version != ss.version {
+		ss.version = strings.Clone(sr.Base().Version)
 	}
-	for _, in := range sr.base.Instances {
+	for _, in := range sr.Base().Instances {
 		domains := make([]string, len(in.Domains))
 		for i, d := range in.Domains {
 			domains[i] = strings.Clone(d)
@@ -186,10 +187,10 @@ func (ss *systemSnapshot) update(sr *systemReport, seen uint32) {
 		ss.instances[ss.strs.id(in.Id)] = &instanceInfo{domains: domains, createdAt: in.CreatedAt}
 	}
 	if len(ss.rows) == 0 {
-		ss.rows = make([]snapshotRow, 0, len(sr.rows))
+		ss.rows = make([]snapshotRow, 0, len(sr.Rows()))
 	}
 	ss.cursor = 0
-	for _, rc := range sr.rows {
+	for _, rc := range sr.Rows() {
 		ss.put(rc, seen)
 	}
 	ss.lastTS = nil

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 // plainKey and plainValue are what a snapshot would hold without interning:
@@ -20,9 +22,9 @@ type plainValue struct {
 	updatedAt, seen int64
 }
 
-func updatePlain(m map[plainKey]plainValue, systems []*systemReport, seen int64) {
+func updatePlain(m map[plainKey]plainValue, systems []*report.System, seen int64) {
 	for _, sr := range systems {
-		for _, rc := range sr.rows {
+		for _, rc := range sr.Rows() {
 			var updatedAt int64
 			if rc.UpdatedAt != nil {
 				updatedAt = rc.UpdatedAt.Seconds*int64(time.Second) + int64(rc.UpdatedAt.Nanos)
@@ -51,17 +53,17 @@ func liveHeap() uint64 {
 // batch, measured once per benchmark.
 func BenchmarkSnapshot(b *testing.B) {
 	md := benchMetrics()
-	builder := reportBuilder{sendDomains: true}
-	built := builder.build(md)
-	defer built.release()
-	seen := observed.UnixNano()
+	builder := report.NewBuilder("", "", true, nil)
+	built := builder.Build(md)
+	defer built.Release()
+	seen := testkit.Observed.UnixNano()
 
 	b.Run("refresh", func(b *testing.B) {
 		s := newSnapshot()
-		s.update(built.systems, observed)
+		s.update(built.Systems(), testkit.Observed)
 		b.ResetTimer()
 		for b.Loop() {
-			s.update(built.systems, observed)
+			s.update(built.Systems(), testkit.Observed)
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchCounts), "ns/count")
 	})
@@ -70,23 +72,23 @@ func BenchmarkSnapshot(b *testing.B) {
 		var s *snapshot
 		for b.Loop() {
 			s = newSnapshot()
-			s.update(built.systems, observed)
+			s.update(built.Systems(), testkit.Observed)
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchCounts), "ns/count")
 		b.StopTimer()
 		s = newSnapshot()
-		s.update(built.systems, observed)
+		s.update(built.Systems(), testkit.Observed)
 		b.ReportMetric(float64(liveHeap()-before)/benchCounts, "heap-B/row")
 		runtime.KeepAlive(s)
 	})
 	b.Run("consume", func(b *testing.B) {
 		s := newSnapshot()
-		s.update(built.systems, observed)
+		s.update(built.Systems(), testkit.Observed)
 		b.ResetTimer()
 		for b.Loop() {
-			r := builder.build(md)
-			s.update(r.systems, observed)
-			r.release()
+			r := builder.Build(md)
+			s.update(r.Systems(), testkit.Observed)
+			r.Release()
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchCounts), "ns/count")
 	})
@@ -95,21 +97,21 @@ func BenchmarkSnapshot(b *testing.B) {
 		var m map[plainKey]plainValue
 		for b.Loop() {
 			m = make(map[plainKey]plainValue)
-			updatePlain(m, built.systems, seen)
+			updatePlain(m, built.Systems(), seen)
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchCounts), "ns/count")
 		b.StopTimer()
 		m = make(map[plainKey]plainValue)
-		updatePlain(m, built.systems, seen)
+		updatePlain(m, built.Systems(), seen)
 		b.ReportMetric(float64(liveHeap()-before)/benchCounts, "heap-B/row")
 		runtime.KeepAlive(m)
 	})
 	b.Run("plain_map_refresh", func(b *testing.B) {
 		m := make(map[plainKey]plainValue)
-		updatePlain(m, built.systems, seen)
+		updatePlain(m, built.Systems(), seen)
 		b.ResetTimer()
 		for b.Loop() {
-			updatePlain(m, built.systems, seen)
+			updatePlain(m, built.Systems(), seen)
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchCounts), "ns/count")
 	})

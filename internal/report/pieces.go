@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package report
 
 import (
 	"hash/maphash"
@@ -15,11 +15,11 @@ import (
 // scrape within milliseconds; a receiver scrapes far less often.
 const pieceWindow = 10 * time.Second
 
-// pieceDetector notices, without a schedule, that one system's counts arrive
+// PieceDetector notices, without a schedule, that one system's counts arrive
 // in pieces, each sent as a partial report, and says so once. A retry or the
 // next scrape starts and ends with the same rows as the batch before; a piece
 // of the same scrape does not.
-type pieceDetector struct {
+type PieceDetector struct {
 	now    func() time.Time
 	logger *zap.Logger
 	seed   maphash.Seed
@@ -34,11 +34,11 @@ type batchMark struct {
 	first, last uint64
 }
 
-func newPieceDetector(now func() time.Time, logger *zap.Logger) *pieceDetector {
-	return &pieceDetector{now: now, logger: logger, seed: maphash.MakeSeed(), last: make(map[string]batchMark)}
+func NewPieceDetector(now func() time.Time, logger *zap.Logger) *PieceDetector {
+	return &PieceDetector{now: now, logger: logger, seed: maphash.MakeSeed(), last: make(map[string]batchMark)}
 }
 
-func (p *pieceDetector) observe(systems []*systemReport) {
+func (p *PieceDetector) Observe(systems []*System) {
 	now := p.now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -62,7 +62,7 @@ func (p *pieceDetector) observe(systems []*systemReport) {
 	}
 }
 
-func (p *pieceDetector) rowHash(rc *analytics.ResourceCount) uint64 {
+func (p *PieceDetector) rowHash(rc *analytics.ResourceCount) uint64 {
 	var h maphash.Hash
 	h.SetSeed(p.seed)
 	for _, s := range []string{rc.InstanceId, rc.ParentId, rc.ResourceName, rc.TableName} {

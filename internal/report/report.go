@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package report
 
 import (
 	"fmt"
@@ -19,10 +19,10 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
 
-// reportBuilder turns a metrics batch into one report per ZITADEL system. It
+// Builder turns a metrics batch into one report per ZITADEL system. It
 // reads only the metric contract's fields (an allow-list): whatever else the
 // metrics carry never reaches a request.
-type reportBuilder struct {
+type Builder struct {
 	systemID    string // fallback for resources without zitadel.system.id
 	version     string // fallback for resources without zitadel.version
 	sendDomains bool
@@ -30,9 +30,15 @@ type reportBuilder struct {
 	withheld map[string]bool
 }
 
-// systemReport is everything one system sends: the base information, then
+// NewBuilder maps batches with the exporter's settings: the fallback system
+// id and version, send_domains and send_resources.
+func NewBuilder(systemID, version string, sendDomains bool, sendResources []string) *Builder {
+	return &Builder{systemID: systemID, version: version, sendDomains: sendDomains, withheld: WithheldResources(sendResources)}
+}
+
+// System is everything one system sends: the base information, then
 // the rows in pages.
-type systemReport struct {
+type System struct {
 	systemID string
 	base     *analytics.ReportBaseInformationRequest
 	rows     []*analytics.ResourceCount
@@ -44,11 +50,25 @@ type systemReport struct {
 	buffer    *rowBuffer
 }
 
-// hashIDs replaces the ids of the report in place (id_hash_key). Rows repeat
+// SystemID is the system's original id, which names it in this collector's
+// own log.
+func (sr *System) SystemID() string { return sr.systemID }
+
+// Base is the ReportBaseInformation request.
+func (sr *System) Base() *analytics.ReportBaseInformationRequest { return sr.base }
+
+// Rows are the report's rows, in the order they are sent.
+func (sr *System) Rows() []*analytics.ResourceCount { return sr.rows }
+
+// Resources are the indexes in the batch's ResourceMetrics that belong to
+// this system.
+func (sr *System) Resources() []int { return sr.resources }
+
+// HashIDs replaces the ids of the report in place (id_hash_key). Rows repeat
 // their instance and parent ids, so each distinct id is hashed once. The
 // system id kept in sr.systemID stays the original: it names the system in
 // this collector's own log, which is the operator's.
-func (sr *systemReport) hashIDs(h *idhash.Hasher) {
+func (sr *System) HashIDs(h *idhash.Hasher) {
 	if h == nil {
 		return
 	}
@@ -57,8 +77,8 @@ func (sr *systemReport) hashIDs(h *idhash.Hasher) {
 	p.Rows(sr.rows)
 }
 
-// pages splits the rows into ReportResourceCounts bodies of at most bulkSize.
-func (sr *systemReport) pages(bulkSize int) [][]*analytics.ResourceCount {
+// Pages splits the rows into ReportResourceCounts bodies of at most bulkSize.
+func (sr *System) Pages(bulkSize int) [][]*analytics.ResourceCount {
 	pages := make([][]*analytics.ResourceCount, 0, (len(sr.rows)+bulkSize-1)/bulkSize)
 	for start := 0; start < len(sr.rows); start += bulkSize {
 		pages = append(pages, sr.rows[start:min(start+bulkSize, len(sr.rows))])
@@ -66,9 +86,9 @@ func (sr *systemReport) pages(bulkSize int) [][]*analytics.ResourceCount {
 	return pages
 }
 
-// builtReports is the outcome of one batch.
-type builtReports struct {
-	systems []*systemReport
+// Built is the outcome of one batch.
+type Built struct {
+	systems []*System
 	// ignored counts the metrics outside the contract (other names or
 	// types) and names the first few.
 	ignored fieldshape.Problems
@@ -82,7 +102,7 @@ type builtReports struct {
 	// sent: they get no report at all.
 	withoutInstances []string
 	// leftOut counts the contract's rows not in any report, by reason.
-	leftOut [leftOutReasons]int
+	leftOut [LeftOutReasons]int
 
 	// The rows of one scrape share one observation time, and then one
 	// *Timestamp (requests are only read, never changed).
@@ -90,18 +110,27 @@ type builtReports struct {
 	lastTS   *timestamppb.Timestamp
 }
 
+// Systems are the reports built, one per system.
+func (r *Built) Systems() []*System { return r.systems }
+
+// Ignored counts the metrics outside the contract and names the first few.
+func (r *Built) Ignored() *fieldshape.Problems { return &r.ignored }
+
+// LeftOut counts the contract's rows not in any report, by reason.
+func (r *Built) LeftOut() [LeftOutReasons]int { return r.leftOut }
+
 // reject records n values that are not sent, for one reason.
-func (r *builtReports) reject(n int, format string, args ...any) {
+func (r *Built) reject(n int, format string, args ...any) {
 	r.rejected += n
 	r.problems.Add(format, args...)
 }
 
-func (r *builtReports) ignore(name string) {
+func (r *Built) ignore(name string) {
 	r.ignored.Add("%s", name)
 }
 
-// errors turns what the mapping refused into permanent errors.
-func (r *builtReports) errors() []error {
+// Errors turns what the mapping refused into permanent errors.
+func (r *Built) Errors() []error {
 	var errs []error
 	if r.withoutSystem > 0 {
 		errs = append(errs, consumererror.NewPermanent(fmt.Errorf(
@@ -118,9 +147,9 @@ func (r *builtReports) errors() []error {
 	return errs
 }
 
-// release returns the rows for reuse; the requests built from them must no
+// Release returns the rows for reuse; the requests built from them must no
 // longer be in use.
-func (r *builtReports) release() {
+func (r *Built) Release() {
 	for _, sr := range r.systems {
 		if sr.buffer != nil {
 			rowBuffers.Put(sr.buffer)
@@ -129,15 +158,15 @@ func (r *builtReports) release() {
 	}
 }
 
-func (b *reportBuilder) build(md pmetric.Metrics) *builtReports {
-	out := &builtReports{}
+func (b *Builder) Build(md pmetric.Metrics) *Built {
+	out := &Built{}
 	rms := md.ResourceMetrics()
-	bySystem := make(map[string]*systemReport)
-	sizes := make(map[*systemReport]int)
+	bySystem := make(map[string]*System)
+	sizes := make(map[*System]int)
 
 	// First pass: which system each resource belongs to and how many rows
 	// each system can have, so every system allocates its rows once.
-	owner := make([]*systemReport, rms.Len())
+	owner := make([]*System, rms.Len())
 	for i := range rms.Len() {
 		rm := rms.At(i)
 		systemID := b.systemID
@@ -151,7 +180,7 @@ func (b *reportBuilder) build(md pmetric.Metrics) *builtReports {
 				ignoreAll(out, rm)
 			} else {
 				out.withoutSystem++
-				out.leave(leftOutNoSystemID, points)
+				out.leave(LeftOutNoSystemID, points)
 			}
 			continue
 		}
@@ -159,10 +188,10 @@ func (b *reportBuilder) build(md pmetric.Metrics) *builtReports {
 		if !ok {
 			if p := fieldshape.CheckID(systemID, fieldshape.MaxSystemIDBytes); p != "" {
 				out.reject(max(points, 1), "%s %s", contract.ResAttrSystemID, p)
-				out.leave(leftOutInvalid, points)
+				out.leave(LeftOutInvalid, points)
 				continue
 			}
-			sr = &systemReport{systemID: systemID,
+			sr = &System{systemID: systemID,
 				base:      &analytics.ReportBaseInformationRequest{SystemId: systemID},
 				instances: make(map[string]*analytics.InstanceInformation)}
 			bySystem[systemID] = sr
@@ -189,7 +218,7 @@ func (b *reportBuilder) build(md pmetric.Metrics) *builtReports {
 			// A base information without instances is refused by the service,
 			// and without one no page can be sent.
 			out.withoutInstances = append(out.withoutInstances, sr.systemID)
-			out.leave(leftOutNoInstance, len(sr.rows))
+			out.leave(LeftOutNoInstance, len(sr.rows))
 			rowBuffers.Put(sr.buffer)
 			continue
 		}
@@ -219,7 +248,7 @@ func contractPoints(rm pmetric.ResourceMetrics) int {
 }
 
 // ignoreAll counts every metric of rm as outside the contract.
-func ignoreAll(out *builtReports, rm pmetric.ResourceMetrics) {
+func ignoreAll(out *Built, rm pmetric.ResourceMetrics) {
 	sms := rm.ScopeMetrics()
 	for i := range sms.Len() {
 		ms := sms.At(i).Metrics()
@@ -245,7 +274,7 @@ func contractDataPoints(m pmetric.Metric) (pmetric.NumberDataPointSlice, bool) {
 	return pmetric.NumberDataPointSlice{}, false
 }
 
-func (b *reportBuilder) addResource(out *builtReports, sr *systemReport, rm pmetric.ResourceMetrics) {
+func (b *Builder) addResource(out *Built, sr *System, rm pmetric.ResourceMetrics) {
 	attrs := rm.Resource().Attributes()
 	if sr.base.Version == "" {
 		if v, ok := attrs.Get(contract.ResAttrVersion); ok && v.Str() != "" {
@@ -277,7 +306,7 @@ func (b *reportBuilder) addResource(out *builtReports, sr *systemReport, rm pmet
 			case instanceProblem != "":
 				if points.Len() > 0 {
 					out.reject(points.Len(), "%d counts of a resource whose %s %s", points.Len(), contract.ResAttrInstanceID, instanceProblem)
-					out.leave(leftOutInvalid, points.Len())
+					out.leave(LeftOutInvalid, points.Len())
 				}
 			default:
 				b.addRows(out, sr, instanceID, points)
@@ -286,7 +315,7 @@ func (b *reportBuilder) addResource(out *builtReports, sr *systemReport, rm pmet
 	}
 }
 
-func (b *reportBuilder) addInstance(out *builtReports, sr *systemReport, id string, attrs pcommon.Map) {
+func (b *Builder) addInstance(out *Built, sr *System, id string, attrs pcommon.Map) {
 	if _, ok := sr.instances[id]; ok {
 		return
 	}
@@ -322,7 +351,7 @@ func (b *reportBuilder) addInstance(out *builtReports, sr *systemReport, id stri
 	}
 }
 
-func (b *reportBuilder) addRows(out *builtReports, sr *systemReport, instanceID string, points pmetric.NumberDataPointSlice) {
+func (b *Builder) addRows(out *Built, sr *System, instanceID string, points pmetric.NumberDataPointSlice) {
 	for k := range points.Len() {
 		dp := points.At(k)
 		var resource, parentType, parentID, table string
@@ -347,7 +376,7 @@ func (b *reportBuilder) addRows(out *builtReports, sr *systemReport, instanceID 
 			}
 		}
 		if b.withheld[resource] {
-			out.leave(leftOutWithheld, 1)
+			out.leave(LeftOutWithheld, 1)
 			continue
 		}
 		amount, problem := amountOf(dp)
@@ -359,7 +388,7 @@ func (b *reportBuilder) addRows(out *builtReports, sr *systemReport, instanceID 
 			problem = rowProblem(resource, parentType, parentID, table, dp.Timestamp())
 		}
 		if problem != "" {
-			out.leave(leftOutInvalid, 1)
+			out.leave(LeftOutInvalid, 1)
 			out.reject(1, "instance %s, %s %s, %s %s: %s", instanceID,
 				contract.AttrParentID, shown(parentID, fieldshape.CheckID(parentID, fieldshape.MaxIDBytes)),
 				contract.AttrResourceName, shown(resource, fieldshape.CheckResourceName(resource)), problem)

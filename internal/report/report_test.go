@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package report
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryclient"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 // TestMaxBulkSizeFitsOneMessage proves the bound bulk_size is validated
@@ -49,26 +50,26 @@ func TestMaxBulkSizeFitsOneMessage(t *testing.T) {
 }
 
 func TestReportBuilderSharesTimestampsAndKeepsOrder(t *testing.T) {
-	md := contractMetrics("sys-1", 2, 3, model.ResourceUser, model.ResourceProject)
-	built := (&reportBuilder{sendDomains: true}).build(md)
+	md := testkit.ContractMetrics("sys-1", 2, 3, model.ResourceUser, model.ResourceProject)
+	built := (&Builder{sendDomains: true}).Build(md)
 	require.Len(t, built.systems, 1)
 	rows := built.systems[0].rows
 	require.Len(t, rows, 12)
 	for _, rc := range rows[1:] {
-		assert.Same(t, rows[0].UpdatedAt, rc.UpdatedAt, "rows observed together share one timestamp")
+		assert.Same(t, rows[0].UpdatedAt, rc.UpdatedAt, "rows testkit.Observed together share one timestamp")
 	}
 	assert.Equal(t, []int{0, 1}, built.systems[0].resources)
 	assert.Equal(t, 0, built.rejected)
 	assert.Equal(t, 0, built.ignored.Count())
-	assert.Len(t, built.systems[0].pages(5), 3)
+	assert.Len(t, built.systems[0].Pages(5), 3)
 }
 
 func TestReportBuilderCountsIgnoredMetrics(t *testing.T) {
-	md := contractMetrics("sys-1", 1, 1, model.ResourceUser)
+	md := testkit.ContractMetrics("sys-1", 1, 1, model.ResourceUser)
 	ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 	ms.AppendEmpty().SetName("http.server.duration")
 	ms.AppendEmpty().SetName(contract.MetricResourceCount) // no data: neither a sum nor a gauge
-	built := (&reportBuilder{}).build(md)
+	built := (&Builder{}).Build(md)
 	assert.Equal(t, 2, built.ignored.Count())
 	assert.Equal(t, []string{"http.server.duration", contract.MetricResourceCount}, built.ignored.Listed())
 	assert.Len(t, built.systems[0].rows, 1)
@@ -134,7 +135,7 @@ func FuzzReportBuilder(f *testing.F) {
 		other.SetName(secret)
 		other.SetEmptyGauge().DataPoints().AppendEmpty().Attributes().PutStr(contract.AttrParentID, secret)
 
-		built := (&reportBuilder{systemID: "fallback", version: "v0", sendDomains: sendDomains}).build(md)
+		built := (&Builder{systemID: "fallback", version: "v0", sendDomains: sendDomains}).Build(md)
 		if len(built.systems) > 0 {
 			assert.Equal(t, 1, built.ignored.Count())
 		}
@@ -146,7 +147,7 @@ func FuzzReportBuilder(f *testing.F) {
 			j, err := protojson.Marshal(sr.base)
 			require.NoError(t, err)
 			wire.Write(j)
-			for _, page := range sr.pages(1) {
+			for _, page := range sr.Pages(1) {
 				req := &analytics.ReportResourceCountsRequest{SystemId: sr.systemID, ResourceCounts: page}
 				b, err := proto.Marshal(req)
 				require.NoError(t, err, "every page must be encodable")
@@ -194,9 +195,9 @@ func FuzzReportBuilder(f *testing.F) {
 // A row without updated_at is one a strict endpoint refuses, and with it the
 // whole page: it is left out and counted instead.
 func TestTimestampOfZeroIsLeftOut(t *testing.T) {
-	md := contractMetrics("sys-1", 1, 2, model.ResourceUser)
+	md := testkit.ContractMetrics("sys-1", 1, 2, model.ResourceUser)
 	md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().At(0).SetTimestamp(0)
-	built := (&reportBuilder{}).build(md)
+	built := (&Builder{}).Build(md)
 	require.Len(t, built.systems[0].rows, 1)
 	assert.NotNil(t, built.systems[0].rows[0].UpdatedAt)
 	assert.Equal(t, 1, built.rejected)

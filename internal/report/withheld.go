@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package report
 
 import (
 	"fmt"
@@ -10,11 +10,11 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
 
-// withheldResources are the collector's own resource names that the report
+// WithheldResources are the collector's own resource names that the report
 // leaves out: every name of model.CollectorOnly that send_resources does not
 // name. ZITADEL's names, and whatever else arrives (a newer ZITADEL's names
 // through the telemetry receiver), still pass.
-func withheldResources(send []string) map[string]bool {
+func WithheldResources(send []string) map[string]bool {
 	// user_by_state rows differ only in attributes the report has no field
 	// for: sent, they would be one row several times with different amounts.
 	out := map[string]bool{model.ResourceUserByState: true}
@@ -26,7 +26,7 @@ func withheldResources(send []string) map[string]bool {
 	return out
 }
 
-func validateSendResources(names []string) []error {
+func ValidateSendResources(names []string) []error {
 	return configcheck.List("send_resources", "resource name", names, func(name string) string {
 		if name == model.ResourceUserByState {
 			return fmt.Sprintf("is never sent: its counts differ only by %s and %s, which ZITADEL's report has no field for",
