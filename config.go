@@ -26,6 +26,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/schedule"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
 )
@@ -164,7 +165,7 @@ type ExporterConfig struct {
 	// GRPC is the client of the `grpc` protocol; its endpoint key is not used.
 	GRPC configgrpc.ClientConfig `mapstructure:"grpc"`
 
-	ScheduleConfig `mapstructure:",squash"`
+	schedule.Config `mapstructure:",squash"`
 
 	_ struct{}
 }
@@ -199,7 +200,7 @@ func (c *ExporterConfig) Validate() error {
 	if c.GRPC.Endpoint != "" {
 		errs = append(errs, errors.New("grpc::endpoint: not used; set the top-level endpoint"))
 	}
-	errs = append(errs, c.ScheduleConfig.validate(c.QueueConfig)...)
+	errs = append(errs, c.Config.Validate(c.QueueConfig)...)
 	return errors.Join(errs...)
 }
 

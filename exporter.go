@@ -25,6 +25,7 @@ import (
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/schedule"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryclient"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/tlshint"
 )
@@ -50,12 +51,12 @@ func createDefaultExporterConfig() component.Config {
 }
 
 func createMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
-	return newMetricsExporter(ctx, set, cfg, systemClock{}, newRandom())
+	return newMetricsExporter(ctx, set, cfg, schedule.SystemClock{}, schedule.NewRandom())
 }
 
 // newMetricsExporter builds the sender; with a schedule, batches go into a
 // snapshot that the schedule sends through it.
-func newMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config, clk clock, rnd *rand.Rand) (exporter.Metrics, error) {
+func newMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config, clk schedule.Clock, rnd *rand.Rand) (exporter.Metrics, error) {
 	ec := cfg.(*ExporterConfig)
 	e := newTelemetryExporter(ec, set.TelemetrySettings)
 	var err error
@@ -76,7 +77,7 @@ func newMetricsExporter(ctx context.Context, set exporter.Settings, cfg componen
 	if ec.Schedule == "" {
 		return sender, nil
 	}
-	return newScheduledExporter(sender, e, set, clk, rnd)
+	return schedule.New(sender, e, &ec.Config, set, clk, rnd)
 }
 
 // stoppableExporter bounds shutdown. exporterhelper first stops retrying,
@@ -175,11 +176,21 @@ func (e *telemetryExporter) pushMetrics(ctx context.Context, md pmetric.Metrics)
 
 var errShutdownReport = errors.New("the collector is shutting down: report interrupted")
 
-func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) error {
+// Map implements schedule.Reporter: it maps a batch to reports, logging
+// and counting what it leaves out.
+func (e *telemetryExporter) Map(ctx context.Context, md pmetric.Metrics) *report.Built {
 	built := e.builder.Build(md)
-	defer built.Release()
 	e.logIgnored(built)
 	e.metrics.rowsLeftOut(ctx, built)
+	return built
+}
+
+// Sends implements schedule.Reporter.
+func (e *telemetryExporter) Sends() *drain.Stop { return e.sends }
+
+func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) error {
+	built := e.Map(ctx, md)
+	defer built.Release()
 	if e.pieces != nil {
 		e.pieces.Observe(built.Systems())
 	}

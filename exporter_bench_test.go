@@ -3,12 +3,10 @@ package zitadeltelemetry
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,35 +26,12 @@ import (
 
 // The benchmark installation: 1,000,000 counts across 100 instances, each
 // with 500 organizations and 20 resources per organization.
-const (
-	benchInstances = 100
-	benchOrgs      = 500
-	benchCounts    = benchInstances * benchOrgs * 20
-)
-
-var benchResources = []string{
-	model.ResourceUser, model.ResourceUserMachine, model.ResourceProject, model.ResourceApplication,
-	model.ResourceSession, model.ResourceAuthorization, model.ResourceSCIMProvisionedUser, model.ResourceIAMAdmin,
-	model.ResourceIdentityProvider, model.ResourceIdentityProviderLDAP, model.ResourceActionV1, model.ResourceExecution,
-	model.ResourceExecutionTarget, model.ResourceLoginPolicy, model.ResourceEnforceMFA,
-	model.ResourcePasswordComplexityPolicy, model.ResourcePasswordExpiryPolicy, model.ResourceLockoutPolicy,
-	model.ResourcePasswordChangeNotification, model.ResourceOrganization,
-}
-
-var benchMetrics = sync.OnceValue(func() pmetric.Metrics {
-	md := testkit.ContractMetrics("bench-system-0123456789abcdefghijklmnopqrstuvwxyz", benchInstances, benchOrgs, benchResources...)
-	if n := md.DataPointCount(); n != benchCounts {
-		panic(fmt.Sprintf("benchmark data has %d counts, not %d", n, benchCounts))
-	}
-	return md
-})
-
 // reportPerCount adds ns/count and allocs/count to a benchmark of whole
-// batches of benchCounts.
+// batches of testkit.BenchCounts.
 func reportPerCount(b *testing.B, mallocsBefore uint64) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	counts := float64(b.N) * benchCounts
+	counts := float64(b.N) * testkit.BenchCounts
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/counts, "ns/count")
 	b.ReportMetric(float64(ms.Mallocs-mallocsBefore)/counts, "allocs/count")
 }
@@ -69,13 +44,13 @@ func mallocs() uint64 {
 
 // BenchmarkExporterMapping is the mapping alone: pmetric to requests.
 func BenchmarkExporterMapping(b *testing.B) {
-	md := benchMetrics()
+	md := testkit.BenchMetrics()
 	builder := report.NewBuilder("", "", true, nil)
 	b.ReportAllocs()
 	before := mallocs()
 	for b.Loop() {
 		built := builder.Build(md)
-		if len(built.Systems()) != 1 || len(built.Systems()[0].Rows()) != benchCounts {
+		if len(built.Systems()) != 1 || len(built.Systems()[0].Rows()) != testkit.BenchCounts {
 			b.Fatal("mapping lost counts")
 		}
 		built.Release()
@@ -88,7 +63,7 @@ func BenchmarkExporterMapping(b *testing.B) {
 // the floor: marshalling the same requests with proto.Marshal and POSTing the
 // bytes to a handler that only reads them.
 func BenchmarkExporterReport(b *testing.B) {
-	md := benchMetrics()
+	md := testkit.BenchMetrics()
 	requests := floorRequests(md)
 	floor := newFloorEndpoint(b)
 	for _, protocol := range allProtocols {
@@ -112,8 +87,8 @@ func BenchmarkExporterReport(b *testing.B) {
 			// often, outside the timer, so the ratio compares neighbours.
 			floorTime := timeFloor(b, floor, requests, b.N)
 			b.ReportMetric(float64(b.Elapsed())/float64(floorTime), "x-floor")
-			if snap, _ := s.Snapshot(s.Systems()[0]); len(snap.Rows) != benchCounts {
-				b.Fatalf("the endpoint holds %d rows, not %d", len(snap.Rows), benchCounts)
+			if snap, _ := s.Snapshot(s.Systems()[0]); len(snap.Rows) != testkit.BenchCounts {
+				b.Fatalf("the endpoint holds %d rows, not %d", len(snap.Rows), testkit.BenchCounts)
 			}
 		})
 	}
@@ -121,7 +96,7 @@ func BenchmarkExporterReport(b *testing.B) {
 		for b.Loop() {
 			floor.run(b, requests)
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/(float64(b.N)*benchCounts), "ns/count")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/(float64(b.N)*testkit.BenchCounts), "ns/count")
 	})
 }
 

@@ -35,6 +35,11 @@ const (
 	// Counting is cheap on the database and costly on the API; an hour keeps a
 	// dashboard fresh without loading a large installation.
 	defaultCollectionInterval = time.Hour
+
+	// defaultMaxAge is three of the receiver's default collection intervals
+	// (1h): a count two scrapes in a row did not refresh is gone from a
+	// scheduled report.
+	defaultMaxAge = 3 * time.Hour
 )
 
 // NewReceiverFactory returns the factory of the `zitadel` receiver.

@@ -12,9 +12,13 @@ import (
 func TestScheduleConfigLoads(t *testing.T) {
 	cfg, err := loadExporterConfigFrom(t, "schedule.yaml", "daily")
 	require.NoError(t, err)
-	assert.Equal(t, ScheduleConfig{Schedule: "0 2 * * *", TimeZone: "Europe/Zurich", Jitter: 10 * time.Minute,
-		MaxAge: 15 * time.Minute, Storage: &[]component.ID{component.MustNewIDWithName("file_storage", "snapshot")}[0],
-		SendOnShutdown: true}, cfg.ScheduleConfig)
+	// The keys as given; Validate also kept the schedule they describe.
+	assert.Equal(t, "0 2 * * *", cfg.Schedule)
+	assert.Equal(t, "Europe/Zurich", cfg.TimeZone)
+	assert.Equal(t, 10*time.Minute, cfg.Jitter)
+	assert.Equal(t, 15*time.Minute, cfg.MaxAge)
+	assert.Equal(t, &[]component.ID{component.MustNewIDWithName("file_storage", "snapshot")}[0], cfg.Storage)
+	assert.True(t, cfg.SendOnShutdown)
 
 	cfg, err = loadExporterConfigFrom(t, "schedule.yaml", "random_daily")
 	require.NoError(t, err)

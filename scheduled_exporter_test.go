@@ -28,6 +28,7 @@ import (
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/schedule"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
@@ -58,7 +59,7 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
-func (c *fakeClock) NewTimer(d time.Duration) clockTimer {
+func (c *fakeClock) NewTimer(d time.Duration) schedule.Timer {
 	c.mu.Lock()
 	t := &fakeTimer{clock: c, at: c.now.Add(d), ch: make(chan time.Time, 1)}
 	c.timers = append(c.timers, t)
@@ -99,7 +100,7 @@ func (c *fakeClock) waitTick(t *testing.T) time.Duration {
 	for {
 		select {
 		case d := <-c.armed:
-			if d != persistDelay {
+			if d != schedule.PersistDelay {
 				return d
 			}
 		case <-deadline:
@@ -115,7 +116,7 @@ func (c *fakeClock) waitPersistTimer(t *testing.T) {
 	for {
 		select {
 		case d := <-c.armed:
-			if d == persistDelay {
+			if d == schedule.PersistDelay {
 				return
 			}
 		case <-deadline:
@@ -414,7 +415,7 @@ func TestSnapshotSurvivesARestartWithStorage(t *testing.T) {
 		testkit.ContractMetrics(scheduledSystem, 2, 10, model.ResourceUser, model.ResourceProject)))
 	// A second batch, written by the delayed write, not only on shutdown.
 	clk.waitPersistTimer(t)
-	clk.set(scheduleStart.Add(persistDelay))
+	clk.set(scheduleStart.Add(schedule.PersistDelay))
 	stopScheduled(t, exp)
 	require.Empty(t, srv.Requests())
 
@@ -435,9 +436,9 @@ func TestADamagedStoredSnapshotIsReplaced(t *testing.T) {
 	id, ext := startFileStorage(t, t.TempDir())
 	set, logs := observedSettings(zapcore.WarnLevel)
 	ctx := context.Background()
-	client, err := ext.(storage.Extension).GetClient(ctx, component.KindExporter, set.ID, snapshotStorageName)
+	client, err := ext.(storage.Extension).GetClient(ctx, component.KindExporter, set.ID, schedule.SnapshotStorageName)
 	require.NoError(t, err)
-	require.NoError(t, client.Set(ctx, snapshotStorageKey, []byte(snapshotFormat+"\x05")))
+	require.NoError(t, client.Set(ctx, schedule.SnapshotStorageKey, []byte(schedule.SnapshotFormat+"\x05")))
 	require.NoError(t, client.Close(ctx))
 
 	cfg := scheduledConfig(srv)

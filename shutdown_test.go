@@ -19,6 +19,7 @@ import (
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/faults"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/schedule"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
@@ -124,7 +125,7 @@ func TestSendOnShutdownToAnEndpointThatNeverAnswers(t *testing.T) {
 	cfg.RetryConfig.Enabled = true
 	require.Equal(t, time.Minute, cfg.Timeout)
 	exp := startScheduled(t, cfg, exportertest.NewNopSettings(ExporterType), newFakeClock(scheduleStart), testkit.ExtensionsHost{})
-	exp.(*scheduledExporter).e.sends.Drain = 50 * time.Millisecond
+	exp.(*schedule.Exporter).Metrics.(*stoppableExporter).exporter.sends.Drain = 50 * time.Millisecond
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics(scheduledSystem, 2, 3, model.ResourceUser)))
 
 	testkit.StopsWithin(t, cfg.Timeout/2, exp.Shutdown, "shutdown waited for the report's timeout")

@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package schedule
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -15,51 +17,64 @@ import (
 	"go.uber.org/zap"
 )
 
-// persistDelay gathers the pieces of one scrape into one write to storage.
-const persistDelay = 10 * time.Second
+// PersistDelay gathers the pieces of one scrape into one write to storage.
+const PersistDelay = 10 * time.Second
 
-// snapshotStorageName names the exporter's storage client, apart from the
+// SnapshotStorageName names the exporter's storage client, apart from the
 // sending queue's.
-const snapshotStorageName = "snapshot"
+const SnapshotStorageName = "snapshot"
 
-// clock is the time a schedule runs on; tests drive it by hand.
-type clock interface {
+// Clock is the time a schedule runs on; tests drive it by hand.
+type Clock interface {
 	Now() time.Time
-	NewTimer(d time.Duration) clockTimer
+	NewTimer(d time.Duration) Timer
 }
 
-type clockTimer interface {
+// Timer is a timer of a Clock.
+type Timer interface {
 	Chan() <-chan time.Time
 	Stop() bool
 }
 
-type systemClock struct{}
+// SystemClock is the system's time.
+type SystemClock struct{}
 
-func (systemClock) Now() time.Time { return time.Now() }
+// Now implements Clock.
+func (SystemClock) Now() time.Time { return time.Now() }
 
-func (systemClock) NewTimer(d time.Duration) clockTimer { return systemTimer{time.NewTimer(d)} }
+// NewTimer implements Clock.
+func (SystemClock) NewTimer(d time.Duration) Timer { return systemTimer{time.NewTimer(d)} }
 
 type systemTimer struct{ *time.Timer }
 
 func (t systemTimer) Chan() <-chan time.Time { return t.C }
 
-// newRandom seeds the @daily pick and the jitter differently on every start.
-func newRandom() *rand.Rand {
+// NewRandom seeds the @daily pick and the jitter differently on every start.
+func NewRandom() *rand.Rand {
 	return rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 }
 
-// scheduledExporter is the exporter with a schedule: batches update the
+// Reporter is what the scheduled exporter needs of the exporter it wraps.
+type Reporter interface {
+	// Map maps a batch to reports, logging and counting what it leaves out.
+	Map(ctx context.Context, md pmetric.Metrics) *report.Built
+	// Sends is the drain of the exporter's sends, which a report sent at
+	// shutdown shares.
+	Sends() *drain.Stop
+}
+
+// Exporter is the exporter with a schedule: batches update the
 // snapshot, and at each scheduled time every system's snapshot goes through
 // the embedded sender, exporterhelper's queue, retry and timeout around
 // pushMetrics, as one batch of its own.
-type scheduledExporter struct {
+type Exporter struct {
 	exporter.Metrics
-	e        *telemetryExporter
-	cfg      *ScheduleConfig
+	e        Reporter
+	cfg      *Config
 	id       component.ID
 	logger   *zap.Logger
-	schedule *reportSchedule
-	clock    clock
+	schedule *Schedule
+	clock    Clock
 
 	mu    sync.Mutex
 	snap  *snapshot
@@ -72,23 +87,22 @@ type scheduledExporter struct {
 	cancel  context.CancelFunc
 }
 
-func newScheduledExporter(sender exporter.Metrics, e *telemetryExporter, set exporter.Settings, clk clock, rnd *rand.Rand) (*scheduledExporter, error) {
-	cfg := &e.cfg.ScheduleConfig
-	sched, err := newReportSchedule(cfg, rnd, clk.Now())
+// New wraps sender, the exporter's exporterhelper, with the schedule of cfg;
+// rnd picks @daily's time and the jitter.
+func New(sender exporter.Metrics, e Reporter, cfg *Config, set exporter.Settings, clk Clock, rnd *rand.Rand) (*Exporter, error) {
+	sched, err := cfg.start(rnd, clk.Now())
 	if err != nil {
 		return nil, err
 	}
-	return &scheduledExporter{Metrics: sender, e: e, cfg: cfg, id: set.ID, logger: set.Logger,
+	return &Exporter{Metrics: sender, e: e, cfg: cfg, id: set.ID, logger: set.Logger,
 		schedule: sched, clock: clk, snap: newSnapshot(), changed: make(chan struct{}, 1)}, nil
 }
 
 // ConsumeMetrics takes a batch into the snapshot; what cannot be reported is
 // refused as permanent, like pushMetrics does.
-func (s *scheduledExporter) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
-	built := s.e.builder.Build(md)
+func (s *Exporter) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
+	built := s.e.Map(ctx, md)
 	defer built.Release()
-	s.e.logIgnored(built)
-	s.e.metrics.rowsLeftOut(ctx, built)
 	s.mu.Lock()
 	s.snap.update(built.Systems(), s.clock.Now())
 	s.dirty = true
@@ -102,7 +116,7 @@ func (s *scheduledExporter) ConsumeMetrics(ctx context.Context, md pmetric.Metri
 	return errors.Join(built.Errors()...)
 }
 
-func (s *scheduledExporter) Start(ctx context.Context, host component.Host) error {
+func (s *Exporter) Start(ctx context.Context, host component.Host) error {
 	if err := s.Metrics.Start(ctx, host); err != nil {
 		return err
 	}
@@ -133,7 +147,7 @@ func storageClient(ctx context.Context, host component.Host, id, owner component
 	if !ok {
 		return nil, fmt.Errorf("storage: extension %q is not a storage extension", id)
 	}
-	client, err := se.GetClient(ctx, component.KindExporter, owner, snapshotStorageName)
+	client, err := se.GetClient(ctx, component.KindExporter, owner, SnapshotStorageName)
 	if err != nil {
 		return nil, fmt.Errorf("storage: extension %q: %w", id, err)
 	}
@@ -142,8 +156,8 @@ func storageClient(ctx context.Context, host component.Host, id, owner component
 
 // load reads the stored snapshot. One that cannot be read is replaced by
 // what arrives next, as if the collector had started without one.
-func (s *scheduledExporter) load(ctx context.Context) {
-	data, err := s.store.Get(ctx, snapshotStorageKey)
+func (s *Exporter) load(ctx context.Context) {
+	data, err := s.store.Get(ctx, SnapshotStorageKey)
 	if err != nil {
 		s.logger.Warn("Stored snapshot not read; starting from an empty one", zap.Error(err))
 		return
@@ -161,11 +175,11 @@ func (s *scheduledExporter) load(ctx context.Context) {
 	s.mu.Unlock()
 }
 
-func (s *scheduledExporter) run(ctx context.Context, nominal, due time.Time) {
+func (s *Exporter) run(ctx context.Context, nominal, due time.Time) {
 	defer close(s.done)
 	tick := s.clock.NewTimer(due.Sub(s.clock.Now()))
 	defer tick.Stop()
-	var flush clockTimer
+	var flush Timer
 	var flushed <-chan time.Time
 	defer func() {
 		if flush != nil {
@@ -178,7 +192,7 @@ func (s *scheduledExporter) run(ctx context.Context, nominal, due time.Time) {
 			return
 		case <-s.changed:
 			if flush == nil {
-				flush = s.clock.NewTimer(persistDelay)
+				flush = s.clock.NewTimer(PersistDelay)
 				flushed = flush.Chan()
 			}
 		case <-flushed:
@@ -199,7 +213,7 @@ func (s *scheduledExporter) run(ctx context.Context, nominal, due time.Time) {
 
 // report sends every system's snapshot, one batch per system, after
 // dropping what is older than max_age.
-func (s *scheduledExporter) report(ctx context.Context) {
+func (s *Exporter) report(ctx context.Context) {
 	now := s.clock.Now()
 	s.mu.Lock()
 	if s.snap.prune(now.Add(-s.cfg.MaxAge)) {
@@ -225,7 +239,7 @@ func (s *scheduledExporter) report(ctx context.Context) {
 }
 
 // persist writes the snapshot to storage when it changed.
-func (s *scheduledExporter) persist(ctx context.Context) {
+func (s *Exporter) persist(ctx context.Context) {
 	if s.store == nil {
 		return
 	}
@@ -237,7 +251,7 @@ func (s *scheduledExporter) persist(ctx context.Context) {
 	data := s.snap.marshal()
 	s.dirty = false
 	s.mu.Unlock()
-	if err := s.store.Set(ctx, snapshotStorageKey, data); err != nil {
+	if err := s.store.Set(ctx, SnapshotStorageKey, data); err != nil {
 		s.mu.Lock()
 		s.dirty = true
 		s.mu.Unlock()
@@ -248,7 +262,7 @@ func (s *scheduledExporter) persist(ctx context.Context) {
 // Shutdown stops the schedule, sends once more when send_on_shutdown is set,
 // keeps the snapshot in storage and then stops the sender, which drains or
 // keeps its queue.
-func (s *scheduledExporter) Shutdown(ctx context.Context) error {
+func (s *Exporter) Shutdown(ctx context.Context) error {
 	started := s.stop != nil
 	if started {
 		close(s.stop)
@@ -260,9 +274,9 @@ func (s *scheduledExporter) Shutdown(ctx context.Context) error {
 		// Without a sending queue the report is sent (and retried) right
 		// here, before the sender's own shutdown has stopped the retries:
 		// the drain interrupts the send, and its end the retries too.
-		s.e.sends.StartDrain()
+		s.e.Sends().StartDrain()
 		rctx, cancel := context.WithCancel(ctx)
-		stopRetries := context.AfterFunc(s.e.sends.Stopping(), cancel)
+		stopRetries := context.AfterFunc(s.e.Sends().Stopping(), cancel)
 		s.report(rctx)
 		stopRetries()
 		cancel()

@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package schedule
 
 import (
 	"errors"
@@ -16,9 +16,6 @@ import (
 const (
 	// minRunGap is ZITADEL's own lower bound for its service ping interval.
 	minRunGap = 30 * time.Minute
-	// defaultMaxAge is three of the receiver's default collection intervals
-	// (1h): a count two scrapes in a row did not refresh is gone.
-	defaultMaxAge = 3 * time.Hour
 	// gapHorizon is how far ahead a cron schedule's runs are compared: a year
 	// holds every calendar day and both daylight saving changes of the zone.
 	gapHorizon = 366 * 24 * time.Hour
@@ -26,9 +23,9 @@ const (
 	dailyDescriptor = "@daily"
 )
 
-// ScheduleConfig turns the exporter from one report per batch into one
+// Config turns the exporter from one report per batch into one
 // report per system at scheduled times, from a snapshot of the newest counts.
-type ScheduleConfig struct {
+type Config struct {
 	// Schedule is a 5-field cron expression or a descriptor (@daily, @hourly,
 	// @every 6h). @daily picks a random minute and hour once per start, as
 	// ZITADEL does. Empty sends every batch as it comes.
@@ -44,11 +41,16 @@ type ScheduleConfig struct {
 	Storage *component.ID `mapstructure:"storage"`
 	// SendOnShutdown sends the snapshot once more on a clean stop.
 	SendOnShutdown bool `mapstructure:"send_on_shutdown"`
+
+	// parsed is the schedule Validate parsed and checked, which the
+	// exporter then runs on: the keys are read once.
+	parsed *Schedule
 }
 
-// validate checks the schedule keys; queue is the exporter's sending_queue,
-// whose batching would cut a scheduled report into pieces again.
-func (c *ScheduleConfig) validate(queue configoptional.Optional[exporterhelper.QueueBatchConfig]) []error {
+// Validate checks the schedule keys and keeps the schedule they describe;
+// queue is the exporter's sending_queue, whose batching would cut a
+// scheduled report into pieces again.
+func (c *Config) Validate(queue configoptional.Optional[exporterhelper.QueueBatchConfig]) []error {
 	if c.Schedule == "" {
 		var errs []error
 		if c.SendOnShutdown {
@@ -77,15 +79,34 @@ func (c *ScheduleConfig) validate(queue configoptional.Optional[exporterhelper.Q
 			errs = append(errs, errors.New("sending_queue::batch::max_size: cuts a scheduled report into partial reports; remove it"))
 		}
 	}
-	if _, err := newReportSchedule(c, rand.New(rand.NewPCG(0, 0)), time.Now()); err != nil {
+	parsed, err := parse(c, time.Now())
+	if err != nil {
 		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		c.parsed = parsed
 	}
 	return errs
 }
 
-// reportSchedule says when the next report is due.
-type reportSchedule struct {
+// start is the schedule the exporter runs: the one Validate parsed (a
+// configuration built in code and never validated is parsed here), with rnd
+// picking @daily's time and the jitter.
+func (c *Config) start(rnd *rand.Rand, from time.Time) (*Schedule, error) {
+	parsed := c.parsed
+	if parsed == nil {
+		var err error
+		if parsed, err = parse(c, from); err != nil {
+			return nil, err
+		}
+	}
+	return parsed.withRandom(rnd)
+}
+
+// Schedule says when the next report is due.
+type Schedule struct {
 	expr   string // the expression in effect: @daily is replaced by its pick
+	daily  bool   // @daily, whose time withRandom picks
 	spec   *cron.SpecSchedule
 	every  time.Duration
 	zone   *time.Location
@@ -93,9 +114,10 @@ type reportSchedule struct {
 	rnd    *rand.Rand
 }
 
-// newReportSchedule parses the schedule keys; rnd picks the @daily time and
-// the jitter, from is where the 30-minute rule starts looking.
-func newReportSchedule(c *ScheduleConfig, rnd *rand.Rand, from time.Time) (*reportSchedule, error) {
+// parse reads the schedule keys; from is where the 30-minute rule starts
+// looking. @daily is checked as midnight: whatever time withRandom picks
+// runs a day apart.
+func parse(c *Config, from time.Time) (*Schedule, error) {
 	zone := time.UTC
 	if c.TimeZone != "" {
 		z, err := time.LoadLocation(c.TimeZone)
@@ -108,23 +130,13 @@ func newReportSchedule(c *ScheduleConfig, rnd *rand.Rand, from time.Time) (*repo
 	if strings.HasPrefix(expr, "TZ=") || strings.HasPrefix(expr, "CRON_TZ=") {
 		return nil, fmt.Errorf("schedule: %q names a zone; set it with time_zone", c.Schedule)
 	}
-	if expr == dailyDescriptor {
-		expr = fmt.Sprintf("%d %d * * *", rnd.IntN(60), rnd.IntN(24))
+	daily := expr == dailyDescriptor
+	if daily {
+		expr = dailyAt(0, 0)
 	}
-	parsed, err := cron.ParseStandard(expr)
-	if err != nil {
-		return nil, fmt.Errorf("schedule: %q is not a cron expression or descriptor: %w", c.Schedule, err)
-	}
-	s := &reportSchedule{expr: expr, zone: zone, jitter: c.Jitter, rnd: rnd}
-	switch p := parsed.(type) {
-	case *cron.SpecSchedule:
-		// The expression is matched against the wall clock of the zone; see nominalNext.
-		p.Location = time.UTC
-		s.spec = p
-	case cron.ConstantDelaySchedule:
-		s.every = p.Delay
-	default:
-		return nil, fmt.Errorf("schedule: %q is not a cron expression or descriptor", c.Schedule)
+	s := &Schedule{expr: expr, daily: daily, zone: zone, jitter: c.Jitter}
+	if err := s.read(c.Schedule); err != nil {
+		return nil, err
 	}
 	gap, at := s.shortestGap(from)
 	if gap == 0 {
@@ -141,9 +153,44 @@ func newReportSchedule(c *ScheduleConfig, rnd *rand.Rand, from time.Time) (*repo
 	return s, nil
 }
 
+func dailyAt(minute, hour int) string { return fmt.Sprintf("%d %d * * *", minute, hour) }
+
+// read parses s.expr; schedule is the key's value, for the error.
+func (s *Schedule) read(schedule string) error {
+	parsed, err := cron.ParseStandard(s.expr)
+	if err != nil {
+		return fmt.Errorf("schedule: %q is not a cron expression or descriptor: %w", schedule, err)
+	}
+	switch p := parsed.(type) {
+	case *cron.SpecSchedule:
+		// The expression is matched against the wall clock of the zone; see nominalNext.
+		p.Location = time.UTC
+		s.spec = p
+	case cron.ConstantDelaySchedule:
+		s.every = p.Delay
+	default:
+		return fmt.Errorf("schedule: %q is not a cron expression or descriptor", schedule)
+	}
+	return nil
+}
+
+// withRandom is the schedule a start runs: rnd draws the jitter and, for
+// @daily, picks the minute and hour once, as ZITADEL does.
+func (s *Schedule) withRandom(rnd *rand.Rand) (*Schedule, error) {
+	run := *s
+	run.rnd = rnd
+	if s.daily {
+		run.expr = dailyAt(rnd.IntN(60), rnd.IntN(24))
+		if err := run.read(dailyDescriptor); err != nil {
+			return nil, err
+		}
+	}
+	return &run, nil
+}
+
 // shortestGap is the shortest time between two runs within gapHorizon of
 // from, and when the later of the two is; 0 when it never runs.
-func (s *reportSchedule) shortestGap(from time.Time) (time.Duration, time.Time) {
+func (s *Schedule) shortestGap(from time.Time) (time.Duration, time.Time) {
 	if s.spec == nil {
 		return s.every, from.Add(s.every)
 	}
@@ -177,7 +224,7 @@ func (s *reportSchedule) shortestGap(from time.Time) (time.Duration, time.Time) 
 // matched against the zone's wall clock, so a daily run happens once a day
 // across daylight saving changes: a time the clock skips runs at the same
 // instant one hour later on the clock, a time the clock repeats runs once.
-func (s *reportSchedule) nominalNext(t time.Time) time.Time {
+func (s *Schedule) nominalNext(t time.Time) time.Time {
 	if s.spec == nil {
 		return t.Add(s.every)
 	}
@@ -212,7 +259,7 @@ func sameWallClock(a, b time.Time) bool {
 // next is the first run after the nominal run prev (or after the start time),
 // jitter included: the run is due at the returned time, the schedule goes on
 // from the nominal one.
-func (s *reportSchedule) next(after time.Time) (nominal, due time.Time) {
+func (s *Schedule) next(after time.Time) (nominal, due time.Time) {
 	nominal = s.nominalNext(after)
 	due = nominal
 	if s.jitter > 0 && !nominal.IsZero() {

@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package schedule
 
 import (
 	"fmt"
@@ -10,19 +10,21 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
 )
 
 var scheduleFrom = time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
 
-func mustSchedule(t *testing.T, cfg ScheduleConfig, seed uint64) *reportSchedule {
+func mustSchedule(t *testing.T, cfg Config, seed uint64) *Schedule {
 	t.Helper()
-	s, err := newReportSchedule(&cfg, rand.New(rand.NewPCG(seed, seed)), scheduleFrom)
+	s, err := (&cfg).start(rand.New(rand.NewPCG(seed, seed)), scheduleFrom)
 	require.NoError(t, err)
 	return s
 }
 
 // runs lists the next n nominal runs after from.
-func runs(s *reportSchedule, from time.Time, n int) []time.Time {
+func runs(s *Schedule, from time.Time, n int) []time.Time {
 	out := make([]time.Time, 0, n)
 	for t := from; len(out) < n; {
 		t, _ = s.next(t)
@@ -55,7 +57,7 @@ func TestScheduleCronAndDescriptors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.schedule, func(t *testing.T) {
-			s := mustSchedule(t, ScheduleConfig{Schedule: tt.schedule}, 1)
+			s := mustSchedule(t, Config{Schedule: tt.schedule}, 1)
 			assert.Equal(t, tt.want, runs(s, scheduleFrom, 2))
 		})
 	}
@@ -63,37 +65,37 @@ func TestScheduleCronAndDescriptors(t *testing.T) {
 
 func TestScheduleRefusesRunsCloserThan30Minutes(t *testing.T) {
 	tests := []struct {
-		cfg  ScheduleConfig
+		cfg  Config
 		want string
 	}{
-		{ScheduleConfig{Schedule: "*/10 * * * *"}, `schedule: "*/10 * * * *" runs 10m0s apart`},
-		{ScheduleConfig{Schedule: "0,20 * * * *"}, `schedule: "0,20 * * * *" runs 20m0s apart`},
-		{ScheduleConfig{Schedule: "@every 29m59s"}, `schedule: "@every 29m59s" runs 29m59s apart`},
-		{ScheduleConfig{Schedule: "* * * * *"}, `runs 1m0s apart (at 2026-01-10T12:02:00Z); runs must be at least 30m0s apart`},
+		{Config{Schedule: "*/10 * * * *"}, `schedule: "*/10 * * * *" runs 10m0s apart`},
+		{Config{Schedule: "0,20 * * * *"}, `schedule: "0,20 * * * *" runs 20m0s apart`},
+		{Config{Schedule: "@every 29m59s"}, `schedule: "@every 29m59s" runs 29m59s apart`},
+		{Config{Schedule: "* * * * *"}, `runs 1m0s apart (at 2026-01-10T12:02:00Z); runs must be at least 30m0s apart`},
 		// Across midnight: 23:50 and 00:10 are 20 minutes apart.
-		{ScheduleConfig{Schedule: "10,50 0,23 * * *"}, `runs 20m0s apart`},
+		{Config{Schedule: "10,50 0,23 * * *"}, `runs 20m0s apart`},
 		// 01:50 to 03:10 is 80 minutes on the wall clock, and 20 when the
 		// clock skips 02:00 to 03:00 (Berlin, 29 March 2026).
-		{ScheduleConfig{Schedule: "10,50 1,3 * * *", TimeZone: "Europe/Berlin"}, `runs 20m0s apart (at 2026-03-29T03:10:00+02:00)`},
-		{ScheduleConfig{Schedule: "@hourly", Jitter: 31 * time.Minute}, `jitter: 31m0s can bring runs of schedule "@hourly", 1h0m0s apart, closer than 30m0s`},
-		{ScheduleConfig{Schedule: "0 0 30 2 *"}, `schedule: "0 0 30 2 *" never runs`},
-		{ScheduleConfig{Schedule: "0 2 * *"}, `schedule: "0 2 * *" is not a cron expression or descriptor: expected exactly 5 fields`},
-		{ScheduleConfig{Schedule: "@fortnightly"}, `schedule: "@fortnightly" is not a cron expression or descriptor`},
-		{ScheduleConfig{Schedule: "0 2 * * * *"}, `expected exactly 5 fields`},
-		{ScheduleConfig{Schedule: "CRON_TZ=Europe/Berlin 0 2 * * *"}, `schedule: "CRON_TZ=Europe/Berlin 0 2 * * *" names a zone; set it with time_zone`},
-		{ScheduleConfig{Schedule: "0 2 * * *", TimeZone: "Mars/Olympus"}, `time_zone: "Mars/Olympus" is not an IANA time zone name`},
-		{ScheduleConfig{Schedule: "0 2 * * *", TimeZone: "Local"}, `time_zone: "Local" is not an IANA time zone name`},
+		{Config{Schedule: "10,50 1,3 * * *", TimeZone: "Europe/Berlin"}, `runs 20m0s apart (at 2026-03-29T03:10:00+02:00)`},
+		{Config{Schedule: "@hourly", Jitter: 31 * time.Minute}, `jitter: 31m0s can bring runs of schedule "@hourly", 1h0m0s apart, closer than 30m0s`},
+		{Config{Schedule: "0 0 30 2 *"}, `schedule: "0 0 30 2 *" never runs`},
+		{Config{Schedule: "0 2 * *"}, `schedule: "0 2 * *" is not a cron expression or descriptor: expected exactly 5 fields`},
+		{Config{Schedule: "@fortnightly"}, `schedule: "@fortnightly" is not a cron expression or descriptor`},
+		{Config{Schedule: "0 2 * * * *"}, `expected exactly 5 fields`},
+		{Config{Schedule: "CRON_TZ=Europe/Berlin 0 2 * * *"}, `schedule: "CRON_TZ=Europe/Berlin 0 2 * * *" names a zone; set it with time_zone`},
+		{Config{Schedule: "0 2 * * *", TimeZone: "Mars/Olympus"}, `time_zone: "Mars/Olympus" is not an IANA time zone name`},
+		{Config{Schedule: "0 2 * * *", TimeZone: "Local"}, `time_zone: "Local" is not an IANA time zone name`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cfg.Schedule, func(t *testing.T) {
-			_, err := newReportSchedule(&tt.cfg, rand.New(rand.NewPCG(1, 1)), scheduleFrom)
+			_, err := (&tt.cfg).start(rand.New(rand.NewPCG(1, 1)), scheduleFrom)
 			require.Error(t, err)
 			assert.ErrorContains(t, err, tt.want)
 		})
 	}
 	// The same Berlin expression is fine in UTC, which has no skipped hour.
-	mustSchedule(t, ScheduleConfig{Schedule: "10,50 1,3 * * *"}, 1)
-	mustSchedule(t, ScheduleConfig{Schedule: "@hourly", Jitter: 30 * time.Minute}, 1)
+	mustSchedule(t, Config{Schedule: "10,50 1,3 * * *"}, 1)
+	mustSchedule(t, Config{Schedule: "@hourly", Jitter: 30 * time.Minute}, 1)
 }
 
 var dailyPick = regexp.MustCompile(`^(\d+) (\d+) \* \* \*$`)
@@ -101,7 +103,7 @@ var dailyPick = regexp.MustCompile(`^(\d+) (\d+) \* \* \*$`)
 func TestDailyPicksARandomMinuteAndHourOncePerStart(t *testing.T) {
 	hours, minutes := map[int]bool{}, map[int]bool{}
 	for seed := range uint64(600) {
-		s := mustSchedule(t, ScheduleConfig{Schedule: "@daily"}, seed)
+		s := mustSchedule(t, Config{Schedule: "@daily"}, seed)
 		m := dailyPick.FindStringSubmatch(s.expr)
 		require.NotNil(t, m, "@daily became %q", s.expr)
 		minute, _ := strconv.Atoi(m[1])
@@ -116,8 +118,8 @@ func TestDailyPicksARandomMinuteAndHourOncePerStart(t *testing.T) {
 	}
 	assert.Len(t, hours, 24, "every hour can be picked")
 	assert.Len(t, minutes, 60, "every minute can be picked")
-	assert.Equal(t, mustSchedule(t, ScheduleConfig{Schedule: "@daily"}, 7).expr,
-		mustSchedule(t, ScheduleConfig{Schedule: "@daily"}, 7).expr, "the pick comes from the random source alone")
+	assert.Equal(t, mustSchedule(t, Config{Schedule: "@daily"}, 7).expr,
+		mustSchedule(t, Config{Schedule: "@daily"}, 7).expr, "the pick comes from the random source alone")
 }
 
 func TestScheduleTimeZoneAcrossDaylightSavingChanges(t *testing.T) {
@@ -154,14 +156,14 @@ func TestScheduleTimeZoneAcrossDaylightSavingChanges(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := mustSchedule(t, ScheduleConfig{Schedule: tt.schedule, TimeZone: "Europe/Berlin"}, 1)
+			s := mustSchedule(t, Config{Schedule: tt.schedule, TimeZone: "Europe/Berlin"}, 1)
 			assert.Equal(t, tt.want, runs(s, tt.from, len(tt.want)))
 		})
 	}
 }
 
 func TestJitterDelaysEachRunWithinItsBound(t *testing.T) {
-	s := mustSchedule(t, ScheduleConfig{Schedule: "0 2 * * *", Jitter: 10 * time.Minute}, 3)
+	s := mustSchedule(t, Config{Schedule: "0 2 * * *", Jitter: 10 * time.Minute}, 3)
 	delays := map[time.Duration]bool{}
 	after := scheduleFrom
 	for range 200 {
@@ -177,24 +179,49 @@ func TestJitterDelaysEachRunWithinItsBound(t *testing.T) {
 }
 
 func TestScheduleKeysNeedASchedule(t *testing.T) {
-	for name, cfg := range map[string]ScheduleConfig{
+	for name, cfg := range map[string]Config{
 		"send_on_shutdown: only sends with a schedule": {SendOnShutdown: true},
 		"jitter: spreads scheduled runs":               {Jitter: time.Minute},
 		"time_zone: reads the schedule":                {TimeZone: "UTC"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			errs := cfg.validate(createDefaultExporterConfig().(*ExporterConfig).QueueConfig)
+			errs := cfg.Validate(defaultQueue())
 			require.Len(t, errs, 1)
 			assert.ErrorContains(t, errs[0], name)
 		})
 	}
-	assert.Empty(t, (&ScheduleConfig{MaxAge: time.Hour}).validate(createDefaultExporterConfig().(*ExporterConfig).QueueConfig))
+	assert.Empty(t, (&Config{MaxAge: time.Hour}).Validate(defaultQueue()))
 }
 
-func ExampleScheduleConfig() {
-	cfg := ScheduleConfig{Schedule: "0 2 * * *", TimeZone: "Europe/Zurich"}
-	s, _ := newReportSchedule(&cfg, rand.New(rand.NewPCG(1, 1)), scheduleFrom)
+func ExampleConfig() {
+	cfg := Config{Schedule: "0 2 * * *", TimeZone: "Europe/Zurich"}
+	s, _ := (&cfg).start(rand.New(rand.NewPCG(1, 1)), scheduleFrom)
 	next, _ := s.next(scheduleFrom)
 	fmt.Println(next.In(s.zone).Format(time.RFC3339))
 	// Output: 2026-01-11T02:00:00+01:00
+}
+
+// defaultQueue is the exporter's default sending_queue, which has no batch.
+func defaultQueue() configoptional.Optional[exporterhelper.QueueBatchConfig] {
+	return configoptional.Some(exporterhelper.NewDefaultQueueConfig())
+}
+
+// Validate reads the keys once: the exporter runs the schedule it parsed,
+// and never reads the expression again.
+func TestValidateParsesTheScheduleOnce(t *testing.T) {
+	cfg := Config{Schedule: "0 2 * * *", MaxAge: time.Hour}
+	require.Empty(t, cfg.Validate(defaultQueue()))
+	cfg.Schedule = "not read again"
+	s, err := cfg.start(rand.New(rand.NewPCG(1, 1)), scheduleFrom)
+	require.NoError(t, err)
+	assert.Equal(t, "0 2 * * *", s.expr)
+
+	daily := Config{Schedule: "@daily", MaxAge: time.Hour}
+	require.Empty(t, daily.Validate(defaultQueue()))
+	first, err := daily.start(rand.New(rand.NewPCG(1, 1)), scheduleFrom)
+	require.NoError(t, err)
+	again, err := daily.start(rand.New(rand.NewPCG(1, 1)), scheduleFrom)
+	require.NoError(t, err)
+	assert.Equal(t, first.expr, again.expr, "one seed, one pick")
+	assert.Regexp(t, dailyPick, first.expr)
 }

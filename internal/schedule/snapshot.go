@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package schedule
 
 import (
 	"math"

@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package schedule
 
 import (
 	"runtime"
@@ -52,7 +52,7 @@ func liveHeap() uint64 {
 // the same keys. heap-B/row is the live heap each stored row adds beyond the
 // batch, measured once per benchmark.
 func BenchmarkSnapshot(b *testing.B) {
-	md := benchMetrics()
+	md := testkit.BenchMetrics()
 	builder := report.NewBuilder("", "", true, nil)
 	built := builder.Build(md)
 	defer built.Release()
@@ -65,7 +65,7 @@ func BenchmarkSnapshot(b *testing.B) {
 		for b.Loop() {
 			s.update(built.Systems(), testkit.Observed)
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchCounts), "ns/count")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*testkit.BenchCounts), "ns/count")
 	})
 	b.Run("fill", func(b *testing.B) {
 		before := liveHeap()
@@ -74,11 +74,11 @@ func BenchmarkSnapshot(b *testing.B) {
 			s = newSnapshot()
 			s.update(built.Systems(), testkit.Observed)
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchCounts), "ns/count")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*testkit.BenchCounts), "ns/count")
 		b.StopTimer()
 		s = newSnapshot()
 		s.update(built.Systems(), testkit.Observed)
-		b.ReportMetric(float64(liveHeap()-before)/benchCounts, "heap-B/row")
+		b.ReportMetric(float64(liveHeap()-before)/testkit.BenchCounts, "heap-B/row")
 		runtime.KeepAlive(s)
 	})
 	b.Run("consume", func(b *testing.B) {
@@ -90,7 +90,7 @@ func BenchmarkSnapshot(b *testing.B) {
 			s.update(r.Systems(), testkit.Observed)
 			r.Release()
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchCounts), "ns/count")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*testkit.BenchCounts), "ns/count")
 	})
 	b.Run("plain_map", func(b *testing.B) {
 		before := liveHeap()
@@ -99,11 +99,11 @@ func BenchmarkSnapshot(b *testing.B) {
 			m = make(map[plainKey]plainValue)
 			updatePlain(m, built.Systems(), seen)
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchCounts), "ns/count")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*testkit.BenchCounts), "ns/count")
 		b.StopTimer()
 		m = make(map[plainKey]plainValue)
 		updatePlain(m, built.Systems(), seen)
-		b.ReportMetric(float64(liveHeap()-before)/benchCounts, "heap-B/row")
+		b.ReportMetric(float64(liveHeap()-before)/testkit.BenchCounts, "heap-B/row")
 		runtime.KeepAlive(m)
 	})
 	b.Run("plain_map_refresh", func(b *testing.B) {
@@ -113,6 +113,6 @@ func BenchmarkSnapshot(b *testing.B) {
 		for b.Loop() {
 			updatePlain(m, built.Systems(), seen)
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchCounts), "ns/count")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*testkit.BenchCounts), "ns/count")
 	})
 }

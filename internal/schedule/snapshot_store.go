@@ -1,4 +1,4 @@
-package zitadeltelemetry
+package schedule
 
 import (
 	"encoding/binary"
@@ -11,17 +11,17 @@ import (
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 )
 
-// snapshotFormat starts every stored snapshot; a stored value of another
+// SnapshotFormat starts every stored snapshot; a stored value of another
 // format is ignored, as if nothing was stored.
-const snapshotFormat = "zitadeltelemetry.snapshot.v1"
+const SnapshotFormat = "zitadeltelemetry.snapshot.v1"
 
-// snapshotStorageKey is the key of the snapshot in the exporter's storage client.
-const snapshotStorageKey = "snapshot"
+// SnapshotStorageKey is the key of the snapshot in the exporter's storage client.
+const SnapshotStorageKey = "snapshot"
 
 // marshal encodes the snapshot: per system its strings once, then rows of
 // string numbers, as compact as the memory layout.
 func (s *snapshot) marshal() []byte {
-	buf := append([]byte(nil), snapshotFormat...)
+	buf := append([]byte(nil), SnapshotFormat...)
 	buf = binary.AppendUvarint(buf, uint64(len(s.systems)))
 	for _, id := range s.systemIDs() {
 		ss := s.systems[id]
@@ -77,10 +77,10 @@ var errNotASnapshot = errors.New("the stored value is not a snapshot of this for
 // unmarshalSnapshot decodes what marshal wrote, checking every number
 // against what it refers to: a damaged value is refused whole.
 func unmarshalSnapshot(data []byte) (*snapshot, error) {
-	if len(data) < len(snapshotFormat) || string(data[:len(snapshotFormat)]) != snapshotFormat {
+	if len(data) < len(SnapshotFormat) || string(data[:len(SnapshotFormat)]) != SnapshotFormat {
 		return nil, errNotASnapshot
 	}
-	d := decoder{buf: data[len(snapshotFormat):]}
+	d := decoder{buf: data[len(SnapshotFormat):]}
 	s := newSnapshot()
 	for range d.count() {
 		ss := s.system(d.string())
