@@ -9,17 +9,16 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configgrpc"
-	"go.opentelemetry.io/collector/config/confighttp"
-	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
@@ -29,30 +28,6 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryclient"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/tlshint"
 )
-
-// defaultReportTimeout bounds one attempt at a batch: every system's base
-// information and all its pages, which for a large installation is a hundred
-// POSTs of a few MiB each.
-const defaultReportTimeout = time.Minute
-
-func createDefaultExporterConfig() component.Config {
-	cfg := &ExporterConfig{
-		Protocol:      ProtocolHTTP,
-		BulkSize:      fieldshape.DefaultBulkSize,
-		SendDomains:   true,
-		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: defaultReportTimeout},
-		RetryConfig:   configretry.NewDefaultBackOffConfig(),
-		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
-		HTTP:          confighttp.NewDefaultClientConfig(),
-		GRPC:          configgrpc.NewDefaultClientConfig(),
-	}
-	cfg.MaxAge = defaultMaxAge
-	return cfg
-}
-
-func createMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
-	return newMetricsExporter(ctx, set, cfg, schedule.SystemClock{}, schedule.NewRandom())
-}
 
 // newMetricsExporter builds the sender; with a schedule, batches go into a
 // snapshot that the schedule sends through it.
@@ -285,4 +260,98 @@ func subsetOf(md pmetric.Metrics, resources []int) pmetric.Metrics {
 		md.ResourceMetrics().At(i).CopyTo(out.ResourceMetrics().AppendEmpty())
 	}
 	return out
+}
+
+// Names of the `zitadeltelemetry` exporter's own metrics; the collector's
+// Prometheus endpoint adds _total.
+const (
+	metricExporterReports        = "otelcol_zitadeltelemetry_exporter_reports"
+	metricExporterPages          = "otelcol_zitadeltelemetry_exporter_pages"
+	metricExporterRows           = "otelcol_zitadeltelemetry_exporter_rows"
+	metricExporterRowsLeftOut    = "otelcol_zitadeltelemetry_exporter_rows_left_out"
+	metricExporterReportRestarts = "otelcol_zitadeltelemetry_exporter_report_restarts"
+)
+
+// exportMetrics counts what the exporter sent: a report is counted once its
+// last page was taken, pages and rows as each page is taken, so rows equals
+// what the endpoint acknowledged, re-sent pages included.
+type exportMetrics struct {
+	protocol metric.MeasurementOption
+	reports  metric.Int64Counter
+	pages    metric.Int64Counter
+	rows     metric.Int64Counter
+	leftOut  metric.Int64Counter
+	restarts metric.Int64Counter
+}
+
+func newExportMetrics(set component.TelemetrySettings, protocol string) (*exportMetrics, error) {
+	em := exportMetrics{protocol: metric.WithAttributeSet(attribute.NewSet(attribute.String("protocol", protocol)))}
+	err := newCounters(set, []counterSpec{
+		{&em.reports, metricExporterReports, "{report}", "Reports the zitadeltelemetry exporter completed (base information and every page taken), by protocol (attribute protocol)."},
+		{&em.pages, metricExporterPages, "{page}", "ReportResourceCounts pages the endpoint took, by protocol (attribute protocol)."},
+		{&em.rows, metricExporterRows, "{row}", "Resource count rows in the pages the endpoint took, re-sent ones included, by protocol (attribute protocol)."},
+		{&em.leftOut, metricExporterRowsLeftOut, "{row}", "Rows of zitadel.resource.count left out of the reports, by reason (attribute reason - withheld, invalid, no_system_id, no_instance)."},
+		{&em.restarts, metricExporterReportRestarts, "{report}", "Reports started over after the endpoint refused the report id (FAILED_PRECONDITION, HTTP 412), by protocol (attribute protocol)."},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &em, nil
+}
+
+func (m *exportMetrics) pageSent(ctx context.Context, rows int) {
+	ctx = context.WithoutCancel(ctx)
+	m.pages.Add(ctx, 1, m.protocol)
+	m.rows.Add(ctx, int64(rows), m.protocol)
+}
+
+func (m *exportMetrics) reportSent(ctx context.Context) {
+	m.reports.Add(context.WithoutCancel(ctx), 1, m.protocol)
+}
+
+func (m *exportMetrics) reportRestarted(ctx context.Context) {
+	m.restarts.Add(context.WithoutCancel(ctx), 1, m.protocol)
+}
+
+func (m *exportMetrics) rowsLeftOut(ctx context.Context, built *report.Built) {
+	for reason, n := range built.LeftOut() {
+		if n > 0 {
+			m.leftOut.Add(context.WithoutCancel(ctx), int64(n), metric.WithAttributes(attribute.String("reason", report.LeftOutNames[reason])))
+		}
+	}
+}
+
+// endpointLink says how to fix a TLS failure of the connection to the
+// telemetry endpoint, in the keys of the protocol's client block.
+func endpointLink(protocol string) tlshint.Link {
+	block, plaintext := "http", "use an http:// endpoint for an endpoint without TLS, or the endpoint's TLS port"
+	if protocol == ProtocolGRPC {
+		block, plaintext = "grpc", "set grpc::tls::insecure: true for an endpoint without TLS, or use its TLS port"
+	}
+	return tlshint.Link{
+		Name:       "the telemetry endpoint",
+		UnknownCA:  "set " + block + "::tls::ca_file to the CA that issued its certificate",
+		WrongHost:  "set endpoint to a name its certificate holds, or " + block + "::tls::server_name_override",
+		Plaintext:  plaintext,
+		ClientCert: "set " + block + "::tls::cert_file and " + block + "::tls::key_file to a certificate it trusts",
+	}
+}
+
+// counterSpec is one of a component's own counters, as its metadata.yaml
+// documents it.
+type counterSpec struct {
+	into              *metric.Int64Counter
+	name, unit, about string
+}
+
+// newCounters creates each counter on the component's meter.
+func newCounters(set component.TelemetrySettings, specs []counterSpec) error {
+	m := set.MeterProvider.Meter(contract.ScopeName)
+	for _, c := range specs {
+		var err error
+		if *c.into, err = m.Int64Counter(c.name, metric.WithUnit(c.unit), metric.WithDescription(c.about)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/scraper/scrapererror"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
@@ -133,3 +135,62 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 }
 
 var errShutdownScrape = errors.New("the collector is shutting down: scrape cancelled")
+
+// metricScrapeDuration names the `zitadel` receiver's own histogram of scrape
+// times; the API calls and database rows are counted by the sources.
+const metricScrapeDuration = "otelcol_zitadel_receiver_scrape_duration"
+
+// newScrapeDuration is the histogram of whole scrapes by receiver, source
+// and outcome. Buckets span a database page read (milliseconds) to an API
+// scrape of a large installation (minutes).
+func newScrapeDuration(set component.TelemetrySettings) (metric.Float64Histogram, error) {
+	return set.MeterProvider.Meter(contract.ScopeName).Float64Histogram(metricScrapeDuration,
+		metric.WithUnit("s"),
+		metric.WithDescription("Time the zitadel receiver took for one scrape, by receiver, source and outcome "+
+			"(attributes receiver - the receiver's id; source - api, database; outcome - complete, partial, failed, cancelled)."),
+		metric.WithExplicitBucketBoundaries(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900))
+}
+
+// scrapeOutcome says how a scrape ended. scraperhelper counts the points a
+// partial scrape could not read, but a scrape that failed outright (ZITADEL
+// unreachable, credentials refused) read nothing and shows in none of its
+// counters: the outcome tells it apart, per receiver.
+func scrapeOutcome(err error, cancelled bool) string {
+	switch {
+	case cancelled:
+		return "cancelled"
+	case err == nil:
+		return "complete"
+	case scrapererror.IsPartialScrapeError(err):
+		return "partial"
+	default:
+		return "failed"
+	}
+}
+
+func (s *zitadelScraper) recordDuration(ctx context.Context, started time.Time, outcome string) {
+	s.duration.Record(context.WithoutCancel(ctx), s.now().Sub(started).Seconds(),
+		metric.WithAttributes(attribute.String("receiver", s.receiverID), attribute.String("source", s.cfg.Source),
+			attribute.String("outcome", outcome)))
+}
+
+// sourceLink says how to fix a TLS failure of the connection to ZITADEL, in
+// the keys of the source's block.
+func sourceLink(source string) tlshint.Link {
+	if source == SourceDatabase {
+		return tlshint.Link{
+			Name:       "ZITADEL's database",
+			UnknownCA:  "set database::tls::ca_file to the CA that issued PostgreSQL's certificate",
+			WrongHost:  "set database::endpoint to a name its certificate holds, or database::tls::mode: verify-ca, which checks the CA only",
+			Plaintext:  "turn on ssl in PostgreSQL, or set database::tls::mode to prefer or disable",
+			ClientCert: "set database::tls::cert_file and database::tls::key_file to a certificate PostgreSQL trusts",
+		}
+	}
+	return tlshint.Link{
+		Name:       "ZITADEL's API",
+		UnknownCA:  "set api::tls::ca_file to the CA that issued ZITADEL's certificate",
+		WrongHost:  "set api::endpoint to a name its certificate holds, or api::tls::server_name_override",
+		Plaintext:  "set api::tls::insecure: true for a ZITADEL without TLS (ExternalSecure: false), or use its TLS port",
+		ClientCert: "set api::tls::cert_file and api::tls::key_file to a certificate ZITADEL's proxy trusts",
+	}
+}
