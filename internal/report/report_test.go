@@ -160,7 +160,7 @@ func FuzzReportBuilder(f *testing.F) {
 					// Only rows a strict endpoint accepts, in ZITADEL's shapes.
 					assert.NotEqual(t, analytics.CountParentType_COUNT_PARENT_TYPE_UNSPECIFIED, rc.ParentType)
 					assert.NotNil(t, rc.UpdatedAt)
-					// Written out here, not taken from shape.go, so that a
+					// Written out here, not taken from internal/fieldshape, so that a
 					// check loosened there fails this test.
 					assert.Regexp(t, `^[A-Za-z0-9_-]{1,64}$`, rc.InstanceId)
 					assert.Regexp(t, `^[A-Za-z0-9_-]{1,64}$`, rc.ParentId)
