@@ -54,7 +54,13 @@ type handOffConsumer struct {
 	stop *drain.Stop
 }
 
+// ConsumeMetrics hands on what a scrape read. The controller hands on a
+// batch after every scrape, an empty one when the scrape failed before
+// reading anything; that batch says nothing and is not handed on.
 func (h handOffConsumer) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
+	if md.ResourceMetrics().Len() == 0 {
+		return nil
+	}
 	return h.stop.Run(ctx, func(ctx context.Context) error { return h.Metrics.ConsumeMetrics(ctx, md) })
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
+	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
 	mgmtpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/management"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
 )
@@ -166,6 +167,28 @@ func TestAPIReceiverGolden(t *testing.T) {
 		pmetrictest.IgnoreTimestamp(), pmetrictest.IgnoreStartTimestamp(),
 		pmetrictest.IgnoreMetricDataPointsOrder(), pmetrictest.IgnoreResourceAttributeValue(contract.ResAttrSystemID)))
 	assert.Empty(t, srv.ZeroLimitRequests())
+}
+
+// TestAPIReceiverFailedScrapeEmitsNothing: a user without any role reads
+// nothing, and nothing goes down the pipeline, scrape after scrape.
+func TestAPIReceiverFailedScrapeEmitsNothing(t *testing.T) {
+	srv := fakezitadel.NewServer(fakezitadel.Generate(fakezitadel.DefaultSpec()),
+		fakezitadel.Options{PATs: map[string]string{apiTestPAT: ""}, WithoutMembership: []string{apiTestPAT}})
+	require.NoError(t, srv.Start("127.0.0.1:0", ""))
+	t.Cleanup(srv.Close)
+	cfg := apiReceiverConfig(srv)
+	cfg.CollectionInterval = 20 * time.Millisecond
+
+	sink := new(consumertest.MetricsSink)
+	rcv, err := NewReceiverFactory().CreateMetrics(t.Context(), receivertest.NewNopSettings(ReceiverType), cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, rcv.Start(t.Context(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
+	// Each scrape makes the one call; the third call means two scrapes have
+	// ended and handed on whatever they had.
+	require.Eventually(t, func() bool { return srv.Calls(adminpb.AdminService_GetMyInstance_FullMethodName) >= 3 },
+		10*time.Second, 5*time.Millisecond)
+	assert.Empty(t, sink.AllMetrics())
 }
 
 // TestAPIReceiverPartialScrape checks that a failing resource reaches the

@@ -3,6 +3,7 @@ package zitadeltelemetry
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,4 +132,53 @@ func TestAPIAndDatabaseCountFeatureUsageAlike(t *testing.T) {
 	assert.Equal(t, fromDB, fromAPI)
 	assert.Greater(t, fromDB[model.ResourceLoginPolicy], int64(1), "some organizations have their own login policy")
 	assert.Positive(t, fromDB[model.ResourceIdentityProviderLDAP])
+}
+
+// TestSourcesOrderDomainsAlike: one instance's domains are one label value,
+// whichever way its information came: the api source reads them with a
+// primary flag, ZITADEL's service ping sends them in its own order (the
+// generated domain first) without one. With the primary domain sorting last
+// and a custom one added after it, neither "primary first" nor ZITADEL's
+// order is sorted. Both give them sorted: the api source here, the
+// zitadeltelemetry receiver in TestInstanceInfoSortsTheDomains.
+func TestSourcesOrderDomainsAlike(t *testing.T) {
+	spec := fakezitadel.DefaultSpec()
+	spec.Instances = 1
+	ds := fakezitadel.Generate(spec)
+	in := ds.Instances[0]
+	for i := range in.Domains {
+		if in.Domains[i].Primary {
+			in.Domains[i].Name = "login.zz.example.com"
+		}
+	}
+	in.Domains = append(in.Domains, fakezitadel.Domain{Name: "auth.example.com"})
+	srv := fakezitadel.NewServer(ds, fakezitadel.Options{PATs: map[string]string{apiTestPAT: ""}})
+	require.NoError(t, srv.Start("127.0.0.1:0", ""))
+	t.Cleanup(srv.Close)
+	s := newZitadelScraper(apiReceiverConfig(srv), componenttest.NewNopTelemetrySettings())
+	require.NoError(t, s.start(t.Context(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
+	md, err := s.scrape(t.Context())
+	require.NoError(t, err)
+	api := domainsLabel(t, md)
+
+	var zitadelOrder []string
+	for _, d := range in.Domains {
+		zitadelOrder = append(zitadelOrder, d.Name)
+	}
+	require.False(t, slices.IsSorted(zitadelOrder))
+	assert.Equal(t, slices.Sorted(slices.Values(zitadelOrder)), api)
+}
+
+// domainsLabel is the zitadel.instance.domains of the one resource in md.
+func domainsLabel(t *testing.T, md pmetric.Metrics) []string {
+	t.Helper()
+	require.Equal(t, 1, md.ResourceMetrics().Len())
+	v, ok := md.ResourceMetrics().At(0).Resource().Attributes().Get(contract.ResAttrDomains)
+	require.True(t, ok)
+	var out []string
+	for _, d := range v.Slice().All() {
+		out = append(out, d.Str())
+	}
+	return out
 }

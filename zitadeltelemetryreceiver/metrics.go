@@ -17,10 +17,12 @@ import (
 // emits that as an info metric of its own, one data point of 1 per instance
 // on a resource with every instance attribute, and the counts on resources
 // with the system and instance ids. Dashboards join the two on
-// zitadel.instance.id, as Prometheus' target_info is joined.
+// zitadel.instance.id, as Prometheus' target_info is joined. Like target_info
+// it has no unit: the Prometheus exporter appends a unit of "1" to the name
+// (zitadel_instance_info_ratio), and a documented join would find nothing.
 const (
 	metricInstanceInfo            = "zitadel.instance.info"
-	metricInstanceInfoUnit        = "1"
+	metricInstanceInfoUnit        = ""
 	metricInstanceInfoDescription = "Always 1; its resource carries what ZITADEL reported about the instance (version, domains, creation date)."
 )
 

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -103,10 +104,13 @@ func (b *Builder) RecordInstance(in model.Instance) {
 }
 
 // PutInstanceInfo writes what an instance's resource says besides its ids.
+// The domains are sorted: ZITADEL's service ping sends them in no defined
+// order and without the primary flag, so sorted is the one order every
+// source can give, and one instance is one label value whichever way it came.
 func PutInstanceInfo(attrs pcommon.Map, domains []string, created time.Time) {
 	slice := attrs.PutEmptySlice(ResAttrDomains)
 	slice.EnsureCapacity(len(domains))
-	for _, d := range domains {
+	for _, d := range slices.Sorted(slices.Values(domains)) {
 		slice.AppendEmpty().SetStr(d)
 	}
 	if !created.IsZero() {

@@ -4,16 +4,23 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"text/template"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/dashboards"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contracttest"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/prometheustest"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/servicepingclient"
 )
 
 // dashboardConfig counts every resource the dashboard shows (user_by_state is
@@ -262,4 +269,81 @@ func assertSingleValue(ctx context.Context, t *testing.T, prom *prometheustest.S
 	if len(got) != 1 || math.Abs(got[0].Value-want) > 1e-9 {
 		t.Errorf("%s = %v, want one value %v", expr, got, want)
 	}
+}
+
+// TestServicePingJoinOnPrometheus runs the shipped service-ping example as
+// it is, receives a report the way ZITADEL sends it, and evaluates the
+// README's join of the counts with zitadel.instance.info on a real
+// Prometheus: every name it uses is exposed, and every user count gets its
+// instance's version and domains.
+func TestServicePingJoinOnPrometheus(t *testing.T) {
+	raw, err := os.ReadFile("../../testdata/examples/zitadel-service-ping.yaml")
+	require.NoError(t, err)
+	example := string(raw)
+	httpAddr, healthAddr, promAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	// Only the addresses are the test's own, and the collector's own
+	// metrics are off so that its default port is never in the way.
+	config := strings.NewReplacer("0.0.0.0:4320", httpAddr, "127.0.0.1:13133", healthAddr,
+		"\nservice:\n", "\nservice:\n  telemetry:\n    metrics:\n      level: none\n").Replace(example)
+	require.NotEqual(t, example, config)
+	path := filepath.Join(t.TempDir(), "zitadel-service-ping.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(config), 0o600))
+	t.Setenv("ZITADEL_PING_PATH_SECRET", pathSecret)
+	t.Setenv("ZITADEL_REPORT_ID_KEY", "e2e-report-key-of-the-service-ping-example")
+	t.Setenv("PROMETHEUS_ENDPOINT", promAddr)
+	c := startCollector(t, collectorBinary(t), path)
+	waitForListener(t, c, httpAddr)
+
+	base, rows := contracttest.Report("e2e-join-system", 2, 3)
+	ping := &servicepingclient.Client{Endpoint: "http://" + httpAddr + "/zitadel/ping/" + pathSecret, HTTP: newHTTPClient(t)}
+	require.NoError(t, ping.Report(context.Background(), base, rows, 1000))
+
+	prom := prometheustest.Start(t, fmt.Sprintf(`global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: otelcol-zitadel
+    static_configs: [{targets: ["%s"]}]
+`, promAddr), nil)
+	join := readmeJoin(t)
+	ctx := context.Background()
+	users := 0
+	for _, r := range rows {
+		if r.ResourceName == "user" {
+			users++
+		}
+	}
+	var got []prometheustest.Sample
+	require.Eventually(t, func() bool {
+		got, err = prom.Query(ctx, join)
+		require.NoError(t, err)
+		return len(got) == users
+	}, time.Minute, 200*time.Millisecond, "the README's join %s returns %d series, want %d", join, len(got), users)
+	require.NoError(t, exposedNames{prom: prom}.names(ctx, join))
+	for _, s := range got {
+		assert.Equal(t, base.Version, s.Metric["zitadel_version"], "%v", s.Metric)
+		assert.NotEmpty(t, s.Metric["zitadel_instance_domains"], "%v", s.Metric)
+	}
+	// The example's own comment names the metrics the same way.
+	for _, name := range regexp.MustCompile(`zitadel_[a-z_]+`).FindAllString(example[:strings.Index(example, "\nextensions:")], -1) {
+		if name == "zitadel_instance_id" {
+			continue // a label
+		}
+		series, err := prom.Series(ctx, name)
+		require.NoError(t, err)
+		assert.NotEmpty(t, series, "the example's comment names %s, which Prometheus does not hold", name)
+	}
+}
+
+// readmeJoin is the README's PromQL join of the counts with zitadel.instance.info.
+func readmeJoin(t *testing.T) string {
+	t.Helper()
+	readme, err := os.ReadFile("../../zitadeltelemetryreceiver/README.md")
+	require.NoError(t, err)
+	for _, block := range regexp.MustCompile("(?s)```promql\n(.*?)```").FindAllStringSubmatch(string(readme), -1) {
+		if strings.Contains(block[1], "group_left") && strings.Contains(block[1], "zitadel_instance_info") {
+			return strings.TrimSpace(block[1])
+		}
+	}
+	t.Fatal("zitadeltelemetryreceiver/README.md has no PromQL join with zitadel_instance_info")
+	return ""
 }

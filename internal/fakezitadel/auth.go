@@ -32,6 +32,7 @@ const (
 type principal struct {
 	system     bool
 	instanceID string // of a user; empty for system users
+	noRole     bool   // a user with no membership in its instance
 }
 
 // authenticate checks a bearer token: a personal access token, an exchanged
@@ -42,7 +43,7 @@ func (s *Server) authenticate(header string) (principal, error) {
 		return principal{}, status.Error(codes.Unauthenticated, "auth header missing")
 	}
 	if inst, ok := s.opts.PATs[tok]; ok {
-		return principal{instanceID: s.instanceID(inst)}, nil
+		return principal{instanceID: s.instanceID(inst), noRole: slices.Contains(s.opts.WithoutMembership, tok)}, nil
 	}
 	s.mu.RLock()
 	issued, ok := s.tokens[tok]

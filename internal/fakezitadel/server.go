@@ -29,6 +29,10 @@ type Options struct {
 	// PATs are accepted personal access tokens, each mapped to the id of the
 	// instance its user belongs to ("" for the first instance).
 	PATs map[string]string
+	// WithoutMembership are personal access tokens (keys of PATs) of users
+	// that hold no role at all: ZITADEL answers their calls NOT_FOUND
+	// "membership not found (AUTHZ-cdgFk)", not PERMISSION_DENIED.
+	WithoutMembership []string
 	// ServiceKeys are the public keys of service users that exchange a
 	// signed JWT for an access token at /oauth/v2/token.
 	ServiceKeys []ServiceKey

@@ -207,6 +207,8 @@ func TestSystemAPIAcceptsOnlySystemUsers(t *testing.T) {
 	resp, err := system.ListInstances(withToken(sign(valid)), req)
 	require.NoError(t, err)
 	assert.Len(t, resp.GetResult(), len(srv.Dataset().Instances))
+	// As ZITADEL, the total counts each instance once per domain.
+	assert.Equal(t, uint64(2*len(srv.Dataset().Instances)), resp.GetDetails().GetTotalResult())
 
 	wrongAudience := valid
 	wrongAudience.Audience = jwt.ClaimStrings{"https://elsewhere.example.com"}

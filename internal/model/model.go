@@ -94,7 +94,7 @@ type Instance struct {
 	SystemID  string
 	Version   string
 	ID        string
-	Domains   []string // primary first
+	Domains   []string // in the source's order; the metrics carry them sorted
 	CreatedAt time.Time
 }
 

@@ -88,7 +88,7 @@ func (c *client) once(ctx context.Context, sc scope, method string, req, resp pr
 	defer cancel()
 	err := remotetext.RedactStatus(c.conn.Invoke(ctx, method, req, resp))
 	c.count(ctx, method, status.Code(err))
-	return tok, err
+	return tok, asPermissionDenied(err)
 }
 
 // count records a call that went out; a call refused for its rate is also

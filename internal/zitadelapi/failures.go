@@ -15,6 +15,21 @@ import (
 // requiredRole is the one instance role that allows every read this source makes.
 const requiredRole = "IAM_OWNER_VIEWER"
 
+// noMembershipID is the id of ZITADEL's answer to a user that holds no role
+// at all: NOT_FOUND "membership not found (AUTHZ-cdgFk)".
+const noMembershipID = "(AUTHZ-cdgFk)"
+
+// asPermissionDenied turns ZITADEL's answer to a user without any role into
+// the permission failure it is: as a NOT_FOUND it would read as a vanished
+// organization, and the role hint would be missing.
+func asPermissionDenied(err error) error {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.NotFound || !strings.Contains(st.Message(), noMembershipID) {
+		return err
+	}
+	return status.Error(codes.PermissionDenied, st.Message()+": the user has no role in this instance")
+}
+
 // failures gathers what one scrape could not count. Failures of the same
 // kind are folded into one line, so 10,000 organizations failing the same
 // way give one message, not 10,000 log lines.

@@ -89,7 +89,20 @@ func (r *scrapeRun) planInstance(inst *instanceRun) (*changes, *instanceState) {
 			zap.String("instance", inst.id), zap.String("reason", "its events could not be read: "+err.Error()))
 		return nil, nil
 	}
-	return nil, newInstanceState(r.now, cursor, nil)
+	return nil, r.seenBeforeFull(inst, cursor)
+}
+
+// seenBeforeFull is the state of a full count that starts now: the events
+// the next scrape re-reads for its overlap, read before the counting begins,
+// are already in the count and are marked seen, so that the next scrape
+// does not count their organizations again. Without them (they could not be
+// read) the next scrape counts those organizations again, which does no harm.
+func (r *scrapeRun) seenBeforeFull(inst *instanceRun, cursor time.Time) *instanceState {
+	ch, err := r.src.client.readChanges(r.ctx, inst.sc, inst.id, &instanceState{cursor: cursor}, r.src.eventPage)
+	if err != nil {
+		return newInstanceState(r.now, cursor, nil)
+	}
+	return newInstanceState(r.now, ch.cursor, ch.seen)
 }
 
 // countChanged counts what the events say changed and reuses the rest of the

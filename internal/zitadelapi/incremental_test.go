@@ -245,6 +245,38 @@ func TestIncrementalFallsBackToFull(t *testing.T) {
 	assert.Len(t, reasons(), 1)
 }
 
+// TestIncrementalAfterFullRecountsNothingUnchanged: the events just before
+// the newest one, which every incremental scrape re-reads for late writes,
+// were in the full count; with nothing changed since, the first incremental
+// scrape makes the calls any later one does.
+func TestIncrementalAfterFullRecountsNothingUnchanged(t *testing.T) {
+	srv := startFake(t, oneInstance(), fakezitadel.Options{})
+	inc, _, collector, _ := incrementalPair(t, srv, 25)
+	in := srv.Dataset().Instances[0]
+	written := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i, o := range in.Orgs[:10] {
+		srv.Write(in.ID, written.Add(time.Duration(i)*time.Second), func(w *fakezitadel.Writer) {
+			w.AddUser(o, false, fakezitadel.StateActive)
+		})
+	}
+	full, err := scrape(t, inc)
+	require.NoError(t, err)
+
+	calls := func() int64 {
+		t.Helper()
+		collector.t = collector.t.Add(time.Minute)
+		srv.ResetStats()
+		got, err := scrape(t, inc)
+		require.NoError(t, err)
+		require.Equal(t, sortCounts(full.counts), sortCounts(got.counts))
+		return srv.TotalCalls()
+	}
+	first, later := calls(), calls()
+	assert.Equal(t, later, first, "the first incremental scrape counted organizations again")
+	// Instance details, one page of events, the active sessions.
+	assert.Equal(t, int64(3), later)
+}
+
 // TestIncrementalHonoursConcurrencyAndResources: the organizations counted
 // again run on the same bounded workers, and only the selected resources
 // are counted again.

@@ -68,8 +68,11 @@ func (r *scrapeRun) discover() {
 				return
 			}
 		}
+		// ZITADEL's total counts instance-domain rows (COUNT(*) OVER () before
+		// DISTINCT), so it overstates the instances; its pages are of distinct
+		// instances, and a short one is the last.
 		offset += uint64(len(page))
-		if len(page) == 0 || offset >= totalResult {
+		if len(page) < int(pageSize) || offset >= totalResult {
 			return
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
+	systempb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/system"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
 
@@ -17,10 +18,16 @@ const systemUser = "system-user-1"
 // startSystemFake serves three instances to a system API user.
 func startSystemFake(t *testing.T) (*fakezitadel.Server, *Config) {
 	t.Helper()
+	return startSystemFakeOf(t, 3)
+}
+
+// startSystemFakeOf serves n instances to a system API user.
+func startSystemFakeOf(t *testing.T, n int) (*fakezitadel.Server, *Config) {
+	t.Helper()
 	pemKey, pub, err := fakezitadel.NewSystemUserKey()
 	require.NoError(t, err)
 	spec := fakezitadel.DefaultSpec()
-	spec.Instances = 3
+	spec.Instances = n
 	srv := startFake(t, spec, fakezitadel.Options{SystemUsers: map[string]*rsa.PublicKey{systemUser: pub}})
 	cfg := testConfig(srv)
 	cfg.Token = ""
@@ -61,6 +68,23 @@ func TestInstancesDiscovered(t *testing.T) {
 	assert.Equal(t, expectedInstances(ds, derivedSystemID(cfg.Endpoint)), rec.instances)
 	assert.Equal(t, sortCounts(ds.ExpectedCounts()), sortCounts(rec.counts))
 	assert.Empty(t, srv.ZeroLimitRequests())
+	// ZITADEL's total counts each instance once per domain (six here): the
+	// short second page is the last one asked for.
+	assert.Equal(t, int64(2), srv.Calls(systempb.SystemService_ListInstances_FullMethodName))
+}
+
+// TestOneInstanceWithTwoDomainsIsOnePage: ZITADEL reports a total of two for
+// one instance with two domains; its one page is the whole list.
+func TestOneInstanceWithTwoDomainsIsOnePage(t *testing.T) {
+	srv, cfg := startSystemFakeOf(t, 1)
+	require.Len(t, srv.Dataset().Instances[0].Domains, 2)
+	cfg.Instances.Discover = true
+	s := startSource(t, cfg, nil)
+
+	rec, err := scrape(t, s)
+	require.NoError(t, err)
+	assert.Len(t, rec.instances, 1)
+	assert.Equal(t, int64(1), srv.Calls(systempb.SystemService_ListInstances_FullMethodName))
 }
 
 func TestUnknownHostFailsOnlyItsInstance(t *testing.T) {

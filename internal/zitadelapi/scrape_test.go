@@ -216,6 +216,21 @@ func TestRejectedCredentialsGiveOneMessage(t *testing.T) {
 	assert.False(t, scrapererror.IsPartialScrapeError(err), "nothing was recorded")
 }
 
+// TestUserWithoutRoleIsToldTheRole: ZITADEL answers a user with no
+// membership at all NOT_FOUND "membership not found"; that is a missing role.
+func TestUserWithoutRoleIsToldTheRole(t *testing.T) {
+	srv := startFake(t, oneInstance(), fakezitadel.Options{WithoutMembership: []string{testPAT}})
+	s := startSource(t, testConfig(srv), nil)
+
+	rec, err := scrape(t, s)
+	require.Error(t, err)
+	assert.Empty(t, rec.counts)
+	assert.Empty(t, rec.instances)
+	assert.Contains(t, err.Error(), "instance at the endpoint: permission denied for instance")
+	assert.Contains(t, err.Error(), "membership not found (AUTHZ-cdgFk)")
+	assert.Equal(t, 1, strings.Count(err.Error(), "grant the user the IAM_OWNER_VIEWER role"), err.Error())
+}
+
 func TestUnauthenticatedMidScrapeStopsCalling(t *testing.T) {
 	srv := startFake(t, oneInstance(), fakezitadel.Options{})
 	srv.FailCalls(userpb.UserService_ListUsers_FullMethodName, codes.Unauthenticated, -1)

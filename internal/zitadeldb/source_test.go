@@ -3,6 +3,9 @@ package zitadeldb
 import (
 	"context"
 	"fmt"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,17 +141,23 @@ func TestCountingFollowsZitadelTriggers(t *testing.T) {
 	assert.Equal(t, want, scrape(t, src).amounts(), "deleting an organization removes the counts under it")
 
 	d.AddInstance(t, "i2", time.Now())
+	// A provider added through the current API is a template only.
 	d.Exec(t, `INSERT INTO projections.instance_members4 (instance_id, resource_owner, user_id) VALUES ('i2', 'i2', 'u9');
-		INSERT INTO projections.idps3 (instance_id, id) VALUES ('i2', 'idp1');
-		INSERT INTO projections.idp_templates6 (instance_id, id) VALUES ('i2', 'idp1');
+		INSERT INTO projections.idp_templates6 (instance_id, id) VALUES ('i2', 'idp0');
 		INSERT INTO projections.orgs1 (instance_id, id) VALUES ('i2', 'o3');
 		INSERT INTO projections.users14 (instance_id, resource_owner, id, type) VALUES ('i2', 'o3', 'u10', 1);`)
 	want["i2 instance/i2 iam_admin "+members] = 1
-	want["i2 instance/i2 identity_provider "+idps] = 1
 	want["i2 instance/i2 identity_provider "+templates] = 1
 	want["i2 instance/i2 organization "+orgs] = 1
 	want["i2 organization/o3 user "+users] = 1
-	assert.Equal(t, want, scrape(t, src).amounts(), "one identity provider counted from both of its tables, as ZITADEL v4.13 does")
+	assert.Equal(t, want, scrape(t, src).amounts(), "a provider of the current API: one row, of idp_templates6")
+
+	// A legacy provider is in both tables: the idps3 row appears.
+	d.Exec(t, `INSERT INTO projections.idps3 (instance_id, id) VALUES ('i2', 'idp1');
+		INSERT INTO projections.idp_templates6 (instance_id, id) VALUES ('i2', 'idp1');`)
+	want["i2 instance/i2 identity_provider "+idps] = 1
+	want["i2 instance/i2 identity_provider "+templates] = 2
+	assert.Equal(t, want, scrape(t, src).amounts(), "a legacy provider counted from both of its tables, as ZITADEL v4.13 does")
 
 	d.Exec(t, `DELETE FROM projections.instances WHERE id = 'i2'`)
 	delete(want, "i2 instance/i2 iam_admin "+members)
@@ -428,4 +437,25 @@ func TestPasswordFileIsReadForEveryConnection(t *testing.T) {
 	writeFileAt(t, file, "rotated\n")
 	d.TerminateBackends(t)
 	assert.Len(t, scrape(t, src).counts, 1)
+}
+
+// TestREADMETellsWhereIdentityProvidersAreCounted: wherever the zitadel receiver's README
+// speaks of identity_provider's two tables, it says what the database
+// shows above: a provider of the current API is only in idp_templates6, a
+// row of idps3 comes only with a legacy provider.
+func TestREADMETellsWhereIdentityProvidersAreCounted(t *testing.T) {
+	readme, err := os.ReadFile("../../zitadelreceiver/README.md")
+	require.NoError(t, err)
+	found := 0
+	for _, block := range regexp.MustCompile(`\n\s*\n|\n\||\n- `).Split(string(readme), -1) {
+		block = strings.Join(strings.Fields(block), " ")
+		if !strings.Contains(block, "identity_provider") || !(strings.Contains(block, "two tables") || strings.Contains(block, "idps3")) {
+			continue
+		}
+		found++
+		assert.Contains(t, block, "only in `projections.idp_templates6`", block)
+		assert.Contains(t, block, "only once a legacy provider", block)
+		assert.NotContains(t, block, "two rows", block)
+	}
+	assert.Equal(t, 2, found, "the provider table row and the database section")
 }

@@ -75,7 +75,7 @@ type metricZitadelInstanceInfo struct {
 func (m *metricZitadelInstanceInfo) init() {
 	m.data.SetName("zitadel.instance.info")
 	m.data.SetDescription("Always 1; its resource carries what ZITADEL reported about the instance (version, domains, creation date).")
-	m.data.SetUnit("1")
+	m.data.SetUnit("")
 	m.data.SetEmptyGauge()
 }
 
