@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -13,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/config/configcompression"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 )
 
 func loadExporterConfig(t *testing.T, name string) (*ExporterConfig, error) {

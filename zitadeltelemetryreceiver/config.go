@@ -7,13 +7,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/confignumbers"
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
 	"go.opentelemetry.io/collector/config/configgrpc"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/confignumbers"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
 )
 
 // Config configures the `zitadeltelemetry` receiver: the

@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 )
 
 func TestReportIDsVerifyThemselves(t *testing.T) {

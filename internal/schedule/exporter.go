@@ -8,13 +8,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
 )
 
 // PersistDelay gathers the pieces of one scrape into one write to storage.

@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
 
 // The benchmarks' batch: 100 instances of 500 organizations, each with
