@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,7 +20,13 @@ import (
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/configcheck"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/confignumbers"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/schedule"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
 )
@@ -56,9 +63,9 @@ type ReceiverConfig struct {
 	API      zitadelapi.Config `mapstructure:"api"`
 	Database zitadeldb.Config  `mapstructure:"database"`
 
-	// MetricsBuilderConfig holds the `metrics:` and `resource_attributes:`
+	// contract.MetricsBuilderConfig holds the `metrics:` and `resource_attributes:`
 	// switches.
-	MetricsBuilderConfig `mapstructure:",squash"`
+	contract.MetricsBuilderConfig `mapstructure:",squash"`
 
 	_ struct{}
 }
@@ -99,12 +106,12 @@ func (c *ReceiverConfig) Validate() error {
 func validateReportIdentity(systemID, version string) []error {
 	var errs []error
 	if systemID != "" {
-		if p := checkID(systemID, maxSystemIDBytes); p != "" {
+		if p := fieldshape.CheckID(systemID, fieldshape.MaxSystemIDBytes); p != "" {
 			errs = append(errs, fmt.Errorf("system_id: %s", p))
 		}
 	}
 	if version != "" {
-		if p := checkVersion(version); p != "" {
+		if p := fieldshape.CheckVersion(version); p != "" {
 			errs = append(errs, fmt.Errorf("version: %s", p))
 		}
 	}
@@ -158,7 +165,7 @@ type ExporterConfig struct {
 	// GRPC is the client of the `grpc` protocol; its endpoint key is not used.
 	GRPC configgrpc.ClientConfig `mapstructure:"grpc"`
 
-	ScheduleConfig `mapstructure:",squash"`
+	schedule.Config `mapstructure:",squash"`
 
 	_ struct{}
 }
@@ -180,20 +187,20 @@ func (c *ExporterConfig) Validate() error {
 		errs = append(errs, fmt.Errorf("protocol: %q is not a protocol; use %q, %q or %q",
 			c.Protocol, ProtocolHTTP, ProtocolConnect, ProtocolGRPC))
 	}
-	if c.BulkSize < 1 || c.BulkSize > maxBulkSize {
+	if c.BulkSize < 1 || c.BulkSize > fieldshape.MaxBulkSize {
 		errs = append(errs, fmt.Errorf("bulk_size: %d is out of range; use 1 to %d, the most rows that surely fit one 4 MiB message",
-			c.BulkSize, maxBulkSize))
+			c.BulkSize, fieldshape.MaxBulkSize))
 	}
 	errs = append(errs, validateReportIdentity(c.SystemID, c.Version)...)
-	errs = append(errs, validateSendResources(c.SendResources)...)
-	errs = append(errs, validateIDHashKey(c.IDHashKey)...)
+	errs = append(errs, report.ValidateSendResources(c.SendResources)...)
+	errs = append(errs, idhash.ValidateKey(c.IDHashKey)...)
 	if c.HTTP.Endpoint != "" {
 		errs = append(errs, errors.New("http::endpoint: not used; set the top-level endpoint"))
 	}
 	if c.GRPC.Endpoint != "" {
 		errs = append(errs, errors.New("grpc::endpoint: not used; set the top-level endpoint"))
 	}
-	errs = append(errs, c.ScheduleConfig.validate(c.QueueConfig)...)
+	errs = append(errs, c.Config.Validate(c.QueueConfig)...)
 	return errors.Join(errs...)
 }
 
@@ -229,10 +236,18 @@ func validateGRPCEndpoint(endpoint string) error {
 	return nil
 }
 
+// The collector decodes 1.5 into an integer as 1 without a word: every
+// integer key of each component, its collector blocks included, is checked
+// on the raw configuration first.
+var (
+	receiverWholeNumberKeys = confignumbers.IntegerKeys(reflect.TypeFor[ReceiverConfig]())
+	exporterWholeNumberKeys = confignumbers.IntegerKeys(reflect.TypeFor[ExporterConfig]())
+)
+
 // Unmarshal decodes the receiver's configuration, refusing fractional
 // numbers for integer keys.
 func (c *ReceiverConfig) Unmarshal(conf *confmap.Conf) error {
-	if err := checkWholeNumbers(conf, receiverWholeNumberKeys); err != nil {
+	if err := confignumbers.CheckWholeNumbers(conf, receiverWholeNumberKeys); err != nil {
 		return err
 	}
 	return conf.Unmarshal(c)
@@ -242,7 +257,7 @@ func (c *ReceiverConfig) Unmarshal(conf *confmap.Conf) error {
 // for integer keys, it refuses the client block of the protocol not in use:
 // its settings (a credential header, say) would silently never apply.
 func (c *ExporterConfig) Unmarshal(conf *confmap.Conf) error {
-	if err := checkWholeNumbers(conf, exporterWholeNumberKeys); err != nil {
+	if err := confignumbers.CheckWholeNumbers(conf, exporterWholeNumberKeys); err != nil {
 		return err
 	}
 	if err := conf.Unmarshal(c); err != nil {

@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/config/configcompression"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 )
 
 func loadExporterConfig(t *testing.T, name string) (*ExporterConfig, error) {
@@ -89,7 +91,7 @@ func TestExporterConfigLoads(t *testing.T) {
 
 	maxBulk, err := loadExporterConfig(t, "max_bulk_size")
 	require.NoError(t, err)
-	assert.Equal(t, maxBulkSize, maxBulk.BulkSize)
+	assert.Equal(t, fieldshape.MaxBulkSize, maxBulk.BulkSize)
 }
 
 func TestExporterConfigErrors(t *testing.T) {

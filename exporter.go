@@ -9,49 +9,29 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configgrpc"
-	"go.opentelemetry.io/collector/config/confighttp"
-	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/schedule"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryclient"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/tlshint"
 )
 
-// defaultReportTimeout bounds one attempt at a batch: every system's base
-// information and all its pages, which for a large installation is a hundred
-// POSTs of a few MiB each.
-const defaultReportTimeout = time.Minute
-
-func createDefaultExporterConfig() component.Config {
-	cfg := &ExporterConfig{
-		Protocol:      ProtocolHTTP,
-		BulkSize:      defaultBulkSize,
-		SendDomains:   true,
-		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: defaultReportTimeout},
-		RetryConfig:   configretry.NewDefaultBackOffConfig(),
-		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
-		HTTP:          confighttp.NewDefaultClientConfig(),
-		GRPC:          configgrpc.NewDefaultClientConfig(),
-	}
-	cfg.MaxAge = defaultMaxAge
-	return cfg
-}
-
-func createMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
-	return newMetricsExporter(ctx, set, cfg, systemClock{}, newRandom())
-}
-
 // newMetricsExporter builds the sender; with a schedule, batches go into a
 // snapshot that the schedule sends through it.
-func newMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config, clk clock, rnd *rand.Rand) (exporter.Metrics, error) {
+func newMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config, clk schedule.Clock, rnd *rand.Rand) (exporter.Metrics, error) {
 	ec := cfg.(*ExporterConfig)
 	e := newTelemetryExporter(ec, set.TelemetrySettings)
 	var err error
@@ -72,14 +52,14 @@ func newMetricsExporter(ctx context.Context, set exporter.Settings, cfg componen
 	if ec.Schedule == "" {
 		return sender, nil
 	}
-	return newScheduledExporter(sender, e, set, clk, rnd)
+	return schedule.New(sender, e, &ec.Config, set, clk, rnd)
 }
 
 // stoppableExporter bounds shutdown. exporterhelper first stops retrying,
 // then waits for the queue's consumers to finish, and only then calls the
 // exporter's own shutdown: a report to an endpoint that never answers would
 // hold the collector's stop for the whole timeout and then be dropped anyway.
-// After shutdownDrain (or the shutdown context's end, if sooner) the sends in
+// After drain.Period (or the shutdown context's end, if sooner) the sends in
 // progress are cancelled; since retries have stopped by then, exporterhelper
 // takes the failure as interrupted by shutdown, and a persistent queue keeps
 // the report for the next start.
@@ -89,14 +69,14 @@ type stoppableExporter struct {
 }
 
 func (s *stoppableExporter) Shutdown(ctx context.Context) error {
-	n, err := s.exporter.sends.shutdown(ctx, s.Metrics.Shutdown)
+	n, err := s.exporter.sends.Shutdown(ctx, s.Metrics.Shutdown)
 	if n > 0 {
 		kept := "they are lost: configure sending_queue::storage to keep them across restarts"
 		if s.exporter.cfg.QueueConfig.HasValue() && s.exporter.cfg.QueueConfig.Get().StorageID != nil {
 			kept = "the persistent sending queue keeps them for the next start"
 		}
 		s.exporter.set.Logger.Warn(fmt.Sprintf("Shutdown interrupted %d report(s) that the endpoint had not taken within %s; %s",
-			n, s.exporter.sends.drain, kept))
+			n, s.exporter.sends.Drain, kept))
 	}
 	return err
 }
@@ -105,26 +85,25 @@ func (s *stoppableExporter) Shutdown(ctx context.Context) error {
 type telemetryExporter struct {
 	cfg     *ExporterConfig
 	set     component.TelemetrySettings
-	builder reportBuilder
-	ids     *idHasher
+	builder *report.Builder
+	ids     *idhash.Hasher
 	client  telemetryclient.Client
 	metrics *exportMetrics
 	// pieces notices reports cut into pieces; nil with a schedule.
-	pieces *pieceDetector
+	pieces *report.PieceDetector
 	// link names this exporter's connection in TLS failures.
 	link tlshint.Link
 
 	// sends are the reports in progress, which shutdown cuts short.
-	sends *drainingStop
+	sends *drain.Stop
 }
 
 func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) *telemetryExporter {
-	e := &telemetryExporter{cfg: cfg, set: set, sends: newDrainingStop(errShutdownReport), ids: newIDHasher(cfg.IDHashKey),
-		link: endpointLink(cfg.Protocol),
-		builder: reportBuilder{systemID: cfg.SystemID, version: cfg.Version, sendDomains: cfg.SendDomains,
-			withheld: withheldResources(cfg.SendResources)}}
+	e := &telemetryExporter{cfg: cfg, set: set, sends: drain.New(errShutdownReport), ids: idhash.New(cfg.IDHashKey),
+		link:    endpointLink(cfg.Protocol),
+		builder: report.NewBuilder(cfg.SystemID, cfg.Version, cfg.SendDomains, cfg.SendResources)}
 	if cfg.Schedule == "" {
-		e.pieces = newPieceDetector(time.Now, set.Logger)
+		e.pieces = report.NewPieceDetector(time.Now, set.Logger)
 	}
 	return e
 }
@@ -167,25 +146,35 @@ func (e *telemetryExporter) shutdown(context.Context) error {
 // re-sends its whole report, which the endpoint deduplicates); what can never
 // succeed is returned as permanent, after everything else was sent.
 func (e *telemetryExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
-	return e.sends.run(ctx, func(ctx context.Context) error { return e.sendBatch(ctx, md) })
+	return e.sends.Run(ctx, func(ctx context.Context) error { return e.sendBatch(ctx, md) })
 }
 
 var errShutdownReport = errors.New("the collector is shutting down: report interrupted")
 
-func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) error {
-	built := e.builder.build(md)
-	defer built.release()
+// Map implements schedule.Reporter: it maps a batch to reports, logging
+// and counting what it leaves out.
+func (e *telemetryExporter) Map(ctx context.Context, md pmetric.Metrics) *report.Built {
+	built := e.builder.Build(md)
 	e.logIgnored(built)
 	e.metrics.rowsLeftOut(ctx, built)
+	return built
+}
+
+// Sends implements schedule.Reporter.
+func (e *telemetryExporter) Sends() *drain.Stop { return e.sends }
+
+func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) error {
+	built := e.Map(ctx, md)
+	defer built.Release()
 	if e.pieces != nil {
-		e.pieces.observe(built.systems)
+		e.pieces.Observe(built.Systems())
 	}
 
-	permanent := built.errors()
+	permanent := built.Errors()
 	var retryable []error
 	var retryResources []int
-	for _, sr := range built.systems {
-		e.ids.apply(sr)
+	for _, sr := range built.Systems() {
+		sr.HashIDs(e.ids)
 		err := tlshint.Explain(e.sendReport(ctx, sr), e.link)
 		switch {
 		case err == nil:
@@ -193,7 +182,7 @@ func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) e
 			permanent = append(permanent, err)
 		default:
 			retryable = append(retryable, err)
-			retryResources = append(retryResources, sr.resources...)
+			retryResources = append(retryResources, sr.Resources()...)
 		}
 	}
 	if len(retryable) > 0 {
@@ -206,22 +195,22 @@ func (e *telemetryExporter) sendBatch(ctx context.Context, md pmetric.Metrics) e
 	return errors.Join(permanent...)
 }
 
-func (e *telemetryExporter) logIgnored(built *builtReports) {
-	if built.ignoredMetrics > 0 {
+func (e *telemetryExporter) logIgnored(built *report.Built) {
+	if built.Ignored().Count() > 0 {
 		e.set.Logger.Debug("Ignoring metrics outside the ZITADEL metric contract",
-			zap.Int("metrics", built.ignoredMetrics), zap.Strings("names", built.ignoredNames))
+			zap.Int("metrics", built.Ignored().Count()), zap.Strings("names", built.Ignored().Listed()))
 	}
 }
 
 // sendReport sends a system's report. When the endpoint no longer knows the
 // report id (FAILED_PRECONDITION, HTTP 412), the report starts over once with
 // a fresh base information; a second refusal is permanent.
-func (e *telemetryExporter) sendReport(ctx context.Context, sr *systemReport) error {
+func (e *telemetryExporter) sendReport(ctx context.Context, sr *report.System) error {
 	expired, err := e.sendOnce(ctx, sr)
 	if !expired {
 		return err
 	}
-	e.set.Logger.Info("Report id refused; starting the report over", zap.String("system_id", sr.systemID), zap.Error(err))
+	e.set.Logger.Info("Report id refused; starting the report over", zap.String("system_id", sr.SystemID()), zap.Error(err))
 	e.metrics.reportRestarted(ctx)
 	if expired, err = e.sendOnce(ctx, sr); expired {
 		return consumererror.NewPermanent(fmt.Errorf("the report id was refused again after a fresh ReportBaseInformation: %w", err))
@@ -231,25 +220,25 @@ func (e *telemetryExporter) sendReport(ctx context.Context, sr *systemReport) er
 
 // sendOnce sends the base information and every page. expired says the
 // endpoint refused the report id of a page.
-func (e *telemetryExporter) sendOnce(ctx context.Context, sr *systemReport) (expired bool, err error) {
-	resp, err := e.client.ReportBaseInformation(ctx, sr.base)
+func (e *telemetryExporter) sendOnce(ctx context.Context, sr *report.System) (expired bool, err error) {
+	resp, err := e.client.ReportBaseInformation(ctx, sr.Base())
 	if err != nil {
-		return false, fmt.Errorf("system %s: ReportBaseInformation: %w", sr.systemID, err)
+		return false, fmt.Errorf("system %s: ReportBaseInformation: %w", sr.SystemID(), err)
 	}
 	reportID := resp.GetReportId()
-	pages := sr.pages(e.cfg.BulkSize)
+	pages := sr.Pages(e.cfg.BulkSize)
 	for i, page := range pages {
-		if err := checkReportID(reportID); err != nil {
-			return false, fmt.Errorf("system %s: %w", sr.systemID, err)
+		if err := fieldshape.CheckReportID(reportID); err != nil {
+			return false, fmt.Errorf("system %s: %w", sr.SystemID(), err)
 		}
-		req := &analytics.ReportResourceCountsRequest{SystemId: sr.base.SystemId, ResourceCounts: page}
+		req := &analytics.ReportResourceCountsRequest{SystemId: sr.Base().SystemId, ResourceCounts: page}
 		if reportID != "" {
 			req.ReportId = &reportID
 		}
 		resp, err := e.client.ReportResourceCounts(ctx, req)
 		if err != nil {
 			return telemetryclient.IsReportExpired(err),
-				fmt.Errorf("system %s: ReportResourceCounts page %d of %d: %w", sr.systemID, i+1, len(pages), err)
+				fmt.Errorf("system %s: ReportResourceCounts page %d of %d: %w", sr.SystemID(), i+1, len(pages), err)
 		}
 		e.metrics.pageSent(ctx, len(page))
 		if next := resp.GetReportId(); next != "" {
@@ -271,4 +260,98 @@ func subsetOf(md pmetric.Metrics, resources []int) pmetric.Metrics {
 		md.ResourceMetrics().At(i).CopyTo(out.ResourceMetrics().AppendEmpty())
 	}
 	return out
+}
+
+// Names of the `zitadeltelemetry` exporter's own metrics; the collector's
+// Prometheus endpoint adds _total.
+const (
+	metricExporterReports        = "otelcol_zitadeltelemetry_exporter_reports"
+	metricExporterPages          = "otelcol_zitadeltelemetry_exporter_pages"
+	metricExporterRows           = "otelcol_zitadeltelemetry_exporter_rows"
+	metricExporterRowsLeftOut    = "otelcol_zitadeltelemetry_exporter_rows_left_out"
+	metricExporterReportRestarts = "otelcol_zitadeltelemetry_exporter_report_restarts"
+)
+
+// exportMetrics counts what the exporter sent: a report is counted once its
+// last page was taken, pages and rows as each page is taken, so rows equals
+// what the endpoint acknowledged, re-sent pages included.
+type exportMetrics struct {
+	protocol metric.MeasurementOption
+	reports  metric.Int64Counter
+	pages    metric.Int64Counter
+	rows     metric.Int64Counter
+	leftOut  metric.Int64Counter
+	restarts metric.Int64Counter
+}
+
+func newExportMetrics(set component.TelemetrySettings, protocol string) (*exportMetrics, error) {
+	em := exportMetrics{protocol: metric.WithAttributeSet(attribute.NewSet(attribute.String("protocol", protocol)))}
+	err := newCounters(set, []counterSpec{
+		{&em.reports, metricExporterReports, "{report}", "Reports the zitadeltelemetry exporter completed (base information and every page taken), by protocol (attribute protocol)."},
+		{&em.pages, metricExporterPages, "{page}", "ReportResourceCounts pages the endpoint took, by protocol (attribute protocol)."},
+		{&em.rows, metricExporterRows, "{row}", "Resource count rows in the pages the endpoint took, re-sent ones included, by protocol (attribute protocol)."},
+		{&em.leftOut, metricExporterRowsLeftOut, "{row}", "Rows of zitadel.resource.count left out of the reports, by reason (attribute reason - withheld, invalid, no_system_id, no_instance)."},
+		{&em.restarts, metricExporterReportRestarts, "{report}", "Reports started over after the endpoint refused the report id (FAILED_PRECONDITION, HTTP 412), by protocol (attribute protocol)."},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &em, nil
+}
+
+func (m *exportMetrics) pageSent(ctx context.Context, rows int) {
+	ctx = context.WithoutCancel(ctx)
+	m.pages.Add(ctx, 1, m.protocol)
+	m.rows.Add(ctx, int64(rows), m.protocol)
+}
+
+func (m *exportMetrics) reportSent(ctx context.Context) {
+	m.reports.Add(context.WithoutCancel(ctx), 1, m.protocol)
+}
+
+func (m *exportMetrics) reportRestarted(ctx context.Context) {
+	m.restarts.Add(context.WithoutCancel(ctx), 1, m.protocol)
+}
+
+func (m *exportMetrics) rowsLeftOut(ctx context.Context, built *report.Built) {
+	for reason, n := range built.LeftOut() {
+		if n > 0 {
+			m.leftOut.Add(context.WithoutCancel(ctx), int64(n), metric.WithAttributes(attribute.String("reason", report.LeftOutNames[reason])))
+		}
+	}
+}
+
+// endpointLink says how to fix a TLS failure of the connection to the
+// telemetry endpoint, in the keys of the protocol's client block.
+func endpointLink(protocol string) tlshint.Link {
+	block, plaintext := "http", "use an http:// endpoint for an endpoint without TLS, or the endpoint's TLS port"
+	if protocol == ProtocolGRPC {
+		block, plaintext = "grpc", "set grpc::tls::insecure: true for an endpoint without TLS, or use its TLS port"
+	}
+	return tlshint.Link{
+		Name:       "the telemetry endpoint",
+		UnknownCA:  "set " + block + "::tls::ca_file to the CA that issued its certificate",
+		WrongHost:  "set endpoint to a name its certificate holds, or " + block + "::tls::server_name_override",
+		Plaintext:  plaintext,
+		ClientCert: "set " + block + "::tls::cert_file and " + block + "::tls::key_file to a certificate it trusts",
+	}
+}
+
+// counterSpec is one of a component's own counters, as its metadata.yaml
+// documents it.
+type counterSpec struct {
+	into              *metric.Int64Counter
+	name, unit, about string
+}
+
+// newCounters creates each counter on the component's meter.
+func newCounters(set component.TelemetrySettings, specs []counterSpec) error {
+	m := set.MeterProvider.Meter(contract.ScopeName)
+	for _, c := range specs {
+		var err error
+		if *c.into, err = m.Int64Counter(c.name, metric.WithUnit(c.unit), metric.WithDescription(c.about)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

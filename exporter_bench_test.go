@@ -3,12 +3,10 @@ package zitadeltelemetry
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,42 +16,22 @@ import (
 	"go.uber.org/goleak"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 // The benchmark installation: 1,000,000 counts across 100 instances, each
 // with 500 organizations and 20 resources per organization.
-const (
-	benchInstances = 100
-	benchOrgs      = 500
-	benchCounts    = benchInstances * benchOrgs * 20
-)
-
-var benchResources = []string{
-	model.ResourceUser, model.ResourceUserMachine, model.ResourceProject, model.ResourceApplication,
-	model.ResourceSession, model.ResourceAuthorization, model.ResourceSCIMProvisionedUser, model.ResourceIAMAdmin,
-	model.ResourceIdentityProvider, model.ResourceIdentityProviderLDAP, model.ResourceActionV1, model.ResourceExecution,
-	model.ResourceExecutionTarget, model.ResourceLoginPolicy, model.ResourceEnforceMFA,
-	model.ResourcePasswordComplexityPolicy, model.ResourcePasswordExpiryPolicy, model.ResourceLockoutPolicy,
-	model.ResourcePasswordChangeNotification, model.ResourceOrganization,
-}
-
-var benchMetrics = sync.OnceValue(func() pmetric.Metrics {
-	md := contractMetrics("bench-system-0123456789abcdefghijklmnopqrstuvwxyz", benchInstances, benchOrgs, benchResources...)
-	if n := md.DataPointCount(); n != benchCounts {
-		panic(fmt.Sprintf("benchmark data has %d counts, not %d", n, benchCounts))
-	}
-	return md
-})
-
 // reportPerCount adds ns/count and allocs/count to a benchmark of whole
-// batches of benchCounts.
+// batches of testkit.BenchCounts.
 func reportPerCount(b *testing.B, mallocsBefore uint64) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	counts := float64(b.N) * benchCounts
+	counts := float64(b.N) * testkit.BenchCounts
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/counts, "ns/count")
 	b.ReportMetric(float64(ms.Mallocs-mallocsBefore)/counts, "allocs/count")
 }
@@ -66,16 +44,16 @@ func mallocs() uint64 {
 
 // BenchmarkExporterMapping is the mapping alone: pmetric to requests.
 func BenchmarkExporterMapping(b *testing.B) {
-	md := benchMetrics()
-	builder := &reportBuilder{sendDomains: true}
+	md := testkit.BenchMetrics()
+	builder := report.NewBuilder("", "", true, nil)
 	b.ReportAllocs()
 	before := mallocs()
 	for b.Loop() {
-		built := builder.build(md)
-		if len(built.systems) != 1 || len(built.systems[0].rows) != benchCounts {
+		built := builder.Build(md)
+		if len(built.Systems()) != 1 || len(built.Systems()[0].Rows()) != testkit.BenchCounts {
 			b.Fatal("mapping lost counts")
 		}
-		built.release()
+		built.Release()
 	}
 	reportPerCount(b, before)
 }
@@ -85,7 +63,7 @@ func BenchmarkExporterMapping(b *testing.B) {
 // the floor: marshalling the same requests with proto.Marshal and POSTing the
 // bytes to a handler that only reads them.
 func BenchmarkExporterReport(b *testing.B) {
-	md := benchMetrics()
+	md := testkit.BenchMetrics()
 	requests := floorRequests(md)
 	floor := newFloorEndpoint(b)
 	for _, protocol := range allProtocols {
@@ -109,8 +87,8 @@ func BenchmarkExporterReport(b *testing.B) {
 			// often, outside the timer, so the ratio compares neighbours.
 			floorTime := timeFloor(b, floor, requests, b.N)
 			b.ReportMetric(float64(b.Elapsed())/float64(floorTime), "x-floor")
-			if snap, _ := s.Snapshot(s.Systems()[0]); len(snap.Rows) != benchCounts {
-				b.Fatalf("the endpoint holds %d rows, not %d", len(snap.Rows), benchCounts)
+			if snap, _ := s.Snapshot(s.Systems()[0]); len(snap.Rows) != testkit.BenchCounts {
+				b.Fatalf("the endpoint holds %d rows, not %d", len(snap.Rows), testkit.BenchCounts)
 			}
 		})
 	}
@@ -118,7 +96,7 @@ func BenchmarkExporterReport(b *testing.B) {
 		for b.Loop() {
 			floor.run(b, requests)
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/(float64(b.N)*benchCounts), "ns/count")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/(float64(b.N)*testkit.BenchCounts), "ns/count")
 	})
 }
 
@@ -155,11 +133,11 @@ func newFloorEndpoint(tb testing.TB) *floorEndpoint {
 // mapping out.
 func floorRequests(md pmetric.Metrics) []proto.Message {
 	var requests []proto.Message
-	for _, sr := range (&reportBuilder{sendDomains: true}).build(md).systems {
-		requests = append(requests, sr.base)
-		for _, page := range sr.pages(defaultBulkSize) {
+	for _, sr := range (report.NewBuilder("", "", true, nil)).Build(md).Systems() {
+		requests = append(requests, sr.Base())
+		for _, page := range sr.Pages(fieldshape.DefaultBulkSize) {
 			id := "report-1"
-			requests = append(requests, &analytics.ReportResourceCountsRequest{SystemId: sr.systemID, ReportId: &id, ResourceCounts: page})
+			requests = append(requests, &analytics.ReportResourceCountsRequest{SystemId: sr.SystemID(), ReportId: &id, ResourceCounts: page})
 		}
 	}
 	return requests
@@ -187,7 +165,7 @@ func (f *floorEndpoint) run(tb testing.TB, requests []proto.Message) {
 func TestFloorEndpointStopsWithItsBenchmark(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	t.Run("floor", func(t *testing.T) {
-		requests := floorRequests(contractMetrics("floor-system", 1, 2, model.ResourceUser))
+		requests := floorRequests(testkit.ContractMetrics("floor-system", 1, 2, model.ResourceUser))
 		newFloorEndpoint(t).run(t, requests)
 	})
 	goleak.VerifyNone(t, before)

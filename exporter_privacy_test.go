@@ -11,8 +11,10 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 // personalValues are e-mail-like and name-like values that a misconfigured
@@ -34,7 +36,7 @@ func withPersonalData(md pmetric.Metrics) {
 		res := rm.Resource().Attributes()
 		res.PutStr("user.email", personalValues[0])
 		res.PutStr("user.name", personalValues[1])
-		domains, _ := res.Get(resAttrDomains)
+		domains, _ := res.Get(contract.ResAttrDomains)
 		domains.Slice().AppendEmpty().SetStr(personalValues[4])
 		for j := range rm.ScopeMetrics().Len() {
 			sm := rm.ScopeMetrics().At(j)
@@ -51,13 +53,13 @@ func withPersonalData(md pmetric.Metrics) {
 					points.At(p).Attributes().PutStr("enduser.id", personalValues[4])
 				}
 				misplaced := []struct{ key, value string }{
-					{attrParentID, personalValues[0]},
-					{attrParentID, personalValues[2]},
-					{attrResourceName, personalValues[1]},
-					{attrResourceName, personalValues[3]},
-					{attrTableName, personalValues[4]},
-					{attrTableName, personalValues[1]},
-					{attrParentType, personalValues[3]},
+					{contract.AttrParentID, personalValues[0]},
+					{contract.AttrParentID, personalValues[2]},
+					{contract.AttrResourceName, personalValues[1]},
+					{contract.AttrResourceName, personalValues[3]},
+					{contract.AttrTableName, personalValues[4]},
+					{contract.AttrTableName, personalValues[1]},
+					{contract.AttrParentType, personalValues[3]},
 				}
 				for _, mp := range misplaced {
 					dp := points.AppendEmpty()
@@ -77,7 +79,7 @@ func TestPersonalDataNeverReachesTheEndpoint(t *testing.T) {
 		t.Run(protocol, func(t *testing.T) {
 			s := startTelemetryServer(t)
 			exp := startExporter(t, testExporterConfig(protocol, s), exportertest.NewNopSettings(ExporterType))
-			md := contractMetrics("sys-private", 2, 3, model.ResourceUser, model.ResourceProject)
+			md := testkit.ContractMetrics("sys-private", 2, 3, model.ResourceUser, model.ResourceProject)
 			valid := md.DataPointCount()
 			withPersonalData(md)
 

@@ -8,27 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter/exportertest"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
-
-// counterBy adds up a counter's points by the value of one attribute; a
-// counter never written reads as empty.
-func counterBy(t *testing.T, tel *componenttest.Telemetry, name, key string) map[string]int64 {
-	t.Helper()
-	out := map[string]int64{}
-	m, err := tel.GetMetric(name)
-	if err != nil {
-		return out
-	}
-	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		v, _ := dp.Attributes.Value(attribute.Key(key))
-		out[v.AsString()] += dp.Value
-	}
-	return out
-}
 
 // TestExporterCountsWhatItSent: reports, pages and rows per protocol match
 // what the reference endpoint took, a report id refused once counts one
@@ -46,19 +29,19 @@ func TestExporterCountsWhatItSent(t *testing.T) {
 			exp := startExporter(t, cfg, set)
 
 			// 2 instances x 3 organizations x (user, an organization's enforce_mfa): the latter are withheld.
-			md := contractMetrics("sys-1", 2, 3, model.ResourceUser, model.ResourceOrganizationEnforceMFA)
+			md := testkit.ContractMetrics("sys-1", 2, 3, model.ResourceUser, model.ResourceOrganizationEnforceMFA)
 			s.ExpireNext(1)
 			require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
 			require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
 
 			_, rows := s.PagesTaken()
-			assert.Equal(t, map[string]int64{protocol: 2}, counterBy(t, tel, metricExporterReports, "protocol"))
-			assert.Equal(t, map[string]int64{protocol: 1}, counterBy(t, tel, metricExporterReportRestarts, "protocol"))
+			assert.Equal(t, map[string]int64{protocol: 2}, testkit.CounterBy(t, tel, metricExporterReports, "protocol"))
+			assert.Equal(t, map[string]int64{protocol: 1}, testkit.CounterBy(t, tel, metricExporterReportRestarts, "protocol"))
 			// 6 rows in pages of 4: two pages a report, and the refused page is not counted.
-			assert.Equal(t, map[string]int64{protocol: 4}, counterBy(t, tel, metricExporterPages, "protocol"))
-			assert.Equal(t, map[string]int64{protocol: int64(rows)}, counterBy(t, tel, metricExporterRows, "protocol"))
+			assert.Equal(t, map[string]int64{protocol: 4}, testkit.CounterBy(t, tel, metricExporterPages, "protocol"))
+			assert.Equal(t, map[string]int64{protocol: int64(rows)}, testkit.CounterBy(t, tel, metricExporterRows, "protocol"))
 			assert.Equal(t, 12, rows)
-			assert.Equal(t, map[string]int64{"withheld": 12}, counterBy(t, tel, metricExporterRowsLeftOut, "reason"))
+			assert.Equal(t, map[string]int64{"withheld": 12}, testkit.CounterBy(t, tel, metricExporterRowsLeftOut, "reason"))
 		})
 	}
 }
@@ -73,7 +56,7 @@ func TestRowsWithoutSystemAreCountedAsLeftOut(t *testing.T) {
 	set.TelemetrySettings = tel.NewTelemetrySettings()
 	exp := startExporter(t, testExporterConfig(ProtocolHTTP, s), set)
 
-	require.Error(t, exp.ConsumeMetrics(context.Background(), contractMetrics("", 1, 2, model.ResourceUser)))
-	assert.Equal(t, map[string]int64{"no_system_id": 2}, counterBy(t, tel, metricExporterRowsLeftOut, "reason"))
-	assert.Empty(t, counterBy(t, tel, metricExporterRows, "protocol"))
+	require.Error(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics("", 1, 2, model.ResourceUser)))
+	assert.Equal(t, map[string]int64{"no_system_id": 2}, testkit.CounterBy(t, tel, metricExporterRowsLeftOut, "reason"))
+	assert.Empty(t, testkit.CounterBy(t, tel, metricExporterRows, "protocol"))
 }

@@ -28,8 +28,10 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 var updateRequests = flag.Bool("update-requests", false, "rewrite testdata/exporter/mapping/*/requests.json from what the exporter sends")
@@ -67,27 +69,6 @@ func startExporter(t testing.TB, cfg *ExporterConfig, set exporter.Settings) exp
 	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, exp.Shutdown(context.Background())) })
 	return exp
-}
-
-var observed = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-
-// contractMetrics writes what the receiver would: instances of one system,
-// each with counts under its organizations.
-func contractMetrics(systemID string, instances, orgsPerInstance int, resources ...string) pmetric.Metrics {
-	b := newMetricsBuilder(observed.Add(-time.Hour), observed, "", "")
-	for i := range instances {
-		instanceID := fmt.Sprintf("1%017d", i)
-		b.RecordInstance(model.Instance{SystemID: systemID, Version: "v4.2.0", ID: instanceID,
-			Domains: []string{fmt.Sprintf("i%d.zitadel.example", i)}, CreatedAt: observed.AddDate(-1, 0, i)})
-		for o := range orgsPerInstance {
-			for r, resource := range resources {
-				b.RecordCount(model.Count{InstanceID: instanceID, ParentType: model.ParentOrganization,
-					ParentID: fmt.Sprintf("2%08d%09d", i, o), Resource: resource, Table: "projections." + resource + "s",
-					Amount: int64(o*10 + r)})
-			}
-		}
-	}
-	return b.emit()
 }
 
 func TestMappingGolden(t *testing.T) {
@@ -168,7 +149,7 @@ func TestEveryTransportEndToEnd(t *testing.T) {
 				cfg.GRPC.Compression = compression
 				exp := startExporter(t, cfg, exportertest.NewNopSettings(ExporterType))
 
-				md := contractMetrics("sys-e2e", 3, 4, model.ResourceUser, model.ResourceProject)
+				md := testkit.ContractMetrics("sys-e2e", 3, 4, model.ResourceUser, model.ResourceProject)
 				require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
 
 				snap, ok := s.Snapshot("sys-e2e")
@@ -176,7 +157,7 @@ func TestEveryTransportEndToEnd(t *testing.T) {
 				assert.Equal(t, "v4.2.0", snap.Version)
 				require.Len(t, snap.Instances, 3)
 				assert.Equal(t, []string{"i0.zitadel.example"}, snap.Instances[0].Domains)
-				assert.Equal(t, observed.AddDate(-1, 0, 0), snap.Instances[0].CreatedAt.AsTime())
+				assert.Equal(t, testkit.Observed.AddDate(-1, 0, 0), snap.Instances[0].CreatedAt.AsTime())
 				require.Len(t, snap.Rows, 3*4*2)
 				first := snap.Rows[0]
 				assert.Equal(t, "100000000000000000", first.InstanceId)
@@ -184,7 +165,7 @@ func TestEveryTransportEndToEnd(t *testing.T) {
 				assert.Equal(t, model.ResourceProject, first.ResourceName)
 				assert.Equal(t, "projections.projects", first.TableName)
 				assert.Equal(t, uint32(1), first.Amount)
-				assert.Equal(t, observed, first.UpdatedAt.AsTime())
+				assert.Equal(t, testkit.Observed, first.UpdatedAt.AsTime())
 
 				reqs := s.Requests()
 				require.Len(t, reqs, 1+4, "one base information and ceil(24/7) pages")
@@ -205,7 +186,7 @@ func TestPaging(t *testing.T) {
 		{rows: 20, bulkSize: 10, pages: 2},
 		{rows: 21, bulkSize: 10, pages: 3},
 		{rows: 1000, bulkSize: 1, pages: 1000},
-		{rows: 500, bulkSize: defaultBulkSize, pages: 1},
+		{rows: 500, bulkSize: fieldshape.DefaultBulkSize, pages: 1},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d rows by %d", tt.rows, tt.bulkSize), func(t *testing.T) {
@@ -213,7 +194,7 @@ func TestPaging(t *testing.T) {
 			cfg := testExporterConfig(ProtocolGRPC, s)
 			cfg.BulkSize = tt.bulkSize
 			exp := startExporter(t, cfg, exportertest.NewNopSettings(ExporterType))
-			require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics("sys-1", 1, tt.rows, model.ResourceUser)))
+			require.NoError(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics("sys-1", 1, tt.rows, model.ResourceUser)))
 
 			reqs := s.Requests()
 			require.Len(t, reqs, 1+tt.pages)
@@ -242,7 +223,7 @@ func TestSwitchesToTheReportIDTheServerReturns(t *testing.T) {
 			cfg := testExporterConfig(protocol, s)
 			cfg.BulkSize = 2
 			exp := startExporter(t, cfg, exportertest.NewNopSettings(ExporterType))
-			require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics("sys-1", 1, 5, model.ResourceUser)))
+			require.NoError(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics("sys-1", 1, 5, model.ResourceUser)))
 
 			reqs := s.Requests()
 			require.Len(t, reqs, 1+3)
@@ -261,7 +242,7 @@ func TestRestartsAReportOnceWhenItsIDExpired(t *testing.T) {
 		t.Run(protocol, func(t *testing.T) {
 			s := startTelemetryServer(t)
 			exp := startExporter(t, testExporterConfig(protocol, s), exportertest.NewNopSettings(ExporterType))
-			md := contractMetrics("sys-1", 2, 3, model.ResourceUser)
+			md := testkit.ContractMetrics("sys-1", 2, 3, model.ResourceUser)
 
 			s.ExpireNext(1)
 			require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
@@ -320,7 +301,7 @@ func TestErrorContract(t *testing.T) {
 	for _, protocol := range allProtocols {
 		s := startTelemetryServer(t)
 		exp := startExporter(t, testExporterConfig(protocol, s), exportertest.NewNopSettings(ExporterType))
-		md := contractMetrics("sys-1", 1, 1, model.ResourceUser)
+		md := testkit.ContractMetrics("sys-1", 1, 1, model.ResourceUser)
 		for _, tt := range tests {
 			t.Run(protocol+"/"+tt.code.String(), func(t *testing.T) {
 				s.Reset()
@@ -343,8 +324,8 @@ func TestRetryResendsTheWholeReportOfTheFailedSystemOnly(t *testing.T) {
 	cfg.RetryConfig.RandomizationFactor = 0
 	exp := startExporter(t, cfg, exportertest.NewNopSettings(ExporterType))
 
-	md := contractMetrics("sys-a", 1, 3, model.ResourceUser)
-	contractMetrics("sys-b", 1, 2, model.ResourceUser).ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
+	md := testkit.ContractMetrics("sys-a", 1, 3, model.ResourceUser)
+	testkit.ContractMetrics("sys-b", 1, 2, model.ResourceUser).ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
 	s.Fail(1, codes.Unavailable)
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
 
@@ -375,7 +356,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 
 			s.Fail(1, codes.ResourceExhausted)
 			s.SetRetryAfter(time.Second)
-			require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics("sys-1", 1, 1, model.ResourceUser)))
+			require.NoError(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics("sys-1", 1, 1, model.ResourceUser)))
 
 			reqs := s.Requests()
 			require.Len(t, reqs, 3)
@@ -389,7 +370,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 func TestBatchWithoutSystemIDIsPermanent(t *testing.T) {
 	s := startTelemetryServer(t)
 	exp := startExporter(t, testExporterConfig(ProtocolHTTP, s), exportertest.NewNopSettings(ExporterType))
-	err := exp.ConsumeMetrics(context.Background(), contractMetrics("", 2, 1, model.ResourceUser))
+	err := exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics("", 2, 1, model.ResourceUser))
 	require.Error(t, err)
 	assert.True(t, consumererror.IsPermanent(err))
 	assert.Contains(t, err.Error(), "2 resources have no zitadel.system.id attribute and no system_id is configured")
@@ -414,7 +395,7 @@ func TestMetricsOutsideTheContractAreIgnoredAndLogged(t *testing.T) {
 	set.Logger = zap.New(core)
 	exp := startExporter(t, testExporterConfig(ProtocolHTTP, s), set)
 
-	md := contractMetrics("sys-1", 1, 1, model.ResourceUser)
+	md := testkit.ContractMetrics("sys-1", 1, 1, model.ResourceUser)
 	other := md.ResourceMetrics().At(0).ScopeMetrics().AppendEmpty().Metrics()
 	other.AppendEmpty().SetName("process.cpu.time")
 	other.AppendEmpty().SetName("zitadel.resource.count.other")
@@ -437,7 +418,7 @@ func TestQueueAndDefaultsStartAndDeliver(t *testing.T) {
 	exp, err := NewExporterFactory().CreateMetrics(context.Background(), exportertest.NewNopSettings(ExporterType), cfg)
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics("sys-q", 2, 2, model.ResourceUser)))
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics("sys-q", 2, 2, model.ResourceUser)))
 	require.NoError(t, exp.Shutdown(context.Background()), "shutdown drains the queue")
 	snap, ok := s.Snapshot("sys-q")
 	require.True(t, ok)

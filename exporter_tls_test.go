@@ -15,6 +15,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testcerts"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/tlshint"
 )
 
@@ -81,7 +82,7 @@ func TestExporterTLS(t *testing.T) {
 		t.Run(protocol, func(t *testing.T) {
 			e := startTLSEndpoint(t, right)
 			exp := startExporter(t, tlsExporterConfig(protocol, e, "localhost", certs.CAFile), exportertest.NewNopSettings(ExporterType))
-			require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics("sys-tls", 1, 2, model.ResourceUser)))
+			require.NoError(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics("sys-tls", 1, 2, model.ResourceUser)))
 			snap, ok := e.Snapshot("sys-tls")
 			require.True(t, ok)
 			assert.Len(t, snap.Rows, 2)
@@ -91,7 +92,7 @@ func TestExporterTLS(t *testing.T) {
 					e.restart(t, f.server)
 					system := "sys-" + protocol + "-" + f.name[:4]
 					exp := startExporter(t, tlsExporterConfig(protocol, e, f.host, f.caFile()), exportertest.NewNopSettings(ExporterType))
-					md := contractMetrics(system, 1, 3, model.ResourceUser)
+					md := testkit.ContractMetrics(system, 1, 3, model.ResourceUser)
 					err := exp.ConsumeMetrics(context.Background(), md)
 					require.Error(t, err)
 					assert.False(t, consumererror.IsPermanent(err), "a TLS failure is retried: %v", err)

@@ -10,7 +10,9 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 // sentNames lists the resource names that reached the endpoint, once each.
@@ -20,7 +22,7 @@ func sentNames(t *testing.T, send []string) []string {
 	cfg := testExporterConfig(ProtocolHTTP, s)
 	cfg.SendResources = send
 	exp := startExporter(t, cfg, exportertest.NewNopSettings(ExporterType))
-	md := contractMetrics("sys-names", 1, 2, model.ResourceUser, model.ResourceApplication,
+	md := testkit.ContractMetrics("sys-names", 1, 2, model.ResourceUser, model.ResourceApplication,
 		model.ResourceOrganizationEnforceMFA, model.ResourceOrganizationCustomLoginPolicy,
 		model.ResourceOrganizationVerifiedCustomDomain, model.ResourceUserByState, "a_newer_zitadel_resource")
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
@@ -68,15 +70,15 @@ func TestUserByStateReachesMetricsNotTheReport(t *testing.T) {
 	points := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints()
 	for i := range points.Len() {
 		attrs := points.At(i).Attributes()
-		name, _ := attrs.Get(attrResourceName)
-		parent, _ := attrs.Get(attrParentID)
+		name, _ := attrs.Get(contract.AttrResourceName)
+		parent, _ := attrs.Get(contract.AttrParentID)
 		if name.Str() == model.ResourceUser {
 			users[parent.Str()] = points.At(i).IntValue()
 			continue
 		}
-		st, ok := attrs.Get(attrUserState)
+		st, ok := attrs.Get(contract.AttrUserState)
 		require.True(t, ok)
-		typ, ok := attrs.Get(attrUserType)
+		typ, ok := attrs.Get(contract.AttrUserType)
 		require.True(t, ok)
 		states[typ.Str()+"/"+st.Str()] = true
 		byState[parent.Str()] += points.At(i).IntValue()
@@ -85,11 +87,11 @@ func TestUserByStateReachesMetricsNotTheReport(t *testing.T) {
 	assert.Len(t, states, 8)
 
 	exp := newTelemetryExporter(createDefaultExporterConfig().(*ExporterConfig), componenttest.NewNopTelemetrySettings())
-	built := exp.builder.build(md)
-	require.Zero(t, built.rejected, "%v", built.problems)
-	require.Len(t, built.systems, 1)
-	assert.Len(t, built.systems[0].rows, len(users))
-	for _, r := range built.systems[0].rows {
+	built := exp.builder.Build(md)
+	require.Empty(t, built.Errors())
+	require.Len(t, built.Systems(), 1)
+	assert.Len(t, built.Systems()[0].Rows(), len(users))
+	for _, r := range built.Systems()[0].Rows() {
 		assert.Equal(t, model.ResourceUser, r.ResourceName)
 	}
 }

@@ -1,7 +1,15 @@
-// Package zitadeltelemetry holds the two OpenTelemetry Collector components for
-// ZITADEL usage telemetry: the `zitadel` receiver, which counts a ZITADEL
-// installation's resources, and the `zitadeltelemetry` exporter, which sends
-// those counts as ZITADEL TelemetryService reports.
+// Package zitadeltelemetry holds two of the module's three OpenTelemetry
+// Collector components for ZITADEL usage telemetry: the `zitadel` receiver,
+// which counts a ZITADEL installation's resources, and the
+// `zitadeltelemetry` exporter, which sends those counts as ZITADEL
+// TelemetryService reports. The third, the `zitadeltelemetry` receiver, is
+// its own package, zitadeltelemetryreceiver.
+//
+// Each of the four files holds what its name says: factory.go the factories
+// and every default, config.go the configuration and its validation,
+// receiver.go the scraper, exporter.go the exporter. The shared concepts are
+// internal packages (internal/contract, internal/report, internal/schedule,
+// ...); this package imports them, never the other way round.
 package zitadeltelemetry
 
 import (
@@ -9,12 +17,21 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configgrpc"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/scraper"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/schedule"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
 )
@@ -33,6 +50,15 @@ const (
 	// Counting is cheap on the database and costly on the API; an hour keeps a
 	// dashboard fresh without loading a large installation.
 	defaultCollectionInterval = time.Hour
+
+	// defaultMaxAge is three of the receiver's default collection intervals
+	// (1h): a count two scrapes in a row did not refresh is gone from a
+	// scheduled report.
+	defaultMaxAge = 3 * time.Hour
+	// defaultReportTimeout bounds one attempt at a batch: every system's base
+	// information and all its pages, which for a large installation is a hundred
+	// POSTs of a few MiB each.
+	defaultReportTimeout = time.Minute
 )
 
 // NewReceiverFactory returns the factory of the `zitadel` receiver.
@@ -50,7 +76,7 @@ func createDefaultReceiverConfig() component.Config {
 		API:              zitadelapi.NewDefaultConfig(),
 		Database:         zitadeldb.NewDefaultConfig(),
 
-		MetricsBuilderConfig: defaultMetricsBuilderConfig(),
+		MetricsBuilderConfig: contract.DefaultMetricsBuilderConfig(),
 	}
 }
 
@@ -62,7 +88,7 @@ func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg compone
 	if err != nil {
 		return nil, err
 	}
-	handOff := newDrainingStop(errShutdownHandOff)
+	handOff := drain.New(errShutdownHandOff)
 	ctrl, err := scraperhelper.NewMetricsController(&rc.ControllerConfig, set, handOffConsumer{Metrics: next, stop: handOff},
 		scraperhelper.AddMetricsScraper(ReceiverType, sc))
 	if err != nil {
@@ -75,4 +101,23 @@ func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg compone
 func NewExporterFactory() exporter.Factory {
 	return exporter.NewFactory(ExporterType, createDefaultExporterConfig,
 		exporter.WithMetrics(createMetricsExporter, exporterStability))
+}
+
+func createDefaultExporterConfig() component.Config {
+	cfg := &ExporterConfig{
+		Protocol:      ProtocolHTTP,
+		BulkSize:      fieldshape.DefaultBulkSize,
+		SendDomains:   true,
+		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: defaultReportTimeout},
+		RetryConfig:   configretry.NewDefaultBackOffConfig(),
+		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
+		HTTP:          confighttp.NewDefaultClientConfig(),
+		GRPC:          configgrpc.NewDefaultClientConfig(),
+	}
+	cfg.MaxAge = defaultMaxAge
+	return cfg
+}
+
+func createMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
+	return newMetricsExporter(ctx, set, cfg, schedule.SystemClock{}, schedule.NewRandom())
 }

@@ -7,8 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/config/configgrpc"
-	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
@@ -24,8 +22,7 @@ func TestConfigStructs(t *testing.T) {
 	for _, cfg := range []any{
 		NewReceiverFactory().CreateDefaultConfig(),
 		NewExporterFactory().CreateDefaultConfig(),
-		NewTelemetryReceiverFactory().CreateDefaultConfig(),
-		&ReceiverConfig{}, &ExporterConfig{}, &TelemetryReceiverConfig{}, &TelemetryHTTPConfig{}, &ReportIDConfig{},
+		&ReceiverConfig{}, &ExporterConfig{},
 		&zitadelapi.Config{}, &zitadelapi.SystemUserConfig{}, &zitadelapi.InstancesConfig{}, &zitadelapi.RetryConfig{},
 		&zitadeldb.Config{}, &zitadeldb.TLSConfig{},
 	} {
@@ -79,17 +76,6 @@ func lifecycleCases() []lifecycleCase {
 			c.GRPC.TLS.Insecure = true
 		})},
 		{"zitadeltelemetry exporter, scheduled", exporterWith(func(c *ExporterConfig) { c.Schedule = "@daily" })},
-		{"zitadeltelemetry receiver, http and grpc", func(t *testing.T) component.Component {
-			cfg := createDefaultTelemetryReceiverConfig().(*TelemetryReceiverConfig)
-			cfg.HTTP.Get().NetAddr.Endpoint = "127.0.0.1:0"
-			grpcCfg := configgrpc.NewDefaultServerConfig()
-			grpcCfg.NetAddr.Endpoint = "127.0.0.1:0"
-			cfg.GRPC = configoptional.Some(grpcCfg)
-			require.NoError(t, cfg.Validate())
-			c, err := NewTelemetryReceiverFactory().CreateMetrics(t.Context(), receivertest.NewNopSettings(TelemetryReceiverType), cfg, consumertest.NewNop())
-			require.NoError(t, err)
-			return c
-		}},
 	}
 }
 

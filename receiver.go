@@ -10,9 +10,13 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/scraper/scrapererror"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/tlshint"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
@@ -29,16 +33,16 @@ import (
 type zitadelReceiver struct {
 	receiver.Metrics
 	scraper *zitadelScraper
-	handOff *drainingStop
+	handOff *drain.Stop
 	logger  *zap.Logger
 }
 
 func (r *zitadelReceiver) Shutdown(ctx context.Context) error {
 	r.scraper.stop()
-	n, err := r.handOff.shutdown(ctx, r.Metrics.Shutdown)
+	n, err := r.handOff.Shutdown(ctx, r.Metrics.Shutdown)
 	if n > 0 {
 		r.logger.Warn(fmt.Sprintf("Shutdown interrupted handing %d scrape(s) to a pipeline that had not taken them within %s; "+
-			"their counts were dropped, the next start scrapes again", n, r.handOff.drain))
+			"their counts were dropped, the next start scrapes again", n, r.handOff.Drain))
 	}
 	return err
 }
@@ -47,7 +51,7 @@ func (r *zitadelReceiver) Shutdown(ctx context.Context) error {
 // receiver's shutdown.
 type handOffConsumer struct {
 	consumer.Metrics
-	stop *drainingStop
+	stop *drain.Stop
 }
 
 // ConsumeMetrics hands on what a scrape read. The controller hands on a
@@ -57,7 +61,7 @@ func (h handOffConsumer) ConsumeMetrics(ctx context.Context, md pmetric.Metrics)
 	if md.ResourceMetrics().Len() == 0 {
 		return nil
 	}
-	return h.stop.run(ctx, func(ctx context.Context) error { return h.Metrics.ConsumeMetrics(ctx, md) })
+	return h.stop.Run(ctx, func(ctx context.Context) error { return h.Metrics.ConsumeMetrics(ctx, md) })
 }
 
 var errShutdownHandOff = errors.New("the collector is shutting down: the scrape's counts were not handed on")
@@ -125,7 +129,7 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	defer context.AfterFunc(s.stopping, cancel)()
 
 	begun := s.now()
-	b := newMetricsBuilder(s.started, begun, s.cfg.SystemID, s.cfg.Version)
+	b := contract.NewBuilder(s.started, begun, s.cfg.SystemID, s.cfg.Version)
 	err := s.source.Scrape(ctx, b)
 	cancelled := s.stopping.Err() != nil
 	s.recordDuration(ctx, begun, scrapeOutcome(err, cancelled))
@@ -133,7 +137,66 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		s.set.Logger.Info("Shutdown ended a scrape in progress; its counts were dropped, the next start scrapes again")
 		return pmetric.NewMetrics(), errShutdownScrape
 	}
-	return s.cfg.ResourceAttributes.removeDisabled(b.emit()), tlshint.Explain(err, sourceLink(s.cfg.Source))
+	return s.cfg.ResourceAttributes.RemoveDisabled(b.Emit()), tlshint.Explain(err, sourceLink(s.cfg.Source))
 }
 
 var errShutdownScrape = errors.New("the collector is shutting down: scrape cancelled")
+
+// metricScrapeDuration names the `zitadel` receiver's own histogram of scrape
+// times; the API calls and database rows are counted by the sources.
+const metricScrapeDuration = "otelcol_zitadel_receiver_scrape_duration"
+
+// newScrapeDuration is the histogram of whole scrapes by receiver, source
+// and outcome. Buckets span a database page read (milliseconds) to an API
+// scrape of a large installation (minutes).
+func newScrapeDuration(set component.TelemetrySettings) (metric.Float64Histogram, error) {
+	return set.MeterProvider.Meter(contract.ScopeName).Float64Histogram(metricScrapeDuration,
+		metric.WithUnit("s"),
+		metric.WithDescription("Time the zitadel receiver took for one scrape, by receiver, source and outcome "+
+			"(attributes receiver - the receiver's id; source - api, database; outcome - complete, partial, failed, cancelled)."),
+		metric.WithExplicitBucketBoundaries(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900))
+}
+
+// scrapeOutcome says how a scrape ended. scraperhelper counts the points a
+// partial scrape could not read, but a scrape that failed outright (ZITADEL
+// unreachable, credentials refused) read nothing and shows in none of its
+// counters: the outcome tells it apart, per receiver.
+func scrapeOutcome(err error, cancelled bool) string {
+	switch {
+	case cancelled:
+		return "cancelled"
+	case err == nil:
+		return "complete"
+	case scrapererror.IsPartialScrapeError(err):
+		return "partial"
+	default:
+		return "failed"
+	}
+}
+
+func (s *zitadelScraper) recordDuration(ctx context.Context, started time.Time, outcome string) {
+	s.duration.Record(context.WithoutCancel(ctx), s.now().Sub(started).Seconds(),
+		metric.WithAttributes(attribute.String("receiver", s.receiverID), attribute.String("source", s.cfg.Source),
+			attribute.String("outcome", outcome)))
+}
+
+// sourceLink says how to fix a TLS failure of the connection to ZITADEL, in
+// the keys of the source's block.
+func sourceLink(source string) tlshint.Link {
+	if source == SourceDatabase {
+		return tlshint.Link{
+			Name:       "ZITADEL's database",
+			UnknownCA:  "set database::tls::ca_file to the CA that issued PostgreSQL's certificate",
+			WrongHost:  "set database::endpoint to a name its certificate holds, or database::tls::mode: verify-ca, which checks the CA only",
+			Plaintext:  "turn on ssl in PostgreSQL, or set database::tls::mode to prefer or disable",
+			ClientCert: "set database::tls::cert_file and database::tls::key_file to a certificate PostgreSQL trusts",
+		}
+	}
+	return tlshint.Link{
+		Name:       "ZITADEL's API",
+		UnknownCA:  "set api::tls::ca_file to the CA that issued ZITADEL's certificate",
+		WrongHost:  "set api::endpoint to a name its certificate holds, or api::tls::server_name_override",
+		Plaintext:  "set api::tls::insecure: true for a ZITADEL without TLS (ExternalSecure: false), or use its TLS port",
+		ClientCert: "set api::tls::cert_file and api::tls::key_file to a certificate ZITADEL's proxy trusts",
+	}
+}

@@ -25,7 +25,9 @@ import (
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"google.golang.org/grpc/codes"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
 	mgmtpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/management"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
@@ -150,10 +152,10 @@ func TestAPIReceiverGolden(t *testing.T) {
 
 	// The system id is derived from the endpoint, whose port changes per run.
 	sum := sha256.Sum256([]byte("zitadel-api:" + cfg.API.Endpoint))
-	systemID, ok := got.ResourceMetrics().At(0).Resource().Attributes().Get(resAttrSystemID)
+	systemID, ok := got.ResourceMetrics().At(0).Resource().Attributes().Get(contract.ResAttrSystemID)
 	require.True(t, ok)
 	assert.Equal(t, base64.RawURLEncoding.EncodeToString(sum[:]), systemID.Str())
-	assert.Empty(t, checkID(systemID.Str(), maxSystemIDBytes), "the exporter can send the derived system id")
+	assert.Empty(t, fieldshape.CheckID(systemID.Str(), fieldshape.MaxSystemIDBytes), "the exporter can send the derived system id")
 
 	path := filepath.Join(apiTestdata, "small.yaml")
 	if os.Getenv("ZITADEL_UPDATE_GOLDEN") != "" {
@@ -163,7 +165,7 @@ func TestAPIReceiverGolden(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, pmetrictest.CompareMetrics(want, got,
 		pmetrictest.IgnoreTimestamp(), pmetrictest.IgnoreStartTimestamp(),
-		pmetrictest.IgnoreMetricDataPointsOrder(), pmetrictest.IgnoreResourceAttributeValue(resAttrSystemID)))
+		pmetrictest.IgnoreMetricDataPointsOrder(), pmetrictest.IgnoreResourceAttributeValue(contract.ResAttrSystemID)))
 	assert.Empty(t, srv.ZeroLimitRequests())
 }
 
@@ -207,7 +209,7 @@ func TestAPIReceiverPartialScrape(t *testing.T) {
 
 	require.Equal(t, 1, md.ResourceMetrics().Len())
 	rm := md.ResourceMetrics().At(0)
-	sys, _ := rm.Resource().Attributes().Get(resAttrSystemID)
+	sys, _ := rm.Resource().Attributes().Get(contract.ResAttrSystemID)
 	assert.Equal(t, "configured-system", sys.Str(), "the configured system id wins over the derived one")
 	// 8 instance totals, 7 sums over the organizations (no action_v1 sum) and
 	// 9 counts for each of 3 organizations.

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
 
@@ -90,6 +91,19 @@ func TestKnownResourcesAreTheModelsNames(t *testing.T) {
 		cfg.API.Endpoint, cfg.API.TokenFile = "zitadel.example.com:443", "/pat"
 		cfg.Resources = []string{r}
 		assert.NoError(t, confmap.Validate(cfg), r)
-		assert.Empty(t, checkResourceName(r), "the exporter sends %s", r)
+		assert.Empty(t, fieldshape.CheckResourceName(r), "the exporter sends %s", r)
+	}
+}
+
+// Every integer key is checked, the collector's own blocks included; a
+// duration is not an integer key.
+func TestIntegerKeysComeFromTheConfigTypes(t *testing.T) {
+	assert.Subset(t, receiverWholeNumberKeys, []string{"api::page_size", "api::max_concurrency", "api::retry::max_retries",
+		"database::max_conns", "database::page_size"})
+	assert.Subset(t, exporterWholeNumberKeys, []string{"bulk_size", "sending_queue::queue_size", "sending_queue::num_consumers",
+		"sending_queue::batch::min_size", "sending_queue::batch::max_size", "http::write_buffer_size", "grpc::write_buffer_size"})
+	for _, keys := range [][]string{receiverWholeNumberKeys, exporterWholeNumberKeys} {
+		assert.NotContains(t, keys, "collection_interval")
+		assert.NotContains(t, keys, "timeout")
 	}
 }

@@ -11,7 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
 )
 
@@ -48,19 +50,18 @@ func TestDatabaseScrapeReportsWhatZitadelWould(t *testing.T) {
 	md, err := s.scrape(t.Context())
 	require.NoError(t, err)
 
-	built := (&reportBuilder{sendDomains: true}).build(md)
-	require.Zero(t, built.rejected, "%v", built.problems)
-	require.Zero(t, built.ignoredMetrics)
-	require.Zero(t, built.withoutSystem)
-	require.Len(t, built.systems, 1)
-	got := built.systems[0]
+	built := report.NewBuilder("", "", true, nil).Build(md)
+	require.Empty(t, built.Errors())
+	require.Zero(t, built.Ignored().Count())
+	require.Len(t, built.Systems(), 1)
+	got := built.Systems()[0]
 
-	assert.Equal(t, systemID, got.systemID)
-	assert.Equal(t, systemID, got.base.SystemId)
-	assert.Equal(t, "v4.13.1", got.base.Version, "the version of the last setup run")
+	assert.Equal(t, systemID, got.SystemID())
+	assert.Equal(t, systemID, got.Base().SystemId)
+	assert.Equal(t, "v4.13.1", got.Base().Version, "the version of the last setup run")
 
 	var gotInstances []reportInstance
-	for _, in := range got.base.Instances {
+	for _, in := range got.Base().Instances {
 		gotInstances = append(gotInstances, reportInstance{id: in.Id, domains: sorted(in.Domains), created: in.CreatedAt.AsTime()})
 	}
 	assert.ElementsMatch(t, []reportInstance{
@@ -69,7 +70,7 @@ func TestDatabaseScrapeReportsWhatZitadelWould(t *testing.T) {
 	}, gotInstances)
 
 	var gotRows []reportRow
-	for _, page := range got.pages(defaultBulkSize) {
+	for _, page := range got.Pages(fieldshape.DefaultBulkSize) {
 		for _, rc := range page {
 			require.NotNil(t, rc.UpdatedAt)
 			gotRows = append(gotRows, reportRow{instanceID: rc.InstanceId, parentType: rc.ParentType, parentID: rc.ParentId,

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
 )
@@ -169,19 +170,19 @@ func TestDatabaseReceiverOverridesAndUpdatedAt(t *testing.T) {
 	points := 0
 	for i := range md.ResourceMetrics().Len() {
 		rm := md.ResourceMetrics().At(i)
-		sys, _ := rm.Resource().Attributes().Get(resAttrSystemID)
-		ver, _ := rm.Resource().Attributes().Get(resAttrVersion)
+		sys, _ := rm.Resource().Attributes().Get(contract.ResAttrSystemID)
+		ver, _ := rm.Resource().Attributes().Get(contract.ResAttrVersion)
 		assert.Equal(t, "configured-system", sys.Str())
 		assert.Equal(t, "v4.99.0", ver.Str())
 		dps := rm.ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints()
 		for j := range dps.Len() {
 			points++
 			attrs := dps.At(j).Attributes()
-			v, ok := attrs.Get(attrUpdatedAt)
-			require.True(t, ok, "every point carries %s", attrUpdatedAt)
+			v, ok := attrs.Get(contract.AttrUpdatedAt)
+			require.True(t, ok, "every point carries %s", contract.AttrUpdatedAt)
 			at, err := time.Parse(time.RFC3339Nano, v.Str())
 			require.NoError(t, err)
-			if r, _ := attrs.Get(attrResourceName); r.Str() == "project" {
+			if r, _ := attrs.Get(contract.AttrResourceName); r.Str() == "project" {
 				assert.True(t, updated.Equal(at), "got %s, want %s", at, updated)
 			}
 		}

@@ -1,17 +1,24 @@
 package zitadeltelemetry
 
 import (
+	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver/receivertest"
 
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 func TestSwitchesLoad(t *testing.T) {
@@ -36,13 +43,13 @@ func TestSwitchesLoad(t *testing.T) {
 // TestDomainsSwitchedOffNeverLeaveTheReceiver scrapes the fake ZITADEL with
 // the domains switched off: no resource carries them, everything else stays.
 func TestDomainsSwitchedOffNeverLeaveTheReceiver(t *testing.T) {
-	md := scrapeSwitched(t, func(c *MetricsBuilderConfig) { c.ResourceAttributes.ZitadelInstanceDomains.Enabled = false })
+	md := scrapeSwitched(t, func(c *contract.MetricsBuilderConfig) { c.ResourceAttributes.ZitadelInstanceDomains.Enabled = false })
 	require.Positive(t, md.ResourceMetrics().Len())
 	for i := range md.ResourceMetrics().Len() {
 		attrs := md.ResourceMetrics().At(i).Resource().Attributes()
-		_, hasDomains := attrs.Get(resAttrDomains)
+		_, hasDomains := attrs.Get(contract.ResAttrDomains)
 		assert.False(t, hasDomains)
-		for _, name := range []string{resAttrInstanceID, resAttrSystemID, resAttrCreationDate} {
+		for _, name := range []string{contract.ResAttrInstanceID, contract.ResAttrSystemID, contract.ResAttrCreationDate} {
 			_, ok := attrs.Get(name)
 			assert.True(t, ok, name)
 		}
@@ -51,7 +58,7 @@ func TestDomainsSwitchedOffNeverLeaveTheReceiver(t *testing.T) {
 }
 
 // scrapeSwitched scrapes the fake ZITADEL once with edited switches.
-func scrapeSwitched(t *testing.T, edit func(*MetricsBuilderConfig)) pmetric.Metrics {
+func scrapeSwitched(t *testing.T, edit func(*contract.MetricsBuilderConfig)) pmetric.Metrics {
 	t.Helper()
 	cfg := apiReceiverConfig(startFakeZitadel(t))
 	edit(&cfg.MetricsBuilderConfig)
@@ -64,17 +71,8 @@ func scrapeSwitched(t *testing.T, edit func(*MetricsBuilderConfig)) pmetric.Metr
 }
 
 func TestCountSwitchedOffEmitsNothing(t *testing.T) {
-	md := scrapeSwitched(t, func(c *MetricsBuilderConfig) { c.Metrics.ZitadelResourceCount.Enabled = false })
+	md := scrapeSwitched(t, func(c *contract.MetricsBuilderConfig) { c.Metrics.ZitadelResourceCount.Enabled = false })
 	assert.Zero(t, md.ResourceMetrics().Len())
-}
-
-// enabledByName reads a block of switches (name: {enabled: …}).
-func enabledByName(block any) map[string]bool {
-	out := map[string]bool{}
-	for name, v := range block.(map[string]any) {
-		out[name] = v.(map[string]any)["enabled"].(bool)
-	}
-	return out
 }
 
 // TestSwitchesMatchMetadata holds the hand-kept switches to the names in
@@ -83,33 +81,105 @@ func TestSwitchesMatchMetadata(t *testing.T) {
 	cm, err := confmaptest.LoadConf(filepath.Join("zitadelreceiver", "metadata.yaml"))
 	require.NoError(t, err)
 	meta := cm.ToStringMap()
-	assert.Equal(t, map[string]bool{resAttrSystemID: true, resAttrVersion: true, resAttrInstanceID: true,
-		resAttrDomains: true, resAttrCreationDate: true}, enabledByName(meta["resource_attributes"]))
-	assert.Equal(t, map[string]bool{metricResourceCount: true}, enabledByName(meta["metrics"]))
-	def := defaultMetricsBuilderConfig()
-	assert.Empty(t, def.ResourceAttributes.disabled())
+	assert.Equal(t, map[string]bool{contract.ResAttrSystemID: true, contract.ResAttrVersion: true, contract.ResAttrInstanceID: true,
+		contract.ResAttrDomains: true, contract.ResAttrCreationDate: true}, testkit.EnabledByName(meta["resource_attributes"]))
+	assert.Equal(t, map[string]bool{contract.MetricResourceCount: true}, testkit.EnabledByName(meta["metrics"]))
+	def := contract.DefaultMetricsBuilderConfig()
+	assert.Empty(t, def.ResourceAttributes.Disabled())
 	assert.True(t, def.Metrics.ZitadelResourceCount.Enabled)
+
+	// The metric the contract builds is the one metadata.yaml describes.
+	count, err := cm.Sub("metrics::" + contract.MetricResourceCount)
+	require.NoError(t, err)
+	b := contract.NewBuilder(testkit.Observed, testkit.Observed, "sys", "")
+	b.RecordCount(model.Count{InstanceID: "i1", ParentType: model.ParentInstance, ParentID: "i1", Resource: model.ResourceUser, Amount: 1})
+	m := b.Emit().ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0)
+	assert.Equal(t, count.Get("description"), m.Description())
+	assert.Equal(t, count.Get("unit"), m.Unit())
+	require.Equal(t, pmetric.MetricTypeSum, m.Type(), "metadata.yaml has a sum")
+	assert.Equal(t, count.Get("sum::monotonic"), m.Sum().IsMonotonic())
+	assert.Equal(t, count.Get("sum::aggregation_temporality"), strings.ToLower(m.Sum().AggregationTemporality().String()))
+	assert.Equal(t, count.Get("sum::value_type"), strings.ToLower(m.Sum().DataPoints().At(0).ValueType().String()))
 }
 
-// TestOwnMetricsMatchMetadata holds the instruments the components create to
-// the telemetry each metadata.yaml documents (mdatagen adds otelcol_).
-func TestOwnMetricsMatchMetadata(t *testing.T) {
-	for dir, want := range map[string][]string{
-		"zitadelreceiver": {zitadelapi.MetricAPICalls, zitadelapi.MetricAPIRetries, zitadelapi.MetricAPIThrottledCalls,
-			zitadeldb.MetricRowsRead, metricScrapeDuration},
-		"zitadelexporter": {metricExporterPages, metricExporterReportRestarts, metricExporterReports,
-			metricExporterRows, metricExporterRowsLeftOut},
-		"zitadeltelemetryreceiver": {metricReceiverAcceptedReports, metricReceiverAcceptedPages, metricReceiverAcceptedRows,
-			metricReceiverRefusedCalls},
-	} {
-		cm, err := confmaptest.LoadConf(filepath.Join(dir, "metadata.yaml"))
-		require.NoError(t, err)
-		sub, err := cm.Sub("telemetry::metrics")
-		require.NoError(t, err)
-		var got []string
-		for name := range sub.ToStringMap() {
-			got = append(got, "otelcol_"+name)
+// ownMetricsMetadata reads the telemetry metrics of a metadata.yaml, by the
+// name the collector gives them (mdatagen adds otelcol_).
+func ownMetricsMetadata(t *testing.T, dir string) map[string]testkit.Instrument {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join(dir, "metadata.yaml"))
+	require.NoError(t, err)
+	var meta struct {
+		Telemetry struct {
+			Metrics map[string]struct {
+				Description string `mapstructure:"description"`
+				Unit        string `mapstructure:"unit"`
+				Sum         *struct {
+					ValueType string `mapstructure:"value_type"`
+					Monotonic bool   `mapstructure:"monotonic"`
+				} `mapstructure:"sum"`
+				Histogram *struct {
+					ValueType string `mapstructure:"value_type"`
+				} `mapstructure:"histogram"`
+			} `mapstructure:"metrics"`
+		} `mapstructure:"telemetry"`
+	}
+	require.NoError(t, cm.Unmarshal(&meta, confmap.WithIgnoreUnused()))
+	out := map[string]testkit.Instrument{}
+	for name, m := range meta.Telemetry.Metrics {
+		var kind string
+		switch {
+		case m.Sum != nil && m.Sum.ValueType == "int" && m.Sum.Monotonic:
+			kind = "Int64Counter"
+		case m.Histogram != nil && m.Histogram.ValueType == "double":
+			kind = "Float64Histogram"
+		default:
+			t.Fatalf("%s: %s has a kind these components do not create", dir, name)
 		}
-		assert.ElementsMatch(t, want, got, dir)
+		out["otelcol_"+name] = testkit.Instrument{Kind: kind, Unit: m.Unit, Description: m.Description}
+	}
+	return out
+}
+
+// TestOwnMetricsMatchMetadata holds the instruments the zitadel receiver
+// (both sources) and the exporter create to the telemetry their
+// metadata.yaml documents, from which documentation.md is generated: name,
+// kind (an int monotonic sum is a counter, a double histogram a histogram),
+// unit and description. These two components cannot use mdatagen's
+// TelemetryBuilder (Go keeps a component folder's internal/metadata from
+// the root package), so this test is what keeps them in step.
+func TestOwnMetricsMatchMetadata(t *testing.T) {
+	receiverInstruments := &testkit.Instruments{}
+	for _, source := range []string{SourceAPI, SourceDatabase} {
+		cfg := createDefaultReceiverConfig().(*ReceiverConfig)
+		cfg.Source = source
+		cfg.API.Endpoint, cfg.API.Token = "127.0.0.1:1", "unused"
+		cfg.API.TLS.Insecure = true
+		cfg.Database.DSN = "postgres://reader@127.0.0.1:1/zitadel"
+		set := receivertest.NewNopSettings(ReceiverType)
+		set.MeterProvider = receiverInstruments
+		rcv, err := NewReceiverFactory().CreateMetrics(t.Context(), set, cfg, consumertest.NewNop())
+		require.NoError(t, err)
+		require.NoError(t, rcv.Start(t.Context(), componenttest.NewNopHost()))
+		require.NoError(t, rcv.Shutdown(context.Background()))
+	}
+	exporterInstruments := &testkit.Instruments{}
+	set := exportertest.NewNopSettings(ExporterType)
+	set.MeterProvider = exporterInstruments
+	cfg := createDefaultExporterConfig().(*ExporterConfig)
+	cfg.Endpoint = "http://127.0.0.1:1/api/ping"
+	_, err := NewExporterFactory().CreateMetrics(t.Context(), set, cfg)
+	require.NoError(t, err)
+
+	for dir, created := range map[string]map[string]testkit.Instrument{
+		"zitadelreceiver": receiverInstruments.Created(),
+		"zitadelexporter": exporterInstruments.Created(),
+	} {
+		want := ownMetricsMetadata(t, dir)
+		for name := range created {
+			if _, own := want[name]; !own && !strings.HasPrefix(name, "otelcol_zitadel") {
+				delete(created, name) // the collector's helpers' own metrics
+			}
+		}
+		assert.Equal(t, want, created, dir)
 	}
 }

@@ -19,20 +19,9 @@ import (
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/faults"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/schedule"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
-
-// stopsWithin shuts down and fails the test when that takes limit or longer.
-func stopsWithin(t *testing.T, limit time.Duration, shutdown func(context.Context) error, why string) {
-	t.Helper()
-	stopped := make(chan error, 1)
-	go func() { stopped <- shutdown(context.Background()) }()
-	select {
-	case err := <-stopped:
-		require.NoError(t, err)
-	case <-time.After(limit):
-		t.Fatal(why)
-	}
-}
 
 // A report stuck on an endpoint that never answers must not hold the
 // collector's stop for the exporter's one-minute timeout: shutdown gives it
@@ -48,12 +37,12 @@ func TestShutdownInterruptsAReportTheEndpointNeverAnswers(t *testing.T) {
 	set.Logger = zap.New(core)
 	exp, err := NewExporterFactory().CreateMetrics(t.Context(), set, cfg)
 	require.NoError(t, err)
-	exp.(*stoppableExporter).exporter.sends.drain = 50 * time.Millisecond
+	exp.(*stoppableExporter).exporter.sends.Drain = 50 * time.Millisecond
 	require.NoError(t, exp.Start(t.Context(), componenttest.NewNopHost()))
-	require.NoError(t, exp.ConsumeMetrics(t.Context(), contractMetrics("sys-1", 1, 1, model.ResourceUser)))
+	require.NoError(t, exp.ConsumeMetrics(t.Context(), testkit.ContractMetrics("sys-1", 1, 1, model.ResourceUser)))
 	<-received
 
-	stopsWithin(t, cfg.Timeout/2, exp.Shutdown, "shutdown waited for the report's timeout")
+	testkit.StopsWithin(t, cfg.Timeout/2, exp.Shutdown, "shutdown waited for the report's timeout")
 	warnings := logs.FilterMessageSnippet("Shutdown interrupted 1 report(s)").All()
 	require.Len(t, warnings, 1)
 	assert.Contains(t, warnings[0].Message, "they are lost: configure sending_queue::storage")
@@ -68,7 +57,7 @@ func TestShutdownDeliversWhatTheEndpointTakes(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(t.Context(), componenttest.NewNopHost()))
 	for i := range 3 {
-		require.NoError(t, exp.ConsumeMetrics(t.Context(), contractMetrics("sys-"+string(rune('a'+i)), 1, 2, model.ResourceUser)))
+		require.NoError(t, exp.ConsumeMetrics(t.Context(), testkit.ContractMetrics("sys-"+string(rune('a'+i)), 1, 2, model.ResourceUser)))
 	}
 	require.NoError(t, exp.Shutdown(context.Background()))
 	for _, id := range []string{"sys-a", "sys-b", "sys-c"} {
@@ -92,7 +81,7 @@ func TestShutdownEndsAScrapeInProgress(t *testing.T) {
 	require.NoError(t, rcv.Start(t.Context(), componenttest.NewNopHost()))
 	require.Eventually(t, func() bool { return srv.TotalCalls() > 0 }, 10*time.Second, 5*time.Millisecond)
 
-	stopsWithin(t, cfg.API.RequestTimeout/2, rcv.Shutdown, "shutdown waited for the request timeout")
+	testkit.StopsWithin(t, cfg.API.RequestTimeout/2, rcv.Shutdown, "shutdown waited for the request timeout")
 	assert.Zero(t, sink.DataPointCount())
 }
 
@@ -116,11 +105,11 @@ func TestShutdownInterruptsAHandOffToAPipelineWithoutQueue(t *testing.T) {
 	set.Logger = zap.New(core)
 	rcv, err := NewReceiverFactory().CreateMetrics(t.Context(), set, apiReceiverConfig(startFakeZitadel(t)), exp)
 	require.NoError(t, err)
-	rcv.(*zitadelReceiver).handOff.drain = 50 * time.Millisecond
+	rcv.(*zitadelReceiver).handOff.Drain = 50 * time.Millisecond
 	require.NoError(t, rcv.Start(t.Context(), componenttest.NewNopHost()))
 	<-received // the scrape is done; its report hangs in the exporter
 
-	stopsWithin(t, ecfg.Timeout/2, rcv.Shutdown, "the receiver's shutdown waited for the exporter's sends")
+	testkit.StopsWithin(t, ecfg.Timeout/2, rcv.Shutdown, "the receiver's shutdown waited for the exporter's sends")
 	warnings := logs.FilterMessageSnippet("Shutdown interrupted handing 1 scrape(s)").All()
 	require.Len(t, warnings, 1)
 	assert.Contains(t, warnings[0].Message, "the next start scrapes again")
@@ -135,11 +124,11 @@ func TestSendOnShutdownToAnEndpointThatNeverAnswers(t *testing.T) {
 	cfg.SendOnShutdown = true
 	cfg.RetryConfig.Enabled = true
 	require.Equal(t, time.Minute, cfg.Timeout)
-	exp := startScheduled(t, cfg, exportertest.NewNopSettings(ExporterType), newFakeClock(scheduleStart), extensionsHost{})
-	exp.(*scheduledExporter).e.sends.drain = 50 * time.Millisecond
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), contractMetrics(scheduledSystem, 2, 3, model.ResourceUser)))
+	exp := startScheduled(t, cfg, exportertest.NewNopSettings(ExporterType), newFakeClock(scheduleStart), testkit.ExtensionsHost{})
+	exp.(*schedule.Exporter).Metrics.(*stoppableExporter).exporter.sends.Drain = 50 * time.Millisecond
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics(scheduledSystem, 2, 3, model.ResourceUser)))
 
-	stopsWithin(t, cfg.Timeout/2, exp.Shutdown, "shutdown waited for the report's timeout")
+	testkit.StopsWithin(t, cfg.Timeout/2, exp.Shutdown, "shutdown waited for the report's timeout")
 	select {
 	case <-received:
 	default:

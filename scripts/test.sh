@@ -26,7 +26,7 @@ status=$?
 # The configuration fuzzer for a bounded time on top of its corpus (make fuzz
 # runs every fuzz target for longer).
 if ! ./scripts/fuzz.sh "${CONFIG_FUZZTIME:-20s}" FuzzConfig >>"$log" 2>&1; then
-	echo "--- FAIL: FuzzConfig (fuzzing; the failing input is under testdata/fuzz/FuzzConfig/)" | tee -a "$log"
+	echo "--- FAIL: FuzzConfig (fuzzing; the failing input is under the package's testdata/fuzz/FuzzConfig/)" | tee -a "$log"
 	status=1
 fi
 

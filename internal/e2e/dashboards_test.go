@@ -337,13 +337,13 @@ scrape_configs:
 // readmeJoin is the README's PromQL join of the counts with zitadel.instance.info.
 func readmeJoin(t *testing.T) string {
 	t.Helper()
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../zitadeltelemetryreceiver/README.md")
 	require.NoError(t, err)
 	for _, block := range regexp.MustCompile("(?s)```promql\n(.*?)```").FindAllStringSubmatch(string(readme), -1) {
 		if strings.Contains(block[1], "group_left") && strings.Contains(block[1], "zitadel_instance_info") {
 			return strings.TrimSpace(block[1])
 		}
 	}
-	t.Fatal("the README has no PromQL join with zitadel_instance_info")
+	t.Fatal("zitadeltelemetryreceiver/README.md has no PromQL join with zitadel_instance_info")
 	return ""
 }

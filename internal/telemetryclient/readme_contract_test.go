@@ -20,7 +20,7 @@ import (
 // The README's error table is what an operator relies on: every status and
 // code it names, on every wire, is treated as the row says.
 func TestREADMEErrorTableMatchesTheClassifiers(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../zitadelexporter/README.md")
 	require.NoError(t, err)
 	rows := readmeErrorRows(t, string(readme))
 
@@ -69,7 +69,7 @@ var (
 func readmeErrorRows(t *testing.T, readme string) []readmeErrorRow {
 	t.Helper()
 	_, table, ok := strings.Cut(readme, "| the exporter | on ZITADEL's wire (`http`): HTTP status |")
-	require.True(t, ok, "the README has the error table per wire")
+	require.True(t, ok, "zitadelexporter/README.md has the error table per wire")
 	var rows []readmeErrorRow
 	for _, line := range strings.Split(table, "\n")[2:] {
 		if !strings.HasPrefix(line, "|") {

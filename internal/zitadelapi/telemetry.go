@@ -34,15 +34,15 @@ func newCallMetrics(mp metric.MeterProvider) (*callMetrics, error) {
 	var cm callMetrics
 	var err error
 	if cm.calls, err = m.Int64Counter(MetricAPICalls, metric.WithUnit("{call}"),
-		metric.WithDescription("Calls of the zitadel receiver to ZITADEL's API, by gRPC method and status code.")); err != nil {
+		metric.WithDescription("Calls of the zitadel receiver to ZITADEL's API, by gRPC method and status code (attributes method, code).")); err != nil {
 		return nil, err
 	}
 	if cm.throttled, err = m.Int64Counter(MetricAPIThrottledCalls, metric.WithUnit("{call}"),
-		metric.WithDescription("Calls ZITADEL refused with RESOURCE_EXHAUSTED (its rate limit), by gRPC method.")); err != nil {
+		metric.WithDescription("Calls ZITADEL refused with RESOURCE_EXHAUSTED (its rate limit), by gRPC method (attribute method).")); err != nil {
 		return nil, err
 	}
 	if cm.retries, err = m.Int64Counter(MetricAPIRetries, metric.WithUnit("{call}"),
-		metric.WithDescription("Calls repeated after a backoff on RESOURCE_EXHAUSTED or UNAVAILABLE, by gRPC method and the code that caused them.")); err != nil {
+		metric.WithDescription("Calls repeated after a backoff on RESOURCE_EXHAUSTED or UNAVAILABLE, by gRPC method and the code that caused them (attributes method, code).")); err != nil {
 		return nil, err
 	}
 	return &cm, nil

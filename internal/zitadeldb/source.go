@@ -55,7 +55,7 @@ func (s *source) Start(ctx context.Context, _ component.Host) error {
 		return fmt.Errorf("database: %w", err)
 	}
 	s.rows, err = s.meters.Meter(model.ScopeName).Int64Counter(MetricRowsRead, metric.WithUnit("{row}"),
-		metric.WithDescription("Rows the zitadel receiver read from ZITADEL's database, by query."))
+		metric.WithDescription("Rows the zitadel receiver read from ZITADEL's database, by query (attribute query - instances, resource_counts)."))
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}

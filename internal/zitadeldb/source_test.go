@@ -439,12 +439,12 @@ func TestPasswordFileIsReadForEveryConnection(t *testing.T) {
 	assert.Len(t, scrape(t, src).counts, 1)
 }
 
-// TestREADMETellsWhereIdentityProvidersAreCounted: wherever the README
+// TestREADMETellsWhereIdentityProvidersAreCounted: wherever the zitadel receiver's README
 // speaks of identity_provider's two tables, it says what the database
 // shows above: a provider of the current API is only in idp_templates6, a
 // row of idps3 comes only with a legacy provider.
 func TestREADMETellsWhereIdentityProvidersAreCounted(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../zitadelreceiver/README.md")
 	require.NoError(t, err)
 	found := 0
 	for _, block := range regexp.MustCompile(`\n\s*\n|\n\||\n- `).Split(string(readme), -1) {

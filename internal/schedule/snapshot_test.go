@@ -1,0 +1,84 @@
+package schedule
+
+import (
+	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/pmetrictest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
+)
+
+func snapshotOf(t *testing.T, at time.Time, batches ...[]*report.System) *snapshot {
+	t.Helper()
+	s := newSnapshot()
+	for _, b := range batches {
+		s.update(b, at)
+	}
+	return s
+}
+
+func built(t *testing.T, systemID string, instances, orgs int, resources ...string) []*report.System {
+	t.Helper()
+	b := (report.NewBuilder("", "", true, nil)).Build(testkit.ContractMetrics(systemID, instances, orgs, resources...))
+	require.Empty(t, b.Errors())
+	return b.Systems()
+}
+
+// The snapshot written back into the metric contract is the batch it was
+// made of, so a scheduled report is the report the batch would have been.
+func TestSnapshotMetricsAreTheBatch(t *testing.T) {
+	md := testkit.ContractMetrics("sys", 2, 3, model.ResourceUser, model.ResourceProject)
+	b := (report.NewBuilder("", "", true, nil)).Build(md)
+	s := newSnapshot()
+	s.update(b.Systems(), testkit.Observed)
+	got := s.systems["sys"].metrics(testkit.Observed)
+	require.NoError(t, pmetrictest.CompareMetrics(md, got, pmetrictest.IgnoreStartTimestamp()))
+}
+
+func TestSnapshotStorageRoundTrip(t *testing.T) {
+	s := snapshotOf(t, testkit.Observed, built(t, "sys-a", 2, 3, model.ResourceUser), built(t, "sys-b", 1, 2, model.ResourceProject))
+	back, err := unmarshalSnapshot(s.marshal())
+	require.NoError(t, err)
+	assert.Equal(t, s.systemIDs(), back.systemIDs())
+	for _, id := range s.systemIDs() {
+		require.NoError(t, pmetrictest.CompareMetrics(s.systems[id].metrics(testkit.Observed), back.systems[id].metrics(testkit.Observed)))
+		assert.Equal(t, s.systems[id].rows, back.systems[id].rows, "the times each row was seen come back too")
+	}
+}
+
+func TestDamagedStoredSnapshotIsRefusedWhole(t *testing.T) {
+	data := snapshotOf(t, testkit.Observed, built(t, "sys", 2, 3, model.ResourceUser)).marshal()
+	for n := range len(data) {
+		_, err := unmarshalSnapshot(data[:n])
+		require.Error(t, err, "cut at %d of %d bytes", n, len(data))
+	}
+	_, err := unmarshalSnapshot(append(data, 0))
+	assert.ErrorContains(t, err, "1 bytes after the end")
+	_, err = unmarshalSnapshot([]byte("something else"))
+	assert.ErrorIs(t, err, errNotASnapshot)
+}
+
+// Organizations deleted long ago leave no strings behind.
+func TestPruneForgetsStringsNoRowUses(t *testing.T) {
+	s := snapshotOf(t, testkit.Observed, built(t, "sys", 1, 100, model.ResourceUser))
+	s.update(built(t, "sys", 1, 2, model.ResourceUser), testkit.Observed.Add(time.Hour))
+	s.prune(testkit.Observed.Add(30 * time.Minute))
+	ss := s.systems["sys"]
+	require.Len(t, ss.rows, 2)
+	assert.Len(t, ss.strs.vals, 5, "instance, two organizations, resource, table")
+	assert.Len(t, ss.parents, 2)
+	for i, r := range ss.rows {
+		assert.Equal(t, int32(i), ss.find(r.key))
+	}
+	// Rows found through the renumbered strings update in place.
+	s.update(built(t, "sys", 1, 2, model.ResourceUser), testkit.Observed.Add(2*time.Hour))
+	assert.Len(t, ss.rows, 2)
+
+	s.prune(testkit.Observed.Add(3 * time.Hour))
+	assert.Empty(t, s.systemIDs(), "a system without rows drops out")
+}

@@ -1,0 +1,5 @@
+// Package zitadelexporter exposes the `zitadeltelemetry` exporter to ocb, which
+// imports one package per component and calls its NewFactory.
+package zitadelexporter
+
+//go:generate go tool mdatagen metadata.yaml

@@ -1,0 +1,247 @@
+package zitadeltelemetryreceiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configgrpc"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
+	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryservice"
+)
+
+// telemetryReceiver is the TelemetryService endpoint: it checks each call,
+// turns it into the metric contract and answers only once the next consumer
+// took the metrics, so backpressure reaches the client as a retryable answer.
+type telemetryReceiver struct {
+	cfg     *Config
+	set     receiver.Settings
+	next    consumer.Metrics
+	ids     *reportIDs
+	hashIDs *idhash.Hasher                       // nil without id_hash_key
+	obs     map[string]*receiverhelper.ObsReport // by wire
+	calls   *receiverCalls
+	now     func() time.Time
+	started time.Time
+
+	httpServer *http.Server
+	grpcServer *grpc.Server
+	serving    sync.WaitGroup
+	// handOffs are the pages being consumed; shutdown cuts them short after
+	// the drain period, since without a sending queue the next consumer may
+	// send and retry for minutes.
+	handOffs *drain.Stop
+}
+
+func newTelemetryReceiver(cfg *Config, set receiver.Settings, next consumer.Metrics) (*telemetryReceiver, error) {
+	r := &telemetryReceiver{cfg: cfg, set: set, next: next, now: time.Now, obs: make(map[string]*receiverhelper.ObsReport),
+		handOffs: drain.New(errShutdownPage)}
+	ids, err := newReportIDs(string(cfg.ReportIDs.Key), cfg.ReportIDs.TTL, func() time.Time { return r.now() })
+	if err != nil {
+		return nil, err
+	}
+	r.ids = ids
+	r.hashIDs = idhash.New(cfg.IDHashKey)
+	for _, wire := range telemetryservice.Wires {
+		obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: set.ID, Transport: wire, ReceiverCreateSettings: set})
+		if err != nil {
+			return nil, err
+		}
+		r.obs[wire] = obs
+	}
+	if r.calls, err = newReceiverCalls(set.TelemetrySettings); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *telemetryReceiver) Start(ctx context.Context, host component.Host) error {
+	r.started = r.now()
+	if h := r.cfg.HTTP.Get(); h != nil {
+		if err := r.startHTTP(ctx, host, h); err != nil {
+			return err
+		}
+	}
+	if g := r.cfg.GRPC.Get(); g != nil {
+		if err := r.startGRPC(ctx, host, g); err != nil {
+			return errors.Join(err, r.Shutdown(ctx))
+		}
+	}
+	return nil
+}
+
+func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, h *HTTPConfig) error {
+	handler := telemetryservice.NewHTTPHandler(r, telemetryservice.HTTPOptions{
+		Path: h.Path, Secret: string(h.PathSecret), MaxBodyBytes: h.MaxRequestBodySize, Decoding: r.decoding()})
+	srv, err := h.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, handler)
+	if err != nil {
+		return fmt.Errorf("http server: %w", err)
+	}
+	ln, err := h.ToListener(ctx)
+	if err != nil {
+		return fmt.Errorf("http: listening on %s: %w", h.NetAddr.Endpoint, err)
+	}
+	r.httpServer = srv
+	r.set.Logger.Info("Serving ZITADEL's service ping and Connect", zap.String("endpoint", ln.Addr().String()), zap.String("path", h.Path),
+		zap.Bool("path_secret", h.PathSecret != ""))
+	r.serve(func() error { return srv.Serve(ln) }, http.ErrServerClosed)
+	return nil
+}
+
+func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, g *configgrpc.ServerConfig) error {
+	srv, err := g.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings,
+		configgrpc.WithGrpcServerOption(telemetryservice.GRPCCodec()))
+	if err != nil {
+		return fmt.Errorf("grpc server: %w", err)
+	}
+	telemetryservice.RegisterGRPC(srv, r, r.decoding())
+	ln, err := g.NetAddr.Listen(ctx)
+	if err != nil {
+		return fmt.Errorf("grpc: listening on %s: %w", g.NetAddr.Endpoint, err)
+	}
+	r.grpcServer = srv
+	r.set.Logger.Info("Serving the TelemetryService over gRPC", zap.String("endpoint", ln.Addr().String()))
+	r.serve(func() error { return srv.Serve(ln) }, grpc.ErrServerStopped)
+	return nil
+}
+
+// decoding keeps the rows' times only when they become an attribute.
+func (r *telemetryReceiver) decoding() telemetryservice.Decoding {
+	return telemetryservice.Decoding{DropUpdatedAt: !r.cfg.UpdatedAtAttribute}
+}
+
+func (r *telemetryReceiver) serve(serve func() error, closed error) {
+	r.serving.Go(func() {
+		if err := serve(); err != nil && !errors.Is(err, closed) && !errors.Is(err, net.ErrClosed) {
+			r.set.Logger.Error("TelemetryService server stopped serving", zap.Error(err))
+		}
+	})
+}
+
+// Shutdown lets the calls in flight finish (their pages are consumed and
+// answered) for the drain period or until ctx ends, then cancels what still
+// waits on the pipeline, which answers it as retryable, and drops the
+// connections: a client whose call was cut off sends the page again.
+func (r *telemetryReceiver) Shutdown(ctx context.Context) error {
+	n, err := r.handOffs.Shutdown(ctx, r.stopServing)
+	if n > 0 {
+		r.set.Logger.Warn(fmt.Sprintf("Shutdown interrupted %d call(s) whose data the pipeline had not taken within %s; "+
+			"they were answered as retryable, and their clients send them again", n, r.handOffs.Drain))
+	}
+	return err
+}
+
+var errShutdownPage = errors.New("the collector is shutting down")
+
+func (r *telemetryReceiver) stopServing(ctx context.Context) error {
+	var err error
+	if r.httpServer != nil {
+		if err = r.httpServer.Shutdown(ctx); err != nil {
+			err = errors.Join(err, r.httpServer.Close())
+		}
+	}
+	if r.grpcServer != nil {
+		stopped := make(chan struct{})
+		go func() {
+			r.grpcServer.GracefulStop()
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+		case <-ctx.Done():
+			r.grpcServer.Stop()
+			<-stopped
+		}
+	}
+	r.serving.Wait()
+	return err
+}
+
+// ReportBaseInformation implements telemetryservice.Handler.
+func (r *telemetryReceiver) ReportBaseInformation(ctx context.Context, call telemetryservice.Call, req *analytics.ReportBaseInformationRequest) (string, error) {
+	if p := checkBaseInformation(req); p.Count() > 0 {
+		return "", r.refuse(ctx, call, "malformed", codes.InvalidArgument, "ReportBaseInformation refused: "+p.String())
+	}
+	id := r.ids.issue(req.SystemId)
+	r.protectBase(req)
+	if r.cfg.Metrics.ZitadelInstanceInfo.Enabled && len(req.Instances) > 0 {
+		md := instanceInfoMetrics(req, r.started, r.now())
+		if err := r.consume(ctx, call, md); err != nil {
+			return "", err
+		}
+	}
+	r.calls.reportAccepted(ctx, call.Wire)
+	return id, nil
+}
+
+// ReportResourceCounts implements telemetryservice.Handler.
+func (r *telemetryReceiver) ReportResourceCounts(ctx context.Context, call telemetryservice.Call, req *analytics.ReportResourceCountsRequest) (string, error) {
+	if p := checkResourceCounts(req, r.cfg.MaxRowsPerPage); p.Count() > 0 {
+		return "", r.refuse(ctx, call, "malformed", codes.InvalidArgument, "ReportResourceCounts refused: "+p.String())
+	}
+	id := req.GetReportId()
+	if id == "" {
+		// ZITADEL leaves the id out when the base information answered none;
+		// the receiver always answers one, but a client may still start here.
+		id = r.ids.issue(req.SystemId)
+	} else if why := r.ids.verify(id, req.SystemId); why != "" {
+		return "", r.refuse(ctx, call, "report_id", codes.FailedPrecondition, fmt.Sprintf("the report id %s", why))
+	}
+	r.protectCounts(req)
+	if r.cfg.Metrics.ZitadelResourceCount.Enabled && len(req.ResourceCounts) > 0 {
+		md := countMetrics(req, r.started, r.now(), r.cfg.UpdatedAtAttribute)
+		if err := r.consume(ctx, call, md); err != nil {
+			return "", err
+		}
+	}
+	r.calls.pageAccepted(ctx, call.Wire, len(req.ResourceCounts))
+	return id, nil
+}
+
+// consume hands md to the next consumer and says what to answer: a refusal
+// for good cancels the report on ZITADEL's side; anything else (a refusing
+// memory_limiter, a full queue) asks the client to try again.
+func (r *telemetryReceiver) consume(ctx context.Context, call telemetryservice.Call, md pmetric.Metrics) error {
+	obs := r.obs[call.Wire]
+	points := md.DataPointCount()
+	md = r.cfg.ResourceAttributes.RemoveDisabled(md)
+	ctx = obs.StartMetricsOp(ctx)
+	err := r.handOffs.Run(ctx, func(ctx context.Context) error { return r.next.ConsumeMetrics(ctx, md) })
+	obs.EndMetricsOp(ctx, call.Format(), points, err)
+	switch {
+	case err == nil:
+		return nil
+	case consumererror.IsPermanent(err):
+		return r.refuse(ctx, call, "pipeline_permanent", codes.InvalidArgument, "the pipeline refused the data for good: "+err.Error())
+	default:
+		return r.refuse(ctx, call, "pipeline_busy", codes.Unavailable, "the pipeline cannot take the data now, try again: "+err.Error())
+	}
+}
+
+func (r *telemetryReceiver) refuse(ctx context.Context, call telemetryservice.Call, reason string, code codes.Code, msg string) error {
+	r.Refused(ctx, call, reason, msg)
+	return status.Error(code, msg)
+}
+
+// Refused implements telemetryservice.Handler.
+func (r *telemetryReceiver) Refused(ctx context.Context, call telemetryservice.Call, reason, msg string) {
+	r.calls.refused(ctx, call.Wire, reason)
+	r.set.Logger.Debug("TelemetryService call refused", zap.String("wire", call.Wire), zap.String("reason", reason), zap.String("message", msg))
+}
