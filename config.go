@@ -129,6 +129,10 @@ type ExporterConfig struct {
 	// Endpoint is where reports go: a base URL for `http` (ZITADEL's default is
 	// https://zitadel.com/api/ping) and `connect`, host:port for `grpc`.
 	Endpoint string `mapstructure:"endpoint"`
+	// PathSecret, for `http` and `connect`, is appended to the endpoint's
+	// path: the path secret of a `zitadeltelemetry` receiver, kept apart from
+	// the endpoint so that it is a secret in configuration and logs too.
+	PathSecret configopaque.String `mapstructure:"path_secret"`
 	// Protocol is `http` (ZITADEL's own wire, default), `connect` or `grpc`.
 	Protocol string `mapstructure:"protocol"`
 	// SystemID is used for metrics without a zitadel.system.id attribute.
@@ -172,9 +176,15 @@ func (c *ExporterConfig) Validate() error {
 		if err := validateHTTPEndpoint(c.Endpoint, c.Protocol); err != nil {
 			errs = append(errs, err)
 		}
+		if err := validatePathSecret(string(c.PathSecret)); err != nil {
+			errs = append(errs, fmt.Errorf("path_secret: %w", err))
+		}
 	case ProtocolGRPC:
 		if err := validateGRPCEndpoint(c.Endpoint); err != nil {
 			errs = append(errs, err)
+		}
+		if c.PathSecret != "" {
+			errs = append(errs, errors.New(`path_secret: not used with protocol "grpc", which has no path; use grpc::headers or auth`))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("protocol: %q is not a protocol; use %q, %q or %q",
@@ -195,6 +205,14 @@ func (c *ExporterConfig) Validate() error {
 	}
 	errs = append(errs, c.ScheduleConfig.validate(c.QueueConfig)...)
 	return errors.Join(errs...)
+}
+
+// endpointWithSecret is the base URL of the `http` and `connect` calls.
+func (c *ExporterConfig) endpointWithSecret() string {
+	if c.PathSecret == "" {
+		return c.Endpoint
+	}
+	return strings.TrimSuffix(c.Endpoint, "/") + "/" + string(c.PathSecret)
 }
 
 func validateHTTPEndpoint(endpoint, protocol string) error {
@@ -232,7 +250,7 @@ func validateGRPCEndpoint(endpoint string) error {
 // Unmarshal decodes the receiver's configuration, refusing fractional
 // numbers for integer keys.
 func (c *ReceiverConfig) Unmarshal(conf *confmap.Conf) error {
-	if err := checkWholeNumbers(conf, receiverWholeNumberKeys); err != nil {
+	if err := receiverRawKeys.check(conf); err != nil {
 		return err
 	}
 	return conf.Unmarshal(c)
@@ -242,7 +260,7 @@ func (c *ReceiverConfig) Unmarshal(conf *confmap.Conf) error {
 // for integer keys, it refuses the client block of the protocol not in use:
 // its settings (a credential header, say) would silently never apply.
 func (c *ExporterConfig) Unmarshal(conf *confmap.Conf) error {
-	if err := checkWholeNumbers(conf, exporterWholeNumberKeys); err != nil {
+	if err := exporterRawKeys.check(conf); err != nil {
 		return err
 	}
 	if err := conf.Unmarshal(c); err != nil {

@@ -64,7 +64,7 @@ func TestReceiverConfigRefusesWhatCannotWork(t *testing.T) {
 			`resources[2]: "user " is not a resource name`,
 		}},
 		{key: "interval_without_unit", errs: []string{
-			"collection_interval: 5ns is below the minimum of 1m0s (a number without a unit is nanoseconds; write 5m, 1h)",
+			"collection_interval: 5 is 5 nanoseconds, a number without a unit; write the unit, e.g. 5s",
 		}},
 		{key: "interval_below_minimum", errs: []string{"collection_interval: 30s is below the minimum of 1m0s"}},
 		{key: "interval_at_minimum", want: atMinimum},

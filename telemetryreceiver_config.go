@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/configcheck"
 )
 
 // TelemetryReceiverConfig configures the `zitadeltelemetry` receiver: the
@@ -26,6 +28,13 @@ type TelemetryReceiverConfig struct {
 	ReportIDs ReportIDConfig `mapstructure:"report_ids"`
 	// MaxRowsPerPage refuses a ReportResourceCounts call with more rows.
 	MaxRowsPerPage int `mapstructure:"max_rows_per_page"`
+	// MaxInstancesPerCall refuses a ReportBaseInformation call naming more
+	// instances, counted before the body is decoded: each instance becomes a
+	// resource of its own, about a kilobyte whatever the few bytes it took.
+	MaxInstancesPerCall int `mapstructure:"max_instances_per_call"`
+	// Systems, when not empty, are the only system ids taken; a call from any
+	// other is refused having read its system id alone.
+	Systems []string `mapstructure:"systems"`
 	// UpdatedAtAttribute adds each row's updated_at as the data point
 	// attribute zitadel.count.updated_at, as the database source does.
 	UpdatedAtAttribute bool `mapstructure:"updated_at_attribute"`
@@ -80,6 +89,33 @@ const (
 	// page this long in ZITADEL's JSON is about 17 MB, within the default
 	// max_request_body_size of 20 MiB.
 	defaultMaxRowsPerPage = 50000
+	// maxMaxRowsPerPage keeps a page's metrics (about 340 bytes a row) within
+	// tens of megabytes: 100000 rows is ten of ZITADEL's pages.
+	maxMaxRowsPerPage = 100000
+	// defaultMaxInstancesPerCall is far beyond a self-hosted installation (a
+	// few instances) and a large multi-tenant one (thousands), and bounds a
+	// base information's metrics to about 10 MB.
+	defaultMaxInstancesPerCall = 10000
+	maxMaxInstancesPerCall     = 100000
+	// maxDomainsPerInstance bounds each instance's domains (ZITADEL's
+	// generated one and the custom ones, a handful in practice), as each
+	// becomes a value of the zitadel.instance.domains attribute.
+	maxDomainsPerInstance = 64
+
+	// defaultMaxRequestBodySize is confighttp's own default, written out so
+	// that the handler and the server enforce one limit.
+	defaultMaxRequestBodySize = 20 << 20
+	// maxMaxRequestBodySize: the receiver holds a whole body and what it
+	// decodes to, a few times the body, in memory at once. 64 MiB takes a
+	// page of maxMaxRowsPerPage rows, 25 times ZITADEL's own (2.4 MiB).
+	maxMaxRequestBodySize = 64 << 20
+	// maxGRPCRecvMsgSizeMiB bounds grpc::max_recv_msg_size_mib alike.
+	maxGRPCRecvMsgSizeMiB = 64
+	// A body that never ends holds its connection until read_timeout; a
+	// page of 2.4 MiB takes a second on a slow link. read_header_timeout
+	// cuts slow headers sooner, idle_timeout (keepalive) idle connections.
+	defaultReadTimeout       = 30 * time.Second
+	defaultReadHeaderTimeout = 10 * time.Second
 
 	minReportKeyBytes  = 32
 	minPathSecretBytes = 16
@@ -90,7 +126,7 @@ const (
 // Unmarshal decodes the receiver's configuration, refusing fractional
 // numbers for integer keys.
 func (c *TelemetryReceiverConfig) Unmarshal(conf *confmap.Conf) error {
-	if err := checkWholeNumbers(conf, telemetryReceiverWholeNumberKeys); err != nil {
+	if err := telemetryReceiverRawKeys.check(conf); err != nil {
 		return err
 	}
 	return conf.Unmarshal(c)
@@ -110,6 +146,16 @@ func (c *TelemetryReceiverConfig) Validate() error {
 		if err := validatePathSecret(string(h.PathSecret)); err != nil {
 			errs = append(errs, fmt.Errorf("http::path_secret: %w", err))
 		}
+		if n := h.MaxRequestBodySize; n < 0 || n > maxMaxRequestBodySize {
+			errs = append(errs, fmt.Errorf("http::max_request_body_size: %d is out of range; use 0 (20 MiB) up to %d (64 MiB): "+
+				"a body is held whole in memory with what it decodes to, and ZITADEL's pages are about 2.4 MiB", n, maxMaxRequestBodySize))
+		}
+	}
+	if g := c.GRPC.Get(); g != nil {
+		if n := g.MaxRecvMsgSizeMiB; n < 0 || n > maxGRPCRecvMsgSizeMiB {
+			errs = append(errs, fmt.Errorf("grpc::max_recv_msg_size_mib: %d is out of range; use 0 (4 MiB) up to %d: "+
+				"a message is held whole in memory with what it decodes to", n, maxGRPCRecvMsgSizeMiB))
+		}
 	}
 	if n := len(c.ReportIDs.Key); n > 0 && n < minReportKeyBytes {
 		errs = append(errs, fmt.Errorf("report_ids::key: %d bytes is too short to sign with; use at least %d random bytes, e.g. `openssl rand -base64 48`",
@@ -120,9 +166,15 @@ func (c *TelemetryReceiverConfig) Validate() error {
 			c.ReportIDs.TTL, minReportIDTTL))
 	}
 	errs = append(errs, validateIDHashKey(c.IDHashKey)...)
-	if c.MaxRowsPerPage < 1 {
-		errs = append(errs, fmt.Errorf("max_rows_per_page: %d; use at least 1 (ZITADEL sends up to its BulkSize, 10000 by default)", c.MaxRowsPerPage))
+	if c.MaxRowsPerPage < 1 || c.MaxRowsPerPage > maxMaxRowsPerPage {
+		errs = append(errs, fmt.Errorf("max_rows_per_page: %d is out of range; use 1 to %d: ZITADEL sends up to its BulkSize, 10000 by default, "+
+			"and a page's metrics are held in memory whole, about 340 bytes a row", c.MaxRowsPerPage, maxMaxRowsPerPage))
 	}
+	if c.MaxInstancesPerCall < 1 || c.MaxInstancesPerCall > maxMaxInstancesPerCall {
+		errs = append(errs, fmt.Errorf("max_instances_per_call: %d is out of range; use 1 to %d: "+
+			"each instance becomes a resource of its own, about a kilobyte held in memory", c.MaxInstancesPerCall, maxMaxInstancesPerCall))
+	}
+	errs = append(errs, configcheck.List("systems", "system id", c.Systems, func(id string) string { return checkID(id, maxSystemIDBytes) })...)
 	return errors.Join(errs...)
 }
 

@@ -27,13 +27,17 @@ func NewTelemetryReceiverFactory() receiver.Factory {
 func createDefaultTelemetryReceiverConfig() component.Config {
 	httpCfg := confighttp.NewDefaultServerConfig()
 	httpCfg.NetAddr.Endpoint = defaultTelemetryHTTPEndpoint
+	httpCfg.MaxRequestBodySize = defaultMaxRequestBodySize
+	httpCfg.ReadTimeout = defaultReadTimeout
+	httpCfg.ReadHeaderTimeout = defaultReadHeaderTimeout
 	grpcCfg := configgrpc.NewDefaultServerConfig()
 	grpcCfg.NetAddr.Endpoint = defaultTelemetryGRPCEndpoint
 	return &TelemetryReceiverConfig{
-		HTTP:           configoptional.Some(TelemetryHTTPConfig{ServerConfig: httpCfg, Path: defaultTelemetryPath}),
-		GRPC:           configoptional.Default(grpcCfg),
-		ReportIDs:      ReportIDConfig{TTL: defaultReportIDTTL},
-		MaxRowsPerPage: defaultMaxRowsPerPage,
+		HTTP:                configoptional.Some(TelemetryHTTPConfig{ServerConfig: httpCfg, Path: defaultTelemetryPath}),
+		GRPC:                configoptional.Default(grpcCfg),
+		ReportIDs:           ReportIDConfig{TTL: defaultReportIDTTL},
+		MaxRowsPerPage:      defaultMaxRowsPerPage,
+		MaxInstancesPerCall: defaultMaxInstancesPerCall,
 
 		TelemetryMetricsBuilderConfig: defaultTelemetryMetricsBuilderConfig(),
 	}

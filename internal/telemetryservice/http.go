@@ -1,11 +1,11 @@
 package telemetryservice
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -24,8 +24,9 @@ type HTTPOptions struct {
 	// carry: ZITADEL's client cannot authenticate otherwise. A call without it
 	// is answered exactly like a path that does not exist.
 	Secret string
-	// MaxBodyBytes bounds the buffer sized from Content-Length; the server's
-	// own body limit still applies.
+	// MaxBodyBytes is the most a body may have: the limit the server
+	// enforces (max_request_body_size), enforced here again so that the
+	// handler never reads more whatever server it is given to.
 	MaxBodyBytes int64
 	Decoding
 }
@@ -119,7 +120,7 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.Binary = binary
-	body, err := s.readBody(r)
+	body, err := s.readBody(w, r)
 	if err != nil {
 		code, reason := codes.InvalidArgument, ReasonMalformed
 		var tooLarge *http.MaxBytesError
@@ -133,6 +134,11 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		telemetrywire.WriteError(w, rt.connect, code, err.Error(), 0)
 		return
 	}
+	if msg := s.decoding.unknownSystem(body, binary); msg != "" {
+		s.handler.Refused(r.Context(), call, ReasonUnknownSystem, msg)
+		telemetrywire.WriteError(w, rt.connect, codes.PermissionDenied, msg, 0)
+		return
+	}
 
 	var id string
 	if rt.counts {
@@ -144,6 +150,10 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body = nil // the rows hold copies; let the page's bytes go
 		id, err = s.handler.ReportResourceCounts(r.Context(), call, req)
 	} else {
+		if msg := s.decoding.tooManyInstances(body, binary); msg != "" {
+			s.malformed(w, r, call, msg)
+			return
+		}
 		req := &analytics.ReportBaseInformationRequest{}
 		if err = telemetrywire.Unmarshal(body, req, binary); err != nil {
 			s.malformed(w, r, call, "the body is not a ReportBaseInformationRequest: "+err.Error())
@@ -165,11 +175,9 @@ func (s *httpService) malformed(w http.ResponseWriter, r *http.Request, call Cal
 }
 
 // bodyType says whether a body of this Content-Type is protobuf, and whether
-// the wire takes it at all. ZITADEL's client always sends application/json.
+// the wire takes it at all. ZITADEL's client always sends application/json,
+// so a call without a Content-Type is not ZITADEL's and is refused.
 func bodyType(contentType string, connect bool) (binary, supported bool) {
-	if contentType == "" {
-		return false, !connect
-	}
 	media, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		return false, false
@@ -183,21 +191,42 @@ func bodyType(contentType string, connect bool) (binary, supported bool) {
 	return false, false
 }
 
-func (s *httpService) readBody(r *http.Request) ([]byte, error) {
-	// Pages are megabytes: size the buffer once from Content-Length.
-	size := max(r.ContentLength, 0)
-	if s.maxBody > 0 {
-		size = min(size, s.maxBody)
+// firstReadBytes is the buffer a body starts with: a base information fits,
+// and a page grows from it by doubling.
+const firstReadBytes = 64 << 10
+
+// readBody reads the whole body into a buffer that grows with the bytes that
+// arrived, at most doubling: a client that declares a length and sends less
+// reserves no more than twice what it sent. The declared length only keeps
+// the last step from overshooting it.
+func (s *httpService) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, s.maxBody)
+	// One byte over the declared length, so that the read meeting the
+	// body's end does not need a larger buffer.
+	ceiling := s.maxBody + 1
+	if r.ContentLength >= 0 {
+		ceiling = min(ceiling, r.ContentLength+1)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
-	if _, err := buf.ReadFrom(r.Body); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, fmt.Errorf("the body is larger than %d bytes, the receiver's max_request_body_size: %w", tooLarge.Limit, err)
+	buf := make([]byte, 0, min(firstReadBytes, ceiling))
+	for {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(max(2*int64(cap(buf)), firstReadBytes), ceiling))
+			copy(grown, buf)
+			buf = grown
 		}
-		return nil, fmt.Errorf("reading the body: %w", err)
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF:
+			return buf, nil
+		case err != nil:
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				return nil, fmt.Errorf("the body is larger than %d bytes, the receiver's max_request_body_size: %w", tooLarge.Limit, err)
+			}
+			return nil, fmt.Errorf("reading the body: %w", err)
+		}
 	}
-	return buf.Bytes(), nil
 }
 
 // httpWire is the wire of a call over HTTP: Connect's paths, or ZITADEL's.
