@@ -344,3 +344,128 @@ func TestTheNextHopsSecretIsNeverLogged(t *testing.T) {
 	assert.Contains(t, string(printed), "path_secret: '[REDACTED]'")
 	assert.NotContains(t, string(printed), centralSecret)
 }
+
+// attackLimitMiB is the memory_limiter the attack figures are taken with.
+const attackLimitMiB = 512
+
+// BenchmarkCollectorUnderAttack runs each attack once per op against a fresh
+// built collector with a 512 MiB memory_limiter and reports its peak
+// resident set (peak-MiB, the goal being at most the limit plus a fifth) and
+// how a good client fared meanwhile (good-taken, good-refused). Run with
+// -benchtime 1x.
+func BenchmarkCollectorUnderAttack(b *testing.B) {
+	run := func(name string, attack func(b *testing.B, c *hostileCollector)) {
+		b.Run(name, func(b *testing.B) {
+			var peak float64
+			for range b.N {
+				c := startHostileCollector(b, attackLimitMiB, "", "")
+				attack(b, c)
+				if !c.running() {
+					b.Fatalf("the collector died:\n%s", c.out.String())
+				}
+				peak = max(peak, c.peakRSSMiB(b))
+				require.NoError(b, c.terminate(10*time.Second))
+			}
+			b.ReportMetric(peak, "peak-MiB")
+		})
+	}
+	run("declared-terabyte", func(b *testing.B, c *hostileCollector) {
+		conn := startBody(b, c.values.HTTPAddr, "Content-Length: 1099511627776")
+		time.Sleep(time.Second)
+		conn.Close()
+		goodPages(b, c, 10, 0)
+	})
+	run("100-slow-bodies", func(b *testing.B, c *hostileCollector) {
+		stop := holdSlowBodies(b, c.values.HTTPAddr, 100, 20<<20)
+		defer stop()
+		goodPages(b, c, 100, 100*time.Millisecond)
+	})
+	for _, parallel := range []int{1, 4} {
+		run(fmt.Sprintf("1.4M-instances-x%d", parallel), func(b *testing.B, c *hostileCollector) {
+			body := instancesBody(1400000, 0)
+			b.ReportMetric(float64(len(body))/(1<<20), "body-MiB")
+			concurrently(b, parallel, func() (int, string, error) { return c.post("/instances", body) })
+		})
+		run(fmt.Sprintf("10k-instances-64-domains-x%d", parallel), func(b *testing.B, c *hostileCollector) {
+			body := instancesBody(10000, 64)
+			b.ReportMetric(float64(len(body))/(1<<20), "body-MiB")
+			concurrently(b, parallel, func() (int, string, error) { return c.post("/instances", body) })
+		})
+	}
+	run("50-clients-10k-row-pages", func(b *testing.B, c *hostileCollector) {
+		page := hostilePage(b, c.beginReport(b), 10000)
+		concurrently(b, 50, func() (int, string, error) {
+			for range 9 {
+				if status, answer, err := c.post("/resource_counts", page); err != nil || status != http.StatusOK {
+					return status, answer, err
+				}
+			}
+			return c.post("/resource_counts", page)
+		})
+	})
+}
+
+// goodPages sends n small pages a pause apart and reports how many were
+// taken and refused.
+func goodPages(b *testing.B, c *hostileCollector, n int, pause time.Duration) {
+	page := hostilePage(b, c.beginReport(b), 100)
+	taken := 0
+	for range n {
+		if status, _, err := c.post("/resource_counts", page); err == nil && status == http.StatusOK {
+			taken++
+		}
+		time.Sleep(pause)
+	}
+	b.ReportMetric(float64(taken), "good-taken")
+	b.ReportMetric(float64(n-taken), "good-refused")
+}
+
+// concurrently runs call parallel times at once and reports the answers'
+// statuses.
+func concurrently(b *testing.B, parallel int, call func() (int, string, error)) {
+	var wg sync.WaitGroup
+	statuses := make([]int, parallel)
+	for i := range parallel {
+		wg.Go(func() {
+			status, _, err := call()
+			if err != nil {
+				status = -1
+			}
+			statuses[i] = status
+		})
+	}
+	wg.Wait()
+	counts := map[int]int{}
+	for _, s := range statuses {
+		counts[s]++
+	}
+	for status, n := range counts {
+		b.ReportMetric(float64(n), fmt.Sprintf("answered-%d", status))
+	}
+}
+
+// instancesBody is a base information naming n instances with domains
+// each, in ZITADEL's JSON, as short as such a call can be written.
+func instancesBody(n, domains int) []byte {
+	var body bytes.Buffer
+	body.WriteString(`{"systemId":"` + hostileSystemID + `","instances":[`)
+	for i := range n {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		body.WriteString(`{"id":"` + strconv.FormatInt(int64(i), 36) + `"`)
+		if domains > 0 {
+			body.WriteString(`,"domains":[`)
+			for j := range domains {
+				if j > 0 {
+					body.WriteByte(',')
+				}
+				fmt.Fprintf(&body, `"d%d.i%d.example.com"`, j, i)
+			}
+			body.WriteByte(']')
+		}
+		body.WriteByte('}')
+	}
+	body.WriteString(`]}`)
+	return body.Bytes()
+}

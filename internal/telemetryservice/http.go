@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -120,7 +119,7 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.Binary = binary
-	body, err := s.readBody(w, r)
+	body, err := readBody(w, r, s.maxBody)
 	if err != nil {
 		code, reason := codes.InvalidArgument, ReasonMalformed
 		var tooLarge *http.MaxBytesError
@@ -134,6 +133,17 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		telemetrywire.WriteError(w, rt.connect, code, err.Error(), 0)
 		return
 	}
+	// Both decoders copy what they keep: the body goes back to its pool
+	// once decoded, before the handler builds and hands on the metrics.
+	decoded := func() {
+		releaseBody(body)
+		body = nil
+	}
+	defer func() {
+		if body != nil {
+			releaseBody(body)
+		}
+	}()
 	if msg := s.decoding.unknownSystem(body, binary); msg != "" {
 		s.handler.Refused(r.Context(), call, ReasonUnknownSystem, msg)
 		telemetrywire.WriteError(w, rt.connect, codes.PermissionDenied, msg, 0)
@@ -143,11 +153,12 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var id string
 	if rt.counts {
 		var req *analytics.ReportResourceCountsRequest
-		if req, err = s.decoding.counts(body, binary); err != nil {
+		req, err = s.decoding.counts(body, binary)
+		decoded()
+		if err != nil {
 			s.malformed(w, r, call, "the body is not a ReportResourceCountsRequest: "+err.Error())
 			return
 		}
-		body = nil // the rows hold copies; let the page's bytes go
 		id, err = s.handler.ReportResourceCounts(r.Context(), call, req)
 	} else {
 		if msg := s.decoding.tooManyInstances(body, binary); msg != "" {
@@ -155,7 +166,9 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		req := &analytics.ReportBaseInformationRequest{}
-		if err = telemetrywire.Unmarshal(body, req, binary); err != nil {
+		err = telemetrywire.Unmarshal(body, req, binary)
+		decoded()
+		if err != nil {
 			s.malformed(w, r, call, "the body is not a ReportBaseInformationRequest: "+err.Error())
 			return
 		}
@@ -189,44 +202,6 @@ func bodyType(contentType string, connect bool) (binary, supported bool) {
 		return true, connect
 	}
 	return false, false
-}
-
-// firstReadBytes is the buffer a body starts with: a base information fits,
-// and a page grows from it by doubling.
-const firstReadBytes = 64 << 10
-
-// readBody reads the whole body into a buffer that grows with the bytes that
-// arrived, at most doubling: a client that declares a length and sends less
-// reserves no more than twice what it sent. The declared length only keeps
-// the last step from overshooting it.
-func (s *httpService) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body := http.MaxBytesReader(w, r.Body, s.maxBody)
-	// One byte over the declared length, so that the read meeting the
-	// body's end does not need a larger buffer.
-	ceiling := s.maxBody + 1
-	if r.ContentLength >= 0 {
-		ceiling = min(ceiling, r.ContentLength+1)
-	}
-	buf := make([]byte, 0, min(firstReadBytes, ceiling))
-	for {
-		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(max(2*int64(cap(buf)), firstReadBytes), ceiling))
-			copy(grown, buf)
-			buf = grown
-		}
-		n, err := body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		switch {
-		case err == io.EOF:
-			return buf, nil
-		case err != nil:
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				return nil, fmt.Errorf("the body is larger than %d bytes, the receiver's max_request_body_size: %w", tooLarge.Limit, err)
-			}
-			return nil, fmt.Errorf("reading the body: %w", err)
-		}
-	}
 }
 
 // httpWire is the wire of a call over HTTP: Connect's paths, or ZITADEL's.
