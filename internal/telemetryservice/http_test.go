@@ -151,3 +151,18 @@ func TestBodiesAreReadWhole(t *testing.T) {
 		t.Errorf("a body over the limit: %v", err)
 	}
 }
+
+// TestAWholeBodyCostsItsLengthAndOneStep: a body of declared length ends in
+// a buffer of exactly that length, after one intermediate step.
+func TestAWholeBodyCostsItsLengthAndOneStep(t *testing.T) {
+	body := strings.Repeat("z", 2380000)
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	var got []byte
+	allocated := allocatedBy(func() { got, _ = readBody(httptest.NewRecorder(), req, 20<<20) })
+	if len(got) != len(body) || cap(got) != len(body) {
+		t.Errorf("read %d bytes into %d", len(got), cap(got))
+	}
+	if want := uint64(len(body) + firstReadBytes*(bodyGrowth+1) + 16<<10); allocated > want {
+		t.Errorf("reading %d bytes allocated %d, more than %d", len(body), allocated, want)
+	}
+}
