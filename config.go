@@ -136,6 +136,10 @@ type ExporterConfig struct {
 	// Endpoint is where reports go: a base URL for `http` (ZITADEL's default is
 	// https://zitadel.com/api/ping) and `connect`, host:port for `grpc`.
 	Endpoint string `mapstructure:"endpoint"`
+	// PathSecret, for `http` and `connect`, is appended to the endpoint's
+	// path: the path secret of a `zitadeltelemetry` receiver, kept apart from
+	// the endpoint so that it is a secret in configuration and logs too.
+	PathSecret configopaque.String `mapstructure:"path_secret"`
 	// Protocol is `http` (ZITADEL's own wire, default), `connect` or `grpc`.
 	Protocol string `mapstructure:"protocol"`
 	// SystemID is used for metrics without a zitadel.system.id attribute.
@@ -179,9 +183,15 @@ func (c *ExporterConfig) Validate() error {
 		if err := validateHTTPEndpoint(c.Endpoint, c.Protocol); err != nil {
 			errs = append(errs, err)
 		}
+		if err := fieldshape.CheckPathSecret(string(c.PathSecret)); err != nil {
+			errs = append(errs, fmt.Errorf("path_secret: %w", err))
+		}
 	case ProtocolGRPC:
 		if err := validateGRPCEndpoint(c.Endpoint); err != nil {
 			errs = append(errs, err)
+		}
+		if c.PathSecret != "" {
+			errs = append(errs, errors.New(`path_secret: not used with protocol "grpc", which has no path; use grpc::headers or auth`))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("protocol: %q is not a protocol; use %q, %q or %q",
@@ -202,6 +212,14 @@ func (c *ExporterConfig) Validate() error {
 	}
 	errs = append(errs, c.Config.Validate(c.QueueConfig)...)
 	return errors.Join(errs...)
+}
+
+// endpointWithSecret is the base URL of the `http` and `connect` calls.
+func (c *ExporterConfig) endpointWithSecret() string {
+	if c.PathSecret == "" {
+		return c.Endpoint
+	}
+	return strings.TrimSuffix(c.Endpoint, "/") + "/" + string(c.PathSecret)
 }
 
 func validateHTTPEndpoint(endpoint, protocol string) error {
@@ -236,18 +254,18 @@ func validateGRPCEndpoint(endpoint string) error {
 	return nil
 }
 
-// The collector decodes 1.5 into an integer as 1 without a word: every
-// integer key of each component, its collector blocks included, is checked
+// The collector decodes 1.5 as 1 and 60 as 60ns without a word: every
+// integer, duration and secret key of each component, its collector blocks included, is checked
 // on the raw configuration first.
 var (
-	receiverWholeNumberKeys = confignumbers.IntegerKeys(reflect.TypeFor[ReceiverConfig]())
-	exporterWholeNumberKeys = confignumbers.IntegerKeys(reflect.TypeFor[ExporterConfig]())
+	receiverRawKeys = confignumbers.RawKeysOf(reflect.TypeFor[ReceiverConfig]())
+	exporterRawKeys = confignumbers.RawKeysOf(reflect.TypeFor[ExporterConfig]())
 )
 
 // Unmarshal decodes the receiver's configuration, refusing fractional
 // numbers for integer keys.
 func (c *ReceiverConfig) Unmarshal(conf *confmap.Conf) error {
-	if err := confignumbers.CheckWholeNumbers(conf, receiverWholeNumberKeys); err != nil {
+	if err := receiverRawKeys.Check(conf); err != nil {
 		return err
 	}
 	return conf.Unmarshal(c)
@@ -257,7 +275,7 @@ func (c *ReceiverConfig) Unmarshal(conf *confmap.Conf) error {
 // for integer keys, it refuses the client block of the protocol not in use:
 // its settings (a credential header, say) would silently never apply.
 func (c *ExporterConfig) Unmarshal(conf *confmap.Conf) error {
-	if err := confignumbers.CheckWholeNumbers(conf, exporterWholeNumberKeys); err != nil {
+	if err := exporterRawKeys.Check(conf); err != nil {
 		return err
 	}
 	if err := conf.Unmarshal(c); err != nil {

@@ -129,7 +129,7 @@ func (e *telemetryExporter) start(ctx context.Context, host component.Host) erro
 		if e.cfg.Protocol == ProtocolConnect {
 			style = telemetryclient.PathsConnect
 		}
-		e.client = telemetryclient.NewHTTP(client, e.cfg.Endpoint, style)
+		e.client = telemetryclient.NewHTTP(client, e.cfg.endpointWithSecret(), style)
 	}
 	return nil
 }

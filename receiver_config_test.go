@@ -65,7 +65,7 @@ func TestReceiverConfigRefusesWhatCannotWork(t *testing.T) {
 			`resources[2]: "user " is not a resource name`,
 		}},
 		{key: "interval_without_unit", errs: []string{
-			"collection_interval: 5ns is below the minimum of 1m0s (a number without a unit is nanoseconds; write 5m, 1h)",
+			"collection_interval: 5 is 5 nanoseconds, a number without a unit; write the unit, e.g. 5s",
 		}},
 		{key: "interval_below_minimum", errs: []string{"collection_interval: 30s is below the minimum of 1m0s"}},
 		{key: "interval_at_minimum", want: atMinimum},
@@ -98,11 +98,11 @@ func TestKnownResourcesAreTheModelsNames(t *testing.T) {
 // Every integer key is checked, the collector's own blocks included; a
 // duration is not an integer key.
 func TestIntegerKeysComeFromTheConfigTypes(t *testing.T) {
-	assert.Subset(t, receiverWholeNumberKeys, []string{"api::page_size", "api::max_concurrency", "api::retry::max_retries",
+	assert.Subset(t, receiverRawKeys.WholeNumbers(), []string{"api::page_size", "api::max_concurrency", "api::retry::max_retries",
 		"database::max_conns", "database::page_size"})
-	assert.Subset(t, exporterWholeNumberKeys, []string{"bulk_size", "sending_queue::queue_size", "sending_queue::num_consumers",
+	assert.Subset(t, exporterRawKeys.WholeNumbers(), []string{"bulk_size", "sending_queue::queue_size", "sending_queue::num_consumers",
 		"sending_queue::batch::min_size", "sending_queue::batch::max_size", "http::write_buffer_size", "grpc::write_buffer_size"})
-	for _, keys := range [][]string{receiverWholeNumberKeys, exporterWholeNumberKeys} {
+	for _, keys := range [][]string{receiverRawKeys.WholeNumbers(), exporterRawKeys.WholeNumbers()} {
 		assert.NotContains(t, keys, "collection_interval")
 		assert.NotContains(t, keys, "timeout")
 	}

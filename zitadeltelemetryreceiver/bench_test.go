@@ -3,7 +3,6 @@ package zitadeltelemetryreceiver
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -17,8 +16,8 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contracttest"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryservice"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetrywire"
@@ -30,23 +29,9 @@ const (
 	benchSystemID = "YjU3NzE2ZDItOGM0Ny00ZTIxLWE1MzEtYzE0ZTMxNjk0NmQ2LXN5c3RlbS1pZC1ieXRlcw"
 )
 
-// benchPage is a page as ZITADEL sends it: rows of projections.resource_counts
-// in id order, 20 resources per organization, 25 organizations per instance.
+// benchPage is a page as ZITADEL sends it.
 func benchPage(reportID string) *analytics.ReportResourceCountsRequest {
-	resources := []string{"user", "user_machine", "project", "scim_provisioned_user", "organization", "iam_admin", "identity_provider",
-		"identity_provider_ldap", "action_v1", "execution", "execution_target", "login_policy", "enforce_mfa",
-		"password_complexity_policy", "password_expiry_policy", "lockout_policy", "password_change_notification",
-		"application", "session", "authorization"}
-	page := &analytics.ReportResourceCountsRequest{SystemId: benchSystemID,
-		ReportId: proto.String(reportID), ResourceCounts: make([]*analytics.ResourceCount, benchPageRows)}
-	for i := range page.ResourceCounts {
-		org := i / len(resources)
-		page.ResourceCounts[i] = &analytics.ResourceCount{
-			InstanceId: fmt.Sprintf("3%017d", org/25), ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
-			ParentId: fmt.Sprintf("3%017d", 500000+org), ResourceName: resources[i%len(resources)], TableName: "projections.users14",
-			UpdatedAt: timestamppb.New(time.Date(2026, 11, 28, 3, 4, 5, 123456000+i, time.UTC)), Amount: uint32(i % 977)}
-	}
-	return page
+	return contracttest.ZITADELPage(benchSystemID, reportID, benchPageRows)
 }
 
 func benchReceiver(b *testing.B) (*telemetryReceiver, string) {

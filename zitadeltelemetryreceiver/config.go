@@ -13,7 +13,9 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/configcheck"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/confignumbers"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
 )
 
@@ -30,6 +32,13 @@ type Config struct {
 	ReportIDs ReportIDConfig `mapstructure:"report_ids"`
 	// MaxRowsPerPage refuses a ReportResourceCounts call with more rows.
 	MaxRowsPerPage int `mapstructure:"max_rows_per_page"`
+	// MaxInstancesPerCall refuses a ReportBaseInformation call naming more
+	// instances, counted before the body is decoded: each instance becomes a
+	// resource of its own, about a kilobyte whatever the few bytes it took.
+	MaxInstancesPerCall int `mapstructure:"max_instances_per_call"`
+	// Systems, when not empty, are the only system ids taken; a call from any
+	// other is refused having read its system id alone.
+	Systems []string `mapstructure:"systems"`
 	// UpdatedAtAttribute adds each row's updated_at as the data point
 	// attribute zitadel.count.updated_at, as the database source does.
 	UpdatedAtAttribute bool `mapstructure:"updated_at_attribute"`
@@ -74,16 +83,32 @@ type ReportIDConfig struct {
 }
 
 const (
-	minReportKeyBytes  = 32
-	minPathSecretBytes = 16
-	maxPathSecretBytes = 256
-	minReportIDTTL     = time.Minute
+	// maxMaxRowsPerPage keeps a page's metrics (about 340 bytes a row) within
+	// tens of megabytes: 100000 rows is ten of ZITADEL's pages.
+	maxMaxRowsPerPage = 100000
+	// maxMaxInstancesPerCall bounds a base information's metrics to about
+	// 100 MB.
+	maxMaxInstancesPerCall = 100000
+	// maxDomainsPerInstance bounds each instance's domains (ZITADEL's
+	// generated one and the custom ones, a handful in practice), as each
+	// becomes a value of the zitadel.instance.domains attribute.
+	maxDomainsPerInstance = 64
+
+	// maxMaxRequestBodySize: the receiver holds a whole body and what it
+	// decodes to, a few times the body, in memory at once. 64 MiB takes a
+	// page of maxMaxRowsPerPage rows, 25 times ZITADEL's own (2.4 MiB).
+	maxMaxRequestBodySize = 64 << 20
+	// maxGRPCRecvMsgSizeMiB bounds grpc::max_recv_msg_size_mib alike.
+	maxGRPCRecvMsgSizeMiB = 64
+
+	minReportKeyBytes = 32
+	minReportIDTTL    = time.Minute
 )
 
 // Unmarshal decodes the receiver's configuration, refusing fractional
 // numbers for integer keys.
 func (c *Config) Unmarshal(conf *confmap.Conf) error {
-	if err := confignumbers.CheckWholeNumbers(conf, wholeNumberKeys); err != nil {
+	if err := rawKeys.Check(conf); err != nil {
 		return err
 	}
 	return conf.Unmarshal(c)
@@ -100,8 +125,18 @@ func (c *Config) Validate() error {
 		if err := validateServicePath(h.Path); err != nil {
 			errs = append(errs, fmt.Errorf("http::path: %w", err))
 		}
-		if err := validatePathSecret(string(h.PathSecret)); err != nil {
+		if err := fieldshape.CheckPathSecret(string(h.PathSecret)); err != nil {
 			errs = append(errs, fmt.Errorf("http::path_secret: %w", err))
+		}
+		if n := h.MaxRequestBodySize; n < 0 || n > maxMaxRequestBodySize {
+			errs = append(errs, fmt.Errorf("http::max_request_body_size: %d is out of range; use 0 (20 MiB) up to %d (64 MiB): "+
+				"a body is held whole in memory with what it decodes to, and ZITADEL's pages are about 2.4 MiB", n, maxMaxRequestBodySize))
+		}
+	}
+	if g := c.GRPC.Get(); g != nil {
+		if n := g.MaxRecvMsgSizeMiB; n < 0 || n > maxGRPCRecvMsgSizeMiB {
+			errs = append(errs, fmt.Errorf("grpc::max_recv_msg_size_mib: %d is out of range; use 0 (4 MiB) up to %d: "+
+				"a message is held whole in memory with what it decodes to", n, maxGRPCRecvMsgSizeMiB))
 		}
 	}
 	if n := len(c.ReportIDs.Key); n > 0 && n < minReportKeyBytes {
@@ -113,9 +148,15 @@ func (c *Config) Validate() error {
 			c.ReportIDs.TTL, minReportIDTTL))
 	}
 	errs = append(errs, idhash.ValidateKey(c.IDHashKey)...)
-	if c.MaxRowsPerPage < 1 {
-		errs = append(errs, fmt.Errorf("max_rows_per_page: %d; use at least 1 (ZITADEL sends up to its BulkSize, 10000 by default)", c.MaxRowsPerPage))
+	if c.MaxRowsPerPage < 1 || c.MaxRowsPerPage > maxMaxRowsPerPage {
+		errs = append(errs, fmt.Errorf("max_rows_per_page: %d is out of range; use 1 to %d: ZITADEL sends up to its BulkSize, 10000 by default, "+
+			"and a page's metrics are held in memory whole, about 340 bytes a row", c.MaxRowsPerPage, maxMaxRowsPerPage))
 	}
+	if c.MaxInstancesPerCall < 1 || c.MaxInstancesPerCall > maxMaxInstancesPerCall {
+		errs = append(errs, fmt.Errorf("max_instances_per_call: %d is out of range; use 1 to %d: "+
+			"each instance becomes a resource of its own, about a kilobyte held in memory", c.MaxInstancesPerCall, maxMaxInstancesPerCall))
+	}
+	errs = append(errs, configcheck.List("systems", "system id", c.Systems, func(id string) string { return fieldshape.CheckID(id, fieldshape.MaxSystemIDBytes) })...)
 	return errors.Join(errs...)
 }
 
@@ -133,27 +174,6 @@ func validateServicePath(p string) error {
 	return nil
 }
 
-// validatePathSecret keeps the secret one URL path segment that needs no
-// escaping and is long enough not to be guessed. The value is never printed.
-func validatePathSecret(s string) error {
-	if s == "" {
-		return nil
-	}
-	if len(s) < minPathSecretBytes || len(s) > maxPathSecretBytes {
-		return fmt.Errorf("has %d characters; use %d to %d, e.g. `openssl rand -hex 24`", len(s), minPathSecretBytes, maxPathSecretBytes)
-	}
-	for _, r := range s {
-		if !isUnreservedURLChar(r) {
-			return errors.New("has a character that is not a letter, digit, '-', '_', '.' or '~'; it must be one URL path segment as it is")
-		}
-	}
-	return nil
-}
-
-func isUnreservedURLChar(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == '~'
-}
-
-// wholeNumberKeys are the integer keys, checked on the raw configuration:
-// the collector decodes 1.5 into an integer as 1 without a word.
-var wholeNumberKeys = confignumbers.IntegerKeys(reflect.TypeFor[Config]())
+// rawKeys are the integer, duration and secret keys, checked on the raw configuration:
+// the collector decodes 1.5 as 1 and 60 as 60ns without a word.
+var rawKeys = confignumbers.RawKeysOf(reflect.TypeFor[Config]())

@@ -89,9 +89,9 @@ func TestTelemetryReceiverConfig(t *testing.T) {
 // Every integer key is checked, the server blocks included; a duration is
 // not an integer key.
 func TestIntegerKeysComeFromTheConfigType(t *testing.T) {
-	assert.Subset(t, wholeNumberKeys, []string{"max_rows_per_page", "http::max_request_body_size",
+	assert.Subset(t, rawKeys.WholeNumbers(), []string{"max_rows_per_page", "http::max_request_body_size",
 		"grpc::max_recv_msg_size_mib", "grpc::max_concurrent_streams"})
-	assert.NotContains(t, wholeNumberKeys, "report_ids::ttl")
+	assert.NotContains(t, rawKeys.WholeNumbers(), "report_ids::ttl")
 }
 
 // TestConfigStructs holds the configuration structs to the Collector's rules

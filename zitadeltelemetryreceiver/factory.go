@@ -26,6 +26,18 @@ const (
 	// page this long in ZITADEL's JSON is about 17 MB, within the default
 	// max_request_body_size of 20 MiB.
 	defaultMaxRowsPerPage = 50000
+	// defaultMaxInstancesPerCall is far beyond a self-hosted installation (a
+	// few instances) and a large multi-tenant one (thousands), and bounds a
+	// base information's metrics to about 10 MB.
+	defaultMaxInstancesPerCall = 10000
+	// defaultMaxRequestBodySize is confighttp's own default, written out so
+	// that the handler and the server enforce one limit.
+	defaultMaxRequestBodySize = 20 << 20
+	// A body that never ends holds its connection until read_timeout; a
+	// page of 2.4 MiB takes a second on a slow link. read_header_timeout
+	// cuts slow headers sooner, idle_timeout (keepalive) idle connections.
+	defaultReadTimeout       = 30 * time.Second
+	defaultReadHeaderTimeout = 10 * time.Second
 )
 
 // NewFactory returns the factory of the `zitadeltelemetry` receiver, whose
@@ -39,13 +51,17 @@ func NewFactory() receiver.Factory {
 func createDefaultConfig() component.Config {
 	httpCfg := confighttp.NewDefaultServerConfig()
 	httpCfg.NetAddr.Endpoint = defaultHTTPEndpoint
+	httpCfg.MaxRequestBodySize = defaultMaxRequestBodySize
+	httpCfg.ReadTimeout = defaultReadTimeout
+	httpCfg.ReadHeaderTimeout = defaultReadHeaderTimeout
 	grpcCfg := configgrpc.NewDefaultServerConfig()
 	grpcCfg.NetAddr.Endpoint = defaultGRPCEndpoint
 	return &Config{
-		HTTP:           configoptional.Some(HTTPConfig{ServerConfig: httpCfg, Path: defaultPath}),
-		GRPC:           configoptional.Default(grpcCfg),
-		ReportIDs:      ReportIDConfig{TTL: defaultReportIDTTL},
-		MaxRowsPerPage: defaultMaxRowsPerPage,
+		HTTP:                configoptional.Some(HTTPConfig{ServerConfig: httpCfg, Path: defaultPath}),
+		GRPC:                configoptional.Default(grpcCfg),
+		ReportIDs:           ReportIDConfig{TTL: defaultReportIDTTL},
+		MaxRowsPerPage:      defaultMaxRowsPerPage,
+		MaxInstancesPerCall: defaultMaxInstancesPerCall,
 
 		MetricsBuilderConfig: defaultMetricsBuilderConfig(),
 	}

@@ -38,7 +38,7 @@ func FuzzTelemetryReceiverCounts(f *testing.F) {
 	r, err := newTelemetryReceiver(cfg, receivertest.NewNopSettings(metadata.Type), sink)
 	require.NoError(f, err)
 	_, countsPath := officialMethods(f)
-	handler := telemetryservice.NewHTTPHandler(r, telemetryservice.HTTPOptions{Path: "/p", Decoding: r.decoding()})
+	handler := telemetryservice.NewHTTPHandler(r, telemetryservice.HTTPOptions{Path: "/p", MaxBodyBytes: 1 << 20, Decoding: r.decoding()})
 
 	f.Fuzz(func(t *testing.T, body []byte, binary bool) {
 		sink.Reset()

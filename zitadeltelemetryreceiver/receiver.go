@@ -88,13 +88,19 @@ func (r *telemetryReceiver) Start(ctx context.Context, host component.Host) erro
 }
 
 func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, h *HTTPConfig) error {
+	// The handler and the server enforce one body limit: confighttp's
+	// default for 0, made explicit before either is built.
+	server := h.ServerConfig
+	if server.MaxRequestBodySize <= 0 {
+		server.MaxRequestBodySize = defaultMaxRequestBodySize
+	}
 	handler := telemetryservice.NewHTTPHandler(r, telemetryservice.HTTPOptions{
-		Path: h.Path, Secret: string(h.PathSecret), MaxBodyBytes: h.MaxRequestBodySize, Decoding: r.decoding()})
-	srv, err := h.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, handler)
+		Path: h.Path, Secret: string(h.PathSecret), MaxBodyBytes: server.MaxRequestBodySize, Decoding: r.decoding()})
+	srv, err := server.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, handler)
 	if err != nil {
 		return fmt.Errorf("http server: %w", err)
 	}
-	ln, err := h.ToListener(ctx)
+	ln, err := server.ToListener(ctx)
 	if err != nil {
 		return fmt.Errorf("http: listening on %s: %w", h.NetAddr.Endpoint, err)
 	}
@@ -122,9 +128,18 @@ func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, 
 	return nil
 }
 
-// decoding keeps the rows' times only when they become an attribute.
+// decoding keeps the rows' times only when they become an attribute, and
+// bounds what is decoded at all: the systems taken, the instances per call.
 func (r *telemetryReceiver) decoding() telemetryservice.Decoding {
-	return telemetryservice.Decoding{DropUpdatedAt: !r.cfg.UpdatedAtAttribute}
+	d := telemetryservice.Decoding{DropUpdatedAt: !r.cfg.UpdatedAtAttribute,
+		MaxInstances: r.cfg.MaxInstancesPerCall, MaxDomains: maxDomainsPerInstance}
+	if len(r.cfg.Systems) > 0 {
+		d.Systems = make(map[string]struct{}, len(r.cfg.Systems))
+		for _, id := range r.cfg.Systems {
+			d.Systems[id] = struct{}{}
+		}
+	}
+	return d
 }
 
 func (r *telemetryReceiver) serve(serve func() error, closed error) {

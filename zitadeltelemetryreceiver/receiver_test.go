@@ -181,6 +181,18 @@ func refusalCases() []refusalCase {
 			u.clock.Advance(defaultReportIDTTL)
 			return pageOf("sys", proto.String(id), goodRow())
 		}, zitadel: 412, connect: 400, code: "failed_precondition", reason: "expired at", counted: "report_id"},
+		{name: "unknown system, base information", configure: func(c *Config) { c.Systems = []string{"known-system"} },
+			request: func(*receiverUnderTest) proto.Message {
+				return &analytics.ReportBaseInformationRequest{SystemId: "made-up-system", Instances: []*analytics.InstanceInformation{{Id: "i1"}}}
+			}, zitadel: 403, connect: 403, code: "permission_denied", reason: "not one of the systems this receiver takes (systems)", counted: "unknown_system"},
+		{name: "unknown system, page", counts: true, configure: func(c *Config) { c.Systems = []string{"known-system"} },
+			request: func(*receiverUnderTest) proto.Message { return pageOf("made-up-system", nil, goodRow()) },
+			zitadel: 403, connect: 403, code: "permission_denied", reason: "not one of the systems this receiver takes (systems)", counted: "unknown_system"},
+		{name: "too many instances", configure: func(c *Config) { c.MaxInstancesPerCall = 3 },
+			request: func(*receiverUnderTest) proto.Message { return baseWith(4, 1) },
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "instances has 4 entries; this receiver takes at most 3 per call (max_instances_per_call)"},
+		{name: "too many domains", request: func(*receiverUnderTest) proto.Message { return baseWith(1, maxDomainsPerInstance+1) },
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "an instance has 65 domains; this receiver takes at most 64 per instance"},
 		{name: "pipeline busy", counts: true, next: consumertest.NewErr(errors.New("sending queue is full")),
 			request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, goodRow()) },
 			zitadel: 503, connect: 503, code: "unavailable", reason: "sending queue is full", counted: "pipeline_busy"},

@@ -95,6 +95,7 @@ func TestHTTPRefusalsAreCounted(t *testing.T) {
 		{"connect, PUT", http.MethodPut, u.httpURL + counts, "application/json", 405, "connect/method"},
 		{"zitadel, text/plain", http.MethodPost, u.httpURL + zitadelCountsPath, "text/plain", 415, "http/content_type"},
 		{"zitadel, protobuf", http.MethodPost, u.httpURL + zitadelCountsPath, "application/proto", 415, "http/content_type"},
+		{"zitadel, no Content-Type", http.MethodPost, u.httpURL + zitadelCountsPath, "", 415, "http/content_type"},
 		{"connect, no Content-Type", http.MethodPost, u.httpURL + counts, "", 415, "connect/content_type"},
 		{"connect, form", http.MethodPost, u.httpURL + counts, "application/x-www-form-urlencoded", 415, "connect/content_type"},
 	} {

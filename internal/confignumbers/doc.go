@@ -1,9 +1,9 @@
-// Package confignumbers refuses a fractional number where a component's
-// configuration has an integer. The collector decodes 1.5 into an integer as
-// 1 without a word, so every integer key of a component, the collector's own
-// blocks included (sending_queue, http, grpc), is checked on the raw
-// configuration before decoding. The keys come from the config types
-// themselves (IntegerKeys), so a key added later is covered too.
+// Package confignumbers checks a component's raw configuration before it is
+// decoded: a fraction at an integer key (the collector decodes 1.5 as 1), a
+// number without a unit at a duration key (60 is 60ns) and a secret that is
+// present but empty (an unset ${env:VAR}, which would switch its protection
+// off). The keys come from the config types themselves (RawKeysOf), the
+// collector's own blocks included, so a key added later is covered too.
 //
 // Each component's config.go imports it; it imports nothing of this module.
 package confignumbers

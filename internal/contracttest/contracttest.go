@@ -145,3 +145,22 @@ func AssertEmitted(t *testing.T, got Emitted, base *analytics.ReportBaseInformat
 	assert.ElementsMatch(t, ExpectedInstances(base), got.Instances)
 	assert.Empty(t, got.Other)
 }
+
+// ZITADELPage is a ReportResourceCounts page as ZITADEL sends it: rows of
+// projections.resource_counts in id order, 20 resources per organization, 25
+// organizations per instance, every row with its own updated_at.
+func ZITADELPage(systemID, reportID string, rows int) *analytics.ReportResourceCountsRequest {
+	resources := []string{"user", "user_machine", "project", "scim_provisioned_user", "organization", "iam_admin", "identity_provider",
+		"identity_provider_ldap", "action_v1", "execution", "execution_target", "login_policy", "enforce_mfa",
+		"password_complexity_policy", "password_expiry_policy", "lockout_policy", "password_change_notification",
+		"application", "session", "authorization"}
+	page := &analytics.ReportResourceCountsRequest{SystemId: systemID, ReportId: &reportID, ResourceCounts: make([]*analytics.ResourceCount, rows)}
+	for i := range page.ResourceCounts {
+		org := i / len(resources)
+		page.ResourceCounts[i] = &analytics.ResourceCount{
+			InstanceId: fmt.Sprintf("3%017d", org/25), ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
+			ParentId: fmt.Sprintf("3%017d", 500000+org), ResourceName: resources[i%len(resources)], TableName: "projections.users14",
+			UpdatedAt: timestamppb.New(time.Date(2026, 11, 28, 3, 4, 5, 123456000+i, time.UTC)), Amount: uint32(i % 977)}
+	}
+	return page
+}

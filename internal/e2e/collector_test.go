@@ -335,7 +335,7 @@ func prometheusSeries(t *testing.T, url string) int {
 	return n
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

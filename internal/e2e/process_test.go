@@ -17,7 +17,7 @@ import (
 // collectorBinary returns the built otelcol-zitadel. `make test` builds it
 // first and passes its path; run alone, the test builds it through make, which
 // reuses the build when no source changed.
-func collectorBinary(t *testing.T) string {
+func collectorBinary(t testing.TB) string {
 	t.Helper()
 	if bin := os.Getenv("OTELCOL_ZITADEL_BIN"); bin != "" {
 		return bin
@@ -34,7 +34,7 @@ func collectorBinary(t *testing.T) string {
 }
 
 // writeConfig writes the collector configuration tmpl makes of v to path.
-func writeConfig(t *testing.T, path string, tmpl *template.Template, v any) {
+func writeConfig(t testing.TB, path string, tmpl *template.Template, v any) {
 	t.Helper()
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, v); err != nil {
@@ -72,7 +72,7 @@ type collector struct {
 	err    error
 }
 
-func startCollector(t *testing.T, bin, configPath string) *collector {
+func startCollector(t testing.TB, bin, configPath string) *collector {
 	t.Helper()
 	c := &collector{out: &lockedBuffer{}, exited: make(chan struct{})}
 	c.cmd = exec.Command(bin, "--config", configPath)

@@ -165,7 +165,7 @@ func startCentral(t *testing.T, v centralValues) *centralCollector {
 	return c
 }
 
-func waitForListener(t *testing.T, c *collector, addr string) {
+func waitForListener(t testing.TB, c *collector, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -2,6 +2,7 @@
 package remotetext
 
 import (
+	"net/url"
 	"regexp"
 	"strings"
 	"unicode"
@@ -65,4 +66,26 @@ func RedactStatus(err error) error {
 	p := st.Proto()
 	p.Message = Redact(p.Message)
 	return status.FromProto(p).Err()
+}
+
+// secretSegment is a URL path segment that may be a secret: as long as the
+// shortest path secret a receiver takes, made of the characters one may have.
+var secretSegment = regexp.MustCompile(`^[A-Za-z0-9_\-.~]{16,}$`)
+
+// URL makes a URL this process calls fit for a log line: the user info, the
+// query and fragment are left out, and so is every path segment that may be
+// a secret (a receiver's path secret, which travels in the path).
+func URL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[an unparsable URL]"
+	}
+	segments := strings.Split(u.EscapedPath(), "/")
+	for i, s := range segments {
+		if secretSegment.MatchString(s) {
+			segments[i] = "[redacted]"
+		}
+	}
+	shown := url.URL{Scheme: u.Scheme, Host: u.Host}
+	return shown.String() + strings.Join(segments, "/")
 }

@@ -34,3 +34,18 @@ func TestRedactStatusKeepsTheCode(t *testing.T) {
 	assert.Equal(t, "token [redacted] rejected", status.Convert(err).Message())
 	assert.NoError(t, RedactStatus(nil))
 }
+
+func TestURLLeavesOutWhatMayBeSecret(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https://central.example.com/zitadel/ping/e2e-path-secret-0123456789/instances": "https://central.example.com/zitadel/ping/[redacted]/instances",
+		"https://user:pass@central:8443/api/ping?token=x#f":                             "https://central:8443/api/ping",
+		"https://zitadel.com/api/ping/resource_counts":                                  "https://zitadel.com/api/ping/resource_counts",
+		"http://127.0.0.1:4320/zitadel/ping/0123456789abcdef0123456789abcdef/":          "http://127.0.0.1:4320/zitadel/ping/[redacted]/",
+		"http://[::1]:4320": "http://[::1]:4320",
+		"http://%zz":        "[an unparsable URL]",
+	} {
+		if got := URL(raw); got != want {
+			t.Errorf("URL(%q) = %q; want %q", raw, got, want)
+		}
+	}
+}

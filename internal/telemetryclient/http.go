@@ -3,9 +3,11 @@ package telemetryclient
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/remotetext"
 )
 
 // PathStyle selects the URL layout of the HTTP transports; the JSON bodies are
@@ -45,7 +48,10 @@ type httpClient struct {
 	client    *http.Client
 	baseURL   string
 	countsURL string
-	connect   bool
+	// shown are the URLs as messages name them: the endpoint may carry a
+	// receiver's path secret, which must not reach a log line.
+	shown   map[string]string
+	connect bool
 }
 
 // NewHTTP returns a client that POSTs protojson bodies to endpoint, laid out
@@ -58,6 +64,9 @@ func NewHTTP(client *http.Client, endpoint string, style PathStyle) Client {
 	} else {
 		c.baseURL, c.countsURL = endpoint+PathInstances, endpoint+PathResourceCounts
 	}
+	shownEndpoint := remotetext.URL(endpoint)
+	c.shown = map[string]string{c.baseURL: shownEndpoint + strings.TrimPrefix(c.baseURL, endpoint),
+		c.countsURL: shownEndpoint + strings.TrimPrefix(c.countsURL, endpoint)}
 	return c
 }
 
@@ -93,14 +102,19 @@ func (c *httpClient) post(ctx context.Context, url string, body []byte, out prot
 			req.Header.Set("Connect-Timeout-Ms", strconv.FormatInt(max(time.Until(deadline).Milliseconds(), 1), 10))
 		}
 	}
+	shown := c.shown[url]
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("POST %s: %w", url, err)
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			ue.URL = shown // net/http names the URL it was given
+		}
+		return fmt.Errorf("POST %s: %w", shown, err)
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	if err != nil {
-		return fmt.Errorf("POST %s: reading the answer: %w", url, err)
+		return fmt.Errorf("POST %s: reading the answer: %w", shown, err)
 	}
 	return classifyHTTP(resp.StatusCode, resp.Header, answer, out)
 }

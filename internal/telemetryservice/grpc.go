@@ -61,7 +61,7 @@ func RegisterGRPC(s *grpc.Server, h Handler, d Decoding) {
 		ServiceName: analytics.TelemetryService_ServiceDesc.ServiceName,
 		HandlerType: (*any)(nil),
 		Methods: []grpc.MethodDesc{
-			{MethodName: "ReportBaseInformation", Handler: unary(h, analytics.TelemetryService_ReportBaseInformation_FullMethodName, baseInformation)},
+			{MethodName: "ReportBaseInformation", Handler: unary(h, analytics.TelemetryService_ReportBaseInformation_FullMethodName, d.baseInformation)},
 			{MethodName: "ReportResourceCounts", Handler: unary(h, analytics.TelemetryService_ReportResourceCounts_FullMethodName, d.resourceCounts)},
 		},
 		Metadata: analytics.TelemetryService_ServiceDesc.Metadata,
@@ -74,7 +74,14 @@ var grpcCall = Call{Wire: WireGRPC, Binary: true}
 // method decodes a body, releases it and answers the call.
 type method func(ctx context.Context, h Handler, raw *rawRequest) (proto.Message, error)
 
-func baseInformation(ctx context.Context, h Handler, raw *rawRequest) (proto.Message, error) {
+func (d Decoding) baseInformation(ctx context.Context, h Handler, raw *rawRequest) (proto.Message, error) {
+	if err := d.refuseUnknownSystem(ctx, h, raw); err != nil {
+		return nil, err
+	}
+	if msg := d.tooManyInstances(raw.data(), true); msg != "" {
+		raw.release()
+		return nil, malformed(ctx, h, msg)
+	}
 	req := &analytics.ReportBaseInformationRequest{}
 	err := proto.Unmarshal(raw.data(), req)
 	raw.release()
@@ -89,6 +96,9 @@ func baseInformation(ctx context.Context, h Handler, raw *rawRequest) (proto.Mes
 }
 
 func (d Decoding) resourceCounts(ctx context.Context, h Handler, raw *rawRequest) (proto.Message, error) {
+	if err := d.refuseUnknownSystem(ctx, h, raw); err != nil {
+		return nil, err
+	}
 	req, err := d.counts(raw.data(), true)
 	raw.release()
 	if err != nil {
@@ -99,6 +109,16 @@ func (d Decoding) resourceCounts(ctx context.Context, h Handler, raw *rawRequest
 		return nil, grpcError(err)
 	}
 	return &analytics.ReportResourceCountsResponse{ReportId: id}, nil
+}
+
+func (d Decoding) refuseUnknownSystem(ctx context.Context, h Handler, raw *rawRequest) error {
+	msg := d.unknownSystem(raw.data(), true)
+	if msg == "" {
+		return nil
+	}
+	raw.release()
+	h.Refused(ctx, grpcCall, ReasonUnknownSystem, msg)
+	return status.Error(codes.PermissionDenied, msg)
 }
 
 func malformed(ctx context.Context, h Handler, msg string) error {

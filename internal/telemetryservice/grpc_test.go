@@ -79,7 +79,7 @@ func TestGRPCBodyIsReleasedBeforeTheHandler(t *testing.T) {
 			name string
 			run  method
 			msg  proto.Message
-		}{{"ReportBaseInformation", baseInformation, base}, {"ReportResourceCounts", Decoding{DropUpdatedAt: true}.resourceCounts, page}} {
+		}{{"ReportBaseInformation", Decoding{}.baseInformation, base}, {"ReportResourceCounts", Decoding{DropUpdatedAt: true}.resourceCounts, page}} {
 			t.Run(tc.name+"/"+m.name, func(t *testing.T) {
 				pool := &trackedPool{}
 				h := &handoffHandler{pool: pool}
@@ -113,7 +113,7 @@ func TestGRPCReadRefusalsAreCounted(t *testing.T) {
 		{errors.New("unexpected EOF"), []string{ReasonMalformed}},
 	} {
 		h := &handoffHandler{pool: &trackedPool{}}
-		_, err := unary(h, "/m", baseInformation)(nil, context.Background(), func(any) error { return tc.err }, nil)
+		_, err := unary(h, "/m", Decoding{}.baseInformation)(nil, context.Background(), func(any) error { return tc.err }, nil)
 		if !errors.Is(err, tc.err) {
 			t.Errorf("%v: answered %v instead of grpc-go's error", tc.err, err)
 		}

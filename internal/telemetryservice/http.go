@@ -1,7 +1,6 @@
 package telemetryservice
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -24,8 +23,9 @@ type HTTPOptions struct {
 	// carry: ZITADEL's client cannot authenticate otherwise. A call without it
 	// is answered exactly like a path that does not exist.
 	Secret string
-	// MaxBodyBytes bounds the buffer sized from Content-Length; the server's
-	// own body limit still applies.
+	// MaxBodyBytes is the most a body may have: the limit the server
+	// enforces (max_request_body_size), enforced here again so that the
+	// handler never reads more whatever server it is given to.
 	MaxBodyBytes int64
 	Decoding
 }
@@ -119,7 +119,7 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.Binary = binary
-	body, err := s.readBody(r)
+	body, err := readBody(w, r, s.maxBody)
 	if err != nil {
 		code, reason := codes.InvalidArgument, ReasonMalformed
 		var tooLarge *http.MaxBytesError
@@ -133,19 +133,42 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		telemetrywire.WriteError(w, rt.connect, code, err.Error(), 0)
 		return
 	}
+	// Both decoders copy what they keep: the body goes back to its pool
+	// once decoded, before the handler builds and hands on the metrics.
+	decoded := func() {
+		releaseBody(body)
+		body = nil
+	}
+	defer func() {
+		if body != nil {
+			releaseBody(body)
+		}
+	}()
+	if msg := s.decoding.unknownSystem(body, binary); msg != "" {
+		s.handler.Refused(r.Context(), call, ReasonUnknownSystem, msg)
+		telemetrywire.WriteError(w, rt.connect, codes.PermissionDenied, msg, 0)
+		return
+	}
 
 	var id string
 	if rt.counts {
 		var req *analytics.ReportResourceCountsRequest
-		if req, err = s.decoding.counts(body, binary); err != nil {
+		req, err = s.decoding.counts(body, binary)
+		decoded()
+		if err != nil {
 			s.malformed(w, r, call, "the body is not a ReportResourceCountsRequest: "+err.Error())
 			return
 		}
-		body = nil // the rows hold copies; let the page's bytes go
 		id, err = s.handler.ReportResourceCounts(r.Context(), call, req)
 	} else {
+		if msg := s.decoding.tooManyInstances(body, binary); msg != "" {
+			s.malformed(w, r, call, msg)
+			return
+		}
 		req := &analytics.ReportBaseInformationRequest{}
-		if err = telemetrywire.Unmarshal(body, req, binary); err != nil {
+		err = telemetrywire.Unmarshal(body, req, binary)
+		decoded()
+		if err != nil {
 			s.malformed(w, r, call, "the body is not a ReportBaseInformationRequest: "+err.Error())
 			return
 		}
@@ -165,11 +188,9 @@ func (s *httpService) malformed(w http.ResponseWriter, r *http.Request, call Cal
 }
 
 // bodyType says whether a body of this Content-Type is protobuf, and whether
-// the wire takes it at all. ZITADEL's client always sends application/json.
+// the wire takes it at all. ZITADEL's client always sends application/json,
+// so a call without a Content-Type is not ZITADEL's and is refused.
 func bodyType(contentType string, connect bool) (binary, supported bool) {
-	if contentType == "" {
-		return false, !connect
-	}
 	media, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		return false, false
@@ -181,23 +202,6 @@ func bodyType(contentType string, connect bool) (binary, supported bool) {
 		return true, connect
 	}
 	return false, false
-}
-
-func (s *httpService) readBody(r *http.Request) ([]byte, error) {
-	// Pages are megabytes: size the buffer once from Content-Length.
-	size := max(r.ContentLength, 0)
-	if s.maxBody > 0 {
-		size = min(size, s.maxBody)
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
-	if _, err := buf.ReadFrom(r.Body); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, fmt.Errorf("the body is larger than %d bytes, the receiver's max_request_body_size: %w", tooLarge.Limit, err)
-		}
-		return nil, fmt.Errorf("reading the body: %w", err)
-	}
-	return buf.Bytes(), nil
 }
 
 // httpWire is the wire of a call over HTTP: Connect's paths, or ZITADEL's.

@@ -8,6 +8,7 @@ package telemetryservice
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -68,12 +69,55 @@ const (
 	// ReasonNotFound is an HTTP path that is not the service's, a missing or
 	// wrong path secret included (404).
 	ReasonNotFound = "not_found"
+	// ReasonUnknownSystem is a system id not among the systems the receiver
+	// takes, refused before the rest of the body is decoded.
+	ReasonUnknownSystem = "unknown_system"
 )
 
-// Decoding says what the Handler uses of a counts page.
+// Decoding says what the Handler takes of a request.
 type Decoding struct {
 	// DropUpdatedAt checks the rows' updated_at but leaves it out.
 	DropUpdatedAt bool
+	// Systems, when not empty, are the only system ids taken; a call from
+	// any other is refused having read its system id alone.
+	Systems map[string]struct{}
+	// MaxInstances and MaxDomains bound a base information's instances and
+	// each one's domains; they are counted before anything is decoded, as
+	// what a call costs grows with them. Zero leaves them unbounded.
+	MaxInstances, MaxDomains int
+}
+
+// tooManyInstances says why a base information names more instances or
+// domains than the receiver takes, or "" when it does not.
+func (d Decoding) tooManyInstances(body []byte, binary bool) string {
+	if d.MaxInstances <= 0 && d.MaxDomains <= 0 {
+		return ""
+	}
+	c, ok := telemetrywire.CountInstances(body, binary)
+	switch {
+	case !ok:
+		return "the body is not a ReportBaseInformationRequest: its instances cannot be counted"
+	case d.MaxInstances > 0 && c.Instances > d.MaxInstances:
+		return fmt.Sprintf("instances has %d entries; this receiver takes at most %d per call (max_instances_per_call)", c.Instances, d.MaxInstances)
+	case d.MaxDomains > 0 && c.MostDomains > d.MaxDomains:
+		return fmt.Sprintf("an instance has %d domains; this receiver takes at most %d per instance", c.MostDomains, d.MaxDomains)
+	}
+	return ""
+}
+
+// unknownSystem says why a body's system is not taken, or "" when it is.
+func (d Decoding) unknownSystem(body []byte, binary bool) string {
+	if len(d.Systems) == 0 {
+		return ""
+	}
+	id, ok := telemetrywire.SystemID(body, binary)
+	if !ok {
+		return "the body names no systemId this receiver could read; it takes only the systems it is configured with (systems)"
+	}
+	if _, known := d.Systems[id]; !known {
+		return "the systemId is not one of the systems this receiver takes (systems)"
+	}
+	return ""
 }
 
 func (d Decoding) counts(body []byte, binary bool) (*analytics.ReportResourceCountsRequest, error) {
