@@ -46,10 +46,13 @@ type metricsBuilder struct {
 	now       pcommon.Timestamp
 	systemID  string // config override; empty keeps what the source found
 	version   string // config override
+	// activity switches the activity metrics (receiver_activity.go).
+	activity MetricsConfig
 }
 
 type instanceMetrics struct {
 	resource pcommon.Resource
+	metrics  pmetric.MetricSlice // the scope's, for the activity metrics
 	points   pmetric.NumberDataPointSlice
 }
 
@@ -85,7 +88,7 @@ func (b *metricsBuilder) instance(id string) *instanceMetrics {
 	sum := m.SetEmptySum()
 	sum.SetIsMonotonic(false)
 	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-	im := &instanceMetrics{resource: rm.Resource(), points: sum.DataPoints()}
+	im := &instanceMetrics{resource: rm.Resource(), metrics: sm.Metrics(), points: sum.DataPoints()}
 	b.instances[id] = im
 	return im
 }

@@ -120,6 +120,7 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 
 	begun := s.now()
 	b := newMetricsBuilder(s.started, begun, s.cfg.SystemID, s.cfg.Version)
+	b.activity = s.cfg.Metrics
 	err := s.source.Scrape(ctx, b)
 	cancelled := s.stopping.Err() != nil
 	s.recordDuration(ctx, begun, scrapeOutcome(err, cancelled))

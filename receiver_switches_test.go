@@ -85,10 +85,15 @@ func TestSwitchesMatchMetadata(t *testing.T) {
 	meta := cm.ToStringMap()
 	assert.Equal(t, map[string]bool{resAttrSystemID: true, resAttrVersion: true, resAttrInstanceID: true,
 		resAttrDomains: true, resAttrCreationDate: true}, enabledByName(meta["resource_attributes"]))
-	assert.Equal(t, map[string]bool{metricResourceCount: true}, enabledByName(meta["metrics"]))
+	assert.Equal(t, map[string]bool{metricResourceCount: true, metricLogins: true, metricChecks: true, metricLockouts: true,
+		metricUsersActive: true, metricMilestoneReached: true}, enabledByName(meta["metrics"]))
 	def := defaultMetricsBuilderConfig()
 	assert.Empty(t, def.ResourceAttributes.disabled())
-	assert.True(t, def.Metrics.ZitadelResourceCount.Enabled)
+	assert.Equal(t, defaultMetricsConfig(), def.Metrics)
+	for _, on := range []bool{def.Metrics.ZitadelResourceCount.Enabled, def.Metrics.ZitadelLogins.Enabled, def.Metrics.ZitadelChecks.Enabled,
+		def.Metrics.ZitadelLockouts.Enabled, def.Metrics.ZitadelUsersActive.Enabled, def.Metrics.ZitadelMilestoneReached.Enabled} {
+		assert.True(t, on)
+	}
 }
 
 // TestOwnMetricsMatchMetadata holds the instruments the components create to

@@ -1,0 +1,208 @@
+package activity
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"hash"
+	"time"
+)
+
+// EventKey identifies an event: sequences are per aggregate.
+type EventKey struct {
+	AggregateID string
+	Sequence    uint64
+}
+
+// Position is how far an instance's events are read: the newest creation
+// date taken into account, and the events just before it, which the next
+// read overlaps and must not count again.
+type Position struct {
+	Cursor time.Time
+	Seen   map[EventKey]time.Time
+}
+
+// parentKey names one user set: a parent and a user type.
+type parentKey struct {
+	parentType string
+	parentID   string
+	userType   string
+}
+
+// Instance is the activity kept of one ZITADEL instance.
+type Instance struct {
+	// Start is when the counters start: the oldest time the first read
+	// reached back to.
+	Start time.Time
+	// Position is where the next read continues.
+	Position Position
+	// CaughtUp is set once a read reached the newest event: until then the
+	// active users are not reported, they would be too few.
+	CaughtUp bool
+
+	perOrganization bool
+	key             []byte // the HMAC key of the user hashes; never leaves the state
+	mac             hash.Hash
+	counters        counters
+	users           map[parentKey]*userSet
+	sum             []byte
+}
+
+// NewInstance starts the activity of an instance whose counters begin at
+// start; perOrganization keeps active users per organization too.
+func NewInstance(start time.Time, perOrganization bool) *Instance {
+	key := make([]byte, sha256.Size)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails
+	return newInstance(start, perOrganization, key)
+}
+
+func newInstance(start time.Time, perOrganization bool, key []byte) *Instance {
+	return &Instance{
+		Start:           start,
+		Position:        Position{Cursor: start, Seen: map[EventKey]time.Time{}},
+		perOrganization: perOrganization,
+		key:             key,
+		mac:             hmac.New(sha256.New, key),
+		counters:        newCounters(),
+		users:           map[parentKey]*userSet{},
+	}
+}
+
+// SetPerOrganization switches the active users per organization on or off;
+// off forgets them.
+func (in *Instance) SetPerOrganization(on bool) {
+	in.perOrganization = on
+	if on {
+		return
+	}
+	for k := range in.users {
+		if k.parentType == ParentOrganization {
+			delete(in.users, k)
+		}
+	}
+}
+
+// hashUser is the keyed hash of a user id.
+func (in *Instance) hashUser(id string) uint64 {
+	in.mac.Reset()
+	_, _ = in.mac.Write([]byte(id))
+	in.sum = in.mac.Sum(in.sum[:0])
+	return binary.LittleEndian.Uint64(in.sum)
+}
+
+// Apply counts one event. Events are de-duplicated by the reader, before.
+func (in *Instance) Apply(e *Event) {
+	switch e.Type {
+	case TypeOIDCSessionAdded, TypeSAMLSessionAdded:
+		in.login(e)
+	case TypeUserLocked:
+		in.counters.lockouts[e.ResourceOwner]++
+	default:
+		if c, ok := checkTypes[e.Type]; ok {
+			in.counters.checks[CheckKey{Organization: e.ResourceOwner, Factor: c.factor, Outcome: c.outcome}]++
+		}
+	}
+}
+
+func (in *Instance) login(e *Event) {
+	k := LoginKey{Protocol: ProtocolOIDC, Application: e.ClientID, Organization: e.UserResourceOwner, Kind: KindMachine,
+		MultiFactor: multiFactor(e.AuthMethods)}
+	if e.Type == TypeSAMLSessionAdded {
+		k.Protocol, k.Application = ProtocolSAML, e.EntityID
+	}
+	if k.Organization == "" {
+		k.Organization = e.ResourceOwner
+	}
+	userType := UserMachine
+	if e.HasSession {
+		k.Kind, userType = KindSession, UserHuman
+	}
+	in.counters.logins[k]++
+	if e.UserID == "" {
+		return
+	}
+	h, m := in.hashUser(e.UserID), minuteOf(e.CreatedAt)
+	in.userSet(parentKey{ParentInstance, "", userType}).add(h, m)
+	if in.perOrganization && k.Organization != "" {
+		in.userSet(parentKey{ParentOrganization, k.Organization, userType}).add(h, m)
+	}
+}
+
+func (in *Instance) userSet(k parentKey) *userSet {
+	s, ok := in.users[k]
+	if !ok {
+		s = newUserSet()
+		in.users[k] = s
+	}
+	return s
+}
+
+// ActiveUsers is the distinct users of one type with a login in one window.
+type ActiveUsers struct {
+	ParentType string // ParentInstance or ParentOrganization
+	ParentID   string // empty for the instance itself
+	UserType   string // UserHuman or UserMachine
+	Window     string // 1d, 7d, 30d
+	Users      uint64
+	Exact      bool
+}
+
+// Report is what an instance's activity says at one time.
+type Report struct {
+	Start    time.Time
+	Logins   []Login
+	Checks   []Check
+	Lockouts []Lockout
+	// Active is empty until the first read has caught up.
+	Active []ActiveUsers
+	// Milestones are those reached, set by the reader.
+	Milestones []Milestone
+}
+
+// Report forgets logins older than the longest window before now and
+// returns the counters and the active users at now.
+func (in *Instance) Report(now time.Time) Report {
+	r := Report{Start: in.Start}
+	r.Logins, r.Checks, r.Lockouts = in.counters.report()
+	m := minuteOf(now)
+	for k, s := range in.users {
+		s.expire(m)
+		if s.empty() {
+			delete(in.users, k)
+		}
+	}
+	if !in.CaughtUp {
+		return r
+	}
+	for _, k := range in.sortedUserKeys() {
+		s := in.users[k]
+		for _, w := range Windows {
+			n, exact := s.count(m, w.Hours)
+			r.Active = append(r.Active, ActiveUsers{ParentType: k.parentType, ParentID: k.parentID, UserType: k.userType,
+				Window: w.Name, Users: n, Exact: exact})
+		}
+	}
+	// Both user types of the instance are always reported, so a type
+	// without logins reads 0 rather than vanishing.
+	for _, ut := range []string{UserHuman, UserMachine} {
+		if _, ok := in.users[parentKey{ParentInstance, "", ut}]; !ok {
+			for _, w := range Windows {
+				r.Active = append(r.Active, ActiveUsers{ParentType: ParentInstance, UserType: ut, Window: w.Name, Exact: true})
+			}
+		}
+	}
+	return r
+}
+
+// Milestone is one of ZITADEL's milestones of an instance and when it was
+// reached.
+type Milestone struct {
+	Type      string // instance_created, authentication_succeeded_on_instance, ...
+	ReachedAt time.Time
+}
+
+// Recorder receives the activity of each instance during a scrape.
+type Recorder interface {
+	RecordActivity(instanceID string, r Report)
+}
