@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
+	"strconv"
 	"time"
 )
 
-// EventKey identifies an event: sequences are per aggregate.
+// EventKey identifies an event: sequences are per aggregate. The aggregate
+// is named by AggregateKey, since a user's aggregate id is the user id.
 type EventKey struct {
 	AggregateID string
 	Sequence    uint64
@@ -89,6 +91,12 @@ func (in *Instance) hashUser(id string) uint64 {
 	_, _ = in.mac.Write([]byte(id))
 	in.sum = in.mac.Sum(in.sum[:0])
 	return binary.LittleEndian.Uint64(in.sum)
+}
+
+// AggregateKey is the keyed hash of an aggregate id, in hexadecimal: what
+// the read position keeps of the events it read.
+func (in *Instance) AggregateKey(id string) string {
+	return strconv.FormatUint(in.hashUser(id), 16)
 }
 
 // Apply counts one event. Events are de-duplicated by the reader, before.

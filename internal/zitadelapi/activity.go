@@ -175,7 +175,7 @@ func (r *scrapeRun) readActivity(t *activityTracker, inst *instanceRun, in *acti
 	}
 	var events []activity.Event
 	rd := eventRead{aggregateTypes: activity.AggregateTypes(), eventTypes: activity.EventTypes(),
-		pageSize: r.src.eventPage, maxPages: t.cfg.MaxPagesPerScrape}
+		pageSize: r.src.eventPage, maxPages: t.cfg.MaxPagesPerScrape, aggregateKey: in.AggregateKey}
 	next, end, err := r.src.client.readEvents(r.ctx, inst.sc, rd, since, pos, func(e *eventpb.Event) {
 		if activity.Relevant(e.GetType().GetType()) {
 			events = append(events, activityEvent(e))

@@ -111,6 +111,9 @@ type eventRead struct {
 	pageSize       int
 	// maxPages bounds the pages of one read; 0 reads to the newest event.
 	maxPages int
+	// aggregateKey, when set, replaces aggregate ids in the kept position,
+	// for aggregates whose ids are user ids.
+	aggregateKey func(string) string
 }
 
 // eventPosition is how far the events are read: the newest creation date
@@ -139,6 +142,9 @@ func (c *client) readEvents(ctx context.Context, sc scope, rd eventRead, since t
 		}
 		for _, e := range page {
 			k := eventKey{e.GetAggregate().GetId(), e.GetSequence()}
+			if rd.aggregateKey != nil {
+				k.aggregateID = rd.aggregateKey(k.aggregateID)
+			}
 			if _, dup := next.seen[k]; dup {
 				continue
 			}
