@@ -48,7 +48,7 @@ type Instance struct {
 	mac             hash.Hash
 	counters        counters
 	users           map[parentKey]*userSet
-	sum             []byte
+	sum, buf        []byte // reused by hashUser
 }
 
 // NewInstance starts the activity of an instance whose counters begin at
@@ -88,7 +88,8 @@ func (in *Instance) SetPerOrganization(on bool) {
 // hashUser is the keyed hash of a user id.
 func (in *Instance) hashUser(id string) uint64 {
 	in.mac.Reset()
-	_, _ = in.mac.Write([]byte(id))
+	in.buf = append(in.buf[:0], id...)
+	_, _ = in.mac.Write(in.buf)
 	in.sum = in.mac.Sum(in.sum[:0])
 	return binary.LittleEndian.Uint64(in.sum)
 }

@@ -321,3 +321,35 @@ func TestActivityReadsOnlyItsEventTypesInBoundedPages(t *testing.T) {
 	assert.LessOrEqual(t, len(activity.EventTypes()), 30, "ZITADEL takes at most 30 event types")
 	assert.True(t, strings.HasPrefix(activity.EventTypes()[0], "oidc_session"))
 }
+
+// BenchmarkActivityDayOfLogins reads a day of 50,000 logins (IdP logins, so
+// no check events besides) and reports the ListEvents calls it took.
+func BenchmarkActivityDayOfLogins(b *testing.B) {
+	spec := fakezitadel.DefaultSpec()
+	spec.Instances = 1
+	srv := fakezitadel.NewServer(fakezitadel.Generate(spec), fakezitadel.Options{PATs: map[string]string{testPAT: ""}})
+	require.NoError(b, srv.Start("127.0.0.1:0", "127.0.0.1:0"))
+	b.Cleanup(srv.Close)
+	in := srv.Dataset().Instances[0]
+	now := time.Now().UTC()
+	for i := range 50_000 {
+		srv.Write(in.ID, now.Add(-24*time.Hour+time.Duration(i)*1728*time.Millisecond), func(w *fakezitadel.Writer) {
+			w.Login(fakezitadel.Login{UserID: fmt.Sprint("u", i), Org: in.Orgs[i%len(in.Orgs)], ClientID: "app", AuthMethods: []int{fakezitadel.AuthIdP}})
+		})
+	}
+	for range b.N {
+		cfg := activityConfig(srv)
+		s := NewSource(cfg, model.NewResourceFilter([]string{model.ResourceOrganization}), componenttest.NewNopTelemetrySettings()).(*source)
+		require.NoError(b, s.Start(context.Background(), componenttest.NewNopHost()))
+		before := srv.Calls(adminpb.AdminService_ListEvents_FullMethodName)
+		rec := &activityRecorder{}
+		require.NoError(b, s.Scrape(context.Background(), rec))
+		b.ReportMetric(float64(srv.Calls(adminpb.AdminService_ListEvents_FullMethodName)-before), "ListEvents-calls")
+		var total uint64
+		for _, l := range rec.activity[in.ID].Logins {
+			total += l.Count
+		}
+		require.Equal(b, uint64(50_000), total)
+		require.NoError(b, s.Shutdown(context.Background()))
+	}
+}
