@@ -25,7 +25,7 @@ func monthOfLogins(in *Instance, users, orgs int) {
 // and holds it within three standard errors of precision 14 (3 × 0.81%).
 func TestActiveUsersEstimateError(t *testing.T) {
 	for _, users := range []int{ExactLimit - 1, 50_000, 1_000_000} {
-		in := newInstance(benchNow.Add(-30*24*time.Hour), false, make([]byte, 32))
+		in := newInstance(benchNow.Add(-30*24*time.Hour), false, make([]byte, hashKeySize))
 		in.CaughtUp = true
 		monthOfLogins(in, users, 1)
 		r := in.Report(benchNow)
@@ -60,7 +60,7 @@ func BenchmarkActiveUsersMemory(b *testing.B) {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		in := newInstance(benchNow.Add(-30*24*time.Hour), true, make([]byte, 32))
+		in := newInstance(benchNow.Add(-30*24*time.Hour), true, make([]byte, hashKeySize))
 		monthOfLogins(in, 1_000_000, 10_000)
 		runtime.GC()
 		runtime.ReadMemStats(&after)
@@ -73,7 +73,7 @@ func BenchmarkActiveUsersMemory(b *testing.B) {
 // BenchmarkApply is the client CPU of counting one login event: the keyed
 // hash, the counters and the instance's and organization's user sets.
 func BenchmarkApply(b *testing.B) {
-	in := newInstance(benchNow.Add(-30*24*time.Hour), true, make([]byte, 32))
+	in := newInstance(benchNow.Add(-30*24*time.Hour), true, make([]byte, hashKeySize))
 	events := make([]Event, 100_000)
 	for i := range events {
 		events[i] = Event{Type: TypeOIDCSessionAdded, ClientID: "app", HasSession: true, AuthMethods: []int{4},

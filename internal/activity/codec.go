@@ -1,8 +1,6 @@
 package activity
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -14,7 +12,7 @@ import (
 
 // stateFormat starts every stored state; a value of another format is
 // ignored, as if nothing was stored.
-const stateFormat = "zitadel.activity.v1"
+const stateFormat = "zitadel.activity.v2"
 
 // Marshal encodes the instance's whole state: one value, so the counters,
 // the read position and the users it stores always belong together.
@@ -124,8 +122,11 @@ func Unmarshal(data []byte) (*Instance, error) {
 	start, cursor := d.time(), d.time()
 	caughtUp, perOrg := d.bool(), d.bool()
 	key := d.bytes()
-	if d.err == nil && len(key) != sha256.Size {
+	if d.err == nil && len(key) != hashKeySize {
 		d.fail("a hash key of %d bytes", len(key))
+	}
+	if d.err != nil {
+		return nil, d.err
 	}
 	in := newInstance(start, perOrg, key)
 	in.Position.Cursor, in.CaughtUp = cursor, caughtUp
@@ -155,7 +156,6 @@ func Unmarshal(data []byte) (*Instance, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	in.mac = hmac.New(sha256.New, in.key)
 	return in, nil
 }
 

@@ -1,14 +1,15 @@
 package activity
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
-	"hash"
-	"strconv"
 	"time"
+
+	"github.com/dchest/siphash"
 )
+
+// hashKeySize is the size of SipHash's key.
+const hashKeySize = 16
 
 // EventKey identifies an event: sequences are per aggregate. The aggregate
 // is named by AggregateKey, since a user's aggregate id is the user id.
@@ -44,17 +45,17 @@ type Instance struct {
 	CaughtUp bool
 
 	perOrganization bool
-	key             []byte // the HMAC key of the user hashes; never leaves the state
-	mac             hash.Hash
+	key             []byte // the key of the user hashes; never leaves the state
+	k0, k1          uint64 // key, as SipHash takes it
 	counters        counters
 	users           map[parentKey]*userSet
-	sum, buf        []byte // reused by hashUser
+	buf             []byte // reused by hashID
 }
 
 // NewInstance starts the activity of an instance whose counters begin at
 // start; perOrganization keeps active users per organization too.
 func NewInstance(start time.Time, perOrganization bool) *Instance {
-	key := make([]byte, sha256.Size)
+	key := make([]byte, hashKeySize)
 	_, _ = rand.Read(key) // crypto/rand.Read never fails
 	return newInstance(start, perOrganization, key)
 }
@@ -65,7 +66,8 @@ func newInstance(start time.Time, perOrganization bool, key []byte) *Instance {
 		Position:        Position{Cursor: start, Seen: map[EventKey]time.Time{}},
 		perOrganization: perOrganization,
 		key:             key,
-		mac:             hmac.New(sha256.New, key),
+		k0:              binary.LittleEndian.Uint64(key),
+		k1:              binary.LittleEndian.Uint64(key[8:]),
 		counters:        newCounters(),
 		users:           map[parentKey]*userSet{},
 	}
@@ -85,20 +87,18 @@ func (in *Instance) SetPerOrganization(on bool) {
 	}
 }
 
-// hashUser is the keyed hash of a user id.
-func (in *Instance) hashUser(id string) uint64 {
-	in.mac.Reset()
+// hashID is the keyed hash of an id: SipHash-2-4, a pseudo-random function
+// of the key, so that without the key a hash cannot be traced back to a user
+// id by hashing candidates. It allocates nothing.
+func (in *Instance) hashID(id string) uint64 {
 	in.buf = append(in.buf[:0], id...)
-	_, _ = in.mac.Write(in.buf)
-	in.sum = in.mac.Sum(in.sum[:0])
-	return binary.LittleEndian.Uint64(in.sum)
+	return siphash.Hash(in.k0, in.k1, in.buf)
 }
 
-// AggregateKey is the keyed hash of an aggregate id, in hexadecimal: what
-// the read position keeps of the events it read.
-func (in *Instance) AggregateKey(id string) string {
-	return strconv.FormatUint(in.hashUser(id), 16)
-}
+// AggregateHash is the keyed hash of an aggregate id: what the read
+// position keeps of the events it read, since a user's aggregate id is the
+// user id.
+func (in *Instance) AggregateHash(id string) uint64 { return in.hashID(id) }
 
 // Apply counts one event. Events are de-duplicated by the reader, before.
 func (in *Instance) Apply(e *Event) {
@@ -131,7 +131,7 @@ func (in *Instance) login(e *Event) {
 	if e.UserID == "" {
 		return
 	}
-	h, m := in.hashUser(e.UserID), minuteOf(e.CreatedAt)
+	h, m := in.hashID(e.UserID), minuteOf(e.CreatedAt)
 	in.userSet(parentKey{ParentInstance, "", userType}).add(h, m)
 	if in.perOrganization && k.Organization != "" {
 		in.userSet(parentKey{ParentOrganization, k.Organization, userType}).add(h, m)

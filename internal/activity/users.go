@@ -115,7 +115,11 @@ func (w *sketchWindows) bucket(hour int64) *hyperloglog.Sketch {
 func getSketch(m map[int64]*hyperloglog.Sketch, k int64) *hyperloglog.Sketch {
 	sk, ok := m[k]
 	if !ok {
-		sk = hyperloglog.New14()
+		// Dense from the start: a sparse sketch merges its list again and
+		// again as users arrive, the main cost of counting a login above
+		// ExactLimit; the 16 KB of a dense one are held only by the parents
+		// above it.
+		sk = hyperloglog.NewNoSparse()
 		m[k] = sk
 	}
 	return sk

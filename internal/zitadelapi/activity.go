@@ -3,6 +3,7 @@ package zitadelapi
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -162,7 +163,11 @@ func (r *scrapeRun) instanceActivity(t *activityTracker, inst *instanceRun) {
 func (r *scrapeRun) readActivity(t *activityTracker, inst *instanceRun, in *activity.Instance) error {
 	pos := eventPosition{cursor: in.Position.Cursor, seen: make(map[eventKey]time.Time, len(in.Position.Seen))}
 	for k, at := range in.Position.Seen {
-		pos.seen[eventKey{k.AggregateID, k.Sequence}] = at
+		h, err := strconv.ParseUint(k.AggregateID, 16, 64)
+		if err != nil {
+			continue // not a hash this reader kept: the event is read again
+		}
+		pos.seen[eventKey{aggregateHash: h, sequence: k.Sequence}] = at
 	}
 	since := pos.cursor
 	if !since.Equal(in.Start) {
@@ -173,24 +178,18 @@ func (r *scrapeRun) readActivity(t *activityTracker, inst *instanceRun, in *acti
 			"the counters miss what it removed", zap.String("instance", inst.id), zap.Time("read_up_to", since),
 			zap.Duration("audit_log_retention", t.retention))
 	}
-	var events []activity.Event
+	var batch activityBatch
 	rd := eventRead{aggregateTypes: activity.AggregateTypes(), eventTypes: activity.EventTypes(),
-		pageSize: r.src.eventPage, maxPages: t.cfg.MaxPagesPerScrape, aggregateKey: in.AggregateKey}
-	next, end, err := r.src.client.readEvents(r.ctx, inst.sc, rd, since, pos, func(e *eventpb.Event) {
-		if activity.Relevant(e.GetType().GetType()) {
-			events = append(events, activityEvent(e))
-		}
-	})
+		pageSize: r.src.eventPage, maxPages: t.cfg.MaxPagesPerScrape, aggregateHash: in.AggregateHash}
+	next, end, err := r.src.client.readEvents(r.ctx, inst.sc, rd, since, pos, batch.take)
 	if err != nil {
 		return err
 	}
-	for i := range events {
-		in.Apply(&events[i])
-	}
+	batch.applyTo(in)
 	in.Position.Cursor = next.cursor
 	in.Position.Seen = make(map[activity.EventKey]time.Time, len(next.seen))
 	for k, at := range next.seen {
-		in.Position.Seen[activity.EventKey{AggregateID: k.aggregateID, Sequence: k.sequence}] = at
+		in.Position.Seen[activity.EventKey{AggregateID: strconv.FormatUint(k.aggregateHash, 16), Sequence: k.sequence}] = at
 	}
 	if end {
 		in.CaughtUp = true
@@ -209,9 +208,21 @@ func (r *scrapeRun) recordActivity(instanceID string, report activity.Report) {
 	r.recorded++
 }
 
-// activityEvent reads what the activity needs of an event; the payload's
-// user agent, IP address and other fields are not looked at.
-func activityEvent(e *eventpb.Event) activity.Event {
+// activityBatch holds what a read took of its events until every page is
+// in: a read that fails part-way counts nothing.
+type activityBatch struct {
+	events []activity.Event
+	// methods backs the events' AuthMethods, so that a login's methods cost
+	// no allocation of their own.
+	methods []int
+}
+
+// take keeps what the activity needs of an event; the payload's user agent,
+// IP address and other fields are not looked at.
+func (b *activityBatch) take(e *eventpb.Event) {
+	if !activity.Relevant(e.GetType().GetType()) {
+		return
+	}
 	ae := activity.Event{
 		AggregateID:   e.GetAggregate().GetId(),
 		AggregateType: e.GetAggregate().GetType().GetType(),
@@ -220,17 +231,24 @@ func activityEvent(e *eventpb.Event) activity.Event {
 		Sequence:      e.GetSequence(),
 		CreatedAt:     e.GetCreationDate().AsTime(),
 	}
-	fields := e.GetPayload().GetFields()
-	if fields == nil {
-		return ae
+	if fields := e.GetPayload().GetFields(); fields != nil {
+		ae.UserID = fields["userID"].GetStringValue()
+		ae.UserResourceOwner = fields["userResourceOwner"].GetStringValue()
+		ae.HasSession = fields["sessionID"].GetStringValue() != ""
+		ae.ClientID = fields["clientID"].GetStringValue()
+		ae.EntityID = fields["entityID"].GetStringValue()
+		start := len(b.methods)
+		for _, v := range fields["authMethods"].GetListValue().GetValues() {
+			b.methods = append(b.methods, int(v.GetNumberValue()))
+		}
+		ae.AuthMethods = b.methods[start:len(b.methods):len(b.methods)]
 	}
-	ae.UserID = fields["userID"].GetStringValue()
-	ae.UserResourceOwner = fields["userResourceOwner"].GetStringValue()
-	ae.HasSession = fields["sessionID"].GetStringValue() != ""
-	ae.ClientID = fields["clientID"].GetStringValue()
-	ae.EntityID = fields["entityID"].GetStringValue()
-	for _, v := range fields["authMethods"].GetListValue().GetValues() {
-		ae.AuthMethods = append(ae.AuthMethods, int(v.GetNumberValue()))
+	b.events = append(b.events, ae)
+}
+
+// applyTo counts the events taken.
+func (b *activityBatch) applyTo(in *activity.Instance) {
+	for i := range b.events {
+		in.Apply(&b.events[i])
 	}
-	return ae
 }

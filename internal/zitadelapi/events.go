@@ -32,10 +32,12 @@ const (
 // every scrape); ZITADEL takes at most 10.
 var changeAggregates = []string{"org", "user", "project", "usergrant", "action", "instance", "execution", "target"}
 
-// eventKey identifies an event: sequences are per aggregate.
+// eventKey identifies an event: sequences are per aggregate. A read that
+// keeps no aggregate ids names the aggregate by aggregateHash instead.
 type eventKey struct {
-	aggregateID string
-	sequence    uint64
+	aggregateID   string
+	aggregateHash uint64
+	sequence      uint64
 }
 
 // latestEventTime returns the creation date of the instance's newest event,
@@ -111,9 +113,9 @@ type eventRead struct {
 	pageSize       int
 	// maxPages bounds the pages of one read; 0 reads to the newest event.
 	maxPages int
-	// aggregateKey, when set, replaces aggregate ids in the kept position,
-	// for aggregates whose ids are user ids.
-	aggregateKey func(string) string
+	// aggregateHash, when set, replaces aggregate ids in the kept position
+	// by their keyed hash, for aggregates whose ids are user ids.
+	aggregateHash func(string) uint64
 }
 
 // eventPosition is how far the events are read: the newest creation date
@@ -140,21 +142,10 @@ func (c *client) readEvents(ctx context.Context, sc scope, rd eventRead, since t
 		if err != nil {
 			return eventPosition{}, false, err
 		}
-		for _, e := range page {
-			k := eventKey{e.GetAggregate().GetId(), e.GetSequence()}
-			if rd.aggregateKey != nil {
-				k.aggregateID = rd.aggregateKey(k.aggregateID)
-			}
-			if _, dup := next.seen[k]; dup {
-				continue
-			}
-			at := e.GetCreationDate().AsTime()
-			next.seen[k] = at
-			take(e)
-			if at.After(next.cursor) {
-				next.cursor = at
-			}
-		}
+		next.takeNew(page, rd, take)
+		// Pages run forward, so what lies before the overlap now is never
+		// read again: the kept events stay about a page, however long the read.
+		next.forgetBeforeOverlap()
 		if len(page) < rd.pageSize {
 			end = true
 			break
@@ -167,12 +158,36 @@ func (c *client) readEvents(ctx context.Context, sc scope, rd eventRead, since t
 		}
 		since = after
 	}
-	for k, t := range next.seen {
-		if !t.After(next.cursor.Add(-eventOverlap)) {
-			delete(next.seen, k)
+	return next, end, nil
+}
+
+// takeNew hands each event of a page not seen before to take, and moves the
+// position past it.
+func (pos *eventPosition) takeNew(page []*eventpb.Event, rd eventRead, take func(*eventpb.Event)) {
+	for _, e := range page {
+		k := eventKey{aggregateID: e.GetAggregate().GetId(), sequence: e.GetSequence()}
+		if rd.aggregateHash != nil {
+			k.aggregateID, k.aggregateHash = "", rd.aggregateHash(k.aggregateID)
+		}
+		if _, dup := pos.seen[k]; dup {
+			continue
+		}
+		at := e.GetCreationDate().AsTime()
+		pos.seen[k] = at
+		take(e)
+		if at.After(pos.cursor) {
+			pos.cursor = at
 		}
 	}
-	return next, end, nil
+}
+
+// forgetBeforeOverlap keeps only the events the next read overlaps.
+func (pos *eventPosition) forgetBeforeOverlap() {
+	for k, t := range pos.seen {
+		if !t.After(pos.cursor.Add(-eventOverlap)) {
+			delete(pos.seen, k)
+		}
+	}
 }
 
 // note takes one event into account: the organization it belongs to is to
