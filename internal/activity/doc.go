@@ -4,10 +4,11 @@
 // windows, in a form the receiver writes to a storage extension.
 //
 // Nothing personal is kept: user ids are replaced by keyed 64-bit hashes
-// (HMAC-SHA256 with a random key of the instance's state) before anything
-// is stored, and session ids, IP addresses and user agents are never read
-// beyond telling whether a session exists. Application (OIDC client, SAML
-// entity) and organization ids are kept and emitted: they name no person.
+// (SipHash-2-4, github.com/dchest/siphash, with a random 128-bit key of the
+// instance's state) before anything is stored, and session ids, IP
+// addresses and user agents are never read beyond telling whether a session
+// exists. Application (OIDC client, SAML entity) and organization ids are
+// kept and emitted: they name no person.
 //
 // Active users are counted exactly, from the hash and the last login time of
 // each user, while a parent (instance or organization) has fewer than
