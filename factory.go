@@ -84,6 +84,7 @@ func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg compone
 	rc := cfg.(*ReceiverConfig)
 	s := newZitadelScraper(rc, set.TelemetrySettings)
 	s.receiverID = set.ID.String()
+	s.setStorageOwner(set.ID)
 	sc, err := scraper.NewMetrics(s.scrape, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
 	if err != nil {
 		return nil, err

@@ -130,6 +130,7 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 
 	begun := s.now()
 	b := contract.NewBuilder(s.started, begun, s.cfg.SystemID, s.cfg.Version)
+	b.SwitchActivity(s.cfg.Metrics)
 	err := s.source.Scrape(ctx, b)
 	cancelled := s.stopping.Err() != nil
 	s.recordDuration(ctx, begun, scrapeOutcome(err, cancelled))
@@ -198,5 +199,12 @@ func sourceLink(source string) tlshint.Link {
 		WrongHost:  "set api::endpoint to a name its certificate holds, or api::tls::server_name_override",
 		Plaintext:  "set api::tls::insecure: true for a ZITADEL without TLS (ExternalSecure: false), or use its TLS port",
 		ClientCert: "set api::tls::cert_file and api::tls::key_file to a certificate ZITADEL's proxy trusts",
+	}
+}
+
+// setStorageOwner names this receiver to the source's storage client.
+func (s *zitadelScraper) setStorageOwner(id component.ID) {
+	if o, ok := s.source.(interface{ SetStorageOwner(component.ID) }); ok {
+		o.SetStorageOwner(id)
 	}
 }

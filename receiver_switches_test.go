@@ -83,10 +83,15 @@ func TestSwitchesMatchMetadata(t *testing.T) {
 	meta := cm.ToStringMap()
 	assert.Equal(t, map[string]bool{contract.ResAttrSystemID: true, contract.ResAttrVersion: true, contract.ResAttrInstanceID: true,
 		contract.ResAttrDomains: true, contract.ResAttrCreationDate: true}, testkit.EnabledByName(meta["resource_attributes"]))
-	assert.Equal(t, map[string]bool{contract.MetricResourceCount: true}, testkit.EnabledByName(meta["metrics"]))
+	assert.Equal(t, map[string]bool{contract.MetricResourceCount: true, contract.MetricLogins: true, contract.MetricChecks: true, contract.MetricLockouts: true,
+		contract.MetricUsersActive: true, contract.MetricMilestoneReached: true}, testkit.EnabledByName(meta["metrics"]))
 	def := contract.DefaultMetricsBuilderConfig()
 	assert.Empty(t, def.ResourceAttributes.Disabled())
-	assert.True(t, def.Metrics.ZitadelResourceCount.Enabled)
+	assert.Equal(t, contract.DefaultMetricsConfig(), def.Metrics)
+	for _, on := range []bool{def.Metrics.ZitadelResourceCount.Enabled, def.Metrics.ZitadelLogins.Enabled, def.Metrics.ZitadelChecks.Enabled,
+		def.Metrics.ZitadelLockouts.Enabled, def.Metrics.ZitadelUsersActive.Enabled, def.Metrics.ZitadelMilestoneReached.Enabled} {
+		assert.True(t, on)
+	}
 
 	// The metric the contract builds is the one metadata.yaml describes.
 	count, err := cm.Sub("metrics::" + contract.MetricResourceCount)

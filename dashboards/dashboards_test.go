@@ -124,12 +124,13 @@ func TestRulesEveryAlertHasASummaryAndARunbook(t *testing.T) {
 }
 
 // TestRulesWithPromtool checks the rules file and runs its unit tests: input
-// series for every rule, growth over weeks, a stale count, failing scrapes.
+// series for every rule, growth over weeks, a stale count, failing scrapes,
+// a surge of failed password checks.
 func TestRulesWithPromtool(t *testing.T) {
 	promtool := prometheustest.Binary(t, "promtool")
 	for _, args := range [][]string{
 		{"check", "rules", "zitadel-rules.yaml"},
-		{"test", "rules", "zitadel-rules.test.yaml", "zitadel-growth.test.yaml"},
+		{"test", "rules", "zitadel-rules.test.yaml", "zitadel-growth.test.yaml", "zitadel-activity.test.yaml"},
 	} {
 		out, err := exec.Command(promtool, args...).CombinedOutput()
 		if err != nil {
@@ -145,7 +146,7 @@ func TestRulesTestsCoverEveryRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := readFile(t, "zitadel-rules.test.yaml") + readFile(t, "zitadel-growth.test.yaml")
+	tests := readFile(t, "zitadel-rules.test.yaml") + readFile(t, "zitadel-growth.test.yaml") + readFile(t, "zitadel-activity.test.yaml")
 	for _, g := range f.Groups {
 		for _, r := range g.Rules {
 			switch {

@@ -47,10 +47,13 @@ type Builder struct {
 	now       pcommon.Timestamp
 	systemID  string // config override; empty keeps what the source found
 	version   string // config override
+	// activity switches the activity metrics (activity.go).
+	activity MetricsConfig
 }
 
 type instanceMetrics struct {
 	resource pcommon.Resource
+	metrics  pmetric.MetricSlice // the scope's, for the activity metrics
 	points   pmetric.NumberDataPointSlice
 }
 
@@ -86,7 +89,7 @@ func (b *Builder) instance(id string) *instanceMetrics {
 	sum := m.SetEmptySum()
 	sum.SetIsMonotonic(false)
 	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-	im := &instanceMetrics{resource: rm.Resource(), points: sum.DataPoints()}
+	im := &instanceMetrics{resource: rm.Resource(), metrics: sm.Metrics(), points: sum.DataPoints()}
 	b.instances[id] = im
 	return im
 }

@@ -17,6 +17,12 @@ type MetricsBuilderConfig struct {
 // MetricsConfig switches the `zitadel` receiver's metrics.
 type MetricsConfig struct {
 	ZitadelResourceCount MetricConfig `mapstructure:"zitadel.resource.count"`
+	// The activity metrics (api::activity::enabled).
+	ZitadelLogins           MetricConfig `mapstructure:"zitadel.logins"`
+	ZitadelChecks           MetricConfig `mapstructure:"zitadel.checks"`
+	ZitadelLockouts         MetricConfig `mapstructure:"zitadel.lockouts"`
+	ZitadelUsersActive      MetricConfig `mapstructure:"zitadel.users.active"`
+	ZitadelMilestoneReached MetricConfig `mapstructure:"zitadel.milestone.reached"`
 
 	_ struct{}
 }
@@ -50,7 +56,7 @@ type ResourceAttributeConfig struct {
 // attribute to build ZITADEL's report.
 func DefaultMetricsBuilderConfig() MetricsBuilderConfig {
 	return MetricsBuilderConfig{
-		Metrics:            MetricsConfig{ZitadelResourceCount: MetricConfig{Enabled: true}},
+		Metrics:            DefaultMetricsConfig(),
 		ResourceAttributes: DefaultResourceAttributesConfig(),
 	}
 }

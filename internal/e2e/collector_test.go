@@ -94,6 +94,9 @@ type pipeline struct {
 	// the collector.
 	zitadel    *fakezitadel.Server
 	configPath string
+	// activity is what the simulated ZITADEL's events hold, by instance,
+	// where a run wrote sample activity.
+	activity map[string]fakezitadel.SampleActivity
 }
 
 func startPipeline(t *testing.T, interval time.Duration, bulkSize int, configure func(*telemetryserver.Server)) *pipeline {

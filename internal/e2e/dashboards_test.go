@@ -19,6 +19,7 @@ import (
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/dashboards"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contracttest"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/prometheustest"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/servicepingclient"
 )
@@ -26,9 +27,10 @@ import (
 // dashboardConfig counts every resource the dashboard shows (user_by_state is
 // opt-in) and exposes the counts the way dashboards/README.md asks: with the
 // system, instance and version as labels. The collector's own metrics are served too,
-// for the alerts that read them; a second receiver, of a ZITADEL nobody serves,
+// for the alerts that read them; the activity is read from the events the
+// simulated ZITADEL wrote (sampleActivityWrites); a second receiver, of a ZITADEL nobody serves,
 // fails every scrape, so that the failing-scrape alert reads series that exist.
-var dashboardConfig = template.Must(template.New("config").Parse(receiverYAML + `    resources: [organization, iam_admin, identity_provider, identity_provider_ldap, action_v1, execution,
+var dashboardConfig = template.Must(template.New("config").Parse(receiverYAML + activityYAML + `    resources: [organization, iam_admin, identity_provider, identity_provider_ldap, action_v1, execution,
       execution_target, session, user, user_machine, login_policy, enforce_mfa, password_complexity_policy,
       password_expiry_policy, lockout_policy, password_change_notification, project, application, authorization,
       organization_enforce_mfa, organization_custom_login_policy, organization_verified_custom_domain, user_by_state]
@@ -41,13 +43,7 @@ var dashboardConfig = template.Must(template.New("config").Parse(receiverYAML + 
       token: a-token-nobody-checks
       retry:
         max_retries: 0
-exporters:
-  prometheus:
-    endpoint: {{.PromAddr}}
-    metric_expiration: 2h
-    resource_constant_labels:
-      included: [zitadel.system.id, zitadel.instance.id, zitadel.version]
-` + serviceTelemetryYAML + `  pipelines:
+` + labelledPrometheusYAML + serviceTelemetryYAML + `  pipelines:
     metrics:
       receivers: [zitadel, zitadel/unreachable]
       exporters: [prometheus]
@@ -76,8 +72,10 @@ func startDashboardStack(t *testing.T, orgsPerInstance int) (*pipeline, *prometh
 	}
 	telemetryAddr := freeAddr(t)
 	_, port, _ := strings.Cut(telemetryAddr, ":")
+	activity := map[string]fakezitadel.SampleActivity{}
 	p := startPipelineWith(t, pipelineOptions{config: dashboardConfig, orgsPerInstance: orgsPerInstance,
-		values: configValues{Interval: time.Hour, TelemetryPort: port}})
+		values: configValues{Interval: time.Hour, TelemetryPort: port}, configureZitadel: sampleActivityWrites(activity)})
+	p.activity = activity
 	prom := prometheustest.Start(t, fmt.Sprintf(prometheusConfig, p.promAddr, telemetryAddr),
 		map[string][]byte{"rules.yaml": rulesEveryInterval(t, file, "1s")})
 	var recorded []string
@@ -105,6 +103,9 @@ func TestDashboardQueriesOnPrometheus(t *testing.T) {
 	if err := check.names(ctx, `sum by (zitadel_instance_id) (zitadel_resource_count{zitadel_resource_name="user"})`); err != nil {
 		t.Fatalf("a query of exposed names was refused: %v", err)
 	}
+	if err := check.names(ctx, `avg_over_time(zitadel_resource_count{zitadel_resource_name="user"}[1h] offset 5m)`); err != nil {
+		t.Fatalf("a query with an offset was refused: %v", err)
+	}
 	for _, expr := range []string{
 		`zitadel_resource_counts`,
 		`zitadel_resource_count{zitadel_org_id="1"}`,
@@ -126,7 +127,8 @@ func TestDashboardQueriesOnPrometheus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{"system": systemID, "instance": strings.Join(instanceIDs(p), "|"), "datasource": "prometheus"}
+	vars := map[string]string{"system": systemID, "instance": strings.Join(instanceIDs(p), "|"), "datasource": "prometheus",
+		"__rate_interval": "1m"}
 
 	for _, v := range []string{"system", "instance"} {
 		def, _ := d.Variable(v)
@@ -184,6 +186,7 @@ func TestDashboardQueriesOnPrometheus(t *testing.T) {
 		}
 	}
 	assertSingleValue(ctx, t, prom, dashboards.Expand(panelQuery(t, d, "Instances"), vars), float64(len(p.dataset.Instances)))
+	assertActivityPanels(ctx, t, prom, p, d, vars)
 }
 
 // rulesEveryInterval is the rules file with every group evaluated at interval,

@@ -97,7 +97,10 @@ func (c exposedNames) names(ctx context.Context, expr string) error {
 }
 
 func (c exposedNames) selector(ctx context.Context, vs *parser.VectorSelector, available map[string]bool) error {
-	series, err := c.prom.Series(ctx, vs.String())
+	// The series API takes matchers only: a selector's offset or @ is left out.
+	bare := *vs
+	bare.OriginalOffset, bare.Offset, bare.Timestamp, bare.StartOrEnd = 0, 0, nil, 0
+	series, err := c.prom.Series(ctx, bare.String())
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@
 package fakezitadel
 
 import (
+	milestonepb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/milestone/v1"
+
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -86,6 +88,8 @@ type Instance struct {
 
 	events    []Event
 	sequences map[string]uint64 // by aggregate id
+	// milestones are the reached ones besides instance creation, by type.
+	milestones map[milestonepb.MilestoneType]time.Time
 }
 
 // Domain is an instance domain; requests choose an instance with one of them.

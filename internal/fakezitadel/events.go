@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
@@ -38,7 +39,9 @@ type Event struct {
 	// Sequence counts the aggregate's events: it is no global order.
 	Sequence  uint64
 	CreatedAt time.Time
-	position  int // insertion order, ZITADEL's tie-break within one write
+	// Payload is the event's JSON payload; nil for events without one.
+	Payload  map[string]any
+	position int // insertion order, ZITADEL's tie-break within one write
 }
 
 // record appends an event at t, numbering it within its aggregate.
@@ -92,6 +95,10 @@ func (a adminService) ListEvents(ctx context.Context, req *adminpb.ListEventsReq
 		}
 	}
 	events := infoFrom(ctx).inst.Events()
+	// AuditLogRetention hides older events without an error.
+	if cut := a.s.retainedSince(); !cut.IsZero() {
+		events = slices.DeleteFunc(events, func(e Event) bool { return e.CreatedAt.Before(cut) })
+	}
 	if !req.GetAsc() {
 		slices.Reverse(events)
 	}
@@ -116,9 +123,21 @@ func (a adminService) ListEvents(ctx context.Context, req *adminpb.ListEventsReq
 			Sequence:     e.Sequence,
 			CreationDate: timestamppb.New(e.CreatedAt),
 			Type:         &eventpb.EventType{Type: e.Type},
+			Payload:      payload(e.Payload),
 		})
 	}
 	return &adminpb.ListEventsResponse{Events: out}, nil
+}
+
+func payload(p map[string]any) *structpb.Struct {
+	if p == nil {
+		return nil
+	}
+	st, err := structpb.NewStruct(p)
+	if err != nil {
+		panic("fakezitadel: payload: " + err.Error())
+	}
+	return st
 }
 
 func timeOf(ts *timestamppb.Timestamp) time.Time {

@@ -92,6 +92,7 @@ type Server struct {
 	authFailure codes.Code        // when not OK, every call fails with it
 	vanished    map[string]bool   // organization ids listed but deleted
 	zeroLimits  []string
+	retention   retention
 }
 
 type issuedToken struct {
@@ -117,6 +118,7 @@ var methods = []string{
 	adminpb.AdminService_GetLockoutPolicy_FullMethodName,
 	adminpb.AdminService_GetNotificationPolicy_FullMethodName,
 	adminpb.AdminService_ListEvents_FullMethodName,
+	adminpb.AdminService_ListMilestones_FullMethodName,
 	mgmtpb.ManagementService_ListProjects_FullMethodName,
 	mgmtpb.ManagementService_ListApps_FullMethodName,
 	mgmtpb.ManagementService_ListUserGrants_FullMethodName,

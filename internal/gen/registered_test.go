@@ -11,6 +11,7 @@ import (
 	_ "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/idp"
 	_ "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/instance"
 	_ "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/management"
+	_ "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/milestone/v1"
 	_ "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/object"
 	_ "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/object/v2"
 	_ "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/org"

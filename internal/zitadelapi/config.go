@@ -80,6 +80,10 @@ type Config struct {
 	// room for the overlap of the reads and the clocks of two machines.
 	AuditLogRetention time.Duration `mapstructure:"audit_log_retention"`
 
+	// Activity counts logins, checks, lockouts and active users from
+	// ZITADEL's events, and reports its milestones.
+	Activity ActivityConfig `mapstructure:"activity"`
+
 	_ struct{}
 }
 
@@ -129,6 +133,7 @@ func NewDefaultConfig() Config {
 			MaxInterval:     defaultMaxBackoff,
 		},
 		FullScrapeInterval: defaultFullScrape,
+		Activity:           newDefaultActivityConfig(),
 	}
 }
 
@@ -190,6 +195,7 @@ func (c *Config) Validate() error {
 			"without an error, so an incremental scrape could miss changes; set full_scrape_interval to at most %s",
 			c.FullScrapeInterval, c.AuditLogRetention, c.AuditLogRetention/2))
 	}
+	errs = append(errs, c.Activity.validate(c.AuditLogRetention)...)
 	return errors.Join(errs...)
 }
 

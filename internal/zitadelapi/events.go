@@ -32,10 +32,12 @@ const (
 // every scrape); ZITADEL takes at most 10.
 var changeAggregates = []string{"org", "user", "project", "usergrant", "action", "instance", "execution", "target"}
 
-// eventKey identifies an event: sequences are per aggregate.
+// eventKey identifies an event: sequences are per aggregate. A read that
+// keeps no aggregate ids names the aggregate by aggregateHash instead.
 type eventKey struct {
-	aggregateID string
-	sequence    uint64
+	aggregateID   string
+	aggregateHash uint64
+	sequence      uint64
 }
 
 // latestEventTime returns the creation date of the instance's newest event,
@@ -52,8 +54,8 @@ func (c *client) latestEventTime(ctx context.Context, sc scope) (time.Time, erro
 
 // listEventsAfter returns one page of the events created strictly after
 // since (all when since is zero), oldest first.
-func (c *client) listEventsAfter(ctx context.Context, sc scope, since time.Time, limit int) ([]*eventpb.Event, error) {
-	req := &adminpb.ListEventsRequest{Limit: uint32(limit), Asc: true, AggregateTypes: changeAggregates}
+func (c *client) listEventsAfter(ctx context.Context, sc scope, since time.Time, rd eventRead) ([]*eventpb.Event, error) {
+	req := &adminpb.ListEventsRequest{Limit: uint32(rd.pageSize), Asc: true, AggregateTypes: rd.aggregateTypes, EventTypes: rd.eventTypes}
 	if !since.IsZero() {
 		req.CreationDateFilter = &adminpb.ListEventsRequest_Range{
 			Range: &adminpb.ListEventsRequestCreationDateRange{Since: timestamppb.New(since)},
@@ -87,53 +89,105 @@ func (e stuckError) Error() string {
 
 // readChanges pages through the events after the previous cursor, less the
 // overlap, in pages of pageSize, skipping the events already taken into
-// account. A page shorter than asked for is the last one.
+// account.
 func (c *client) readChanges(ctx context.Context, sc scope, instanceID string, prev *instanceState, pageSize int) (*changes, error) {
-	ch := &changes{orgs: map[string]bool{}, removed: map[string]bool{}, cursor: prev.cursor, seen: make(map[eventKey]time.Time, len(prev.seen))}
-	for k, t := range prev.seen {
-		ch.seen[k] = t
-	}
-	// The first page reaches back by the overlap, for writes that landed
-	// late; every later page starts just before the previous page's last
-	// date, so that the rest of a write that page ended in is read too.
+	ch := &changes{orgs: map[string]bool{}, removed: map[string]bool{}}
 	since := prev.cursor
 	if !since.IsZero() {
 		since = since.Add(-eventOverlap)
 	}
-	for {
-		page, err := c.listEventsAfter(ctx, sc, since, pageSize)
+	rd := eventRead{aggregateTypes: changeAggregates, pageSize: pageSize}
+	pos, _, err := c.readEvents(ctx, sc, rd, since, eventPosition{cursor: prev.cursor, seen: prev.seen},
+		func(e *eventpb.Event) { ch.note(e, instanceID) })
+	if err != nil {
+		return nil, err
+	}
+	ch.cursor, ch.seen = pos.cursor, pos.seen
+	return ch, nil
+}
+
+// eventRead is what a read asks ListEvents for.
+type eventRead struct {
+	aggregateTypes []string
+	eventTypes     []string
+	pageSize       int
+	// maxPages bounds the pages of one read; 0 reads to the newest event.
+	maxPages int
+	// aggregateHash, when set, replaces aggregate ids in the kept position
+	// by their keyed hash, for aggregates whose ids are user ids.
+	aggregateHash func(string) uint64
+}
+
+// eventPosition is how far the events are read: the newest creation date
+// taken into account, and the events read within the overlap before it.
+type eventPosition struct {
+	cursor time.Time
+	seen   map[eventKey]time.Time
+}
+
+// readEvents pages through the events created strictly after since, oldest
+// first, hands each event not in pos.seen to take, and returns the new
+// position and whether the newest event was reached. A page shorter than
+// asked for is the last one. pos is not changed.
+func (c *client) readEvents(ctx context.Context, sc scope, rd eventRead, since time.Time, pos eventPosition, take func(*eventpb.Event)) (eventPosition, bool, error) {
+	next := eventPosition{cursor: pos.cursor, seen: make(map[eventKey]time.Time, len(pos.seen))}
+	for k, t := range pos.seen {
+		next.seen[k] = t
+	}
+	// Every page after the first starts just before the previous page's
+	// last date, so that the rest of a write that page ended in is read too.
+	end := false
+	for pages := 0; rd.maxPages == 0 || pages < rd.maxPages; pages++ {
+		page, err := c.listEventsAfter(ctx, sc, since, rd)
 		if err != nil {
-			return nil, err
+			return eventPosition{}, false, err
 		}
-		for _, e := range page {
-			k := eventKey{e.GetAggregate().GetId(), e.GetSequence()}
-			if _, dup := ch.seen[k]; dup {
-				continue
-			}
-			at := e.GetCreationDate().AsTime()
-			ch.seen[k] = at
-			ch.note(e, instanceID)
-			if at.After(ch.cursor) {
-				ch.cursor = at
-			}
-		}
-		if len(page) < pageSize {
+		next.takeNew(page, rd, take)
+		// Pages run forward, so what lies before the overlap now is never
+		// read again: the kept events stay about a page, however long the read.
+		next.forgetBeforeOverlap()
+		if len(page) < rd.pageSize {
+			end = true
 			break
 		}
 		last := page[len(page)-1].GetCreationDate().AsTime()
-		next := last.Add(-dateResolution)
-		if !next.After(since) {
+		after := last.Add(-dateResolution)
+		if !after.After(since) {
 			// One write has more events than a page: no page gets past it.
-			return nil, stuckError{page: pageSize, at: last}
+			return eventPosition{}, false, stuckError{page: rd.pageSize, at: last}
 		}
-		since = next
+		since = after
 	}
-	for k, t := range ch.seen {
-		if !t.After(ch.cursor.Add(-eventOverlap)) {
-			delete(ch.seen, k)
+	return next, end, nil
+}
+
+// takeNew hands each event of a page not seen before to take, and moves the
+// position past it.
+func (pos *eventPosition) takeNew(page []*eventpb.Event, rd eventRead, take func(*eventpb.Event)) {
+	for _, e := range page {
+		k := eventKey{aggregateID: e.GetAggregate().GetId(), sequence: e.GetSequence()}
+		if rd.aggregateHash != nil {
+			k.aggregateID, k.aggregateHash = "", rd.aggregateHash(k.aggregateID)
+		}
+		if _, dup := pos.seen[k]; dup {
+			continue
+		}
+		at := e.GetCreationDate().AsTime()
+		pos.seen[k] = at
+		take(e)
+		if at.After(pos.cursor) {
+			pos.cursor = at
 		}
 	}
-	return ch, nil
+}
+
+// forgetBeforeOverlap keeps only the events the next read overlaps.
+func (pos *eventPosition) forgetBeforeOverlap() {
+	for k, t := range pos.seen {
+		if !t.After(pos.cursor.Add(-eventOverlap)) {
+			delete(pos.seen, k)
+		}
+	}
 }
 
 // note takes one event into account: the organization it belongs to is to

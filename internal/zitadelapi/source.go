@@ -31,6 +31,8 @@ type source struct {
 	state map[string]*instanceState
 	// eventPage is the ListEvents page asked for: ZITADEL's largest.
 	eventPage int
+	// activity is nil unless activity::enabled.
+	activity *activityTracker
 }
 
 // NewSource returns the `api` source.
@@ -44,6 +46,7 @@ func NewSource(cfg *Config, filter model.ResourceFilter, set component.Telemetry
 		state:    map[string]*instanceState{},
 
 		eventPage: maxEventPage,
+		activity:  newActivityTracker(cfg, set.Logger),
 	}
 }
 
@@ -56,6 +59,9 @@ func (s *source) Start(ctx context.Context, host component.Host) error {
 	}
 	creds, err := s.credentials(ctx)
 	if err != nil {
+		return err
+	}
+	if err := s.activity.start(ctx, host); err != nil {
 		return err
 	}
 	metrics, err := newCallMetrics(s.set.MeterProvider)
@@ -152,17 +158,19 @@ func (s *source) Scrape(ctx context.Context, rec model.Recorder) error {
 	}
 	r := newScrapeRun(ctx, s, rec)
 	r.walk()
+	r.scrapeActivity()
 	return r.finish()
 }
 
-func (s *source) Shutdown(context.Context) error {
+func (s *source) Shutdown(ctx context.Context) error {
+	storeErr := s.activity.shutdown(ctx)
 	if s.httpClient != nil {
 		s.httpClient.CloseIdleConnections()
 	}
 	if s.conn == nil {
-		return nil
+		return storeErr
 	}
 	err := s.conn.Close()
 	s.conn, s.client = nil, nil
-	return err
+	return errors.Join(storeErr, err)
 }

@@ -9,6 +9,204 @@ import (
 	"go.opentelemetry.io/collector/filter"
 )
 
+// ZitadelChecksMetricAttributeKey specifies the key of an attribute for the zitadel.checks metric.
+type ZitadelChecksMetricAttributeKey string
+
+const (
+	ZitadelChecksMetricAttributeKeyZitadelOrganizationID ZitadelChecksMetricAttributeKey = "zitadel.organization.id"
+	ZitadelChecksMetricAttributeKeyZitadelCheckFactor    ZitadelChecksMetricAttributeKey = "zitadel.check.factor"
+	ZitadelChecksMetricAttributeKeyZitadelCheckOutcome   ZitadelChecksMetricAttributeKey = "zitadel.check.outcome"
+)
+
+// ZitadelChecksMetricConfig provides config for the zitadel.checks metric.
+type ZitadelChecksMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                            `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []ZitadelChecksMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *ZitadelChecksMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *ZitadelChecksMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case ZitadelChecksMetricAttributeKeyZitadelOrganizationID, ZitadelChecksMetricAttributeKeyZitadelCheckFactor, ZitadelChecksMetricAttributeKeyZitadelCheckOutcome:
+		default:
+			return fmt.Errorf("metric zitadel.checks doesn't have an attribute %v, valid attributes: [zitadel.organization.id, zitadel.check.factor, zitadel.check.outcome]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// ZitadelLockoutsMetricAttributeKey specifies the key of an attribute for the zitadel.lockouts metric.
+type ZitadelLockoutsMetricAttributeKey string
+
+const (
+	ZitadelLockoutsMetricAttributeKeyZitadelOrganizationID ZitadelLockoutsMetricAttributeKey = "zitadel.organization.id"
+)
+
+// ZitadelLockoutsMetricConfig provides config for the zitadel.lockouts metric.
+type ZitadelLockoutsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                              `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []ZitadelLockoutsMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *ZitadelLockoutsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *ZitadelLockoutsMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case ZitadelLockoutsMetricAttributeKeyZitadelOrganizationID:
+		default:
+			return fmt.Errorf("metric zitadel.lockouts doesn't have an attribute %v, valid attributes: [zitadel.organization.id]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// ZitadelLoginsMetricAttributeKey specifies the key of an attribute for the zitadel.logins metric.
+type ZitadelLoginsMetricAttributeKey string
+
+const (
+	ZitadelLoginsMetricAttributeKeyZitadelLoginProtocol    ZitadelLoginsMetricAttributeKey = "zitadel.login.protocol"
+	ZitadelLoginsMetricAttributeKeyZitadelApplicationID    ZitadelLoginsMetricAttributeKey = "zitadel.application.id"
+	ZitadelLoginsMetricAttributeKeyZitadelOrganizationID   ZitadelLoginsMetricAttributeKey = "zitadel.organization.id"
+	ZitadelLoginsMetricAttributeKeyZitadelLoginKind        ZitadelLoginsMetricAttributeKey = "zitadel.login.kind"
+	ZitadelLoginsMetricAttributeKeyZitadelLoginMultiFactor ZitadelLoginsMetricAttributeKey = "zitadel.login.multi_factor"
+)
+
+// ZitadelLoginsMetricConfig provides config for the zitadel.logins metric.
+type ZitadelLoginsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                            `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []ZitadelLoginsMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *ZitadelLoginsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *ZitadelLoginsMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case ZitadelLoginsMetricAttributeKeyZitadelLoginProtocol, ZitadelLoginsMetricAttributeKeyZitadelApplicationID, ZitadelLoginsMetricAttributeKeyZitadelOrganizationID, ZitadelLoginsMetricAttributeKeyZitadelLoginKind, ZitadelLoginsMetricAttributeKeyZitadelLoginMultiFactor:
+		default:
+			return fmt.Errorf("metric zitadel.logins doesn't have an attribute %v, valid attributes: [zitadel.login.protocol, zitadel.application.id, zitadel.organization.id, zitadel.login.kind, zitadel.login.multi_factor]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// ZitadelMilestoneReachedMetricAttributeKey specifies the key of an attribute for the zitadel.milestone.reached metric.
+type ZitadelMilestoneReachedMetricAttributeKey string
+
+const (
+	ZitadelMilestoneReachedMetricAttributeKeyZitadelMilestoneType ZitadelMilestoneReachedMetricAttributeKey = "zitadel.milestone.type"
+)
+
+// ZitadelMilestoneReachedMetricConfig provides config for the zitadel.milestone.reached metric.
+type ZitadelMilestoneReachedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []ZitadelMilestoneReachedMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *ZitadelMilestoneReachedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *ZitadelMilestoneReachedMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case ZitadelMilestoneReachedMetricAttributeKeyZitadelMilestoneType:
+		default:
+			return fmt.Errorf("metric zitadel.milestone.reached doesn't have an attribute %v, valid attributes: [zitadel.milestone.type]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // ZitadelResourceCountMetricAttributeKey specifies the key of an attribute for the zitadel.resource.count metric.
 type ZitadelResourceCountMetricAttributeKey string
 
@@ -63,17 +261,98 @@ func (ms *ZitadelResourceCountMetricConfig) Validate() error {
 	return nil
 }
 
+// ZitadelUsersActiveMetricAttributeKey specifies the key of an attribute for the zitadel.users.active metric.
+type ZitadelUsersActiveMetricAttributeKey string
+
+const (
+	ZitadelUsersActiveMetricAttributeKeyZitadelParentType     ZitadelUsersActiveMetricAttributeKey = "zitadel.parent.type"
+	ZitadelUsersActiveMetricAttributeKeyZitadelParentID       ZitadelUsersActiveMetricAttributeKey = "zitadel.parent.id"
+	ZitadelUsersActiveMetricAttributeKeyZitadelUserType       ZitadelUsersActiveMetricAttributeKey = "zitadel.user.type"
+	ZitadelUsersActiveMetricAttributeKeyZitadelActivityWindow ZitadelUsersActiveMetricAttributeKey = "zitadel.activity.window"
+)
+
+// ZitadelUsersActiveMetricConfig provides config for the zitadel.users.active metric.
+type ZitadelUsersActiveMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                 `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []ZitadelUsersActiveMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *ZitadelUsersActiveMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *ZitadelUsersActiveMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case ZitadelUsersActiveMetricAttributeKeyZitadelParentType, ZitadelUsersActiveMetricAttributeKeyZitadelParentID, ZitadelUsersActiveMetricAttributeKeyZitadelUserType, ZitadelUsersActiveMetricAttributeKeyZitadelActivityWindow:
+		default:
+			return fmt.Errorf("metric zitadel.users.active doesn't have an attribute %v, valid attributes: [zitadel.parent.type, zitadel.parent.id, zitadel.user.type, zitadel.activity.window]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // MetricsConfig provides config for zitadel metrics.
 type MetricsConfig struct {
-	ZitadelResourceCount ZitadelResourceCountMetricConfig `mapstructure:"zitadel.resource.count"`
+	ZitadelChecks           ZitadelChecksMetricConfig           `mapstructure:"zitadel.checks"`
+	ZitadelLockouts         ZitadelLockoutsMetricConfig         `mapstructure:"zitadel.lockouts"`
+	ZitadelLogins           ZitadelLoginsMetricConfig           `mapstructure:"zitadel.logins"`
+	ZitadelMilestoneReached ZitadelMilestoneReachedMetricConfig `mapstructure:"zitadel.milestone.reached"`
+	ZitadelResourceCount    ZitadelResourceCountMetricConfig    `mapstructure:"zitadel.resource.count"`
+	ZitadelUsersActive      ZitadelUsersActiveMetricConfig      `mapstructure:"zitadel.users.active"`
 }
 
 func DefaultMetricsConfig() MetricsConfig {
 	return MetricsConfig{
+		ZitadelChecks: ZitadelChecksMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []ZitadelChecksMetricAttributeKey{ZitadelChecksMetricAttributeKeyZitadelOrganizationID, ZitadelChecksMetricAttributeKeyZitadelCheckFactor, ZitadelChecksMetricAttributeKeyZitadelCheckOutcome},
+		},
+		ZitadelLockouts: ZitadelLockoutsMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []ZitadelLockoutsMetricAttributeKey{ZitadelLockoutsMetricAttributeKeyZitadelOrganizationID},
+		},
+		ZitadelLogins: ZitadelLoginsMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []ZitadelLoginsMetricAttributeKey{ZitadelLoginsMetricAttributeKeyZitadelLoginProtocol, ZitadelLoginsMetricAttributeKeyZitadelApplicationID, ZitadelLoginsMetricAttributeKeyZitadelOrganizationID, ZitadelLoginsMetricAttributeKeyZitadelLoginKind, ZitadelLoginsMetricAttributeKeyZitadelLoginMultiFactor},
+		},
+		ZitadelMilestoneReached: ZitadelMilestoneReachedMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []ZitadelMilestoneReachedMetricAttributeKey{ZitadelMilestoneReachedMetricAttributeKeyZitadelMilestoneType},
+		},
 		ZitadelResourceCount: ZitadelResourceCountMetricConfig{
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategySum,
 			EnabledAttributes:   []ZitadelResourceCountMetricAttributeKey{ZitadelResourceCountMetricAttributeKeyZitadelResourceName, ZitadelResourceCountMetricAttributeKeyZitadelParentType, ZitadelResourceCountMetricAttributeKeyZitadelParentID, ZitadelResourceCountMetricAttributeKeyZitadelTableName, ZitadelResourceCountMetricAttributeKeyZitadelUserState, ZitadelResourceCountMetricAttributeKeyZitadelUserType, ZitadelResourceCountMetricAttributeKeyZitadelCountUpdatedAt},
+		},
+		ZitadelUsersActive: ZitadelUsersActiveMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []ZitadelUsersActiveMetricAttributeKey{ZitadelUsersActiveMetricAttributeKeyZitadelParentType, ZitadelUsersActiveMetricAttributeKeyZitadelParentID, ZitadelUsersActiveMetricAttributeKeyZitadelUserType, ZitadelUsersActiveMetricAttributeKeyZitadelActivityWindow},
 		},
 	}
 }

@@ -26,10 +26,35 @@ func TestMetricsBuilderConfig(t *testing.T) {
 			name: "all_set",
 			want: MetricsBuilderConfig{
 				Metrics: MetricsConfig{
+					ZitadelChecks: ZitadelChecksMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []ZitadelChecksMetricAttributeKey{ZitadelChecksMetricAttributeKeyZitadelOrganizationID, ZitadelChecksMetricAttributeKeyZitadelCheckFactor, ZitadelChecksMetricAttributeKeyZitadelCheckOutcome},
+					},
+					ZitadelLockouts: ZitadelLockoutsMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []ZitadelLockoutsMetricAttributeKey{ZitadelLockoutsMetricAttributeKeyZitadelOrganizationID},
+					},
+					ZitadelLogins: ZitadelLoginsMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []ZitadelLoginsMetricAttributeKey{ZitadelLoginsMetricAttributeKeyZitadelLoginProtocol, ZitadelLoginsMetricAttributeKeyZitadelApplicationID, ZitadelLoginsMetricAttributeKeyZitadelOrganizationID, ZitadelLoginsMetricAttributeKeyZitadelLoginKind, ZitadelLoginsMetricAttributeKeyZitadelLoginMultiFactor},
+					},
+					ZitadelMilestoneReached: ZitadelMilestoneReachedMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []ZitadelMilestoneReachedMetricAttributeKey{ZitadelMilestoneReachedMetricAttributeKeyZitadelMilestoneType},
+					},
 					ZitadelResourceCount: ZitadelResourceCountMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategySum,
 						EnabledAttributes:   []ZitadelResourceCountMetricAttributeKey{ZitadelResourceCountMetricAttributeKeyZitadelResourceName, ZitadelResourceCountMetricAttributeKeyZitadelParentType, ZitadelResourceCountMetricAttributeKeyZitadelParentID, ZitadelResourceCountMetricAttributeKeyZitadelTableName, ZitadelResourceCountMetricAttributeKeyZitadelUserState, ZitadelResourceCountMetricAttributeKeyZitadelUserType, ZitadelResourceCountMetricAttributeKeyZitadelCountUpdatedAt},
+					},
+					ZitadelUsersActive: ZitadelUsersActiveMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []ZitadelUsersActiveMetricAttributeKey{ZitadelUsersActiveMetricAttributeKeyZitadelParentType, ZitadelUsersActiveMetricAttributeKeyZitadelParentID, ZitadelUsersActiveMetricAttributeKeyZitadelUserType, ZitadelUsersActiveMetricAttributeKeyZitadelActivityWindow},
 					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
@@ -45,10 +70,35 @@ func TestMetricsBuilderConfig(t *testing.T) {
 			name: "none_set",
 			want: MetricsBuilderConfig{
 				Metrics: MetricsConfig{
+					ZitadelChecks: ZitadelChecksMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []ZitadelChecksMetricAttributeKey{ZitadelChecksMetricAttributeKeyZitadelOrganizationID, ZitadelChecksMetricAttributeKeyZitadelCheckFactor, ZitadelChecksMetricAttributeKeyZitadelCheckOutcome},
+					},
+					ZitadelLockouts: ZitadelLockoutsMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []ZitadelLockoutsMetricAttributeKey{ZitadelLockoutsMetricAttributeKeyZitadelOrganizationID},
+					},
+					ZitadelLogins: ZitadelLoginsMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []ZitadelLoginsMetricAttributeKey{ZitadelLoginsMetricAttributeKeyZitadelLoginProtocol, ZitadelLoginsMetricAttributeKeyZitadelApplicationID, ZitadelLoginsMetricAttributeKeyZitadelOrganizationID, ZitadelLoginsMetricAttributeKeyZitadelLoginKind, ZitadelLoginsMetricAttributeKeyZitadelLoginMultiFactor},
+					},
+					ZitadelMilestoneReached: ZitadelMilestoneReachedMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []ZitadelMilestoneReachedMetricAttributeKey{ZitadelMilestoneReachedMetricAttributeKeyZitadelMilestoneType},
+					},
 					ZitadelResourceCount: ZitadelResourceCountMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategySum,
 						EnabledAttributes:   []ZitadelResourceCountMetricAttributeKey{ZitadelResourceCountMetricAttributeKeyZitadelResourceName, ZitadelResourceCountMetricAttributeKeyZitadelParentType, ZitadelResourceCountMetricAttributeKeyZitadelParentID, ZitadelResourceCountMetricAttributeKeyZitadelTableName, ZitadelResourceCountMetricAttributeKeyZitadelUserState, ZitadelResourceCountMetricAttributeKeyZitadelUserType, ZitadelResourceCountMetricAttributeKeyZitadelCountUpdatedAt},
+					},
+					ZitadelUsersActive: ZitadelUsersActiveMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []ZitadelUsersActiveMetricAttributeKey{ZitadelUsersActiveMetricAttributeKeyZitadelParentType, ZitadelUsersActiveMetricAttributeKeyZitadelParentID, ZitadelUsersActiveMetricAttributeKeyZitadelUserType, ZitadelUsersActiveMetricAttributeKeyZitadelActivityWindow},
 					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
@@ -64,11 +114,59 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(ZitadelResourceCountMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(ZitadelChecksMetricConfig{}, ZitadelLockoutsMetricConfig{}, ZitadelLoginsMetricConfig{}, ZitadelMilestoneReachedMetricConfig{}, ZitadelResourceCountMetricConfig{}, ZitadelUsersActiveMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
 }
+func TestZitadelChecksMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().ZitadelChecks
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []ZitadelChecksMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric zitadel.checks doesn't have an attribute invalid, valid attributes: [zitadel.organization.id, zitadel.check.factor, zitadel.check.outcome]")
+
+	cfg = DefaultMetricsConfig().ZitadelChecks
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestZitadelLockoutsMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().ZitadelLockouts
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []ZitadelLockoutsMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric zitadel.lockouts doesn't have an attribute invalid, valid attributes: [zitadel.organization.id]")
+
+	cfg = DefaultMetricsConfig().ZitadelLockouts
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestZitadelLoginsMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().ZitadelLogins
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []ZitadelLoginsMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric zitadel.logins doesn't have an attribute invalid, valid attributes: [zitadel.login.protocol, zitadel.application.id, zitadel.organization.id, zitadel.login.kind, zitadel.login.multi_factor]")
+
+	cfg = DefaultMetricsConfig().ZitadelLogins
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestZitadelMilestoneReachedMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().ZitadelMilestoneReached
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []ZitadelMilestoneReachedMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric zitadel.milestone.reached doesn't have an attribute invalid, valid attributes: [zitadel.milestone.type]")
+
+	cfg = DefaultMetricsConfig().ZitadelMilestoneReached
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
 func TestZitadelResourceCountMetricsConfig_Validate(t *testing.T) {
 	cfg := DefaultMetricsConfig().ZitadelResourceCount
 	require.NoError(t, cfg.Validate())
@@ -77,6 +175,18 @@ func TestZitadelResourceCountMetricsConfig_Validate(t *testing.T) {
 	require.ErrorContains(t, cfg.Validate(), "metric zitadel.resource.count doesn't have an attribute invalid, valid attributes: [zitadel.resource.name, zitadel.parent.type, zitadel.parent.id, zitadel.table.name, zitadel.user.state, zitadel.user.type, zitadel.count.updated_at]")
 
 	cfg = DefaultMetricsConfig().ZitadelResourceCount
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestZitadelUsersActiveMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().ZitadelUsersActive
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []ZitadelUsersActiveMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric zitadel.users.active doesn't have an attribute invalid, valid attributes: [zitadel.parent.type, zitadel.parent.id, zitadel.user.type, zitadel.activity.window]")
+
+	cfg = DefaultMetricsConfig().ZitadelUsersActive
 	cfg.AggregationStrategy = "invalid"
 	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }

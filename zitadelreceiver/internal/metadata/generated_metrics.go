@@ -19,6 +19,152 @@ const (
 	AggregationStrategyMax = "max"
 )
 
+// AttributeZitadelActivityWindow specifies the value zitadel.activity.window attribute.
+type AttributeZitadelActivityWindow int
+
+const (
+	_ AttributeZitadelActivityWindow = iota
+	AttributeZitadelActivityWindow1d
+	AttributeZitadelActivityWindow7d
+	AttributeZitadelActivityWindow30d
+)
+
+// String returns the string representation of the AttributeZitadelActivityWindow.
+func (av AttributeZitadelActivityWindow) String() string {
+	switch av {
+	case AttributeZitadelActivityWindow1d:
+		return "1d"
+	case AttributeZitadelActivityWindow7d:
+		return "7d"
+	case AttributeZitadelActivityWindow30d:
+		return "30d"
+	}
+	return ""
+}
+
+// MapAttributeZitadelActivityWindow is a helper map of string to AttributeZitadelActivityWindow attribute value.
+var MapAttributeZitadelActivityWindow = map[string]AttributeZitadelActivityWindow{
+	"1d":  AttributeZitadelActivityWindow1d,
+	"7d":  AttributeZitadelActivityWindow7d,
+	"30d": AttributeZitadelActivityWindow30d,
+}
+
+// AttributeZitadelCheckFactor specifies the value zitadel.check.factor attribute.
+type AttributeZitadelCheckFactor int
+
+const (
+	_ AttributeZitadelCheckFactor = iota
+	AttributeZitadelCheckFactorPassword
+	AttributeZitadelCheckFactorOtpApp
+	AttributeZitadelCheckFactorOtpSms
+	AttributeZitadelCheckFactorOtpEmail
+	AttributeZitadelCheckFactorRecoveryCode
+)
+
+// String returns the string representation of the AttributeZitadelCheckFactor.
+func (av AttributeZitadelCheckFactor) String() string {
+	switch av {
+	case AttributeZitadelCheckFactorPassword:
+		return "password"
+	case AttributeZitadelCheckFactorOtpApp:
+		return "otp_app"
+	case AttributeZitadelCheckFactorOtpSms:
+		return "otp_sms"
+	case AttributeZitadelCheckFactorOtpEmail:
+		return "otp_email"
+	case AttributeZitadelCheckFactorRecoveryCode:
+		return "recovery_code"
+	}
+	return ""
+}
+
+// MapAttributeZitadelCheckFactor is a helper map of string to AttributeZitadelCheckFactor attribute value.
+var MapAttributeZitadelCheckFactor = map[string]AttributeZitadelCheckFactor{
+	"password":      AttributeZitadelCheckFactorPassword,
+	"otp_app":       AttributeZitadelCheckFactorOtpApp,
+	"otp_sms":       AttributeZitadelCheckFactorOtpSms,
+	"otp_email":     AttributeZitadelCheckFactorOtpEmail,
+	"recovery_code": AttributeZitadelCheckFactorRecoveryCode,
+}
+
+// AttributeZitadelCheckOutcome specifies the value zitadel.check.outcome attribute.
+type AttributeZitadelCheckOutcome int
+
+const (
+	_ AttributeZitadelCheckOutcome = iota
+	AttributeZitadelCheckOutcomeSucceeded
+	AttributeZitadelCheckOutcomeFailed
+)
+
+// String returns the string representation of the AttributeZitadelCheckOutcome.
+func (av AttributeZitadelCheckOutcome) String() string {
+	switch av {
+	case AttributeZitadelCheckOutcomeSucceeded:
+		return "succeeded"
+	case AttributeZitadelCheckOutcomeFailed:
+		return "failed"
+	}
+	return ""
+}
+
+// MapAttributeZitadelCheckOutcome is a helper map of string to AttributeZitadelCheckOutcome attribute value.
+var MapAttributeZitadelCheckOutcome = map[string]AttributeZitadelCheckOutcome{
+	"succeeded": AttributeZitadelCheckOutcomeSucceeded,
+	"failed":    AttributeZitadelCheckOutcomeFailed,
+}
+
+// AttributeZitadelLoginKind specifies the value zitadel.login.kind attribute.
+type AttributeZitadelLoginKind int
+
+const (
+	_ AttributeZitadelLoginKind = iota
+	AttributeZitadelLoginKindSession
+	AttributeZitadelLoginKindMachine
+)
+
+// String returns the string representation of the AttributeZitadelLoginKind.
+func (av AttributeZitadelLoginKind) String() string {
+	switch av {
+	case AttributeZitadelLoginKindSession:
+		return "session"
+	case AttributeZitadelLoginKindMachine:
+		return "machine"
+	}
+	return ""
+}
+
+// MapAttributeZitadelLoginKind is a helper map of string to AttributeZitadelLoginKind attribute value.
+var MapAttributeZitadelLoginKind = map[string]AttributeZitadelLoginKind{
+	"session": AttributeZitadelLoginKindSession,
+	"machine": AttributeZitadelLoginKindMachine,
+}
+
+// AttributeZitadelLoginProtocol specifies the value zitadel.login.protocol attribute.
+type AttributeZitadelLoginProtocol int
+
+const (
+	_ AttributeZitadelLoginProtocol = iota
+	AttributeZitadelLoginProtocolOidc
+	AttributeZitadelLoginProtocolSaml
+)
+
+// String returns the string representation of the AttributeZitadelLoginProtocol.
+func (av AttributeZitadelLoginProtocol) String() string {
+	switch av {
+	case AttributeZitadelLoginProtocolOidc:
+		return "oidc"
+	case AttributeZitadelLoginProtocolSaml:
+		return "saml"
+	}
+	return ""
+}
+
+// MapAttributeZitadelLoginProtocol is a helper map of string to AttributeZitadelLoginProtocol attribute value.
+var MapAttributeZitadelLoginProtocol = map[string]AttributeZitadelLoginProtocol{
+	"oidc": AttributeZitadelLoginProtocolOidc,
+	"saml": AttributeZitadelLoginProtocolSaml,
+}
+
 // AttributeZitadelParentType specifies the value zitadel.parent.type attribute.
 type AttributeZitadelParentType int
 
@@ -46,19 +192,424 @@ var MapAttributeZitadelParentType = map[string]AttributeZitadelParentType{
 }
 
 var MetricsInfo = metricsInfo{
+	ZitadelChecks: metricInfo{
+		Name:       "zitadel.checks",
+		Attributes: []string{"zitadel.organization.id", "zitadel.check.factor", "zitadel.check.outcome"},
+	},
+	ZitadelLockouts: metricInfo{
+		Name:       "zitadel.lockouts",
+		Attributes: []string{"zitadel.organization.id"},
+	},
+	ZitadelLogins: metricInfo{
+		Name:       "zitadel.logins",
+		Attributes: []string{"zitadel.login.protocol", "zitadel.application.id", "zitadel.organization.id", "zitadel.login.kind", "zitadel.login.multi_factor"},
+	},
+	ZitadelMilestoneReached: metricInfo{
+		Name:       "zitadel.milestone.reached",
+		Attributes: []string{"zitadel.milestone.type"},
+	},
 	ZitadelResourceCount: metricInfo{
 		Name:       "zitadel.resource.count",
 		Attributes: []string{"zitadel.resource.name", "zitadel.parent.type", "zitadel.parent.id", "zitadel.table.name", "zitadel.user.state", "zitadel.user.type", "zitadel.count.updated_at"},
 	},
+	ZitadelUsersActive: metricInfo{
+		Name:       "zitadel.users.active",
+		Attributes: []string{"zitadel.parent.type", "zitadel.parent.id", "zitadel.user.type", "zitadel.activity.window"},
+	},
 }
 
 type metricsInfo struct {
-	ZitadelResourceCount metricInfo
+	ZitadelChecks           metricInfo
+	ZitadelLockouts         metricInfo
+	ZitadelLogins           metricInfo
+	ZitadelMilestoneReached metricInfo
+	ZitadelResourceCount    metricInfo
+	ZitadelUsersActive      metricInfo
 }
 
 type metricInfo struct {
 	Name       string
 	Attributes []string
+}
+
+type metricZitadelChecks struct {
+	data          pmetric.Metric            // data buffer for generated metric.
+	config        ZitadelChecksMetricConfig // metric config provided by user.
+	capacity      int                       // max observed number of data points added to the metric.
+	aggDataPoints []int64                   // slice containing number of aggregated datapoints at each index
+}
+
+// init fills zitadel.checks metric with initial data.
+func (m *metricZitadelChecks) init() {
+	m.data.SetName("zitadel.checks")
+	m.data.SetDescription("Password, OTP (app, SMS, e-mail) and recovery-code checks since the start time (api::activity), by the user's organization, factor and outcome. ZITADEL's checks name no application.")
+	m.data.SetUnit("{check}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricZitadelChecks) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, zitadelOrganizationIDAttributeValue string, zitadelCheckFactorAttributeValue string, zitadelCheckOutcomeAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, ZitadelChecksMetricAttributeKeyZitadelOrganizationID) {
+		dp.Attributes().PutStr("zitadel.organization.id", zitadelOrganizationIDAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, ZitadelChecksMetricAttributeKeyZitadelCheckFactor) {
+		dp.Attributes().PutStr("zitadel.check.factor", zitadelCheckFactorAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, ZitadelChecksMetricAttributeKeyZitadelCheckOutcome) {
+		dp.Attributes().PutStr("zitadel.check.outcome", zitadelCheckOutcomeAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricZitadelChecks) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricZitadelChecks) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricZitadelChecks(cfg ZitadelChecksMetricConfig) metricZitadelChecks {
+	m := metricZitadelChecks{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricZitadelLockouts struct {
+	data          pmetric.Metric              // data buffer for generated metric.
+	config        ZitadelLockoutsMetricConfig // metric config provided by user.
+	capacity      int                         // max observed number of data points added to the metric.
+	aggDataPoints []int64                     // slice containing number of aggregated datapoints at each index
+}
+
+// init fills zitadel.lockouts metric with initial data.
+func (m *metricZitadelLockouts) init() {
+	m.data.SetName("zitadel.lockouts")
+	m.data.SetDescription("Users locked by the lockout policy since the start time (api::activity, user.locked events), by organization.")
+	m.data.SetUnit("{lockout}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricZitadelLockouts) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, zitadelOrganizationIDAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, ZitadelLockoutsMetricAttributeKeyZitadelOrganizationID) {
+		dp.Attributes().PutStr("zitadel.organization.id", zitadelOrganizationIDAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricZitadelLockouts) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricZitadelLockouts) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricZitadelLockouts(cfg ZitadelLockoutsMetricConfig) metricZitadelLockouts {
+	m := metricZitadelLockouts{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricZitadelLogins struct {
+	data          pmetric.Metric            // data buffer for generated metric.
+	config        ZitadelLoginsMetricConfig // metric config provided by user.
+	capacity      int                       // max observed number of data points added to the metric.
+	aggDataPoints []int64                   // slice containing number of aggregated datapoints at each index
+}
+
+// init fills zitadel.logins metric with initial data.
+func (m *metricZitadelLogins) init() {
+	m.data.SetName("zitadel.logins")
+	m.data.SetDescription("Logins since the start time (api::activity) - one per oidc_session.added or saml_session.added event - by application, the user's organization, kind and factors.")
+	m.data.SetUnit("{login}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricZitadelLogins) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, zitadelLoginProtocolAttributeValue string, zitadelApplicationIDAttributeValue string, zitadelOrganizationIDAttributeValue string, zitadelLoginKindAttributeValue string, zitadelLoginMultiFactorAttributeValue bool) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, ZitadelLoginsMetricAttributeKeyZitadelLoginProtocol) {
+		dp.Attributes().PutStr("zitadel.login.protocol", zitadelLoginProtocolAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, ZitadelLoginsMetricAttributeKeyZitadelApplicationID) {
+		dp.Attributes().PutStr("zitadel.application.id", zitadelApplicationIDAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, ZitadelLoginsMetricAttributeKeyZitadelOrganizationID) {
+		dp.Attributes().PutStr("zitadel.organization.id", zitadelOrganizationIDAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, ZitadelLoginsMetricAttributeKeyZitadelLoginKind) {
+		dp.Attributes().PutStr("zitadel.login.kind", zitadelLoginKindAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, ZitadelLoginsMetricAttributeKeyZitadelLoginMultiFactor) {
+		dp.Attributes().PutBool("zitadel.login.multi_factor", zitadelLoginMultiFactorAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricZitadelLogins) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricZitadelLogins) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricZitadelLogins(cfg ZitadelLoginsMetricConfig) metricZitadelLogins {
+	m := metricZitadelLogins{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricZitadelMilestoneReached struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        ZitadelMilestoneReachedMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []int64                             // slice containing number of aggregated datapoints at each index
+}
+
+// init fills zitadel.milestone.reached metric with initial data.
+func (m *metricZitadelMilestoneReached) init() {
+	m.data.SetName("zitadel.milestone.reached")
+	m.data.SetDescription("When the instance reached each of ZITADEL's milestones (api::activity, AdminService/ListMilestones), in seconds since the Unix epoch.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricZitadelMilestoneReached) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, zitadelMilestoneTypeAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, ZitadelMilestoneReachedMetricAttributeKeyZitadelMilestoneType) {
+		dp.Attributes().PutStr("zitadel.milestone.type", zitadelMilestoneTypeAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricZitadelMilestoneReached) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricZitadelMilestoneReached) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricZitadelMilestoneReached(cfg ZitadelMilestoneReachedMetricConfig) metricZitadelMilestoneReached {
+	m := metricZitadelMilestoneReached{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
 }
 
 type metricZitadelResourceCount struct {
@@ -170,6 +721,104 @@ func newMetricZitadelResourceCount(cfg ZitadelResourceCountMetricConfig) metricZ
 	return m
 }
 
+type metricZitadelUsersActive struct {
+	data          pmetric.Metric                 // data buffer for generated metric.
+	config        ZitadelUsersActiveMetricConfig // metric config provided by user.
+	capacity      int                            // max observed number of data points added to the metric.
+	aggDataPoints []int64                        // slice containing number of aggregated datapoints at each index
+}
+
+// init fills zitadel.users.active metric with initial data.
+func (m *metricZitadelUsersActive) init() {
+	m.data.SetName("zitadel.users.active")
+	m.data.SetDescription("Distinct users with a login in the window (api::activity), per instance and, with active_users_per_organization, per organization; exact below 10,000 users of a parent and type, else a HyperLogLog estimate (0.81% standard error).")
+	m.data.SetUnit("{user}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricZitadelUsersActive) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, zitadelParentTypeAttributeValue string, zitadelParentIDAttributeValue string, zitadelUserTypeAttributeValue string, zitadelActivityWindowAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, ZitadelUsersActiveMetricAttributeKeyZitadelParentType) {
+		dp.Attributes().PutStr("zitadel.parent.type", zitadelParentTypeAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, ZitadelUsersActiveMetricAttributeKeyZitadelParentID) {
+		dp.Attributes().PutStr("zitadel.parent.id", zitadelParentIDAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, ZitadelUsersActiveMetricAttributeKeyZitadelUserType) {
+		dp.Attributes().PutStr("zitadel.user.type", zitadelUserTypeAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, ZitadelUsersActiveMetricAttributeKeyZitadelActivityWindow) {
+		dp.Attributes().PutStr("zitadel.activity.window", zitadelActivityWindowAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricZitadelUsersActive) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricZitadelUsersActive) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricZitadelUsersActive(cfg ZitadelUsersActiveMetricConfig) metricZitadelUsersActive {
+	m := metricZitadelUsersActive{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 // MetricsBuilder provides an interface for scrapers to report metrics while taking care of all the transformations
 // required to produce metric representation defined in metadata and user config.
 type MetricsBuilder struct {
@@ -180,7 +829,12 @@ type MetricsBuilder struct {
 	buildInfo                      component.BuildInfo  // contains version information.
 	resourceAttributeIncludeFilter map[string]filter.Filter
 	resourceAttributeExcludeFilter map[string]filter.Filter
+	metricZitadelChecks            metricZitadelChecks
+	metricZitadelLockouts          metricZitadelLockouts
+	metricZitadelLogins            metricZitadelLogins
+	metricZitadelMilestoneReached  metricZitadelMilestoneReached
 	metricZitadelResourceCount     metricZitadelResourceCount
+	metricZitadelUsersActive       metricZitadelUsersActive
 }
 
 // MetricBuilderOption applies changes to default metrics builder.
@@ -206,7 +860,12 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		startTime:                      pcommon.NewTimestampFromTime(time.Now()),
 		metricsBuffer:                  pmetric.NewMetrics(),
 		buildInfo:                      settings.BuildInfo,
+		metricZitadelChecks:            newMetricZitadelChecks(mbc.Metrics.ZitadelChecks),
+		metricZitadelLockouts:          newMetricZitadelLockouts(mbc.Metrics.ZitadelLockouts),
+		metricZitadelLogins:            newMetricZitadelLogins(mbc.Metrics.ZitadelLogins),
+		metricZitadelMilestoneReached:  newMetricZitadelMilestoneReached(mbc.Metrics.ZitadelMilestoneReached),
 		metricZitadelResourceCount:     newMetricZitadelResourceCount(mbc.Metrics.ZitadelResourceCount),
+		metricZitadelUsersActive:       newMetricZitadelUsersActive(mbc.Metrics.ZitadelUsersActive),
 		resourceAttributeIncludeFilter: make(map[string]filter.Filter),
 		resourceAttributeExcludeFilter: make(map[string]filter.Filter),
 	}
@@ -309,7 +968,12 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	ils.Scope().SetName(ScopeName)
 	ils.Scope().SetVersion(mb.buildInfo.Version)
 	ils.Metrics().EnsureCapacity(mb.metricsCapacity)
+	mb.metricZitadelChecks.emit(ils.Metrics())
+	mb.metricZitadelLockouts.emit(ils.Metrics())
+	mb.metricZitadelLogins.emit(ils.Metrics())
+	mb.metricZitadelMilestoneReached.emit(ils.Metrics())
 	mb.metricZitadelResourceCount.emit(ils.Metrics())
+	mb.metricZitadelUsersActive.emit(ils.Metrics())
 
 	for _, op := range options {
 		op.apply(rm)
@@ -341,9 +1005,34 @@ func (mb *MetricsBuilder) Emit(options ...ResourceMetricsOption) pmetric.Metrics
 	return metrics
 }
 
+// RecordZitadelChecksDataPoint adds a data point to zitadel.checks metric.
+func (mb *MetricsBuilder) RecordZitadelChecksDataPoint(ts pcommon.Timestamp, val int64, zitadelOrganizationIDAttributeValue string, zitadelCheckFactorAttributeValue AttributeZitadelCheckFactor, zitadelCheckOutcomeAttributeValue AttributeZitadelCheckOutcome) {
+	mb.metricZitadelChecks.recordDataPoint(mb.startTime, ts, val, zitadelOrganizationIDAttributeValue, zitadelCheckFactorAttributeValue.String(), zitadelCheckOutcomeAttributeValue.String())
+}
+
+// RecordZitadelLockoutsDataPoint adds a data point to zitadel.lockouts metric.
+func (mb *MetricsBuilder) RecordZitadelLockoutsDataPoint(ts pcommon.Timestamp, val int64, zitadelOrganizationIDAttributeValue string) {
+	mb.metricZitadelLockouts.recordDataPoint(mb.startTime, ts, val, zitadelOrganizationIDAttributeValue)
+}
+
+// RecordZitadelLoginsDataPoint adds a data point to zitadel.logins metric.
+func (mb *MetricsBuilder) RecordZitadelLoginsDataPoint(ts pcommon.Timestamp, val int64, zitadelLoginProtocolAttributeValue AttributeZitadelLoginProtocol, zitadelApplicationIDAttributeValue string, zitadelOrganizationIDAttributeValue string, zitadelLoginKindAttributeValue AttributeZitadelLoginKind, zitadelLoginMultiFactorAttributeValue bool) {
+	mb.metricZitadelLogins.recordDataPoint(mb.startTime, ts, val, zitadelLoginProtocolAttributeValue.String(), zitadelApplicationIDAttributeValue, zitadelOrganizationIDAttributeValue, zitadelLoginKindAttributeValue.String(), zitadelLoginMultiFactorAttributeValue)
+}
+
+// RecordZitadelMilestoneReachedDataPoint adds a data point to zitadel.milestone.reached metric.
+func (mb *MetricsBuilder) RecordZitadelMilestoneReachedDataPoint(ts pcommon.Timestamp, val int64, zitadelMilestoneTypeAttributeValue string) {
+	mb.metricZitadelMilestoneReached.recordDataPoint(mb.startTime, ts, val, zitadelMilestoneTypeAttributeValue)
+}
+
 // RecordZitadelResourceCountDataPoint adds a data point to zitadel.resource.count metric.
 func (mb *MetricsBuilder) RecordZitadelResourceCountDataPoint(ts pcommon.Timestamp, val int64, zitadelResourceNameAttributeValue string, zitadelParentTypeAttributeValue AttributeZitadelParentType, zitadelParentIDAttributeValue string, zitadelTableNameAttributeValue string, zitadelUserStateAttributeValue string, zitadelUserTypeAttributeValue string, zitadelCountUpdatedAtAttributeValue string) {
 	mb.metricZitadelResourceCount.recordDataPoint(mb.startTime, ts, val, zitadelResourceNameAttributeValue, zitadelParentTypeAttributeValue.String(), zitadelParentIDAttributeValue, zitadelTableNameAttributeValue, zitadelUserStateAttributeValue, zitadelUserTypeAttributeValue, zitadelCountUpdatedAtAttributeValue)
+}
+
+// RecordZitadelUsersActiveDataPoint adds a data point to zitadel.users.active metric.
+func (mb *MetricsBuilder) RecordZitadelUsersActiveDataPoint(ts pcommon.Timestamp, val int64, zitadelParentTypeAttributeValue AttributeZitadelParentType, zitadelParentIDAttributeValue string, zitadelUserTypeAttributeValue string, zitadelActivityWindowAttributeValue AttributeZitadelActivityWindow) {
+	mb.metricZitadelUsersActive.recordDataPoint(mb.startTime, ts, val, zitadelParentTypeAttributeValue.String(), zitadelParentIDAttributeValue, zitadelUserTypeAttributeValue, zitadelActivityWindowAttributeValue.String())
 }
 
 // Reset resets metrics builder to its initial state. It should be used when external metrics source is restarted,

@@ -67,7 +67,12 @@ func TestMetricsBuilder(t *testing.T) {
 			settings.Logger = zap.New(observedZapCore)
 			mb := NewMetricsBuilder(loadMetricsBuilderConfig(t, tt.name), settings, WithStartTime(start))
 			aggMap := make(map[string]string) // contains the aggregation strategies for each metric name
+			aggMap["zitadel.checks"] = mb.metricZitadelChecks.config.AggregationStrategy
+			aggMap["zitadel.lockouts"] = mb.metricZitadelLockouts.config.AggregationStrategy
+			aggMap["zitadel.logins"] = mb.metricZitadelLogins.config.AggregationStrategy
+			aggMap["zitadel.milestone.reached"] = mb.metricZitadelMilestoneReached.config.AggregationStrategy
 			aggMap["zitadel.resource.count"] = mb.metricZitadelResourceCount.config.AggregationStrategy
+			aggMap["zitadel.users.active"] = mb.metricZitadelUsersActive.config.AggregationStrategy
 
 			expectedWarnings := 0
 			if tt.metricsSet != testDataSetReag {
@@ -78,9 +83,39 @@ func TestMetricsBuilder(t *testing.T) {
 			allMetricsCount := 0
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordZitadelChecksDataPoint(ts, 1, "zitadel.organization.id-val", AttributeZitadelCheckFactorPassword, AttributeZitadelCheckOutcomeSucceeded)
+			if tt.name == "reaggregate_set" {
+				mb.RecordZitadelChecksDataPoint(ts, 3, "zitadel.organization.id-val-2", AttributeZitadelCheckFactorOtpApp, AttributeZitadelCheckOutcomeFailed)
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordZitadelLockoutsDataPoint(ts, 1, "zitadel.organization.id-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordZitadelLockoutsDataPoint(ts, 3, "zitadel.organization.id-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordZitadelLoginsDataPoint(ts, 1, AttributeZitadelLoginProtocolOidc, "zitadel.application.id-val", "zitadel.organization.id-val", AttributeZitadelLoginKindSession, true)
+			if tt.name == "reaggregate_set" {
+				mb.RecordZitadelLoginsDataPoint(ts, 3, AttributeZitadelLoginProtocolSaml, "zitadel.application.id-val-2", "zitadel.organization.id-val-2", AttributeZitadelLoginKindMachine, false)
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordZitadelMilestoneReachedDataPoint(ts, 1, "zitadel.milestone.type-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordZitadelMilestoneReachedDataPoint(ts, 3, "zitadel.milestone.type-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordZitadelResourceCountDataPoint(ts, 1, "zitadel.resource.name-val", AttributeZitadelParentTypeInstance, "zitadel.parent.id-val", "zitadel.table.name-val", "zitadel.user.state-val", "zitadel.user.type-val", "zitadel.count.updated_at-val")
 			if tt.name == "reaggregate_set" {
 				mb.RecordZitadelResourceCountDataPoint(ts, 3, "zitadel.resource.name-val-2", AttributeZitadelParentTypeOrganization, "zitadel.parent.id-val-2", "zitadel.table.name-val-2", "zitadel.user.state-val-2", "zitadel.user.type-val-2", "zitadel.count.updated_at-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordZitadelUsersActiveDataPoint(ts, 1, AttributeZitadelParentTypeInstance, "zitadel.parent.id-val", "zitadel.user.type-val", AttributeZitadelActivityWindow1d)
+			if tt.name == "reaggregate_set" {
+				mb.RecordZitadelUsersActiveDataPoint(ts, 3, AttributeZitadelParentTypeOrganization, "zitadel.parent.id-val-2", "zitadel.user.type-val-2", AttributeZitadelActivityWindow7d)
 			}
 
 			rb := mb.NewResourceBuilder()
@@ -92,7 +127,12 @@ func TestMetricsBuilder(t *testing.T) {
 			res := rb.Emit()
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {
+				assert.Empty(t, mb.metricZitadelChecks.aggDataPoints)
+				assert.Empty(t, mb.metricZitadelLockouts.aggDataPoints)
+				assert.Empty(t, mb.metricZitadelLogins.aggDataPoints)
+				assert.Empty(t, mb.metricZitadelMilestoneReached.aggDataPoints)
 				assert.Empty(t, mb.metricZitadelResourceCount.aggDataPoints)
+				assert.Empty(t, mb.metricZitadelUsersActive.aggDataPoints)
 			}
 
 			if tt.expectEmpty {
@@ -120,6 +160,208 @@ func TestMetricsBuilder(t *testing.T) {
 			validatedMetrics := make(map[string]bool)
 			for _, mi := range allMetricsList {
 				switch mi.Name() {
+				case "zitadel.checks":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["zitadel.checks"], "Found a duplicate in the metrics slice: zitadel.checks")
+						validatedMetrics["zitadel.checks"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Password, OTP (app, SMS, e-mail) and recovery-code checks since the start time (api::activity), by the user's organization, factor and outcome. ZITADEL's checks name no application.", mi.Description())
+						assert.Equal(t, "{check}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						zitadelOrganizationIDAttrVal, ok := dp.Attributes().Get("zitadel.organization.id")
+						assert.True(t, ok)
+						assert.Equal(t, "zitadel.organization.id-val", zitadelOrganizationIDAttrVal.Str())
+						zitadelCheckFactorAttrVal, ok := dp.Attributes().Get("zitadel.check.factor")
+						assert.True(t, ok)
+						assert.Equal(t, "password", zitadelCheckFactorAttrVal.Str())
+						zitadelCheckOutcomeAttrVal, ok := dp.Attributes().Get("zitadel.check.outcome")
+						assert.True(t, ok)
+						assert.Equal(t, "succeeded", zitadelCheckOutcomeAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["zitadel.checks"], "Found a duplicate in the metrics slice: zitadel.checks")
+						validatedMetrics["zitadel.checks"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Password, OTP (app, SMS, e-mail) and recovery-code checks since the start time (api::activity), by the user's organization, factor and outcome. ZITADEL's checks name no application.", mi.Description())
+						assert.Equal(t, "{check}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["zitadel.checks"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("zitadel.organization.id")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("zitadel.check.factor")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("zitadel.check.outcome")
+						assert.False(t, ok)
+					}
+				case "zitadel.lockouts":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["zitadel.lockouts"], "Found a duplicate in the metrics slice: zitadel.lockouts")
+						validatedMetrics["zitadel.lockouts"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Users locked by the lockout policy since the start time (api::activity, user.locked events), by organization.", mi.Description())
+						assert.Equal(t, "{lockout}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						zitadelOrganizationIDAttrVal, ok := dp.Attributes().Get("zitadel.organization.id")
+						assert.True(t, ok)
+						assert.Equal(t, "zitadel.organization.id-val", zitadelOrganizationIDAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["zitadel.lockouts"], "Found a duplicate in the metrics slice: zitadel.lockouts")
+						validatedMetrics["zitadel.lockouts"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Users locked by the lockout policy since the start time (api::activity, user.locked events), by organization.", mi.Description())
+						assert.Equal(t, "{lockout}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["zitadel.lockouts"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("zitadel.organization.id")
+						assert.False(t, ok)
+					}
+				case "zitadel.logins":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["zitadel.logins"], "Found a duplicate in the metrics slice: zitadel.logins")
+						validatedMetrics["zitadel.logins"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Logins since the start time (api::activity) - one per oidc_session.added or saml_session.added event - by application, the user's organization, kind and factors.", mi.Description())
+						assert.Equal(t, "{login}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						zitadelLoginProtocolAttrVal, ok := dp.Attributes().Get("zitadel.login.protocol")
+						assert.True(t, ok)
+						assert.Equal(t, "oidc", zitadelLoginProtocolAttrVal.Str())
+						zitadelApplicationIDAttrVal, ok := dp.Attributes().Get("zitadel.application.id")
+						assert.True(t, ok)
+						assert.Equal(t, "zitadel.application.id-val", zitadelApplicationIDAttrVal.Str())
+						zitadelOrganizationIDAttrVal, ok := dp.Attributes().Get("zitadel.organization.id")
+						assert.True(t, ok)
+						assert.Equal(t, "zitadel.organization.id-val", zitadelOrganizationIDAttrVal.Str())
+						zitadelLoginKindAttrVal, ok := dp.Attributes().Get("zitadel.login.kind")
+						assert.True(t, ok)
+						assert.Equal(t, "session", zitadelLoginKindAttrVal.Str())
+						zitadelLoginMultiFactorAttrVal, ok := dp.Attributes().Get("zitadel.login.multi_factor")
+						assert.True(t, ok)
+						assert.True(t, zitadelLoginMultiFactorAttrVal.Bool())
+					} else {
+						assert.False(t, validatedMetrics["zitadel.logins"], "Found a duplicate in the metrics slice: zitadel.logins")
+						validatedMetrics["zitadel.logins"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Logins since the start time (api::activity) - one per oidc_session.added or saml_session.added event - by application, the user's organization, kind and factors.", mi.Description())
+						assert.Equal(t, "{login}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["zitadel.logins"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("zitadel.login.protocol")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("zitadel.application.id")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("zitadel.organization.id")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("zitadel.login.kind")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("zitadel.login.multi_factor")
+						assert.False(t, ok)
+					}
+				case "zitadel.milestone.reached":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["zitadel.milestone.reached"], "Found a duplicate in the metrics slice: zitadel.milestone.reached")
+						validatedMetrics["zitadel.milestone.reached"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "When the instance reached each of ZITADEL's milestones (api::activity, AdminService/ListMilestones), in seconds since the Unix epoch.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						zitadelMilestoneTypeAttrVal, ok := dp.Attributes().Get("zitadel.milestone.type")
+						assert.True(t, ok)
+						assert.Equal(t, "zitadel.milestone.type-val", zitadelMilestoneTypeAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["zitadel.milestone.reached"], "Found a duplicate in the metrics slice: zitadel.milestone.reached")
+						validatedMetrics["zitadel.milestone.reached"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "When the instance reached each of ZITADEL's milestones (api::activity, AdminService/ListMilestones), in seconds since the Unix epoch.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["zitadel.milestone.reached"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("zitadel.milestone.type")
+						assert.False(t, ok)
+					}
 				case "zitadel.resource.count":
 					if tt.name != "reaggregate_set" {
 						assert.False(t, validatedMetrics["zitadel.resource.count"], "Found a duplicate in the metrics slice: zitadel.resource.count")
@@ -192,6 +434,61 @@ func TestMetricsBuilder(t *testing.T) {
 						_, ok = dp.Attributes().Get("zitadel.user.type")
 						assert.False(t, ok)
 						_, ok = dp.Attributes().Get("zitadel.count.updated_at")
+						assert.False(t, ok)
+					}
+				case "zitadel.users.active":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["zitadel.users.active"], "Found a duplicate in the metrics slice: zitadel.users.active")
+						validatedMetrics["zitadel.users.active"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Distinct users with a login in the window (api::activity), per instance and, with active_users_per_organization, per organization; exact below 10,000 users of a parent and type, else a HyperLogLog estimate (0.81% standard error).", mi.Description())
+						assert.Equal(t, "{user}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						zitadelParentTypeAttrVal, ok := dp.Attributes().Get("zitadel.parent.type")
+						assert.True(t, ok)
+						assert.Equal(t, "instance", zitadelParentTypeAttrVal.Str())
+						zitadelParentIDAttrVal, ok := dp.Attributes().Get("zitadel.parent.id")
+						assert.True(t, ok)
+						assert.Equal(t, "zitadel.parent.id-val", zitadelParentIDAttrVal.Str())
+						zitadelUserTypeAttrVal, ok := dp.Attributes().Get("zitadel.user.type")
+						assert.True(t, ok)
+						assert.Equal(t, "zitadel.user.type-val", zitadelUserTypeAttrVal.Str())
+						zitadelActivityWindowAttrVal, ok := dp.Attributes().Get("zitadel.activity.window")
+						assert.True(t, ok)
+						assert.Equal(t, "1d", zitadelActivityWindowAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["zitadel.users.active"], "Found a duplicate in the metrics slice: zitadel.users.active")
+						validatedMetrics["zitadel.users.active"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Distinct users with a login in the window (api::activity), per instance and, with active_users_per_organization, per organization; exact below 10,000 users of a parent and type, else a HyperLogLog estimate (0.81% standard error).", mi.Description())
+						assert.Equal(t, "{user}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["zitadel.users.active"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("zitadel.parent.type")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("zitadel.parent.id")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("zitadel.user.type")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("zitadel.activity.window")
 						assert.False(t, ok)
 					}
 				}
