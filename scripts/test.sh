@@ -51,6 +51,9 @@ status=$?
 # (deploy/), so that the Kubernetes API types stay out of the collector's build.
 (cd deploy && go test -count=1 -v "$@" ./...) >>"$log" 2>&1 || status=1
 
+# The test image is not kept: the archive under build/image/ holds it.
+[[ -z ${OTELCOL_ZITADEL_IMAGE:-} ]] || podman rmi --force "$OTELCOL_ZITADEL_IMAGE" >/dev/null 2>&1 || true
+
 # The configuration fuzzer for a bounded time on top of its corpus (make fuzz
 # runs every fuzz target for longer).
 if ! ./scripts/fuzz.sh "${CONFIG_FUZZTIME:-20s}" FuzzConfig >>"$log" 2>&1; then

@@ -41,9 +41,10 @@ func TestExampleConfigsValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files = append(files, "../../testdata/demo.yaml")
-	if len(files) < 5 {
-		t.Fatalf("found %d example configs, want the four examples and the demo", len(files))
+	// The image's default configuration too: the README runs the binary with it.
+	files = append(files, "../../testdata/demo.yaml", "../../deploy/image/config.yaml")
+	if len(files) < 9 {
+		t.Fatalf("found %d example configs, want the seven examples, the demo and the image's", len(files))
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
@@ -76,7 +77,7 @@ func TestComponentsListsOurs(t *testing.T) {
 	}
 	for _, want := range []string{"name: zitadel\n", "name: zitadeltelemetry\n", "name: prometheus\n", "name: file_storage\n",
 		"name: bearertokenauth\n", "name: oidc\n", "name: zpages\n", "name: resource\n", "name: attributes\n",
-		"name: filter\n", "name: transform\n", "name: prometheusremotewrite\n", "name: file\n"} {
+		"name: filter\n", "name: transform\n", "name: prometheus_remote_write\n"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("components lacks %q", strings.TrimSpace(want))
 		}
@@ -89,35 +90,28 @@ func TestComponentsListsOurs(t *testing.T) {
 
 // TestReadmeNamesOnlyShippedComponents holds the README's configuration
 // snippets to the distribution: every component a YAML block configures, and
-// every authenticator it names, is one `otelcol-zitadel components` lists.
-// The complete examples are validated above; the snippets are fragments.
+// every authenticator it names, is of a type the built collector knows (its
+// own names or their aliases). The complete examples are validated above; the
+// snippets are fragments.
 func TestReadmeNamesOnlyShippedComponents(t *testing.T) {
-	out, err := exec.Command(collectorBinary(t), "components").Output()
-	if err != nil {
-		t.Fatalf("components: %v", err)
-	}
-	var shipped map[string]any
-	if err := yaml.Unmarshal(out, &shipped); err != nil {
-		t.Fatalf("components output: %v\n%s", err, out)
-	}
-	has := map[string]map[string]bool{}
-	for kind, list := range shipped {
-		items, _ := list.([]any)
-		for _, item := range items {
-			if c, ok := item.(map[string]any); ok {
-				if has[kind] == nil {
-					has[kind] = map[string]bool{}
-				}
-				has[kind][c["name"].(string)] = true
-			}
-		}
-	}
+	bin := collectorBinary(t)
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
+	known := map[string]map[string]bool{}
 	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
 	checked := 0
+	check := func(kind, id, block string) {
+		typ, _, _ := strings.Cut(id, "/")
+		if known[kind] == nil {
+			known[kind] = componentTypes(t, bin, kind)
+		}
+		checked++
+		if !known[kind][typ] {
+			t.Errorf("the README names %s %q, which otelcol-zitadel does not ship:\n%s", kind, id, block)
+		}
+	}
 	for _, b := range blocks {
 		var config map[string]any
 		if err := yaml.Unmarshal([]byte(b[1]), &config); err != nil {
@@ -130,22 +124,35 @@ func TestReadmeNamesOnlyShippedComponents(t *testing.T) {
 				continue // an ocb manifest lists modules, not components
 			}
 			for id := range section {
-				typ, _, _ := strings.Cut(id, "/")
-				checked++
-				if !has[kind][typ] {
-					t.Errorf("the README configures %s %q, which otelcol-zitadel does not ship:\n%s", kind, id, b[1])
-				}
+				check(kind, id, b[1])
 			}
 		}
 		for _, m := range regexp.MustCompile(`authenticator: *([\w/]+)`).FindAllStringSubmatch(b[1], -1) {
-			typ, _, _ := strings.Cut(m[1], "/")
-			checked++
-			if !has["extensions"][typ] {
-				t.Errorf("the README authenticates with %q, which otelcol-zitadel does not ship:\n%s", m[1], b[1])
-			}
+			check("extensions", m[1], b[1])
 		}
 	}
 	if checked < 10 {
 		t.Errorf("checked %d components in %d README YAML blocks; the pattern no longer finds them", checked, len(blocks))
 	}
+}
+
+// componentTypes are the types of kind (receivers, exporters, ...) the built
+// collector knows, aliases included, as its error for an unknown type lists them.
+func componentTypes(t *testing.T, bin, kind string) map[string]bool {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), kind+".yaml")
+	config := kind + ":\n  no_such_component_type:\nservice:\n  pipelines: {}\n"
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := exec.Command(bin, "validate", "--config", path).CombinedOutput()
+	m := regexp.MustCompile(`unknown type: "no_such_component_type".*\(valid values: \[([^\]]*)\]\)`).FindSubmatch(out)
+	types := map[string]bool{}
+	if m == nil {
+		return types // none of that kind, as for connectors
+	}
+	for _, typ := range strings.Fields(string(m[1])) {
+		types[typ] = true
+	}
+	return types
 }
