@@ -12,13 +12,15 @@ cd "$(dirname "$0")/.."
 out=$1
 shift
 
-src=build/dist-src
-manifest=build/dist-builder-config.yaml
+# Sources of their own, so that make image and make release can run side by side.
 mkdir -p build "$out"
+src=$(mktemp -d build/dist-src.XXXXXX)
+manifest=$src.yaml
+trap 'rm -rf "$src" "$manifest" "$src.log"' EXIT
 sed -e "s|^  version: .*|  version: $VERSION|" -e "s|^  output_path: .*|  output_path: ./$src|" \
 	builder-config.yaml >"$manifest"
 grep -q "^  version: $VERSION\$" "$manifest" || { echo "builder-config.yaml has no dist version line to stamp" >&2; exit 1; }
-"$OCB" --config "$manifest" --skip-compilation >build/dist-ocb.log 2>&1 || { cat build/dist-ocb.log >&2; exit 1; }
+"$OCB" --config "$manifest" --skip-compilation >"$src.log" 2>&1 || { cat "$src.log" >&2; exit 1; }
 
 outabs=$(cd "$out" && pwd)
 for target in "$@"; do
