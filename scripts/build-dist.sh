@@ -2,7 +2,7 @@
 # Builds otelcol-zitadel with VERSION stamped into --version and the collector's
 # build info, for each GOOS/GOARCH given, into OUTDIR as
 # otelcol-zitadel_<version>_<os>_<arch>[.exe]: static (CGO_ENABLED=0), stripped,
-# with Go's own build info (module versions, vcs.revision) kept.
+# with Go's own build info (module versions) kept.
 # ocb generates the sources from builder-config.yaml with the version put in.
 #   VERSION=0.1.0 OCB=.bin/builder scripts/build-dist.sh build/release linux/amd64 darwin/arm64
 set -euo pipefail
