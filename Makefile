@@ -4,7 +4,7 @@ MODULE     := github.com/otelcol-zitadel/zitadeltelemetry
 BIN        := $(CURDIR)/.bin
 GO         ?= go
 
-.PHONY: all build generate metadata descriptors test fuzz soak bench otelcol demo graph lint clean
+.PHONY: all build generate metadata descriptors test fuzz soak bench otelcol image release demo graph lint clean
 
 OCB_VERSION := v0.165.0
 OCB         := $(BIN)/builder
@@ -87,6 +87,30 @@ $(OTELCOL): $(OCB) $(OTELCOL_SRC)
 	@mkdir -p build
 	$(OCB) --config builder-config.yaml
 	@touch $@
+
+# The version `make image` and `make release` stamp into --version, the collector's build
+# info and the image's labels: builder-config.yaml's unless VERSION is given.
+VERSION  ?= $(shell sed -n 's/^  version: *//p' builder-config.yaml)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+
+# The OCI image with buildah (Debian's buildah package), tagged
+# localhost/otelcol-zitadel:$(VERSION) in the containers storage of the environment
+# (CONTAINERS_STORAGE_CONF; make test uses its own, scripts/containers-env.sh), and as an
+# archive under build/image/ that `podman load -i` or `docker load -i` takes.
+image: $(OCB)
+	VERSION=$(VERSION) REVISION=$(REVISION) OCB=$(OCB) ./scripts/image.sh
+
+# Static binaries for each platform into build/release/ with their SHA-256 sums; the one
+# for this machine must print the stamped version.
+RELEASE_PLATFORMS := linux/amd64 linux/arm64 darwin/arm64 windows/amd64
+release: $(OCB)
+	rm -rf build/release
+	VERSION=$(VERSION) OCB=$(OCB) ./scripts/build-dist.sh build/release $(RELEASE_PLATFORMS)
+	cd build/release && sha256sum otelcol-zitadel_* >SHA256SUMS
+	@bin=build/release/otelcol-zitadel_$(VERSION)_$$($(GO) env GOOS)_$$($(GO) env GOARCH); \
+	  test ! -x "$$bin" || [[ "$$($$bin --version)" == "otelcol-zitadel version $(VERSION)" ]] || \
+	  { echo "$$bin --version does not print $(VERSION)"; exit 1; }
+	@cat build/release/SHA256SUMS
 
 # The main job on the embedded default: simulated ZITADEL -> otelcol-zitadel -> a
 # local telemetry endpoint; prints what arrived and stops everything it started.
