@@ -95,12 +95,17 @@ func TestComponentsListsOurs(t *testing.T) {
 // snippets are fragments.
 func TestReadmeNamesOnlyShippedComponents(t *testing.T) {
 	bin := collectorBinary(t)
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
+	// The entry README and each component's reference, where most examples are.
+	var blocks [][]string
+	for _, path := range []string{"../../README.md", "../../zitadelreceiver/README.md", "../../zitadelexporter/README.md",
+		"../../zitadeltelemetryreceiver/README.md"} {
+		readme, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks = append(blocks, regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(readme), -1)...)
 	}
 	known := map[string]map[string]bool{}
-	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
 	checked := 0
 	check := func(kind, id, block string) {
 		typ, _, _ := strings.Cut(id, "/")
