@@ -98,7 +98,7 @@ func TestReadmeNamesOnlyShippedComponents(t *testing.T) {
 	// The entry README and each component's reference, where most examples are.
 	var blocks [][]string
 	for _, path := range []string{"../../README.md", "../../zitadelreceiver/README.md", "../../zitadelexporter/README.md",
-		"../../zitadeltelemetryreceiver/README.md"} {
+		"../../zitadeltelemetryreceiver/README.md", "../../deploy/README.md"} {
 		readme, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
