@@ -3,25 +3,15 @@ package zitadeltelemetry
 import (
 	"testing"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/confmap"
 )
 
 // The raw checks of every component: a secret present but empty (what an
 // unset ${env:VAR} yields), a duration below a millisecond (a number without
 // a unit), and the limits that would remove a protection.
-
-// loadRaw unmarshals raw over the component's defaults and validates, as the
-// collector does.
-func loadRaw(t *testing.T, cfg component.Config, raw map[string]any) error {
-	t.Helper()
-	if err := confmap.NewFromStringMap(raw).Unmarshal(cfg); err != nil {
-		return err
-	}
-	return confmap.Validate(cfg)
-}
 
 func newExporterConfig() component.Config { return createDefaultExporterConfig() }
 func newReceiverConfig() component.Config { return createDefaultReceiverConfig() }
@@ -51,7 +41,7 @@ func TestEmptySecretsAreConfigurationErrors(t *testing.T) {
 			map[string]any{"source": "database", "database": map[string]any{"password": ""}}, []string{"database::password: is set but empty"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := loadRaw(t, tc.cfg(), tc.raw)
+			err := testkit.LoadRaw(tc.cfg(), tc.raw)
 			require.Error(t, err)
 			for _, want := range tc.want {
 				assert.ErrorContains(t, err, want)
@@ -83,20 +73,20 @@ func TestDurationsWithoutAUnitAreRefused(t *testing.T) {
 			"initial_delay: 10 is 10 nanoseconds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := loadRaw(t, tc.cfg(), tc.raw)
+			err := testkit.LoadRaw(tc.cfg(), tc.raw)
 			require.Error(t, err)
 			assert.ErrorContains(t, err, tc.want)
 		})
 	}
 	t.Run("units and zero pass", func(t *testing.T) {
-		assert.NoError(t, loadRaw(t, newExporterConfig(), map[string]any{"endpoint": endpoint, "timeout": "60s",
+		assert.NoError(t, testkit.LoadRaw(newExporterConfig(), map[string]any{"endpoint": endpoint, "timeout": "60s",
 			"retry_on_failure": map[string]any{"initial_interval": "5s"}, "http": map[string]any{"timeout": 0}}))
 	})
 }
 
 func TestExporterPathSecret(t *testing.T) {
 	cfg := createDefaultExporterConfig().(*ExporterConfig)
-	require.NoError(t, loadRaw(t, cfg, map[string]any{"endpoint": "https://central/zitadel/ping/", "path_secret": goodSecret}))
+	require.NoError(t, testkit.LoadRaw(cfg, map[string]any{"endpoint": "https://central/zitadel/ping/", "path_secret": goodSecret}))
 	assert.Equal(t, "https://central/zitadel/ping/"+goodSecret, cfg.endpointWithSecret())
 
 	for _, tc := range []struct {
@@ -109,7 +99,7 @@ func TestExporterPathSecret(t *testing.T) {
 			`path_secret: not used with protocol "grpc"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := loadRaw(t, createDefaultExporterConfig(), tc.raw)
+			err := testkit.LoadRaw(createDefaultExporterConfig(), tc.raw)
 			require.Error(t, err)
 			assert.ErrorContains(t, err, tc.want)
 			assert.NotContains(t, err.Error(), goodSecret)

@@ -4,25 +4,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/confmap"
 )
 
 // The raw checks of every component: a secret present but empty (what an
 // unset ${env:VAR} yields), a duration below a millisecond (a number without
 // a unit), and the limits that would remove a protection.
-
-// loadRaw unmarshals raw over the component's defaults and validates, as the
-// collector does.
-func loadRaw(t *testing.T, cfg component.Config, raw map[string]any) error {
-	t.Helper()
-	if err := confmap.NewFromStringMap(raw).Unmarshal(cfg); err != nil {
-		return err
-	}
-	return confmap.Validate(cfg)
-}
 
 func newTelemetryReceiverConfig() component.Config { return createDefaultConfig() }
 
@@ -43,7 +33,7 @@ func TestEmptySecretsAreConfigurationErrors(t *testing.T) {
 			map[string]any{"id_hash_key": nil}, []string{"id_hash_key: is set but empty"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := loadRaw(t, tc.cfg(), tc.raw)
+			err := testkit.LoadRaw(tc.cfg(), tc.raw)
 			require.Error(t, err)
 			for _, want := range tc.want {
 				assert.ErrorContains(t, err, want)
@@ -68,13 +58,13 @@ func TestDurationsWithoutAUnitAreRefused(t *testing.T) {
 			"report_ids::ttl: 3600 is 3600 nanoseconds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := loadRaw(t, tc.cfg(), tc.raw)
+			err := testkit.LoadRaw(tc.cfg(), tc.raw)
 			require.Error(t, err)
 			assert.ErrorContains(t, err, tc.want)
 		})
 	}
 	t.Run("units and zero pass", func(t *testing.T) {
-		assert.NoError(t, loadRaw(t, newTelemetryReceiverConfig(), map[string]any{"http": map[string]any{"read_timeout": "1m"}}))
+		assert.NoError(t, testkit.LoadRaw(newTelemetryReceiverConfig(), map[string]any{"http": map[string]any{"read_timeout": "1m"}}))
 	})
 }
 
@@ -98,13 +88,13 @@ func TestTelemetryReceiverLimitsHaveUpperBounds(t *testing.T) {
 		{"an empty system", map[string]any{"systems": []any{""}}, "systems[0]: empty system id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := loadRaw(t, newTelemetryReceiverConfig(), tc.raw)
+			err := testkit.LoadRaw(newTelemetryReceiverConfig(), tc.raw)
 			require.Error(t, err)
 			assert.ErrorContains(t, err, tc.want)
 		})
 	}
 	t.Run("the bounds themselves pass", func(t *testing.T) {
-		assert.NoError(t, loadRaw(t, newTelemetryReceiverConfig(), map[string]any{
+		assert.NoError(t, testkit.LoadRaw(newTelemetryReceiverConfig(), map[string]any{
 			"http": map[string]any{"max_request_body_size": 64 << 20}, "grpc": map[string]any{"max_recv_msg_size_mib": 64},
 			"max_rows_per_page": 100000, "max_instances_per_call": 100000, "systems": []any{"system-a", "system-b"}}))
 	})
@@ -115,11 +105,11 @@ func TestTelemetryReceiverServerTimeoutsByDefault(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	h := cfg.HTTP.Get()
 	assert.Positive(t, h.ReadTimeout)
-	assert.LessOrEqual(t, h.ReadTimeout, defaultReadTimeout)
+	assert.Equal(t, 30*time.Second, h.ReadTimeout, "the README documents 30s")
 	assert.LessOrEqual(t, h.ReadTimeout, time.Minute, "a request is cut within a minute")
 	assert.LessOrEqual(t, h.ReadHeaderTimeout, h.ReadTimeout, "headers too")
 	require.True(t, h.Keepalive.HasValue())
 	assert.Positive(t, h.Keepalive.Get().IdleTimeout)
-	assert.EqualValues(t, defaultMaxRequestBodySize, h.MaxRequestBodySize)
+	assert.EqualValues(t, 20<<20, h.MaxRequestBodySize, "confighttp's own default, 20 MiB")
 	assert.Equal(t, 10000, cfg.MaxInstancesPerCall)
 }

@@ -74,14 +74,15 @@ func TestCallsWithinTheBoundsAreTaken(t *testing.T) {
 // when none is written: a body one byte over is refused as too large on both
 // counts, and one at the limit is read.
 func TestTheBodyLimitIsTheServers(t *testing.T) {
+	const limit = 20 << 20 // confighttp's default, independent of the receiver's constant
 	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.HTTP.Get().MaxRequestBodySize = 0 })
 	before := refusedCalls(t, u.tel)
-	got := postHTTP(t, u.client, u.httpURL+zitadelCountsPath, "application/json", bytes.Repeat([]byte(" "), defaultMaxRequestBodySize+1), false)
+	got := postHTTP(t, u.client, u.httpURL+zitadelCountsPath, "application/json", bytes.Repeat([]byte(" "), limit+1), false)
 	assert.Equal(t, http.StatusBadRequest, got.httpStatus)
-	assert.Contains(t, got.message, fmt.Sprintf("larger than %d bytes", defaultMaxRequestBodySize))
+	assert.Contains(t, got.message, fmt.Sprintf("larger than %d bytes", limit))
 	assertCountedOnce(t, u.tel, before, "http/too_large")
 
-	body := append([]byte(`{"systemId":"sys"}`), bytes.Repeat([]byte(" "), defaultMaxRequestBodySize-18)...)
+	body := append([]byte(`{"systemId":"sys"}`), bytes.Repeat([]byte(" "), limit-18)...)
 	got = postHTTP(t, u.client, u.httpURL+zitadelCountsPath, "application/json", body, false)
 	assert.Equal(t, http.StatusOK, got.httpStatus, got.message)
 }

@@ -3,11 +3,11 @@ package activity
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"math"
 	"time"
 
 	"github.com/axiomhq/hyperloglog"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storedform"
 )
 
 // stateFormat starts every stored state; a value of another format is
@@ -118,163 +118,74 @@ func Unmarshal(data []byte) (*Instance, error) {
 	if len(data) < len(stateFormat) || string(data[:len(stateFormat)]) != stateFormat {
 		return nil, ErrNotAState
 	}
-	d := decoder{buf: data[len(stateFormat):]}
-	start, cursor := d.time(), d.time()
-	caughtUp, perOrg := d.bool(), d.bool()
-	key := d.bytes()
-	if d.err == nil && len(key) != hashKeySize {
-		d.fail("a hash key of %d bytes", len(key))
+	d := storedform.NewDecoder(data[len(stateFormat):], "activity state")
+	start, cursor := d.Time(), d.Time()
+	caughtUp, perOrg := d.Bool(), d.Bool()
+	key := d.Bytes()
+	if d.Err() == nil && len(key) != hashKeySize {
+		d.Fail("a hash key of %d bytes", len(key))
 	}
-	if d.err != nil {
-		return nil, d.err
+	if d.Err() != nil {
+		return nil, d.Err()
 	}
 	in := newInstance(start, perOrg, key)
 	in.Position.Cursor, in.CaughtUp = cursor, caughtUp
-	for range d.count() {
-		k := EventKey{AggregateID: d.string(), Sequence: d.uvarint()}
-		in.Position.Seen[k] = d.time()
+	for range d.Count() {
+		k := EventKey{AggregateID: d.String(), Sequence: d.Uvarint()}
+		in.Position.Seen[k] = d.Time()
 	}
-	for range d.count() {
-		k := LoginKey{Protocol: d.string(), Application: d.string(), Organization: d.string(), Kind: d.string(), MultiFactor: d.bool()}
-		in.counters.logins[k] = d.uvarint()
+	for range d.Count() {
+		k := LoginKey{Protocol: d.String(), Application: d.String(), Organization: d.String(), Kind: d.String(), MultiFactor: d.Bool()}
+		in.counters.logins[k] = d.Uvarint()
 	}
-	for range d.count() {
-		k := CheckKey{Organization: d.string(), Factor: d.string(), Outcome: d.string()}
-		in.counters.checks[k] = d.uvarint()
+	for range d.Count() {
+		k := CheckKey{Organization: d.String(), Factor: d.String(), Outcome: d.String()}
+		in.counters.checks[k] = d.Uvarint()
 	}
-	for range d.count() {
-		org := d.string()
-		in.counters.lockouts[org] = d.uvarint()
+	for range d.Count() {
+		org := d.String()
+		in.counters.lockouts[org] = d.Uvarint()
 	}
-	for range d.count() {
-		k := parentKey{parentType: d.string(), parentID: d.string(), userType: d.string()}
-		in.users[k] = d.userSet()
+	for range d.Count() {
+		k := parentKey{parentType: d.String(), parentID: d.String(), userType: d.String()}
+		in.users[k] = readUserSet(d)
 	}
-	if d.err == nil && len(d.buf) > 0 {
-		d.fail("%d bytes after the end", len(d.buf))
-	}
-	if d.err != nil {
-		return nil, d.err
+	if err := d.Finish(); err != nil {
+		return nil, err
 	}
 	return in, nil
 }
 
-func (d *decoder) userSet() *userSet {
+func readUserSet(d *storedform.Decoder) *userSet {
 	s := newUserSet()
-	if d.bool() {
+	if d.Bool() {
 		s.last = nil
-		s.sketch = &sketchWindows{now: d.varint()}
-		s.sketch.hours = d.sketches()
-		s.sketch.days = d.sketches()
+		s.sketch = &sketchWindows{now: d.Varint()}
+		s.sketch.hours = readSketches(d)
+		s.sketch.days = readSketches(d)
 		return s
 	}
-	for range d.count() {
-		h := d.uint64()
-		s.last[h] = uint32(d.below(math.MaxUint32 + 1))
+	for range d.Count() {
+		h := d.Uint64()
+		s.last[h] = uint32(d.Below(math.MaxUint32 + 1))
 	}
 	return s
 }
 
-func (d *decoder) sketches() map[int64]*hyperloglog.Sketch {
+func readSketches(d *storedform.Decoder) map[int64]*hyperloglog.Sketch {
 	m := map[int64]*hyperloglog.Sketch{}
-	for range d.count() {
-		k := d.varint()
-		data := d.bytes()
-		if d.err != nil {
+	for range d.Count() {
+		k := d.Varint()
+		data := d.Bytes()
+		if d.Err() != nil {
 			break
 		}
 		sk := hyperloglog.New14()
 		if err := sk.UnmarshalBinary(data); err != nil {
-			d.fail("a sketch: %v", err)
+			d.Fail("a sketch: %v", err)
 			break
 		}
 		m[k] = sk
 	}
 	return m
-}
-
-// decoder reads what the append functions wrote; after the first error
-// every read returns zero.
-type decoder struct {
-	buf []byte
-	err error
-}
-
-func (d *decoder) fail(format string, args ...any) {
-	if d.err == nil {
-		d.err = fmt.Errorf("damaged activity state: "+format, args...)
-	}
-	d.buf = nil
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.buf)
-	if n <= 0 {
-		d.fail("a number is cut off")
-		return 0
-	}
-	d.buf = d.buf[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.buf)
-	if n <= 0 {
-		d.fail("a number is cut off")
-		return 0
-	}
-	d.buf = d.buf[n:]
-	return v
-}
-
-func (d *decoder) below(limit uint64) uint64 {
-	v := d.uvarint()
-	if v >= limit {
-		d.fail("%d is out of range", v)
-		return 0
-	}
-	return v
-}
-
-// count reads a number of entries, each at least one byte long.
-func (d *decoder) count() uint64 { return d.below(uint64(len(d.buf)) + 1) }
-
-func (d *decoder) bytes() []byte {
-	n := d.below(uint64(len(d.buf)) + 1)
-	b := d.buf[:n:n]
-	d.buf = d.buf[n:]
-	return b
-}
-
-func (d *decoder) string() string { return string(d.bytes()) }
-
-func (d *decoder) bool() bool {
-	if len(d.buf) == 0 {
-		d.fail("a flag is cut off")
-		return false
-	}
-	b := d.buf[0]
-	d.buf = d.buf[1:]
-	if b > 1 {
-		d.fail("a flag of %d", b)
-	}
-	return b == 1
-}
-
-func (d *decoder) uint64() uint64 {
-	if len(d.buf) < 8 {
-		d.fail("a hash is cut off")
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(d.buf)
-	d.buf = d.buf[8:]
-	return v
-}
-
-func (d *decoder) time() time.Time {
-	ns := d.varint()
-	if ns == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, ns).UTC()
 }

@@ -3,12 +3,12 @@ package schedule
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"math"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storedform"
 )
 
 // SnapshotFormat starts every stored snapshot; a stored value of another
@@ -80,135 +80,62 @@ func unmarshalSnapshot(data []byte) (*snapshot, error) {
 	if len(data) < len(SnapshotFormat) || string(data[:len(SnapshotFormat)]) != SnapshotFormat {
 		return nil, errNotASnapshot
 	}
-	d := decoder{buf: data[len(SnapshotFormat):]}
+	d := storedform.NewDecoder(data[len(SnapshotFormat):], "snapshot")
 	s := newSnapshot()
-	for range d.count() {
-		ss := s.system(d.string())
-		ss.version = d.string()
-		for range d.count() {
-			ss.strs.id(d.string())
+	for range d.Count() {
+		ss := s.system(d.String())
+		ss.version = d.String()
+		for range d.Count() {
+			ss.strs.id(d.String())
 		}
 		nstr := uint64(len(ss.strs.vals))
 		if nstr != uint64(len(ss.strs.ids)) {
-			d.fail("a string is stored twice")
+			d.Fail("a string is stored twice")
 		}
-		for range d.count() {
-			ss.times.id(d.varint())
+		for range d.Count() {
+			ss.times.id(d.Varint())
 		}
 		ntimes := uint64(len(ss.times.vals))
 		if ntimes != uint64(len(ss.times.ids)) {
-			d.fail("a time is stored twice")
+			d.Fail("a time is stored twice")
 		}
-		for range d.count() {
-			id := d.below(nstr)
+		for range d.Count() {
+			id := d.Below(nstr)
 			in := &instanceInfo{}
-			for range d.count() {
-				in.domains = append(in.domains, d.string())
+			for range d.Count() {
+				in.domains = append(in.domains, d.String())
 			}
-			if d.byte() == 1 {
-				in.createdAt = &timestamppb.Timestamp{Seconds: d.varint(), Nanos: int32(d.below(1e9))}
+			if d.Byte() == 1 {
+				in.createdAt = &timestamppb.Timestamp{Seconds: d.Varint(), Nanos: int32(d.Below(1e9))}
 			}
 			ss.instances[uint32(id)] = in
 		}
-		n := d.count()
+		n := d.Count()
 		ss.rows = make([]snapshotRow, 0, n)
 		for range n {
 			var r snapshotRow
-			r.key.instance = uint32(d.below(nstr))
-			r.key.parent = uint32(d.below(nstr))
-			r.key.resource = uint32(d.below(nstr))
-			r.key.table = uint32(d.below(nstr))
-			r.key.parentType = analytics.CountParentType(d.below(math.MaxInt32))
-			r.amount = uint32(d.below(math.MaxUint32 + 1))
-			r.updatedAt = uint32(d.below(ntimes))
-			r.seen = uint32(d.below(math.MaxUint32 + 1))
+			r.key.instance = uint32(d.Below(nstr))
+			r.key.parent = uint32(d.Below(nstr))
+			r.key.resource = uint32(d.Below(nstr))
+			r.key.table = uint32(d.Below(nstr))
+			r.key.parentType = analytics.CountParentType(d.Below(math.MaxInt32))
+			r.amount = uint32(d.Below(math.MaxUint32 + 1))
+			r.updatedAt = uint32(d.Below(ntimes))
+			r.seen = uint32(d.Below(math.MaxUint32 + 1))
 			if ss.find(r.key) >= 0 {
-				d.fail("a row is stored twice")
+				d.Fail("a row is stored twice")
 				break
 			}
 			i := ss.add(r.key)
 			r.next = ss.rows[i].next
 			ss.rows[i] = r
 		}
-		if d.err != nil {
+		if d.Err() != nil {
 			break
 		}
 	}
-	if d.err == nil && len(d.buf) > 0 {
-		d.fail("%d bytes after the end", len(d.buf))
-	}
-	if d.err != nil {
-		return nil, d.err
+	if err := d.Finish(); err != nil {
+		return nil, err
 	}
 	return s, nil
-}
-
-// decoder reads varints and strings; after the first error every read
-// returns zero.
-type decoder struct {
-	buf []byte
-	err error
-}
-
-func (d *decoder) fail(format string, args ...any) {
-	if d.err == nil {
-		d.err = fmt.Errorf("damaged snapshot: "+format, args...)
-	}
-	d.buf = nil
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.buf)
-	if n <= 0 {
-		d.fail("truncated")
-		return 0
-	}
-	d.buf = d.buf[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.buf)
-	if n <= 0 {
-		d.fail("truncated")
-		return 0
-	}
-	d.buf = d.buf[n:]
-	return v
-}
-
-// below reads a number that must be less than limit.
-func (d *decoder) below(limit uint64) uint64 {
-	v := d.uvarint()
-	if v >= limit {
-		d.fail("%d is out of range", v)
-		return 0
-	}
-	return v
-}
-
-// count reads a number of items; each takes at least one byte.
-func (d *decoder) count() int {
-	return int(d.below(uint64(len(d.buf)) + 1))
-}
-
-func (d *decoder) byte() byte {
-	if len(d.buf) == 0 {
-		d.fail("truncated")
-		return 0
-	}
-	b := d.buf[0]
-	d.buf = d.buf[1:]
-	return b
-}
-
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if n > uint64(len(d.buf)) {
-		d.fail("truncated")
-		return ""
-	}
-	s := string(d.buf[:n])
-	d.buf = d.buf[n:]
-	return s
 }
