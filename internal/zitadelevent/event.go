@@ -1,0 +1,59 @@
+// Package zitadelevent is one event of ZITADEL's event store as the zitadel
+// receiver reads it, from either source, and the reader both sources offer.
+//
+// The reader keeps no read position of its own: a consumer (the activity
+// counters, the audit trail) holds its Cursor and stores it only once what it
+// made of a page is safe, so a page is read again rather than lost.
+package zitadelevent
+
+import (
+	"context"
+	"time"
+)
+
+// Event is one row of eventstore.events2, or one event of AdminService/ListEvents.
+// Its identity is (InstanceID, AggregateType, AggregateID, Sequence).
+type Event struct {
+	InstanceID    string
+	AggregateType string
+	AggregateID   string
+	Sequence      uint64
+	Type          string
+	CreatedAt     time.Time
+	// Owner is the resource owner: an organization id, or the instance id.
+	Owner string
+	// Creator is the editor's user id; empty where ZITADEL wrote the event itself.
+	Creator string
+	// Payload is a JSON object holding only the payload fields a consumer
+	// named for this event type; nil when none were named.
+	Payload []byte
+}
+
+// Cursor is a reader's read position, opaque to consumers, stored as it is.
+type Cursor []byte
+
+// Query asks for the events of one instance after a cursor, oldest first.
+type Query struct {
+	InstanceID     string
+	After          Cursor   // nil: from the start of the look-back
+	AggregateTypes []string // empty: every aggregate type
+	EventTypes     []string // empty: every event type
+	// PayloadFields names, per event type, the payload fields to return;
+	// no other field is read.
+	PayloadFields map[string][]string
+	Limit         int
+}
+
+// Page is one answer: the events, the cursor after the last of them, and
+// whether more events were ready.
+type Page struct {
+	Events []Event
+	Next   Cursor
+	More   bool
+}
+
+// Reader reads ZITADEL's events without missing one that commits after a
+// later one.
+type Reader interface {
+	Read(ctx context.Context, q Query) (Page, error)
+}
