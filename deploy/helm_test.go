@@ -217,6 +217,11 @@ func helmRelease(t *testing.T, release string, files ...string) collectorPod {
 		}
 	}
 
+	// templates/configmap.yaml, or configmap-statefulset.yaml with its suffix
+	configMapName := fullname
+	if v.Mode == "statefulset" {
+		configMapName += "-statefulset"
+	}
 	// templates/_pod.tpl
 	c := corev1.Container{
 		Name:            chartName,
@@ -266,7 +271,7 @@ func helmRelease(t *testing.T, release string, files ...string) collectorPod {
 		TerminationGracePeriodSeconds: v.TerminationGracePeriodSeconds,
 		TopologySpreadConstraints:     v.TopologySpreadConstraints,
 		Volumes: append([]corev1.Volume{{Name: chartName + "-configmap", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: fullname}}}}}, v.ExtraVolumes...),
+			LocalObjectReference: corev1.LocalObjectReference{Name: configMapName}}}}}, v.ExtraVolumes...),
 	}
 	// templates/service.yaml
 	p.service.name, p.service.selector = fullname, p.labels
@@ -274,7 +279,7 @@ func helmRelease(t *testing.T, release string, files ...string) collectorPod {
 	if v.PodDisruptionBudget != nil && v.PodDisruptionBudget.Enabled {
 		p.disruptions = &disruptionView{selector: p.labels, minAvailable: v.PodDisruptionBudget.MinAvailable}
 	}
-	// templates/configmap.yaml: the merged config, as YAML.
+	// The ConfigMap's relay: the merged config, as YAML.
 	config, err := yaml.Marshal(v.Config)
 	if err != nil {
 		t.Fatal(err)

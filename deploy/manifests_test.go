@@ -134,6 +134,9 @@ func (o *kubernetesObjects) addFile(t *testing.T, path string) {
 func (o kubernetesObjects) pod(t *testing.T) collectorPod {
 	t.Helper()
 	p := collectorPod{path: o.dir}
+	if o.service == nil || o.configMap == nil {
+		t.Fatalf("%s: want a Service and a ConfigMap beside the workload", o.dir)
+	}
 	switch {
 	case o.deployment != nil && o.statefulSet == nil:
 		d := o.deployment
@@ -148,9 +151,6 @@ func (o kubernetesObjects) pod(t *testing.T) collectorPod {
 		}
 	default:
 		t.Fatalf("%s: want one Deployment or one StatefulSet", o.dir)
-	}
-	if o.service == nil || o.configMap == nil {
-		t.Fatalf("%s: want a Service and a ConfigMap beside the workload", o.dir)
 	}
 	p.service = serviceView{name: o.service.Name, selector: o.service.Spec.Selector, ports: o.service.Spec.Ports}
 	if o.disruptions != nil {
@@ -222,14 +222,4 @@ func TestNoShippedSecret(t *testing.T) {
 			}
 		}
 	}
-}
-
-// yamlFiles lists the YAML files of a folder, for the tests that read each.
-func yamlFiles(t *testing.T, pattern string) []string {
-	t.Helper()
-	files, err := filepath.Glob(pattern)
-	if err != nil || len(files) == 0 {
-		t.Fatalf("%s: %v %v", pattern, files, err)
-	}
-	return files
 }
