@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,13 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
+)
+
+// The Secrets' values, as deploy/README.md creates them.
+const (
+	deployPathSecret = "7f3c9a1e5b2d8f4a6c0e9b3d7a1f5c2e8b4d6a0f3c9e7b1d"
+	deployReportKey  = "q3Zl0t3Vb8nJ1mXy5pRk7wHc2sFa9dGe4uTi6oLz0bNv8xQm1yCr5jKh3gWf7eDs"
 )
 
 // TestShippedScraperReportsToShippedCentral runs the configurations
@@ -23,7 +31,6 @@ import (
 // exposes counts and logins, then, stopped and started again on its volume,
 // reports to the central collector, which exposes the counts.
 func TestShippedScraperReportsToShippedCentral(t *testing.T) {
-	bin := collectorBinary(t)
 	dir := t.TempDir()
 	const token = "deploy-service-user-token"
 	zitadel, _ := startZitadel(t, dir, 3, fakezitadel.Options{PATs: map[string]string{token: ""}})
@@ -36,12 +43,76 @@ func TestShippedScraperReportsToShippedCentral(t *testing.T) {
 			domain = d.Name
 		}
 	}
-
-	// The Secrets' values, as deploy/README.md creates them.
-	t.Setenv("ZITADEL_PING_PATH_SECRET", "7f3c9a1e5b2d8f4a6c0e9b3d7a1f5c2e8b4d6a0f3c9e7b1d")
-	t.Setenv("ZITADEL_REPORT_ID_KEY", "q3Zl0t3Vb8nJ1mXy5pRk7wHc2sFa9dGe4uTi6oLz0bNv8xQm1yCr5jKh3gWf7eDs")
 	t.Setenv("ZITADEL_TOKEN", token)
 	t.Setenv("ZITADEL_DOMAIN", domain)
+
+	want := 0
+	for k := range expectedRows(ds) {
+		if k.instance == instance.ID {
+			want++
+		}
+	}
+	logins := 0
+	for _, n := range activity.Logins {
+		logins += n
+	}
+	inInstance := fmt.Sprintf(`zitadel_instance_id="%s"`, instance.ID)
+	runShippedPair(t, dir, "api", func(scraper map[string]any) {
+		set(t, scraper, zitadel.GRPCAddr(), "receivers", "zitadel", "api", "endpoint")
+	}, func(m exposition) bool {
+		return seriesCount(m, "zitadel_resource_count", inInstance) >= want && m.sum("zitadel_logins_total", inInstance) == float64(logins)
+	}, func(m exposition) bool {
+		return seriesCount(m, "zitadel_resource_count", inInstance) == want
+	})
+}
+
+// TestShippedDatabaseScraperReportsToShippedCentral is the same for the
+// database source, with the read-only role and grants of the receiver's
+// README in a PostgreSQL holding ZITADEL's tables.
+func TestShippedDatabaseScraperReportsToShippedCentral(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	d.AddInstance(t, "314000000000000001", time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC), "login.example.com")
+	d.AddSystemEvent(t, "system.id.generated", `{"id": "deploy-database-system"}`)
+	d.SetupRun(t, "v4.13.1")
+	d.Exec(t, `
+		INSERT INTO projections.orgs1 (instance_id, id) SELECT '314000000000000001', 'org-' || i FROM generate_series(1, 4) i;
+		INSERT INTO projections.users14 (instance_id, resource_owner, id, type)
+			SELECT '314000000000000001', 'org-' || (i % 4 + 1), 'user-' || i, i % 2 + 1 FROM generate_series(1, 20) i;`)
+	var rows int
+	require.NoError(t, d.Conn.QueryRow(t.Context(), "SELECT count(*) FROM projections.resource_counts").Scan(&rows))
+	role := d.CreateRole(t)
+	d.Grant(t, role, zitadeldbtest.ReaderGrants...)
+	t.Setenv("ZITADEL_DB_DSN", roleDSN(t, d.DSN, role))
+
+	inSystem := `zitadel_system_id="deploy-database-system"`
+	runShippedPair(t, t.TempDir(), "database", func(map[string]any) {}, func(m exposition) bool {
+		return seriesCount(m, "zitadel_resource_count", inSystem) == rows
+	}, func(m exposition) bool {
+		return seriesCount(m, "zitadel_resource_count", inSystem) == rows
+	})
+}
+
+// roleDSN is a DSN of the test's cluster that logs in as role.
+func roleDSN(t *testing.T, dsn string, role zitadeldbtest.Role) string {
+	t.Helper()
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.User = url.UserPassword(role.Name, role.Password)
+		return u.String()
+	}
+	return dsn + " user=" + role.Name + " password=" + role.Password
+}
+
+// runShippedPair starts the shipped central collector and the shipped
+// collector beside ZITADEL for source, the latter's configuration edited by
+// edit for where its ZITADEL is; waits until the scraper's Prometheus
+// exporter shows scraped; stops and starts the scraper again on the same
+// storage, as a pod of its StatefulSet restarts, and waits until the
+// central collector's Prometheus exporter shows reported.
+func runShippedPair(t *testing.T, dir, source string, edit func(map[string]any), scraped, reported func(exposition) bool) {
+	t.Helper()
+	bin := collectorBinary(t)
+	t.Setenv("ZITADEL_PING_PATH_SECRET", deployPathSecret)
+	t.Setenv("ZITADEL_REPORT_ID_KEY", deployReportKey)
 
 	central := shippedConfig(t, "../../deploy/kubernetes/central/configmap.yaml")
 	centralHTTP, centralProm := freeAddr(t), freeAddr(t)
@@ -56,9 +127,9 @@ func TestShippedScraperReportsToShippedCentral(t *testing.T) {
 	// the central collector's address, with the path its receiver serves.
 	path := dig(t, central, "receivers", "zitadeltelemetry", "http", "path")
 	t.Setenv("CENTRAL_COLLECTOR_URL", "http://"+centralHTTP+path.(string))
-	scraper := shippedConfig(t, "../../deploy/kubernetes/scraper/api/configmap.yaml")
+	scraper := shippedConfig(t, "../../deploy/kubernetes/scraper/"+source+"/configmap.yaml")
 	scraperProm := freeAddr(t)
-	set(t, scraper, zitadel.GRPCAddr(), "receivers", "zitadel", "api", "endpoint")
+	edit(scraper)
 	set(t, scraper, scraperProm, "exporters", "prometheus", "endpoint")
 	set(t, scraper, freeAddr(t), "extensions", "health_check", "endpoint")
 	set(t, scraper, filepath.Join(dir, "storage"), "extensions", "file_storage", "directory")
@@ -69,22 +140,10 @@ func TestShippedScraperReportsToShippedCentral(t *testing.T) {
 	scraperConfig := writeYAML(t, dir, "scraper.yaml", scraper)
 	scraperCol := startCollector(t, bin, scraperConfig)
 
-	want := 0
-	for k := range expectedRows(ds) {
-		if k.instance == instance.ID {
-			want++
-		}
-	}
-	inInstance := fmt.Sprintf(`zitadel_instance_id="%s"`, instance.ID)
-	logins := 0
-	for _, n := range activity.Logins {
-		logins += n
-	}
 	require.Eventually(t, func() bool {
 		m, err := readExposition("http://" + scraperProm + "/metrics")
-		return err == nil && seriesCount(m, "zitadel_resource_count", inInstance) >= want &&
-			m.sum("zitadel_logins_total", inInstance) == float64(logins)
-	}, 60*time.Second, 200*time.Millisecond, "the collector beside ZITADEL did not expose the instance's counts and %d logins", logins)
+		return err == nil && scraped(m)
+	}, 60*time.Second, 200*time.Millisecond, "the collector beside ZITADEL did not expose what it scraped")
 
 	// A restart, as of the StatefulSet's pod: the queue on the volume sends
 	// the report the stop left in it.
@@ -92,8 +151,8 @@ func TestShippedScraperReportsToShippedCentral(t *testing.T) {
 	startCollector(t, bin, scraperConfig)
 	require.Eventually(t, func() bool {
 		m, err := readExposition("http://" + centralProm + "/metrics")
-		return err == nil && seriesCount(m, "zitadel_resource_count", inInstance) == want
-	}, 30*time.Second, 200*time.Millisecond, "the central collector did not expose the %d rows of the report", want)
+		return err == nil && reported(m)
+	}, 30*time.Second, 200*time.Millisecond, "the central collector did not expose the report")
 }
 
 // shippedConfig is the collector configuration in a shipped ConfigMap.
