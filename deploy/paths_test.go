@@ -233,12 +233,8 @@ func TestShippedConfigsStartWithoutWarning(t *testing.T) {
 		env           []string
 	}
 	var configs []shipped
-	seen := map[string]bool{}
 	for _, p := range allPods(t) {
-		if key := comparableConfig(t, p.config); !seen[key] || !strings.HasPrefix(p.path, "kubernetes/") {
-			seen[key] = true
-			configs = append(configs, shipped{p.path, p.config, podEnv(t, p)})
-		}
+		configs = append(configs, shipped{p.path, p.config, podEnv(t, p)})
 	}
 	image, err := os.ReadFile("image/config.yaml")
 	if err != nil {
