@@ -1,32 +1,26 @@
 // Package deploy holds the Kubernetes manifests, the Helm chart values and the
-// OpenTelemetry Operator resource that run otelcol-zitadel. No cluster runs
-// here: the tests decode every manifest strictly into the Kubernetes API types,
-// check that the pieces refer to each other, and validate each collector
-// configuration with the built collector.
+// OpenTelemetry Operator resources that run otelcol-zitadel: the central
+// collector taking reports, and the collector beside ZITADEL scraping it. No
+// cluster runs here: the tests decode every manifest strictly into the
+// Kubernetes API types, render each path's pod as kubectl, the Helm chart and
+// the Operator would, hold the three paths of each collector to each other and
+// to the restricted Pod Security Standard, and validate and start each
+// collector configuration with the built collector.
 package deploy
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
+	"slices"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 )
-
-// drainSeconds is how long a stopping collector gives reports and pages in
-// flight; the grace period must leave room beyond it.
-const drainSeconds = 5
-
-// binaryName is where the image puts the collector: /otelcol-zitadel.
-const binaryName = "otelcol-zitadel"
 
 // decodeStrict decodes one YAML document into v, refusing unknown and
 // duplicate fields, as the API server's strict field validation does.
@@ -36,403 +30,196 @@ func decodeStrict(t *testing.T, path string, v any) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if bytes.Contains(data, []byte("\n---")) {
+		t.Fatalf("%s: one object per file", path)
+	}
 	if err := yaml.UnmarshalStrict(data, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 }
 
-// kubernetesManifests are the objects of deploy/kubernetes, each decoded into
-// its API type.
-type kubernetesManifests struct {
-	deployment *appsv1.Deployment
-	service    *corev1.Service
-	configMap  *corev1.ConfigMap
-	secret     *corev1.Secret
-	pdb        *policyv1.PodDisruptionBudget
+// kustomization is all a kustomization here may say: a list of resources, so
+// that `kubectl apply -k` applies exactly those files, unchanged, and these
+// tests see what the cluster gets.
+type kustomization struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Resources  []string `json:"resources"`
 }
 
-func loadKubernetesManifests(t *testing.T) kubernetesManifests {
+// kubernetesObjects are the objects `kubectl apply -k dir` creates, each
+// decoded strictly into its API type.
+type kubernetesObjects struct {
+	dir         string
+	deployment  *appsv1.Deployment
+	statefulSet *appsv1.StatefulSet
+	service     *corev1.Service
+	configMap   *corev1.ConfigMap
+	disruptions *policyv1.PodDisruptionBudget
+}
+
+func loadKustomization(t *testing.T, dir string) kubernetesObjects {
 	t.Helper()
-	files, err := filepath.Glob("kubernetes/*.yaml")
+	objs := kubernetesObjects{dir: dir}
+	objs.add(t, dir)
+	return objs
+}
+
+func (o *kubernetesObjects) add(t *testing.T, dir string) {
+	t.Helper()
+	var k kustomization
+	decodeStrict(t, filepath.Join(dir, "kustomization.yaml"), &k)
+	if k.APIVersion != "kustomize.config.k8s.io/v1beta1" || k.Kind != "Kustomization" {
+		t.Fatalf("%s/kustomization.yaml: %s %s, want kustomize.config.k8s.io/v1beta1 Kustomization", dir, k.APIVersion, k.Kind)
+	}
+	// Every manifest in the folder is listed: nothing lies beside them that
+	// `kubectl apply -f` of the folder would apply and `-k` would not.
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m kubernetesManifests
 	for _, f := range files {
-		var meta metav1.TypeMeta
-		decodeTypeMeta(t, f, &meta)
-		var obj any
-		switch meta.APIVersion + " " + meta.Kind {
-		case "apps/v1 Deployment":
-			m.deployment = &appsv1.Deployment{}
-			obj = m.deployment
-		case "v1 Service":
-			m.service = &corev1.Service{}
-			obj = m.service
-		case "v1 ConfigMap":
-			m.configMap = &corev1.ConfigMap{}
-			obj = m.configMap
-		case "v1 Secret":
-			m.secret = &corev1.Secret{}
-			obj = m.secret
-		case "policy/v1 PodDisruptionBudget":
-			m.pdb = &policyv1.PodDisruptionBudget{}
-			obj = m.pdb
-		default:
-			t.Fatalf("%s: unexpected %s %s", f, meta.APIVersion, meta.Kind)
+		if name := filepath.Base(f); name != "kustomization.yaml" && !slices.Contains(k.Resources, name) {
+			t.Errorf("%s is not among the resources of %s/kustomization.yaml", f, dir)
 		}
-		decodeStrict(t, f, obj)
 	}
-	if m.deployment == nil || m.service == nil || m.configMap == nil || m.secret == nil || m.pdb == nil {
-		t.Fatalf("deploy/kubernetes lacks one of Deployment, Service, ConfigMap, Secret, PodDisruptionBudget: %v", files)
+	for _, r := range k.Resources {
+		path := filepath.Join(dir, r)
+		if info, err := os.Stat(path); err != nil {
+			t.Fatalf("%s/kustomization.yaml: %v", dir, err)
+		} else if info.IsDir() {
+			o.add(t, path)
+			continue
+		}
+		o.addFile(t, path)
 	}
-	return m
 }
 
-func decodeTypeMeta(t *testing.T, path string, meta *metav1.TypeMeta) {
+func (o *kubernetesObjects) addFile(t *testing.T, path string) {
 	t.Helper()
+	var meta metav1.TypeMeta
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(data), "\n---") {
-		t.Fatalf("%s: one object per file", path)
-	}
-	if err := yaml.Unmarshal(data, meta); err != nil {
+	if err := yaml.Unmarshal(data, &meta); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+	var obj any
+	switch meta.APIVersion + " " + meta.Kind {
+	case "apps/v1 Deployment":
+		o.deployment = &appsv1.Deployment{}
+		obj = o.deployment
+	case "apps/v1 StatefulSet":
+		o.statefulSet = &appsv1.StatefulSet{}
+		obj = o.statefulSet
+	case "v1 Service":
+		o.service = &corev1.Service{}
+		obj = o.service
+	case "v1 ConfigMap":
+		o.configMap = &corev1.ConfigMap{}
+		obj = o.configMap
+	case "policy/v1 PodDisruptionBudget":
+		o.disruptions = &policyv1.PodDisruptionBudget{}
+		obj = o.disruptions
+	default:
+		// A Secret among them would replace the one the operator created.
+		t.Fatalf("%s: %s %s is not one of the kinds shipped (Deployment, StatefulSet, Service, ConfigMap, PodDisruptionBudget)", path, meta.APIVersion, meta.Kind)
+	}
+	decodeStrict(t, path, obj)
 }
 
-func TestKubernetesManifestsFitTogether(t *testing.T) {
-	m := loadKubernetesManifests(t)
-	d, pod := m.deployment, m.deployment.Spec.Template.Spec
-
-	if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
-		t.Errorf("Deployment: replicas %v, want 2 sharing the report key", d.Spec.Replicas)
+// pod renders what the kustomization runs: its workload's pod, the
+// configuration the pod mounts, and the Service in front of it.
+func (o kubernetesObjects) pod(t *testing.T) collectorPod {
+	t.Helper()
+	p := collectorPod{path: o.dir}
+	if o.service == nil || o.configMap == nil {
+		t.Fatalf("%s: want a Service and a ConfigMap beside the workload", o.dir)
 	}
-	labels := d.Spec.Template.Labels
-	for name, sel := range map[string]map[string]string{
-		"Deployment selector":          d.Spec.Selector.MatchLabels,
-		"Service selector":             m.service.Spec.Selector,
-		"PodDisruptionBudget selector": m.pdb.Spec.Selector.MatchLabels,
-	} {
-		if len(sel) == 0 || !selects(sel, labels) {
-			t.Errorf("%s %v does not select the pods (%v)", name, sel, labels)
+	switch {
+	case o.deployment != nil && o.statefulSet == nil:
+		d := o.deployment
+		p.kind, p.replicas, p.labels, p.spec = "Deployment", d.Spec.Replicas, d.Spec.Template.Labels, d.Spec.Template.Spec
+		p.selector = d.Spec.Selector.MatchLabels
+	case o.statefulSet != nil && o.deployment == nil:
+		s := o.statefulSet
+		p.kind, p.replicas, p.labels, p.spec = "StatefulSet", s.Spec.Replicas, s.Spec.Template.Labels, s.Spec.Template.Spec
+		p.selector, p.claims = s.Spec.Selector.MatchLabels, s.Spec.VolumeClaimTemplates
+		if s.Spec.ServiceName != o.service.Name {
+			t.Errorf("%s: StatefulSet serviceName %q, the Service is %q", o.dir, s.Spec.ServiceName, o.service.Name)
 		}
+	default:
+		t.Fatalf("%s: want one Deployment or one StatefulSet", o.dir)
 	}
-	if m.pdb.Spec.MinAvailable == nil || m.pdb.Spec.MinAvailable.IntValue() < 1 || m.pdb.Spec.MinAvailable.IntValue() >= int(*d.Spec.Replicas) {
-		t.Errorf("PodDisruptionBudget: minAvailable %v, want at least one and fewer than the replicas", m.pdb.Spec.MinAvailable)
-	}
-	if g := pod.TerminationGracePeriodSeconds; g == nil || *g <= drainSeconds {
-		t.Errorf("terminationGracePeriodSeconds %v, want more than the %d s drain", g, drainSeconds)
+	p.service = serviceView{name: o.service.Name, selector: o.service.Spec.Selector, ports: o.service.Spec.Ports}
+	if o.disruptions != nil {
+		p.disruptions = &disruptionView{selector: o.disruptions.Spec.Selector.MatchLabels, minAvailable: o.disruptions.Spec.MinAvailable}
 	}
 
-	if len(pod.Containers) != 1 {
-		t.Fatalf("%d containers, want the collector alone", len(pod.Containers))
+	if len(p.spec.Containers) != 1 {
+		t.Fatalf("%s: %d containers, want the collector alone", o.dir, len(p.spec.Containers))
 	}
-	c := pod.Containers[0]
-	checkImageTag(t, "Deployment", c.Image)
-	if len(c.EnvFrom) != 1 || c.EnvFrom[0].SecretRef == nil || c.EnvFrom[0].SecretRef.Name != m.secret.Name {
-		t.Errorf("container envFrom %+v, want the Secret %q", c.EnvFrom, m.secret.Name)
-	}
-	configPath := ""
-	for _, v := range pod.Volumes {
-		if v.ConfigMap != nil && v.ConfigMap.Name == m.configMap.Name {
-			for _, mnt := range c.VolumeMounts {
-				if mnt.Name == v.Name {
-					configPath = mnt.MountPath + "/config.yaml"
+	c := p.spec.Containers[0]
+	for _, v := range p.spec.Volumes {
+		if v.ConfigMap == nil || v.ConfigMap.Name != o.configMap.Name {
+			continue
+		}
+		for _, m := range c.VolumeMounts {
+			for key, config := range o.configMap.Data {
+				if m.Name == v.Name && slices.Contains(c.Args, "--config="+m.MountPath+"/"+key) {
+					p.config = config
 				}
 			}
 		}
 	}
-	if configPath == "" || !slicesContain(c.Args, "--config="+configPath) {
-		t.Errorf("args %v do not name the ConfigMap's config.yaml mounted at %q", c.Args, configPath)
-	}
-	config, ok := m.configMap.Data["config.yaml"]
-	if !ok {
-		t.Fatal("ConfigMap has no config.yaml")
-	}
-	ports := listenPorts(t, config)
-
-	containerPorts := map[string]int32{}
-	for _, p := range c.Ports {
-		containerPorts[p.Name] = p.ContainerPort
-	}
-	for name, want := range map[string]int{"health": ports.health, "telemetry": ports.telemetry, "prometheus": ports.prometheus} {
-		if got := containerPorts[name]; int(got) != want {
-			t.Errorf("container port %q is %d, the configuration listens on %d", name, got, want)
-		}
-	}
-	for _, p := range m.service.Spec.Ports {
-		if _, ok := containerPorts[p.TargetPort.String()]; p.TargetPort.Type != intstr.String || !ok {
-			t.Errorf("Service port %q targets %q, not a named container port", p.Name, p.TargetPort.String())
-		}
-	}
-	for name, probe := range map[string]*corev1.Probe{"readinessProbe": c.ReadinessProbe, "livenessProbe": c.LivenessProbe} {
-		if probe == nil || probe.HTTPGet == nil || containerPorts[probe.HTTPGet.Port.String()] != int32(ports.health) {
-			t.Errorf("%s %+v does not ask health_check on %d", name, probe, ports.health)
-		}
-	}
-	checkResources(t, "Deployment", c.Resources)
-
-	env := secretEnv(m.secret)
-	validateConfig(t, config, env)
-}
-
-func TestHelmValues(t *testing.T) {
-	var v helmValues
-	decodeStrict(t, "helm/values.yaml", &v)
-	m := loadKubernetesManifests(t)
-	if v.Mode != "deployment" || v.ReplicaCount != 2 {
-		t.Errorf("mode %q with %d replicas, want a deployment of 2", v.Mode, v.ReplicaCount)
-	}
-	checkImageTag(t, "Helm values", v.Image.Repository+":"+v.Image.Tag)
-	if v.Command.Name != binaryName {
-		t.Errorf("command.name %q: the chart runs /<name>, and the image has /%s", v.Command.Name, binaryName)
-	}
-	if len(v.ExtraEnvsFrom) != 1 || v.ExtraEnvsFrom[0].SecretRef == nil || v.ExtraEnvsFrom[0].SecretRef.Name != m.secret.Name {
-		t.Errorf("extraEnvsFrom %+v, want the Secret %q", v.ExtraEnvsFrom, m.secret.Name)
-	}
-	if !v.PodDisruptionBudget.Enabled {
-		t.Error("podDisruptionBudget is off")
-	}
-	checkResources(t, "Helm values", v.Resources)
-
-	// The chart merges config into its defaults; null removes a default.
-	config, err := yaml.Marshal(withoutNulls(v.Config))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := append(secretEnv(m.secret), "MY_POD_IP=127.0.0.1")
-	ports := listenPorts(t, expandEnv(string(config), env))
-	for name, want := range map[string]int{"telemetry": ports.telemetry, "prometheus": ports.prometheus} {
-		if p := v.Ports[name]; !p.Enabled || p.ContainerPort != want || p.ServicePort != want {
-			t.Errorf("ports.%s %+v, the configuration listens on %d", name, p, want)
-		}
-	}
-	for _, name := range []string{"otlp", "otlp-http", "jaeger-compact", "jaeger-thrift", "jaeger-grpc", "zipkin"} {
-		if v.Ports[name].Enabled {
-			t.Errorf("ports.%s is on, but nothing listens there", name)
-		}
-	}
-	validateConfig(t, string(config), env)
-}
-
-func TestOperatorResource(t *testing.T) {
-	var o operatorCollector
-	decodeStrict(t, "operator/opentelemetrycollector.yaml", &o)
-	m := loadKubernetesManifests(t)
-	if o.APIVersion != "opentelemetry.io/v1beta1" || o.Kind != "OpenTelemetryCollector" {
-		t.Errorf("%s %s, want opentelemetry.io/v1beta1 OpenTelemetryCollector", o.APIVersion, o.Kind)
-	}
-	s := o.Spec
-	if s.Mode != "deployment" || s.Replicas == nil || *s.Replicas != 2 {
-		t.Errorf("mode %q with %v replicas, want a deployment of 2", s.Mode, s.Replicas)
-	}
-	checkImageTag(t, "OpenTelemetryCollector", s.Image)
-	if len(s.EnvFrom) != 1 || s.EnvFrom[0].SecretRef == nil || s.EnvFrom[0].SecretRef.Name != m.secret.Name {
-		t.Errorf("envFrom %+v, want the Secret %q", s.EnvFrom, m.secret.Name)
-	}
-	if g := s.TerminationGracePeriodSeconds; g == nil || *g <= drainSeconds {
-		t.Errorf("terminationGracePeriodSeconds %v, want more than the %d s drain", g, drainSeconds)
-	}
-	if s.PodDisruptionBudget == nil || s.PodDisruptionBudget.MinAvailable == nil {
-		t.Error("no podDisruptionBudget.minAvailable")
-	}
-	checkResources(t, "OpenTelemetryCollector", s.Resources)
-
-	config, err := yaml.Marshal(s.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ports := listenPorts(t, string(config))
-	declared := map[string]int{}
-	for _, p := range s.Ports {
-		declared[p.Name] = int(p.Port)
-	}
-	for name, want := range map[string]int{"telemetry": ports.telemetry, "prometheus": ports.prometheus} {
-		if declared[name] != want {
-			t.Errorf("ports %q is %d, the configuration listens on %d", name, declared[name], want)
-		}
-	}
-	validateConfig(t, string(config), secretEnv(m.secret))
-}
-
-// helmValues are the values of the official chart this repository sets.
-type helmValues struct {
-	Mode         string `json:"mode"`
-	ReplicaCount int    `json:"replicaCount"`
-	Image        struct {
-		Repository string `json:"repository"`
-		Tag        string `json:"tag"`
-		PullPolicy string `json:"pullPolicy"`
-	} `json:"image"`
-	Command struct {
-		Name string `json:"name"`
-	} `json:"command"`
-	ExtraEnvsFrom       []corev1.EnvFromSource      `json:"extraEnvsFrom"`
-	Config              map[string]any              `json:"config"`
-	Ports               map[string]helmPort         `json:"ports"`
-	Resources           corev1.ResourceRequirements `json:"resources"`
-	PodDisruptionBudget struct {
-		Enabled      bool                `json:"enabled"`
-		MinAvailable *intstr.IntOrString `json:"minAvailable"`
-	} `json:"podDisruptionBudget"`
-}
-
-type helmPort struct {
-	Enabled       bool   `json:"enabled"`
-	ContainerPort int    `json:"containerPort,omitempty"`
-	ServicePort   int    `json:"servicePort,omitempty"`
-	Protocol      string `json:"protocol,omitempty"`
-}
-
-// operatorCollector is the part of the Operator's v1beta1 OpenTelemetryCollector
-// this repository sets.
-type operatorCollector struct {
-	metav1.TypeMeta `json:",inline"`
-	Metadata        metav1.ObjectMeta `json:"metadata"`
-	Spec            struct {
-		Mode                          string                 `json:"mode"`
-		Replicas                      *int32                 `json:"replicas"`
-		Image                         string                 `json:"image"`
-		EnvFrom                       []corev1.EnvFromSource `json:"envFrom"`
-		Ports                         []corev1.ServicePort   `json:"ports"`
-		TerminationGracePeriodSeconds *int64                 `json:"terminationGracePeriodSeconds"`
-		PodDisruptionBudget           *struct {
-			MinAvailable *intstr.IntOrString `json:"minAvailable"`
-		} `json:"podDisruptionBudget"`
-		Resources corev1.ResourceRequirements `json:"resources"`
-		Config    map[string]any              `json:"config"`
-	} `json:"spec"`
-}
-
-func selects(selector, labels map[string]string) bool {
-	for k, v := range selector {
-		if labels[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
-func slicesContain(s []string, v string) bool {
-	for _, e := range s {
-		if e == v {
-			return true
-		}
-	}
-	return false
-}
-
-// checkImageTag holds an image reference to the distribution's version in
-// builder-config.yaml, so that a release does not leave the manifests behind.
-func checkImageTag(t *testing.T, where, image string) {
-	t.Helper()
-	data, err := os.ReadFile("../builder-config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var manifest struct {
-		Dist struct {
-			Version string `json:"version"`
-		} `json:"dist"`
-	}
-	if err := yaml.Unmarshal(data, &manifest); err != nil {
-		t.Fatal(err)
-	}
-	if want := binaryName + ":" + manifest.Dist.Version; !strings.HasSuffix(image, "/"+want) && image != want {
-		t.Errorf("%s: image %q, want %q (the version in builder-config.yaml)", where, image, want)
-	}
-}
-
-func checkResources(t *testing.T, where string, r corev1.ResourceRequirements) {
-	t.Helper()
-	req, lim := r.Requests.Memory(), r.Limits.Memory()
-	if req.IsZero() || lim.IsZero() || req.Cmp(*lim) > 0 {
-		t.Errorf("%s: memory request %s and limit %s, want both, the request not above the limit", where, req, lim)
-	}
-}
-
-// listenPorts are the ports a collector configuration listens on.
-type collectorPorts struct{ health, telemetry, prometheus int }
-
-func listenPorts(t *testing.T, config string) collectorPorts {
-	t.Helper()
-	var c struct {
-		Extensions struct {
-			HealthCheck struct {
-				Endpoint string `json:"endpoint"`
-			} `json:"health_check"`
-		} `json:"extensions"`
-		Receivers struct {
-			Telemetry struct {
-				HTTP struct {
-					Endpoint string `json:"endpoint"`
-				} `json:"http"`
-			} `json:"zitadeltelemetry"`
-		} `json:"receivers"`
-		Exporters struct {
-			Prometheus struct {
-				Endpoint string `json:"endpoint"`
-			} `json:"prometheus"`
-		} `json:"exporters"`
-	}
-	if err := yaml.Unmarshal([]byte(config), &c); err != nil {
-		t.Fatal(err)
-	}
-	return collectorPorts{
-		health:     port(t, c.Extensions.HealthCheck.Endpoint),
-		telemetry:  port(t, c.Receivers.Telemetry.HTTP.Endpoint),
-		prometheus: port(t, c.Exporters.Prometheus.Endpoint),
-	}
-}
-
-func port(t *testing.T, endpoint string) int {
-	t.Helper()
-	i := strings.LastIndexByte(endpoint, ':')
-	p, err := strconv.Atoi(endpoint[i+1:])
-	if i < 0 || err != nil {
-		t.Fatalf("endpoint %q has no port", endpoint)
+	if p.config == "" {
+		t.Fatalf("%s: args %v name no key of the ConfigMap %q mounted in the container", o.dir, c.Args, o.configMap.Name)
 	}
 	return p
 }
 
-func secretEnv(s *corev1.Secret) []string {
-	var env []string
-	for k, v := range s.StringData {
-		env = append(env, k+"="+v)
+// TestNoShippedSecret: nothing under deploy/kubernetes is a Secret, so no
+// placeholder can replace the Secret created as deploy/README.md says, and a
+// pod whose Secret was not created does not start (its envFrom is required).
+func TestNoShippedSecret(t *testing.T) {
+	var dirs []string
+	err := filepath.WalkDir("kubernetes", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			dirs = append(dirs, path)
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		var meta metav1.TypeMeta
+		if err := yaml.Unmarshal(data, &meta); err != nil {
+			t.Errorf("%s: %v", path, err)
+		}
+		if meta.Kind == "Secret" {
+			t.Errorf("%s is a Secret: applied as documented, it would replace the one created with kubectl create secret", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return env
-}
-
-var envRef = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-// expandEnv replaces ${env:NAME} as the collector does, for reading ports.
-func expandEnv(config string, env []string) string {
-	return envRef.ReplaceAllStringFunc(config, func(ref string) string {
-		name := envRef.FindStringSubmatch(ref)[1]
-		for _, kv := range env {
-			if k, v, _ := strings.Cut(kv, "="); k == name {
-				return v
+	for _, dir := range dirs {
+		if _, err := os.Stat(filepath.Join(dir, "kustomization.yaml")); err == nil {
+			loadKustomization(t, dir) // every file listed, no other kind
+		} else if files, _ := filepath.Glob(filepath.Join(dir, "*.yaml")); len(files) > 0 {
+			t.Errorf("%s has manifests but no kustomization.yaml", dir)
+		}
+	}
+	for _, p := range allPods(t) {
+		for _, from := range p.container().EnvFrom {
+			if from.SecretRef != nil && from.SecretRef.Optional != nil && *from.SecretRef.Optional {
+				t.Errorf("%s: the Secret %q is optional: the collector would start without it", p.path, from.SecretRef.Name)
 			}
 		}
-		return ref
-	})
-}
-
-// withoutNulls drops the keys whose value is null, as Helm does when it
-// merges values into a chart's defaults.
-func withoutNulls(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		switch v := v.(type) {
-		case nil:
-		case map[string]any:
-			out[k] = withoutNulls(v)
-		default:
-			out[k] = v
-		}
 	}
-	return out
 }
