@@ -1,0 +1,128 @@
+package zitadelapi
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/scraper/scrapererror"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
+	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
+	instancepb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/instance"
+	orgpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/org/v2"
+	mgmtpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/management"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+)
+
+// TestImpossibleTotalsNeverWrap: a ZITADEL answering total_result 2^63-1
+// for every organization's actions and every project's applications gives
+// no negative or wrapped count: the sums that overflow are left out with a
+// partial scrape error, the per-organization counts stay as answered.
+func TestImpossibleTotalsNeverWrap(t *testing.T) {
+	srv := startFake(t, oneInstance(), fakezitadel.Options{Tamper: func(_ string, answer any) {
+		switch a := answer.(type) {
+		case *mgmtpb.ListActionsResponse:
+			a.Details.TotalResult = math.MaxInt64
+		case *mgmtpb.ListAppsResponse:
+			a.Details.TotalResult = math.MaxUint64
+		}
+	}})
+	cfg := testConfig(srv)
+	cfg.PerOrganization = true
+	s := startSource(t, cfg, nil)
+
+	rec, err := scrape(t, s)
+	require.Error(t, err)
+	assert.True(t, scrapererror.IsPartialScrapeError(err), "%v", err)
+	assert.Contains(t, err.Error(), "2^63-1")
+	for _, c := range rec.counts {
+		assert.GreaterOrEqual(t, c.Amount, int64(0), "%+v", c)
+	}
+	assert.Empty(t, rec.countsFor(model.ParentInstance, model.ResourceActionV1), "the overflowing sum is left out")
+	orgs := rec.countsFor(model.ParentOrganization, model.ResourceActionV1)
+	require.NotEmpty(t, orgs)
+	for _, n := range orgs {
+		assert.Equal(t, int64(math.MaxInt64), n)
+	}
+	// An organization's applications over several projects overflow, too;
+	// over none or one they are what ZITADEL answered.
+	apps := rec.countsFor(model.ParentOrganization, model.ResourceApplication)
+	assert.Less(t, len(apps), len(orgs), "some organization has several projects")
+	for id, n := range apps {
+		assert.Contains(t, []int64{0, math.MaxInt64}, n, id)
+	}
+}
+
+func TestAddCounts(t *testing.T) {
+	for _, tt := range []struct {
+		a, b int64
+		sum  int64
+		ok   bool
+	}{
+		{1, 2, 3, true},
+		{math.MaxInt64, 0, math.MaxInt64, true},
+		{math.MaxInt64, 1, 0, false},
+		{math.MaxInt64 - 1, math.MaxInt64 - 1, 0, false},
+		{-1, 2, 0, false},
+	} {
+		sum, ok := addCounts(tt.a, tt.b)
+		assert.Equal(t, tt.ok, ok, "%d + %d", tt.a, tt.b)
+		assert.Equal(t, tt.sum, sum, "%d + %d", tt.a, tt.b)
+	}
+}
+
+// TestUpstreamIDsAreHeldToZITADELsShapes: an instance id that is an e-mail
+// address, a domain with a space and an organization id of a megabyte never
+// become label values; they are left out with a partial scrape error that
+// does not repeat them.
+func TestUpstreamIDsAreHeldToZITADELsShapes(t *testing.T) {
+	huge := strings.Repeat("7", 1<<20)
+	tests := []struct {
+		name   string
+		tamper func(answer any)
+		check  func(t *testing.T, rec *recorder)
+	}{
+		{"an e-mail address as instance id", func(answer any) {
+			if a, ok := answer.(*adminpb.GetMyInstanceResponse); ok {
+				a.Instance.Id = "jane.doe@example.com x"
+			}
+		}, func(t *testing.T, rec *recorder) {
+			assert.Empty(t, rec.instances, "the instance")
+			assert.Empty(t, rec.counts, "every count of the instance")
+		}},
+		{"a domain with a space and a megabyte organization id", func(answer any) {
+			switch a := answer.(type) {
+			case *adminpb.GetMyInstanceResponse:
+				a.Instance.Domains = append(a.Instance.Domains, &instancepb.Domain{Domain: "jane doe.example.com"})
+			case *orgpb.ListOrganizationsResponse:
+				a.Result[0].Id = huge
+			}
+		}, func(t *testing.T, rec *recorder) {
+			require.Len(t, rec.instances, 1)
+			assert.NotEmpty(t, rec.instances[0].Domains, "the good domains stay")
+			for _, d := range rec.instances[0].Domains {
+				assert.NotContains(t, d, " ")
+			}
+			require.NotEmpty(t, rec.counts, "the other organizations' counts stay")
+			for _, c := range rec.counts {
+				assert.LessOrEqual(t, len(c.ParentID), 64)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startFake(t, oneInstance(), fakezitadel.Options{Tamper: func(_ string, answer any) { tt.tamper(answer) }})
+			s := startSource(t, testConfig(srv), nil)
+
+			rec, err := scrape(t, s)
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), "jane")
+			assert.NotContains(t, err.Error(), "7777777777")
+			assert.Contains(t, err.Error(), "not what it issues")
+			tt.check(t, rec)
+		})
+	}
+}
