@@ -87,17 +87,18 @@ func (c *client) once(ctx context.Context, sc scope, method string, req, resp pr
 	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, kv...), c.timeout)
 	defer cancel()
 	err := remotetext.RedactStatus(c.conn.Invoke(ctx, method, req, resp))
-	c.count(ctx, method, status.Code(err))
+	c.count(ctx, method, err)
 	return tok, asPermissionDenied(err)
 }
 
 // count records a call that went out; a call refused for its rate is also
-// counted as throttled.
-func (c *client) count(ctx context.Context, method string, code codes.Code) {
+// counted as throttled, an answer too large to receive is not.
+func (c *client) count(ctx context.Context, method string, err error) {
+	code := status.Code(err)
 	// The call's own context may be over; the count is still wanted.
 	ctx = context.WithoutCancel(ctx)
 	c.metrics.calls.Add(ctx, 1, methodCode(method, code))
-	if code == codes.ResourceExhausted {
+	if code == codes.ResourceExhausted && !answerTooLarge(err) {
 		c.metrics.throttled.Add(ctx, 1, metric.WithAttributes(attribute.String("method", method)))
 	}
 }

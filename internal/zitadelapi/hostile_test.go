@@ -1,13 +1,20 @@
 package zitadelapi
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
@@ -125,4 +132,55 @@ func TestUpstreamIDsAreHeldToZITADELsShapes(t *testing.T) {
 			tt.check(t, rec)
 		})
 	}
+}
+
+// TestOversizedEventPagesArePagedSmaller: a ListEvents answer above the
+// client's 4 MiB is grpc-go's own RESOURCE_EXHAUSTED, not ZITADEL's
+// throttling: it is not retried (it would fail the same way), and the events
+// are read in smaller pages instead, every login counted once.
+func TestOversizedEventPagesArePagedSmaller(t *testing.T) {
+	const logins = 1200
+	padding := structpb.NewStringValue(strings.Repeat("x", 8<<10))
+	spec := fakezitadel.DefaultSpec()
+	spec.Instances = 1
+	srv := startFake(t, spec, fakezitadel.Options{Tamper: func(method string, answer any) {
+		if a, ok := answer.(*adminpb.ListEventsResponse); ok {
+			for _, e := range a.Events {
+				// 8 KiB an event: a page of 1,000 is 8 MiB, of 500 still 4 MiB.
+				if e.Payload == nil {
+					e.Payload = &structpb.Struct{Fields: map[string]*structpb.Value{}}
+				}
+				e.Payload.Fields["padding"] = padding
+			}
+		}
+	}})
+	in := srv.Dataset().Instances[0]
+	now := time.Now().UTC()
+	for i := range logins {
+		srv.Write(in.ID, now.Add(-time.Hour+time.Duration(i)*time.Second), func(w *fakezitadel.Writer) {
+			w.Login(fakezitadel.Login{UserID: fmt.Sprint("u", i), Org: in.Orgs[0], ClientID: "app", AuthMethods: []int{fakezitadel.AuthIdP}})
+		})
+	}
+	cfg := activityConfig(srv)
+	cfg.Activity.MaxPagesPerScrape = 100
+	src := startActivitySource(t, cfg, componenttest.NewNopHost(), &clock{t: now})
+	t.Cleanup(func() { require.NoError(t, src.Shutdown(context.Background())) })
+
+	rep, err := scrapeActivity(t, src)
+	require.NoError(t, err)
+	var total uint64
+	for _, l := range rep.Logins {
+		total += l.Count
+	}
+	assert.Equal(t, uint64(logins), total)
+	// 1,000 and 500 are refused once each, then pages of 250 (the overlap
+	// re-reads a little); retrying the refusals would cost 4 calls each.
+	assert.LessOrEqual(t, srv.Calls(adminpb.AdminService_ListEvents_FullMethodName), int64(2+logins/250+3))
+}
+
+func TestAnswerTooLargeIsNotThrottling(t *testing.T) {
+	assert.True(t, answerTooLarge(status.Error(codes.ResourceExhausted, "grpc: received message larger than max (8389447 vs. 4194304)")))
+	assert.True(t, answerTooLarge(status.Error(codes.ResourceExhausted, "grpc: received message after decompression larger than max 4194304")))
+	assert.False(t, answerTooLarge(status.Error(codes.ResourceExhausted, "quota exceeded (QUOTA-2m2o)")))
+	assert.False(t, answerTooLarge(status.Error(codes.Internal, "grpc: received message larger than max (1 vs. 0)")))
 }
