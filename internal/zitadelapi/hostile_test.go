@@ -15,12 +15,14 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
 	instancepb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/instance"
-	orgpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/org/v2"
 	mgmtpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/management"
+	milestonepb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/milestone/v1"
+	orgpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/org/v2"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
 
@@ -183,4 +185,45 @@ func TestAnswerTooLargeIsNotThrottling(t *testing.T) {
 	assert.True(t, answerTooLarge(status.Error(codes.ResourceExhausted, "grpc: received message after decompression larger than max 4194304")))
 	assert.False(t, answerTooLarge(status.Error(codes.ResourceExhausted, "quota exceeded (QUOTA-2m2o)")))
 	assert.False(t, answerTooLarge(status.Error(codes.Internal, "grpc: received message larger than max (1 vs. 0)")))
+}
+
+// TestOnlyZITADELsMilestoneTypesAreKept: milestone numbers ZITADEL's API
+// does not define, and a type answered twice, make no series; an answer of
+// 100,000 of them is refused by its size before it is decoded.
+func TestOnlyZITADELsMilestoneTypesAreKept(t *testing.T) {
+	for _, unknown := range []int{15, 100_000} {
+		t.Run(fmt.Sprint(unknown), func(t *testing.T) {
+			spec := fakezitadel.DefaultSpec()
+			spec.Instances = 1
+			srv := startFake(t, spec, fakezitadel.Options{Tamper: func(_ string, answer any) {
+				a, ok := answer.(*adminpb.ListMilestonesResponse)
+				if !ok {
+					return
+				}
+				reached := timestamppb.Now()
+				a.Result = append(a.Result, &milestonepb.Milestone{Type: milestonepb.MilestoneType_MILESTONE_TYPE_INSTANCE_CREATED, ReachedDate: reached})
+				for i := range unknown {
+					a.Result = append(a.Result, &milestonepb.Milestone{Type: milestonepb.MilestoneType(7 + i), ReachedDate: reached})
+				}
+			}})
+			now := time.Now().UTC()
+			src := startActivitySource(t, activityConfig(srv), componenttest.NewNopHost(), &clock{t: now})
+			t.Cleanup(func() { require.NoError(t, src.Shutdown(context.Background())) })
+
+			rep, err := scrapeActivity(t, src)
+			var types []string
+			for _, m := range rep.Milestones {
+				types = append(types, m.Type)
+			}
+			if unknown > milestonePage {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "milestones")
+				assert.Empty(t, types)
+				assert.Equal(t, int64(1), srv.Calls(adminpb.AdminService_ListMilestones_FullMethodName), "not retried")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, []string{"instance_created"}, types)
+		})
+	}
 }
