@@ -153,6 +153,7 @@ func Unmarshal(data []byte) (*Instance, error) {
 	if err := d.Finish(); err != nil {
 		return nil, err
 	}
+	in.counters.reindex()
 	return in, nil
 }
 

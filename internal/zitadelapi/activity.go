@@ -109,10 +109,25 @@ func (t *activityTracker) instance(ctx context.Context, id string, now time.Time
 		in = activity.NewInstance(now.Add(-t.cfg.Lookback), t.cfg.ActiveUsersPerOrganization)
 	}
 	in.SetPerOrganization(t.cfg.ActiveUsersPerOrganization)
+	in.SetLimits(activity.Limits{ApplicationsPerOrganization: t.cfg.MaxApplicationsPerOrganization})
 	t.mu.Lock()
 	t.instances[id] = in
 	t.mu.Unlock()
 	return in
+}
+
+// warnCaps names each limit the counters reached.
+func (t *activityTracker) warnCaps(instanceID string, caps []activity.Cap) {
+	for _, c := range caps {
+		if c.Organizations {
+			t.logger.Warn(fmt.Sprintf("Activity events name more than %d organizations; the events of further ones are counted as organization %q",
+				c.Limit, activity.Other), zap.String("instance", instanceID))
+			continue
+		}
+		t.logger.Warn(fmt.Sprintf("Logins of more than %d applications in one organization; further applications are counted as application %q: "+
+			"raise activity::max_applications_per_organization if the organization has that many", c.Limit, activity.Other),
+			zap.String("instance", instanceID), zap.String("organization", c.Organization))
+	}
 }
 
 // persist writes an instance's activity, so a restart continues where it is.
@@ -151,6 +166,7 @@ func (r *scrapeRun) instanceActivity(t *activityTracker, inst *instanceRun) {
 		r.fails.add(inst.label, "", "milestones", err)
 	}
 	report := in.Report(r.now)
+	t.warnCaps(inst.id, report.Caps)
 	report.Milestones = milestones
 	r.recordActivity(inst.id, report)
 	if readErr == nil {

@@ -12,11 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
 	instancepb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/instance"
@@ -226,4 +229,37 @@ func TestOnlyZITADELsMilestoneTypesAreKept(t *testing.T) {
 			assert.Equal(t, []string{"instance_created"}, types)
 		})
 	}
+}
+
+// TestApplicationCapIsWarnedOfByItsKey: logins of more applications in one
+// organization than activity::max_applications_per_organization are counted
+// as "other", and the warning names the key to raise.
+func TestApplicationCapIsWarnedOfByItsKey(t *testing.T) {
+	spec := fakezitadel.DefaultSpec()
+	spec.Instances = 1
+	srv := startFake(t, spec, fakezitadel.Options{})
+	in := srv.Dataset().Instances[0]
+	now := time.Now().UTC()
+	srv.Write(in.ID, now.Add(-time.Hour), func(w *fakezitadel.Writer) {
+		for i := range 5 {
+			w.Login(fakezitadel.Login{UserID: fmt.Sprint("u", i), Org: in.Orgs[0], ClientID: fmt.Sprint(i, "@app"), AuthMethods: []int{fakezitadel.AuthIdP}})
+		}
+	})
+	cfg := activityConfig(srv)
+	cfg.Activity.MaxApplicationsPerOrganization = 2
+	core, logs := observer.New(zap.WarnLevel)
+	src := startActivitySource(t, cfg, componenttest.NewNopHost(), &clock{t: now})
+	src.activity.logger = zap.New(core)
+	t.Cleanup(func() { require.NoError(t, src.Shutdown(context.Background())) })
+
+	rep, err := scrapeActivity(t, src)
+	require.NoError(t, err)
+	apps := map[string]uint64{}
+	for _, l := range rep.Logins {
+		apps[l.Application] += l.Count
+	}
+	assert.Equal(t, map[string]uint64{"0@app": 1, "1@app": 1, activity.Other: 3}, apps)
+	warned := logs.FilterMessageSnippet("activity::max_applications_per_organization").All()
+	require.Len(t, warned, 1)
+	assert.Equal(t, in.Orgs[0].ID, warned[0].ContextMap()["organization"])
 }
