@@ -438,7 +438,7 @@ func TestADamagedStoredSnapshotIsReplaced(t *testing.T) {
 	ctx := context.Background()
 	client, err := ext.(storage.Extension).GetClient(ctx, component.KindExporter, set.ID, schedule.SnapshotStorageName)
 	require.NoError(t, err)
-	require.NoError(t, client.Set(ctx, schedule.SnapshotStorageKey, []byte(schedule.SnapshotFormat+"\x05")))
+	require.NoError(t, client.Set(ctx, schedule.SnapshotStorageKey, []byte(schedule.SnapshotFormat.Current+"\x05")))
 	require.NoError(t, client.Close(ctx))
 
 	cfg := scheduledConfig(srv)

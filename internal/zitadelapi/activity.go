@@ -99,9 +99,16 @@ func (t *activityTracker) instance(ctx context.Context, id string, now time.Time
 		switch {
 		case err != nil:
 			t.logger.Warn("Activity state not read from storage; counting starts again", zap.String("instance", id), zap.Error(err))
-		case data != nil:
+		case data == nil:
+			t.logger.Info("No activity state in storage for the instance (its first scrape, or the storage was emptied); counting starts at the look-back",
+				zap.String("instance", id))
+		default:
 			if in, err = activity.Unmarshal(data); err != nil {
-				t.logger.Warn("Activity state in storage not usable; counting starts again", zap.String("instance", id), zap.Error(err))
+				t.logger.Warn("Activity state in storage refused: its counters, read position and active users are dropped, and counting starts again at the look-back",
+					zap.String("instance", id), zap.Error(err))
+			} else if activity.StateFormat.IsPrevious(data) {
+				t.logger.Info("Activity state read in the previous format; it is written in the current one from now on",
+					zap.String("instance", id), zap.String("read", activity.StateFormat.Previous), zap.String("written", activity.StateFormat.Current))
 			}
 		}
 	}

@@ -8,9 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/extension/extensiontest"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
@@ -262,4 +266,67 @@ func TestApplicationCapIsWarnedOfByItsKey(t *testing.T) {
 	warned := logs.FilterMessageSnippet("activity::max_applications_per_organization").All()
 	require.Len(t, warned, 1)
 	assert.Equal(t, in.Orgs[0].ID, warned[0].ContextMap()["organization"])
+}
+
+// TestStoredActivityStateIsCheckedAndItsLossLogged: an absent state is
+// logged; one whose stored login counter has a flipped byte is refused
+// with a line that says what is dropped, and nothing is counted from it.
+func TestStoredActivityStateIsCheckedAndItsLossLogged(t *testing.T) {
+	_, in, now, cfg, host := dayWithStorage(t)
+
+	core, logs := observer.New(zap.InfoLevel)
+	first := startActivitySource(t, cfg, host, &clock{t: now})
+	first.activity.logger = zap.New(core)
+	before, err := scrapeActivity(t, first)
+	require.NoError(t, err)
+	require.NoError(t, first.Shutdown(context.Background()))
+	assert.Equal(t, 1, logs.FilterMessageSnippet("No activity state in storage").Len())
+
+	// One byte of the stored state flipped, as a bad disk would.
+	client, err := host[*cfg.Activity.Storage].(storage.Extension).GetClient(context.Background(), component.KindReceiver, component.MustNewID("zitadel"), activityStorageName)
+	require.NoError(t, err)
+	data, err := client.Get(context.Background(), storageKey(in.ID))
+	require.NoError(t, err)
+	data[len(data)/2] ^= 0x08
+	require.NoError(t, client.Set(context.Background(), storageKey(in.ID), data))
+	require.NoError(t, client.Close(context.Background()))
+
+	second := startActivitySource(t, cfg, host, &clock{t: now.Add(time.Minute)})
+	second.activity.logger = zap.New(core)
+	t.Cleanup(func() { require.NoError(t, second.Shutdown(context.Background())) })
+	after, err := scrapeActivity(t, second)
+	require.NoError(t, err)
+	refused := logs.FilterMessageSnippet("Activity state in storage refused").All()
+	require.Len(t, refused, 1)
+	assert.Contains(t, refused[0].Message, "counters, read position and active users are dropped")
+	assert.Contains(t, refused[0].ContextMap()["error"], "checksum")
+	assert.Equal(t, logins(before), logins(after), "counted again from the look-back, not from damaged numbers")
+}
+
+// dayWithStorage starts a ZITADEL with a day of activity two hours ago, and
+// an activity configuration that keeps its state in a file storage.
+func dayWithStorage(t *testing.T) (*fakezitadel.Server, *fakezitadel.Instance, time.Time, *Config, extensions) {
+	t.Helper()
+	spec := fakezitadel.DefaultSpec()
+	spec.Instances = 1
+	srv := startFake(t, spec, fakezitadel.Options{})
+	in := srv.Dataset().Instances[0]
+	now := time.Now().UTC()
+	writeDay(srv, in, now.Add(-2*time.Hour))
+	id, ext := fileStorage(t)
+	cfg := activityConfig(srv)
+	cfg.Activity.Storage = &id
+	return srv, in, now, cfg, extensions{id: ext}
+}
+
+func fileStorage(t *testing.T) (component.ID, component.Component) {
+	t.Helper()
+	f := filestorage.NewFactory()
+	fcfg := f.CreateDefaultConfig().(*filestorage.Config)
+	fcfg.Directory = t.TempDir()
+	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), fcfg)
+	require.NoError(t, err)
+	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
+	return component.NewID(f.Type()), ext
 }
