@@ -35,11 +35,16 @@ const Other = "other"
 // grow the series and the state without limit.
 const MaxOrganizations = 20_000
 
+// DefaultApplicationsPerOrganization bounds the login counter's
+// applications per organization unless Limits say otherwise: far more than
+// an organization has, far fewer than a stream of made-up client ids adds.
+const DefaultApplicationsPerOrganization = 100
+
 // Limits bound the series that events can add to an instance's counters.
 type Limits struct {
 	// ApplicationsPerOrganization is how many distinct applications the
 	// login counter names per organization; the logins of further ones are
-	// counted as application Other.
+	// counted as application Other. 0 is DefaultApplicationsPerOrganization.
 	ApplicationsPerOrganization int
 }
 
@@ -118,7 +123,10 @@ func (c *counters) application(org, app string, limit int) string {
 	if _, ok := apps[Other]; ok {
 		named--
 	}
-	if limit > 0 && named >= limit {
+	if limit <= 0 {
+		limit = DefaultApplicationsPerOrganization
+	}
+	if named >= limit {
 		c.reach(Cap{Organization: org, Limit: limit})
 		return Other
 	}

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	eventpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/event"
 )
 
@@ -222,8 +223,8 @@ func (r *scrapeRun) readActivity(t *activityTracker, inst *instanceRun, in *acti
 
 func (r *scrapeRun) recordActivity(instanceID string, report activity.Report) {
 	rec, ok := r.rec.(activity.Recorder)
-	if !ok {
-		return
+	if !ok || fieldshape.CheckID(instanceID, fieldshape.MaxIDBytes) != "" {
+		return // an instance id that is not ZITADEL's is refused with the instance
 	}
 	r.recMu.Lock()
 	defer r.recMu.Unlock()

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 )
 
 // Defaults of the `activity:` block.
@@ -16,10 +18,6 @@ const (
 	// a first read of a large installation takes several scrapes instead of
 	// holding up the counts: 60 pages are a day of 60,000 logins.
 	defaultActivityPages = 60
-	// defaultApplicationsPerOrganization bounds the login counter's
-	// applications per organization: far more than an organization has,
-	// far fewer than a stream of made-up client ids would add.
-	defaultApplicationsPerOrganization = 100
 )
 
 // ActivityConfig is the `api::activity:` block.
@@ -49,7 +47,7 @@ type ActivityConfig struct {
 
 func newDefaultActivityConfig() ActivityConfig {
 	return ActivityConfig{Lookback: defaultLookback, MaxPagesPerScrape: defaultActivityPages,
-		MaxApplicationsPerOrganization: defaultApplicationsPerOrganization}
+		MaxApplicationsPerOrganization: activity.DefaultApplicationsPerOrganization}
 }
 
 func (c *ActivityConfig) validate(retention time.Duration) []error {

@@ -99,15 +99,16 @@ func TestUpstreamIDsAreHeldToZITADELsShapes(t *testing.T) {
 	tests := []struct {
 		name   string
 		tamper func(answer any)
-		check  func(t *testing.T, rec *recorder)
+		check  func(t *testing.T, rec *activityRecorder)
 	}{
 		{"an e-mail address as instance id", func(answer any) {
 			if a, ok := answer.(*adminpb.GetMyInstanceResponse); ok {
 				a.Instance.Id = "jane.doe@example.com x"
 			}
-		}, func(t *testing.T, rec *recorder) {
+		}, func(t *testing.T, rec *activityRecorder) {
 			assert.Empty(t, rec.instances, "the instance")
 			assert.Empty(t, rec.counts, "every count of the instance")
+			assert.Empty(t, rec.activity, "the instance's activity")
 		}},
 		{"a domain with a space and a megabyte organization id", func(answer any) {
 			switch a := answer.(type) {
@@ -116,7 +117,7 @@ func TestUpstreamIDsAreHeldToZITADELsShapes(t *testing.T) {
 			case *orgpb.ListOrganizationsResponse:
 				a.Result[0].Id = huge
 			}
-		}, func(t *testing.T, rec *recorder) {
+		}, func(t *testing.T, rec *activityRecorder) {
 			require.Len(t, rec.instances, 1)
 			assert.NotEmpty(t, rec.instances[0].Domains, "the good domains stay")
 			for _, d := range rec.instances[0].Domains {
@@ -131,9 +132,12 @@ func TestUpstreamIDsAreHeldToZITADELsShapes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := startFake(t, oneInstance(), fakezitadel.Options{Tamper: func(_ string, answer any) { tt.tamper(answer) }})
-			s := startSource(t, testConfig(srv), nil)
+			cfg := testConfig(srv)
+			cfg.Activity.Enabled = true
+			s := startSource(t, cfg, nil)
 
-			rec, err := scrape(t, s)
+			rec := &activityRecorder{}
+			err := s.Scrape(context.Background(), rec)
 			require.Error(t, err)
 			assert.NotContains(t, err.Error(), "jane")
 			assert.NotContains(t, err.Error(), "7777777777")
