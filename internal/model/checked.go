@@ -64,6 +64,8 @@ func (r *CheckedRecorder) RecordCount(c Count) {
 	r.next.RecordCount(c)
 }
 
+// countProblem says what is wrong with c, or "". It allocates only for a
+// problem: it runs for every row of a database page.
 func (r *CheckedRecorder) countProblem(c Count) string {
 	if p := fieldshape.CheckID(c.InstanceID, fieldshape.MaxIDBytes); p != "" {
 		return "an instance id " + p
@@ -71,20 +73,20 @@ func (r *CheckedRecorder) countProblem(c Count) string {
 	if p := fieldshape.CheckResourceName(c.Resource); p != "" {
 		return "instance " + c.InstanceID + ": a resource name " + p
 	}
-	where := "instance " + c.InstanceID + ": " + c.Resource
+	where := func() string { return "instance " + c.InstanceID + ": " + c.Resource }
 	if p := fieldshape.CheckID(c.ParentID, fieldshape.MaxIDBytes); p != "" {
-		return where + ": the " + c.ParentType + " id " + p
+		return where() + ": the " + c.ParentType + " id " + p
 	}
 	if c.ParentType != ParentInstance && c.ParentType != ParentOrganization {
-		return where + ": the parent type is neither instance nor organization"
+		return where() + ": the parent type is neither instance nor organization"
 	}
 	if c.Table != "" {
 		if p := fieldshape.CheckTableName(c.Table); p != "" {
-			return where + ": the table name " + p
+			return where() + ": the table name " + p
 		}
 	}
 	if c.Amount < 0 {
-		return where + " of " + c.ParentType + " " + c.ParentID + ": the amount is negative"
+		return where() + " of " + c.ParentType + " " + c.ParentID + ": the amount is negative"
 	}
 	return ""
 }
