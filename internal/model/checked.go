@@ -41,16 +41,21 @@ func (r *CheckedRecorder) RecordInstance(in Instance) {
 			in.Version = ""
 		}
 	}
-	domains := in.Domains[:0:0]
+	var kept []string // nil while every domain is good: the source's slice is passed on
 	for i, d := range in.Domains {
-		if p := fieldshape.CheckDomain(d); p != "" {
+		p := fieldshape.CheckDomain(d)
+		switch {
+		case p != "":
 			r.problems.Add("instance %s: domain %d %s: it is left out", in.ID, i, p)
-			continue
+			if kept == nil {
+				kept = append(make([]string, 0, len(in.Domains)), in.Domains[:i]...)
+			}
+		case kept != nil:
+			kept = append(kept, d)
 		}
-		domains = append(domains, d)
 	}
-	if len(domains) < len(in.Domains) {
-		in.Domains = domains
+	if kept != nil {
+		in.Domains = kept
 	}
 	r.next.RecordInstance(in)
 }
