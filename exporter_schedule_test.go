@@ -2,8 +2,8 @@ package zitadeltelemetry
 
 import (
 	"context"
-	"os"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"sync"
 	"testing"
