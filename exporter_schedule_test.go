@@ -3,6 +3,7 @@ package zitadeltelemetry
 import (
 	"context"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -438,7 +439,7 @@ func TestADamagedStoredSnapshotIsReplaced(t *testing.T) {
 	ctx := context.Background()
 	client, err := ext.(storage.Extension).GetClient(ctx, component.KindExporter, set.ID, schedule.SnapshotStorageName)
 	require.NoError(t, err)
-	require.NoError(t, client.Set(ctx, schedule.SnapshotStorageKey, []byte(schedule.SnapshotFormat+"\x05")))
+	require.NoError(t, client.Set(ctx, schedule.SnapshotStorageKey, []byte(schedule.SnapshotFormat.Current+"\x05")))
 	require.NoError(t, client.Close(ctx))
 
 	cfg := scheduledConfig(srv)
@@ -524,4 +525,39 @@ func observedSettings(level zapcore.Level) (exporter.Settings, *observer.Observe
 	set := exportertest.NewNopSettings(ExporterType)
 	set.Logger = zap.New(core)
 	return set, logs
+}
+
+// TestASnapshotOfThePreviousFormatSurvivesTheUpgrade: a collector upgraded
+// over its storage reports the snapshot its previous version kept, and says
+// so; a start without one says that too.
+func TestASnapshotOfThePreviousFormatSurvivesTheUpgrade(t *testing.T) {
+	srv := startTelemetryServer(t)
+	id, ext := startFileStorage(t, t.TempDir())
+	set, logs := observedSettings(zapcore.InfoLevel)
+	cfg := scheduledConfig(srv)
+	cfg.Storage = &id
+
+	exp := startScheduled(t, cfg, set, newFakeClock(scheduleStart), testkit.ExtensionsHost{id: ext})
+	stopScheduled(t, exp)
+	assert.Equal(t, 1, logs.FilterMessageSnippet("No snapshot in storage").Len())
+
+	// What the previous version wrote: system "sys", one instance, two organizations' users.
+	old, err := os.ReadFile("internal/schedule/testdata/snapshot.zitadeltelemetry.snapshot.v1.bin")
+	require.NoError(t, err)
+	ctx := context.Background()
+	client, err := ext.(storage.Extension).GetClient(ctx, component.KindExporter, set.ID, schedule.SnapshotStorageName)
+	require.NoError(t, err)
+	require.NoError(t, client.Set(ctx, schedule.SnapshotStorageKey, old))
+	require.NoError(t, client.Close(ctx))
+
+	// The snapshot was taken at testkit.Observed; the next run is within max_age of it.
+	clk := newFakeClock(testkit.Observed)
+	exp = startScheduled(t, cfg, set, clk, testkit.ExtensionsHost{id: ext})
+	defer stopScheduled(t, exp)
+	assert.Equal(t, 1, logs.FilterMessageSnippet("read in the previous format").Len())
+	clk.set(time.Date(2025, 6, 2, 2, 0, 0, 0, time.UTC))
+	clk.waitTick(t)
+	snap, ok := srv.Snapshot("sys")
+	require.True(t, ok, "the snapshot of the previous format was reported")
+	assert.Len(t, snap.Rows, 2)
 }

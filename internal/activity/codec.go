@@ -2,7 +2,6 @@ package activity
 
 import (
 	"encoding/binary"
-	"errors"
 	"math"
 	"time"
 
@@ -10,14 +9,14 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storedform"
 )
 
-// stateFormat starts every stored state; a value of another format is
-// ignored, as if nothing was stored.
-const stateFormat = "zitadel.activity.v2"
+// StateFormat is the stored state's format: version 3 is version 2's
+// encoding sealed with a checksum; version 2 is still read.
+var StateFormat = storedform.Format{What: "activity state", Current: "zitadel.activity.v3", Previous: "zitadel.activity.v2"}
 
 // Marshal encodes the instance's whole state: one value, so the counters,
 // the read position and the users it stores always belong together.
 func (in *Instance) Marshal() []byte {
-	buf := append([]byte(nil), stateFormat...)
+	buf := StateFormat.Start(256)
 	buf = appendTime(buf, in.Start)
 	buf = appendTime(buf, in.Position.Cursor)
 	buf = appendBool(buf, in.CaughtUp)
@@ -57,7 +56,7 @@ func (in *Instance) Marshal() []byte {
 		buf = appendString(buf, k.userType)
 		buf = s.append(buf)
 	}
-	return buf
+	return StateFormat.Seal(buf)
 }
 
 func (s *userSet) append(buf []byte) []byte {
@@ -110,15 +109,15 @@ func appendBytes(buf, b []byte) []byte {
 	return append(buf, b...)
 }
 
-// ErrNotAState says a stored value was written by something else.
-var ErrNotAState = errors.New("the stored value is not an activity state of this format")
-
-// Unmarshal decodes what Marshal wrote; a damaged value is refused whole.
+// Unmarshal decodes what Marshal wrote, or a state of the previous version;
+// a damaged value, or one of a format this version does not read, is
+// refused whole.
 func Unmarshal(data []byte) (*Instance, error) {
-	if len(data) < len(stateFormat) || string(data[:len(stateFormat)]) != stateFormat {
-		return nil, ErrNotAState
+	body, _, err := StateFormat.Open(data)
+	if err != nil {
+		return nil, err
 	}
-	d := storedform.NewDecoder(data[len(stateFormat):], "activity state")
+	d := storedform.NewDecoder(body, "activity state")
 	start, cursor := d.Time(), d.Time()
 	caughtUp, perOrg := d.Bool(), d.Bool()
 	key := d.Bytes()
@@ -153,6 +152,7 @@ func Unmarshal(data []byte) (*Instance, error) {
 	if err := d.Finish(); err != nil {
 		return nil, err
 	}
+	in.counters.reindex()
 	return in, nil
 }
 

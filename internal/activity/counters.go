@@ -3,6 +3,8 @@ package activity
 import (
 	"cmp"
 	"slices"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 )
 
 // LoginKey is one series of the login counter.
@@ -22,15 +24,136 @@ type CheckKey struct {
 	Outcome      string
 }
 
+// Other stands for the applications of an organization beyond
+// Limits.ApplicationsPerOrganization, and for the organizations beyond
+// MaxOrganizations or with an id that is not ZITADEL's: their events are
+// counted, under this name, instead of each making a series of its own.
+const Other = "other"
+
+// MaxOrganizations bounds the organizations an instance's counters name:
+// events name organizations, so a broken or hostile ZITADEL could otherwise
+// grow the series and the state without limit.
+const MaxOrganizations = 20_000
+
+// DefaultApplicationsPerOrganization bounds the login counter's
+// applications per organization unless Limits say otherwise: far more than
+// an organization has, far fewer than a stream of made-up client ids adds.
+const DefaultApplicationsPerOrganization = 100
+
+// Limits bound the series that events can add to an instance's counters.
+type Limits struct {
+	// ApplicationsPerOrganization is how many distinct applications the
+	// login counter names per organization; the logins of further ones are
+	// counted as application Other. 0 is DefaultApplicationsPerOrganization.
+	ApplicationsPerOrganization int
+}
+
+// Cap is a limit the counters reached: the events of further applications
+// of Organization, or of further organizations when Organizations is set,
+// are counted as Other.
+type Cap struct {
+	Organizations bool
+	Organization  string
+	Limit         int
+}
+
 // counters are the cumulative counts of an instance since its start time.
 type counters struct {
 	logins   map[LoginKey]uint64
 	checks   map[CheckKey]uint64
 	lockouts map[string]uint64 // by organization
+
+	// orgs is what the counters name, for the limits: every organization
+	// (Other and "" included) and its applications, derived from the keys.
+	orgs map[string]map[string]struct{}
+	// reached are the limits reached in this process; fresh ones wait in
+	// caps for the next report.
+	reached map[Cap]bool
+	caps    []Cap
 }
 
 func newCounters() counters {
-	return counters{logins: map[LoginKey]uint64{}, checks: map[CheckKey]uint64{}, lockouts: map[string]uint64{}}
+	return counters{logins: map[LoginKey]uint64{}, checks: map[CheckKey]uint64{}, lockouts: map[string]uint64{},
+		orgs: map[string]map[string]struct{}{}, reached: map[Cap]bool{}}
+}
+
+// reach notes that a limit was reached, once.
+func (c *counters) reach(cp Cap) {
+	if !c.reached[cp] {
+		c.reached[cp] = true
+		c.caps = append(c.caps, cp)
+	}
+}
+
+// organization returns the name the counters give org: org itself, or
+// Other when it is not an id ZITADEL issues or MaxOrganizations are named.
+func (c *counters) organization(org string) string {
+	if _, ok := c.orgs[org]; ok || org == "" || org == Other {
+		return org
+	}
+	if fieldshape.CheckID(org, fieldshape.MaxIDBytes) != "" {
+		return Other
+	}
+	named := len(c.orgs)
+	for _, special := range []string{"", Other} {
+		if _, ok := c.orgs[special]; ok {
+			named--
+		}
+	}
+	if named >= MaxOrganizations {
+		c.reach(Cap{Organizations: true, Limit: MaxOrganizations})
+		return Other
+	}
+	c.orgs[org] = map[string]struct{}{}
+	return org
+}
+
+// application returns the name the counters give app in org (as
+// organization returned it): app itself, or Other beyond the limit or when
+// it is no application id.
+func (c *counters) application(org, app string, limit int) string {
+	apps := c.named(org)
+	if _, ok := apps[app]; ok || app == Other {
+		return app
+	}
+	if fieldshape.CheckApplicationID(app) != "" {
+		return Other
+	}
+	named := len(apps)
+	if _, ok := apps[Other]; ok {
+		named--
+	}
+	if limit <= 0 {
+		limit = DefaultApplicationsPerOrganization
+	}
+	if named >= limit {
+		c.reach(Cap{Organization: org, Limit: limit})
+		return Other
+	}
+	apps[app] = struct{}{}
+	return app
+}
+
+// reindex derives what the counters name from their keys, after decoding.
+func (c *counters) reindex() {
+	for k := range c.logins {
+		c.named(k.Organization)[k.Application] = struct{}{}
+	}
+	for k := range c.checks {
+		c.named(k.Organization)
+	}
+	for org := range c.lockouts {
+		c.named(org)
+	}
+}
+
+func (c *counters) named(org string) map[string]struct{} {
+	apps := c.orgs[org]
+	if apps == nil {
+		apps = map[string]struct{}{}
+		c.orgs[org] = apps
+	}
+	return apps
 }
 
 // Login is one series of the login counter and its count.

@@ -45,6 +45,7 @@ type Instance struct {
 	CaughtUp bool
 
 	perOrganization bool
+	limits          Limits
 	key             []byte // the key of the user hashes; never leaves the state
 	k0, k1          uint64 // key, as SipHash takes it
 	counters        counters
@@ -87,6 +88,10 @@ func (in *Instance) SetPerOrganization(on bool) {
 	}
 }
 
+// SetLimits bounds the series further events can add; what the counters
+// already name stays.
+func (in *Instance) SetLimits(l Limits) { in.limits = l }
+
 // hashID is the keyed hash of an id: SipHash-2-4, a pseudo-random function
 // of the key, so that without the key a hash cannot be traced back to a user
 // id by hashing candidates. It allocates nothing.
@@ -106,10 +111,11 @@ func (in *Instance) Apply(e *Event) {
 	case TypeOIDCSessionAdded, TypeSAMLSessionAdded:
 		in.login(e)
 	case TypeUserLocked:
-		in.counters.lockouts[e.ResourceOwner]++
+		in.counters.lockouts[in.counters.organization(e.ResourceOwner)]++
 	default:
 		if c, ok := checkTypes[e.Type]; ok {
-			in.counters.checks[CheckKey{Organization: e.ResourceOwner, Factor: c.factor, Outcome: c.outcome}]++
+			org := in.counters.organization(e.ResourceOwner)
+			in.counters.checks[CheckKey{Organization: org, Factor: c.factor, Outcome: c.outcome}]++
 		}
 	}
 }
@@ -123,6 +129,8 @@ func (in *Instance) login(e *Event) {
 	if k.Organization == "" {
 		k.Organization = e.ResourceOwner
 	}
+	k.Organization = in.counters.organization(k.Organization)
+	k.Application = in.counters.application(k.Organization, k.Application, in.limits.ApplicationsPerOrganization)
 	userType := UserMachine
 	if e.HasSession {
 		k.Kind, userType = KindSession, UserHuman
@@ -133,7 +141,7 @@ func (in *Instance) login(e *Event) {
 	}
 	h, m := in.hashID(e.UserID), minuteOf(e.CreatedAt)
 	in.userSet(parentKey{ParentInstance, "", userType}).add(h, m)
-	if in.perOrganization && k.Organization != "" {
+	if in.perOrganization && k.Organization != "" && k.Organization != Other {
 		in.userSet(parentKey{ParentOrganization, k.Organization, userType}).add(h, m)
 	}
 }
@@ -167,12 +175,15 @@ type Report struct {
 	Active []ActiveUsers
 	// Milestones are those reached, set by the reader.
 	Milestones []Milestone
+	// Caps are the limits reached since the last report, to be warned of.
+	Caps []Cap
 }
 
 // Report forgets logins older than the longest window before now and
 // returns the counters and the active users at now.
 func (in *Instance) Report(now time.Time) Report {
-	r := Report{Start: in.Start}
+	r := Report{Start: in.Start, Caps: in.counters.caps}
+	in.counters.caps = nil
 	r.Logins, r.Checks, r.Lockouts = in.counters.report()
 	m := minuteOf(now)
 	for k, s := range in.users {

@@ -97,6 +97,15 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 	return handler(context.WithValue(ctx, callInfoKey{}, ci), req)
 }
 
+// tamper hands every answer to Options.Tamper.
+func (s *Server) tamper(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	resp, err := handler(ctx, req)
+	if err == nil {
+		s.opts.Tamper(info.FullMethod, resp)
+	}
+	return resp, err
+}
+
 // injected applies the failure switches to one call.
 func (s *Server) injected(method string) error {
 	s.mu.RLock()

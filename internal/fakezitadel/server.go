@@ -50,6 +50,10 @@ type Options struct {
 	TLS *tls.Config
 	// Faults, when set, fails a share of the gRPC calls at random.
 	Faults *faults.Injector
+	// Tamper, when set, changes every answer in place before it is sent, by
+	// the call's full method: a broken or hostile ZITADEL (impossible totals,
+	// ids of any shape, answers of any size).
+	Tamper func(fullMethod string, answer any)
 }
 
 // ServiceKey is a service user's key registered with an instance.
@@ -190,6 +194,9 @@ func (s *Server) Start(grpcAddr, httpAddr string) error {
 	interceptors := []grpc.UnaryServerInterceptor{s.intercept}
 	if s.opts.Faults != nil {
 		interceptors = []grpc.UnaryServerInterceptor{s.opts.Faults.Unary, s.intercept}
+	}
+	if s.opts.Tamper != nil {
+		interceptors = append([]grpc.UnaryServerInterceptor{s.tamper}, interceptors...)
 	}
 	s.grpcServer = grpc.NewServer(grpc.ChainUnaryInterceptor(interceptors...))
 	adminpb.RegisterAdminServiceServer(s.grpcServer, adminService{s: s})

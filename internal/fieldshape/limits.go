@@ -12,6 +12,10 @@ const (
 	// MaxIDBytes bounds instance and parent ids. ZITADEL's ids are 18-19
 	// digit snowflakes; 64 leaves room for UUIDs and custom organization ids.
 	MaxIDBytes = 64
+	// MaxApplicationIDBytes bounds OIDC client ids and SAML entity ids: a
+	// client id holds its project's name, of at most 200 characters (800
+	// bytes of UTF-8) in ZITADEL.
+	MaxApplicationIDBytes = 1024
 	// MaxResourceNameBytes bounds resource names: ZITADEL's longest has 28.
 	MaxResourceNameBytes = 63
 	// MaxTableNameBytes bounds table names: schema.table, two PostgreSQL

@@ -3,6 +3,7 @@ package fieldshape
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -75,6 +76,29 @@ func CheckID(s string, limit int) string {
 	}
 	if i := idChars.firstOutside(s); i >= 0 {
 		return "is not an id: " + describeByte(s, i) + "; ids have letters, digits, '-' and '_'"
+	}
+	return ""
+}
+
+// CheckApplicationID says what is wrong with an application id, or "". An
+// OIDC client id is ZITADEL's id, '@' and the project's name, lower case with
+// '_' for spaces, so it may hold any printable character but a space; a SAML
+// entity id is a URI. Neither holds a space or a control character, and
+// neither is long.
+func CheckApplicationID(s string) string {
+	if p := checkLength(s, MaxApplicationIDBytes); p != "" {
+		return p
+	}
+	if !utf8.ValidString(s) {
+		return "is not an application id: it is not UTF-8"
+	}
+	for i, r := range s {
+		switch {
+		case r < utf8.RuneSelf && (r <= ' ' || r == 0x7f):
+			return "is not an application id: " + describeByte(s, i)
+		case unicode.IsSpace(r) || unicode.IsControl(r):
+			return fmt.Sprintf("is not an application id: byte %d starts a space or control character", i)
+		}
 	}
 	return ""
 }

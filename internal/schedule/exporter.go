@@ -156,7 +156,8 @@ func storageClient(ctx context.Context, host component.Host, id, owner component
 }
 
 // load reads the stored snapshot. One that cannot be read is replaced by
-// what arrives next, as if the collector had started without one.
+// what arrives next, as if the collector had started without one; each case
+// is logged, with what is lost.
 func (s *Exporter) load(ctx context.Context) {
 	data, err := s.store.Get(ctx, SnapshotStorageKey)
 	if err != nil {
@@ -164,12 +165,18 @@ func (s *Exporter) load(ctx context.Context) {
 		return
 	}
 	if data == nil {
+		s.logger.Info("No snapshot in storage (a first start, or the storage was emptied): the next report carries what arrives from now on")
 		return
 	}
 	snap, err := unmarshalSnapshot(data)
 	if err != nil {
-		s.logger.Warn("Stored snapshot not read; starting from an empty one", zap.Error(err))
+		s.logger.Warn("Stored snapshot not read; starting from an empty one: the counts it held are dropped and the next report carries only what arrives from now on",
+			zap.Error(err))
 		return
+	}
+	if SnapshotFormat.IsPrevious(data) {
+		s.logger.Info("Stored snapshot read in the previous format; it is written in the current one from now on",
+			zap.String("read", SnapshotFormat.Previous), zap.String("written", SnapshotFormat.Current))
 	}
 	s.mu.Lock()
 	s.snap = snap

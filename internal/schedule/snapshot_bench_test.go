@@ -58,6 +58,17 @@ func BenchmarkSnapshot(b *testing.B) {
 	defer built.Release()
 	seen := testkit.Observed.UnixNano()
 
+	b.Run("store", func(b *testing.B) {
+		// What the storage extension is given and read back from it.
+		s := newSnapshot()
+		s.update(built.Systems(), testkit.Observed)
+		for b.Loop() {
+			if _, err := unmarshalSnapshot(s.marshal()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*testkit.BenchCounts), "ns/count")
+	})
 	b.Run("refresh", func(b *testing.B) {
 		s := newSnapshot()
 		s.update(built.Systems(), testkit.Observed)

@@ -2,7 +2,6 @@ package schedule
 
 import (
 	"encoding/binary"
-	"errors"
 	"math"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -11,9 +10,9 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storedform"
 )
 
-// SnapshotFormat starts every stored snapshot; a stored value of another
-// format is ignored, as if nothing was stored.
-const SnapshotFormat = "zitadeltelemetry.snapshot.v1"
+// SnapshotFormat is the stored snapshot's format: version 2 is version 1's
+// encoding sealed with a checksum; version 1 is still read.
+var SnapshotFormat = storedform.Format{What: "snapshot", Current: "zitadeltelemetry.snapshot.v2", Previous: "zitadeltelemetry.snapshot.v1"}
 
 // SnapshotStorageKey is the key of the snapshot in the exporter's storage client.
 const SnapshotStorageKey = "snapshot"
@@ -21,7 +20,7 @@ const SnapshotStorageKey = "snapshot"
 // marshal encodes the snapshot: per system its strings once, then rows of
 // string numbers, as compact as the memory layout.
 func (s *snapshot) marshal() []byte {
-	buf := append([]byte(nil), SnapshotFormat...)
+	buf := SnapshotFormat.Start(64 * len(s.systems))
 	buf = binary.AppendUvarint(buf, uint64(len(s.systems)))
 	for _, id := range s.systemIDs() {
 		ss := s.systems[id]
@@ -63,7 +62,7 @@ func (s *snapshot) marshal() []byte {
 			buf = binary.AppendUvarint(buf, uint64(r.seen))
 		}
 	}
-	return buf
+	return SnapshotFormat.Seal(buf)
 }
 
 func appendString(buf []byte, s string) []byte {
@@ -71,16 +70,15 @@ func appendString(buf []byte, s string) []byte {
 	return append(buf, s...)
 }
 
-// errNotASnapshot says a stored value was written by something else.
-var errNotASnapshot = errors.New("the stored value is not a snapshot of this format")
-
-// unmarshalSnapshot decodes what marshal wrote, checking every number
-// against what it refers to: a damaged value is refused whole.
+// unmarshalSnapshot decodes what marshal wrote, or a snapshot of the
+// previous version, checking every number against what it refers to: a
+// damaged value is refused whole.
 func unmarshalSnapshot(data []byte) (*snapshot, error) {
-	if len(data) < len(SnapshotFormat) || string(data[:len(SnapshotFormat)]) != SnapshotFormat {
-		return nil, errNotASnapshot
+	body, _, err := SnapshotFormat.Open(data)
+	if err != nil {
+		return nil, err
 	}
-	d := storedform.NewDecoder(data[len(SnapshotFormat):], "snapshot")
+	d := storedform.NewDecoder(body, "snapshot")
 	s := newSnapshot()
 	for range d.Count() {
 		ss := s.system(d.String())

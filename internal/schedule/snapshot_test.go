@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storedform"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
@@ -58,9 +60,10 @@ func TestDamagedStoredSnapshotIsRefusedWhole(t *testing.T) {
 		require.Error(t, err, "cut at %d of %d bytes", n, len(data))
 	}
 	_, err := unmarshalSnapshot(append(data, 0))
-	assert.ErrorContains(t, err, "1 bytes after the end")
+	assert.ErrorIs(t, err, storedform.ErrChecksum)
+	var unknown *storedform.UnknownFormatError
 	_, err = unmarshalSnapshot([]byte("something else"))
-	assert.ErrorIs(t, err, errNotASnapshot)
+	assert.ErrorAs(t, err, &unknown)
 }
 
 // Organizations deleted long ago leave no strings behind.
@@ -81,4 +84,26 @@ func TestPruneForgetsStringsNoRowUses(t *testing.T) {
 
 	s.prune(testkit.Observed.Add(3 * time.Hour))
 	assert.Empty(t, s.systemIDs(), "a system without rows drops out")
+}
+
+// TestASnapshotOfThePreviousFormatIsRead: the snapshot version 1 wrote,
+// without a checksum (one system "sys", one instance, two organizations'
+// users), is read after an upgrade and written again in the current format.
+func TestASnapshotOfThePreviousFormatIsRead(t *testing.T) {
+	data, err := os.ReadFile("testdata/snapshot.zitadeltelemetry.snapshot.v1.bin")
+	require.NoError(t, err)
+	require.True(t, SnapshotFormat.IsPrevious(data))
+	back, err := unmarshalSnapshot(data)
+	require.NoError(t, err)
+	want := snapshotOf(t, testkit.Observed, built(t, "sys", 1, 2, model.ResourceUser))
+	require.NoError(t, pmetrictest.CompareMetrics(want.systems["sys"].metrics(testkit.Observed), back.systems["sys"].metrics(testkit.Observed)))
+
+	again := back.marshal()
+	assert.Equal(t, SnapshotFormat.Current, string(again[:len(SnapshotFormat.Current)]))
+	for i := range again {
+		damaged := append([]byte(nil), again...)
+		damaged[i] ^= 0x10
+		_, err := unmarshalSnapshot(damaged)
+		assert.Error(t, err, "a flipped bit in byte %d", i)
+	}
 }

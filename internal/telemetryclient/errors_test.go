@@ -84,7 +84,8 @@ func TestClassifyHTTP(t *testing.T) {
 		{"500 meaning DATA_LOSS", 500, nil, "data loss", outcome{code: codes.Internal}},
 		{"507 other 5xx", 507, nil, "", outcome{code: codes.Internal}},
 		{"204 is not success", 204, nil, "", outcome{code: codes.Unknown}},
-		{"302 is not success", 302, nil, "", outcome{code: codes.Unknown}},
+		{"302 is refused, never followed", 302, nil, "", outcome{code: codes.Unknown, permanent: true}},
+		{"307 is refused, never followed", 307, http.Header{"Location": {"https://elsewhere.example/"}}, "", outcome{code: codes.Unknown, permanent: true}},
 		{"200 without a body", 200, nil, "", outcome{code: codes.Unknown}},
 		{"200 with HTML", 200, nil, "<html>captive portal</html>", outcome{code: codes.Unknown}},
 		// Connect: the code in the body wins over the status.

@@ -2,8 +2,11 @@ package telemetryclient
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/peer"
@@ -58,6 +61,9 @@ func classifyGRPC(err error, reached bool) error {
 	if !reached {
 		return &unreachedError{reason: st.Message()}
 	}
+	if redirect, ok := grpcRedirect(st); ok {
+		return consumererror.NewPermanent(redirect)
+	}
 	var retryAfter time.Duration
 	for _, d := range st.Details() {
 		if ri, ok := d.(*errdetails.RetryInfo); ok {
@@ -65,6 +71,23 @@ func classifyGRPC(err error, reached bool) error {
 		}
 	}
 	return withRetryPolicy(&StatusError{Code: st.Code(), Message: remotetext.Redact(st.Message())}, retryAfter)
+}
+
+// grpc-go names an HTTP answer that is no gRPC answer by its status; gRPC
+// follows no redirect, and a 3xx is refused as on the HTTP wires. The
+// Location is not passed on by grpc-go.
+const grpcHTTPStatusPrefix = "unexpected HTTP status code received from server: "
+
+func grpcRedirect(st *status.Status) (*RedirectError, bool) {
+	rest, ok := strings.CutPrefix(st.Message(), grpcHTTPStatusPrefix)
+	if !ok || len(rest) < 3 {
+		return nil, false
+	}
+	code, err := strconv.Atoi(rest[:3])
+	if err != nil || code < 300 || code > 399 {
+		return nil, false
+	}
+	return &RedirectError{HTTPStatus: code}, true
 }
 
 // unreachedError is a gRPC call that never got a connection to the telemetry

@@ -56,9 +56,15 @@ type httpClient struct {
 
 // NewHTTP returns a client that POSTs protojson bodies to endpoint, laid out
 // as style says. The *http.Client carries TLS, headers, auth, compression.
+// It follows no redirect: one would carry the report, the path secret in the
+// URL and the configured headers to wherever the answer points (a 307), or
+// turn the POST into a GET without a body that another host answers with 200
+// (a 302), so a redirect is an answer of its own, refused by classifyHTTP.
 func NewHTTP(client *http.Client, endpoint string, style PathStyle) Client {
 	endpoint = strings.TrimSuffix(endpoint, "/")
-	c := &httpClient{client: client, connect: style == PathsConnect}
+	own := *client
+	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c := &httpClient{client: &own, connect: style == PathsConnect}
 	if c.connect {
 		c.baseURL, c.countsURL = endpoint+PathConnectBase, endpoint+PathConnectCounts
 	} else {

@@ -3,11 +3,13 @@ package telemetryclient
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -21,7 +23,8 @@ var answerJSON = protojson.UnmarshalOptions{DiscardUnknown: true}
 // classifyHTTP is the one place that judges an HTTP answer of the telemetry
 // endpoint, for ZITADEL's wire and for Connect alike. Success is HTTP 200 with
 // a JSON body, decoded into out, exactly as ZITADEL's own client requires.
-// Anything else becomes a StatusError: the code comes from a Connect error body
+// A redirect is a RedirectError, never followed and never retried: the same
+// request will be redirected again. Anything else becomes a StatusError: the code comes from a Connect error body
 // when there is one ({"code":"failed_precondition",...}: Connect answers 400
 // for several codes), otherwise from the HTTP status. The delay comes from the
 // Retry-After header or a Connect google.rpc.RetryInfo detail.
@@ -33,6 +36,9 @@ func classifyHTTP(status int, header http.Header, body []byte, out proto.Message
 				string(out.ProtoReflect().Descriptor().Name()) + ": " + err.Error()}
 		}
 		return nil
+	}
+	if status >= 300 && status < 400 {
+		return consumererror.NewPermanent(&RedirectError{HTTPStatus: status, Location: header.Get("Location")})
 	}
 	se := &StatusError{Code: codeForHTTPStatus(status), HTTPStatus: status, Message: shorten(body)}
 	retryAfter := parseRetryAfter(header.Get("Retry-After"), time.Now())
@@ -76,7 +82,7 @@ func codeForHTTPStatus(status int) codes.Code {
 	case status >= 500:
 		return codes.Internal
 	default:
-		// 1xx, 3xx and 2xx other than 200: not an answer ZITADEL accepts either.
+		// 1xx and 2xx other than 200: not an answer ZITADEL accepts either.
 		return codes.Unknown
 	}
 }
@@ -148,4 +154,21 @@ func shorten(body []byte) string {
 		s += "..."
 	}
 	return s
+}
+
+// RedirectError is a telemetry endpoint that answered with a redirect. The
+// exporter does not follow it: the report, the path secret and the configured
+// headers go only where the configuration says.
+type RedirectError struct {
+	HTTPStatus int
+	Location   string // as the endpoint sent it
+}
+
+func (e *RedirectError) Error() string {
+	to := "elsewhere"
+	if e.Location != "" {
+		to = fmt.Sprintf("to %q", remotetext.URL(e.Location))
+	}
+	return fmt.Sprintf("telemetry endpoint answered HTTP %d redirecting %s, which the exporter does not follow: "+
+		"set endpoint to the address that serves the reports", e.HTTPStatus, to)
 }

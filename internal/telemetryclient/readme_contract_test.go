@@ -90,6 +90,9 @@ func readmeErrorRows(t *testing.T, readme string) []readmeErrorRow {
 		if strings.Contains(cells[2], "any other 4xx") {
 			row.statuses = append(row.statuses, 405, 413, 415, 422)
 		}
+		if strings.Contains(cells[2], "3xx") {
+			row.statuses = append(row.statuses, 301, 302, 303, 307, 308)
+		}
 		if strings.Contains(cells[2], "5xx") {
 			row.statuses = append(row.statuses, 500, 502, 503, 504, 507)
 		}

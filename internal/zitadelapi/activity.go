@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	eventpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/event"
 )
 
@@ -99,9 +100,16 @@ func (t *activityTracker) instance(ctx context.Context, id string, now time.Time
 		switch {
 		case err != nil:
 			t.logger.Warn("Activity state not read from storage; counting starts again", zap.String("instance", id), zap.Error(err))
-		case data != nil:
+		case data == nil:
+			t.logger.Info("No activity state in storage for the instance (its first scrape, or the storage was emptied); counting starts at the look-back",
+				zap.String("instance", id))
+		default:
 			if in, err = activity.Unmarshal(data); err != nil {
-				t.logger.Warn("Activity state in storage not usable; counting starts again", zap.String("instance", id), zap.Error(err))
+				t.logger.Warn("Activity state in storage refused: its counters, read position and active users are dropped, and counting starts again at the look-back",
+					zap.String("instance", id), zap.Error(err))
+			} else if activity.StateFormat.IsPrevious(data) {
+				t.logger.Info("Activity state read in the previous format; it is written in the current one from now on",
+					zap.String("instance", id), zap.String("read", activity.StateFormat.Previous), zap.String("written", activity.StateFormat.Current))
 			}
 		}
 	}
@@ -109,10 +117,25 @@ func (t *activityTracker) instance(ctx context.Context, id string, now time.Time
 		in = activity.NewInstance(now.Add(-t.cfg.Lookback), t.cfg.ActiveUsersPerOrganization)
 	}
 	in.SetPerOrganization(t.cfg.ActiveUsersPerOrganization)
+	in.SetLimits(activity.Limits{ApplicationsPerOrganization: t.cfg.MaxApplicationsPerOrganization})
 	t.mu.Lock()
 	t.instances[id] = in
 	t.mu.Unlock()
 	return in
+}
+
+// warnCaps names each limit the counters reached.
+func (t *activityTracker) warnCaps(instanceID string, caps []activity.Cap) {
+	for _, c := range caps {
+		if c.Organizations {
+			t.logger.Warn(fmt.Sprintf("Activity events name more than %d organizations; the events of further ones are counted as organization %q",
+				c.Limit, activity.Other), zap.String("instance", instanceID))
+			continue
+		}
+		t.logger.Warn(fmt.Sprintf("Logins of more than %d applications in one organization; further applications are counted as application %q: "+
+			"raise activity::max_applications_per_organization if the organization has that many", c.Limit, activity.Other),
+			zap.String("instance", instanceID), zap.String("organization", c.Organization))
+	}
 }
 
 // persist writes an instance's activity, so a restart continues where it is.
@@ -151,6 +174,7 @@ func (r *scrapeRun) instanceActivity(t *activityTracker, inst *instanceRun) {
 		r.fails.add(inst.label, "", "milestones", err)
 	}
 	report := in.Report(r.now)
+	t.warnCaps(inst.id, report.Caps)
 	report.Milestones = milestones
 	r.recordActivity(inst.id, report)
 	if readErr == nil {
@@ -199,8 +223,8 @@ func (r *scrapeRun) readActivity(t *activityTracker, inst *instanceRun, in *acti
 
 func (r *scrapeRun) recordActivity(instanceID string, report activity.Report) {
 	rec, ok := r.rec.(activity.Recorder)
-	if !ok {
-		return
+	if !ok || fieldshape.CheckID(instanceID, fieldshape.MaxIDBytes) != "" {
+		return // an instance id that is not ZITADEL's is refused with the instance
 	}
 	r.recMu.Lock()
 	defer r.recMu.Unlock()

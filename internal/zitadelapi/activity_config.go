@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 )
 
 // Defaults of the `activity:` block.
@@ -32,6 +34,10 @@ type ActivityConfig struct {
 	// ActiveUsersPerOrganization reports active users per organization too,
 	// not only per instance.
 	ActiveUsersPerOrganization bool `mapstructure:"active_users_per_organization"`
+	// MaxApplicationsPerOrganization is how many distinct applications the
+	// login counter names per organization; logins of further ones are
+	// counted as application `other`, with a warning.
+	MaxApplicationsPerOrganization int `mapstructure:"max_applications_per_organization"`
 	// Storage is a storage extension that keeps the counters, the read
 	// position and the active users across restarts.
 	Storage *component.ID `mapstructure:"storage"`
@@ -40,7 +46,8 @@ type ActivityConfig struct {
 }
 
 func newDefaultActivityConfig() ActivityConfig {
-	return ActivityConfig{Lookback: defaultLookback, MaxPagesPerScrape: defaultActivityPages}
+	return ActivityConfig{Lookback: defaultLookback, MaxPagesPerScrape: defaultActivityPages,
+		MaxApplicationsPerOrganization: activity.DefaultApplicationsPerOrganization}
 }
 
 func (c *ActivityConfig) validate(retention time.Duration) []error {
@@ -50,6 +57,9 @@ func (c *ActivityConfig) validate(retention time.Duration) []error {
 	}
 	if c.MaxPagesPerScrape < 1 {
 		errs = append(errs, fmt.Errorf("activity::max_pages_per_scrape: %d must be at least 1", c.MaxPagesPerScrape))
+	}
+	if c.MaxApplicationsPerOrganization < 1 {
+		errs = append(errs, fmt.Errorf("activity::max_applications_per_organization: %d must be at least 1", c.MaxApplicationsPerOrganization))
 	}
 	if c.Enabled && retention > 0 && c.Lookback > retention {
 		errs = append(errs, fmt.Errorf("activity::lookback: %s is longer than audit_log_retention (%s): ZITADEL hides older events, "+

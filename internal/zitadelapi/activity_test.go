@@ -7,12 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
@@ -191,24 +189,7 @@ func TestActivityCountsZitadelsEventsOnceEach(t *testing.T) {
 }
 
 func TestActivitySurvivesARestartWithStorage(t *testing.T) {
-	spec := fakezitadel.DefaultSpec()
-	spec.Instances = 1
-	srv := startFake(t, spec, fakezitadel.Options{})
-	in := srv.Dataset().Instances[0]
-	now := time.Now().UTC()
-	writeDay(srv, in, now.Add(-2*time.Hour))
-
-	f := filestorage.NewFactory()
-	fcfg := f.CreateDefaultConfig().(*filestorage.Config)
-	fcfg.Directory = t.TempDir()
-	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), fcfg)
-	require.NoError(t, err)
-	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
-	id := component.NewID(f.Type())
-	cfg := activityConfig(srv)
-	cfg.Activity.Storage = &id
-	host := extensions{id: ext}
+	srv, in, now, cfg, host := dayWithStorage(t)
 
 	clk := &clock{t: now}
 	first := startActivitySource(t, cfg, host, clk)

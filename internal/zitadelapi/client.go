@@ -45,14 +45,14 @@ type scope struct {
 // request_timeout (while the scrape still has time) are retried with the
 // module's backoff (retry.go) as long as the context's deadline allows,
 // after the delay of a google.rpc.RetryInfo detail when ZITADEL sends one.
-func (c *client) call(ctx context.Context, sc scope, method string, req, resp proto.Message) error {
+func (c *client) call(ctx context.Context, sc scope, method string, req, resp proto.Message, opts ...grpc.CallOption) error {
 	renewed := false
 	attempt := func() error {
-		tok, err := c.once(ctx, sc, method, req, resp)
+		tok, err := c.once(ctx, sc, method, req, resp, opts...)
 		if status.Code(err) == codes.Unauthenticated && c.creds != nil && !renewed && tok != "" {
 			c.creds.invalidate(tok)
 			renewed = true
-			_, err = c.once(ctx, sc, method, req, resp)
+			_, err = c.once(ctx, sc, method, req, resp, opts...)
 		}
 		return err
 	}
@@ -63,7 +63,7 @@ func (c *client) call(ctx context.Context, sc scope, method string, req, resp pr
 }
 
 // once returns the token it sent, so a rejection can name it.
-func (c *client) once(ctx context.Context, sc scope, method string, req, resp proto.Message) (string, error) {
+func (c *client) once(ctx context.Context, sc scope, method string, req, resp proto.Message, opts ...grpc.CallOption) (string, error) {
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
 			return "", status.FromContextError(err).Err()
@@ -86,18 +86,19 @@ func (c *client) once(ctx context.Context, sc scope, method string, req, resp pr
 	}
 	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, kv...), c.timeout)
 	defer cancel()
-	err := remotetext.RedactStatus(c.conn.Invoke(ctx, method, req, resp))
-	c.count(ctx, method, status.Code(err))
+	err := remotetext.RedactStatus(c.conn.Invoke(ctx, method, req, resp, opts...))
+	c.count(ctx, method, err)
 	return tok, asPermissionDenied(err)
 }
 
 // count records a call that went out; a call refused for its rate is also
-// counted as throttled.
-func (c *client) count(ctx context.Context, method string, code codes.Code) {
+// counted as throttled, an answer too large to receive is not.
+func (c *client) count(ctx context.Context, method string, err error) {
+	code := status.Code(err)
 	// The call's own context may be over; the count is still wanted.
 	ctx = context.WithoutCancel(ctx)
 	c.metrics.calls.Add(ctx, 1, methodCode(method, code))
-	if code == codes.ResourceExhausted {
+	if code == codes.ResourceExhausted && !answerTooLarge(err) {
 		c.metrics.throttled.Add(ctx, 1, metric.WithAttributes(attribute.String("method", method)))
 	}
 }

@@ -3,7 +3,10 @@ package zitadelapi
 import (
 	"context"
 	"crypto/rsa"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -203,4 +206,33 @@ func TestAuthExtensionReplacesTheCredentials(t *testing.T) {
 	rec, err := scrape(t, s)
 	require.NoError(t, err)
 	assert.NotEmpty(t, rec.counts)
+}
+
+// TestJWTProfileExchangeFollowsNoRedirect: a token endpoint answering 307 or
+// 302 gets a refusal that names the Location; the signed assertion goes
+// nowhere else.
+func TestJWTProfileExchangeFollowsNoRedirect(t *testing.T) {
+	keyFile, serviceKey, err := fakezitadel.NewServiceAccountKey("service-user-1", "key-1", "")
+	require.NoError(t, err)
+	srv := startFake(t, fakezitadel.DefaultSpec(), fakezitadel.Options{ServiceKeys: []fakezitadel.ServiceKey{serviceKey}})
+	var elsewhere atomic.Int64
+	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
+	defer target.Close()
+	for _, code := range []int{http.StatusTemporaryRedirect, http.StatusFound} {
+		redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, target.URL+"/steal", code)
+		}))
+		cfg := testConfig(srv)
+		cfg.Token = ""
+		cfg.KeyFile = writeFile(t, "key.json", keyFile)
+		cfg.TokenURL = redirecting.URL + "/oauth/v2/token"
+		s := startSource(t, cfg, nil)
+
+		_, err := scrape(t, s)
+		require.Error(t, err, code)
+		assert.Contains(t, err.Error(), target.URL+"/steal", code)
+		assert.Contains(t, err.Error(), "set token_url", code)
+		redirecting.Close()
+	}
+	assert.Zero(t, elsewhere.Load(), "the redirect's target received the assertion")
 }

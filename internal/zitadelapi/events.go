@@ -138,7 +138,7 @@ func (c *client) readEvents(ctx context.Context, sc scope, rd eventRead, since t
 	// last date, so that the rest of a write that page ended in is read too.
 	end := false
 	for pages := 0; rd.maxPages == 0 || pages < rd.maxPages; pages++ {
-		page, err := c.listEventsAfter(ctx, sc, since, rd)
+		page, err := c.listEventsFitting(ctx, sc, since, &rd)
 		if err != nil {
 			return eventPosition{}, false, err
 		}
@@ -159,6 +159,23 @@ func (c *client) readEvents(ctx context.Context, sc scope, rd eventRead, since t
 		since = after
 	}
 	return next, end, nil
+}
+
+// listEventsFitting returns one page as listEventsAfter does, halving
+// rd.pageSize while the answer is larger than the client may receive:
+// events carry payloads of any size.
+func (c *client) listEventsFitting(ctx context.Context, sc scope, since time.Time, rd *eventRead) ([]*eventpb.Event, error) {
+	for {
+		page, err := c.listEventsAfter(ctx, sc, since, *rd)
+		switch {
+		case !answerTooLarge(err):
+			return page, err
+		case rd.pageSize == 1:
+			return nil, fmt.Errorf("one event after %s is larger than the client receives: %w",
+				since.UTC().Format(time.RFC3339Nano), err)
+		}
+		rd.pageSize /= 2
+	}
 }
 
 // takeNew hands each event of a page not seen before to take, and moves the

@@ -38,6 +38,8 @@ type failures struct {
 	failed int // counts that could not be produced
 	groups map[failureKey]*failureGroup
 	order  []failureKey
+	// refusal names the values left out for their shape, nil when none were.
+	refusal error
 }
 
 // failureKey folds rejected credentials per instance and everything else per
@@ -94,6 +96,14 @@ func (f *failures) skip(n int) {
 	f.mu.Unlock()
 }
 
+// refused counts n values left out for their shape, err naming them.
+func (f *failures) refused(n int, err error) {
+	f.mu.Lock()
+	f.failed += n
+	f.refusal = err
+	f.mu.Unlock()
+}
+
 // err returns nil, or a partial scrape error when some counts were recorded,
 // or a plain error when none were.
 func (f *failures) err(recorded int) error {
@@ -105,6 +115,9 @@ func (f *failures) err(recorded int) error {
 	lines := make([]error, 0, len(f.order))
 	for _, k := range f.order {
 		lines = append(lines, errors.New(f.groups[k].describe(k)))
+	}
+	if f.refusal != nil {
+		lines = append(lines, f.refusal)
 	}
 	err := errors.Join(lines...)
 	if recorded == 0 {

@@ -132,6 +132,9 @@ func (j *jwtProfileCredentials) exchange(ctx context.Context) (string, time.Dura
 	var tr tokenResponse
 	_ = json.Unmarshal(body, &tr)
 	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		return "", 0, authError("token exchange at %s: HTTP %d redirecting to %q, which is not followed: set token_url to the address that issues tokens",
+			j.tokenURL, resp.StatusCode, remotetext.URL(resp.Header.Get("Location")))
 	case resp.StatusCode == http.StatusTooManyRequests:
 		return "", 0, status.Errorf(codes.ResourceExhausted, "token exchange at %s: HTTP %d", j.tokenURL, resp.StatusCode)
 	case resp.StatusCode >= 500:

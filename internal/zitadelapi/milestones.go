@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"google.golang.org/grpc"
+
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
 	milestonepb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/milestone/v1"
@@ -13,8 +15,14 @@ import (
 // milestonePage holds every milestone type ZITADEL has, and room for more.
 const milestonePage = 20
 
+// maxMilestonesAnswer bounds the bytes of a ListMilestones answer: a page of
+// milestonePage milestones takes a few hundred.
+const maxMilestonesAnswer = 64 << 10
+
 // listMilestones returns the instance's reached milestones, named as
-// ZITADEL's MilestoneType without its prefix, lower case.
+// ZITADEL's MilestoneType without its prefix, lower case. Only the types
+// ZITADEL's API defines are kept, each once: an answer with other numbers
+// would make a series of each.
 func (c *client) listMilestones(ctx context.Context, sc scope) ([]activity.Milestone, error) {
 	req := &adminpb.ListMilestonesRequest{
 		Query: &objectpb.ListQuery{Limit: milestonePage},
@@ -23,16 +31,21 @@ func (c *client) listMilestones(ctx context.Context, sc scope) ([]activity.Miles
 		}}},
 	}
 	resp := &adminpb.ListMilestonesResponse{}
-	if err := c.call(ctx, sc, adminpb.AdminService_ListMilestones_FullMethodName, req, resp); err != nil {
+	err := c.call(ctx, sc, adminpb.AdminService_ListMilestones_FullMethodName, req, resp, grpc.MaxCallRecvMsgSize(maxMilestonesAnswer))
+	if err != nil {
 		return nil, err
 	}
 	var out []activity.Milestone
+	seen := map[milestonepb.MilestoneType]bool{}
 	for _, m := range resp.GetResult() {
-		if m.GetReachedDate() == nil || m.GetType() == milestonepb.MilestoneType_MILESTONE_TYPE_UNSPECIFIED {
+		t := m.GetType()
+		_, known := milestonepb.MilestoneType_name[int32(t)]
+		if m.GetReachedDate() == nil || t == milestonepb.MilestoneType_MILESTONE_TYPE_UNSPECIFIED || !known || seen[t] {
 			continue
 		}
+		seen[t] = true
 		out = append(out, activity.Milestone{
-			Type:      strings.ToLower(strings.TrimPrefix(m.GetType().String(), "MILESTONE_TYPE_")),
+			Type:      strings.ToLower(strings.TrimPrefix(t.String(), "MILESTONE_TYPE_")),
 			ReachedAt: m.GetReachedDate().AsTime(),
 		})
 	}

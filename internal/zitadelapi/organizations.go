@@ -304,7 +304,10 @@ func (j *orgJob) countApplications() (int64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("project %s: %w", id, err)
 		}
-		sum += n
+		var ok bool
+		if sum, ok = addCounts(sum, n); !ok {
+			return 0, errSumOverflow
+		}
 	}
 	return sum, nil
 }

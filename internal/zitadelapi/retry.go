@@ -2,6 +2,7 @@ package zitadelapi
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v7"
@@ -11,7 +12,8 @@ import (
 )
 
 // retry runs call until it succeeds, fails with a code other than
-// RESOURCE_EXHAUSTED, UNAVAILABLE or DEADLINE_EXCEEDED (a call that outlasted
+// RESOURCE_EXHAUSTED (but an answer too large to receive), UNAVAILABLE or
+// DEADLINE_EXCEEDED (a call that outlasted
 // request_timeout while ctx still runs), has been retried cfg.MaxRetries times,
 // or the next wait would outlast ctx. The waits grow from InitialInterval by
 // doubling up to MaxInterval, each drawn from half to one and a half of its
@@ -68,6 +70,9 @@ func (p *retryPolicy) sort(err error) error {
 	case codes.OK:
 		return nil
 	case codes.ResourceExhausted, codes.Unavailable:
+		if answerTooLarge(err) {
+			return backoff.Permanent(err)
+		}
 		p.serverDelay = retryDelay(err)
 		return err
 	case codes.DeadlineExceeded:
@@ -80,6 +85,20 @@ func (p *retryPolicy) sort(err error) error {
 	default:
 		return backoff.Permanent(err)
 	}
+}
+
+// grpc-go refuses an answer above the client's maximum receive size itself,
+// with RESOURCE_EXHAUSTED, as ZITADEL refuses a caller above its rate: the
+// same answer would be refused again, so it is neither retried nor counted
+// as throttling. Its messages (rpc_util.go) all say "larger than max".
+const grpcTooLarge = "larger than max"
+
+// answerTooLarge reports whether err is grpc-go refusing an answer above the
+// client's maximum receive size.
+func answerTooLarge(err error) bool {
+	st := status.Convert(err)
+	return st.Code() == codes.ResourceExhausted && strings.HasPrefix(st.Message(), "grpc: ") &&
+		strings.Contains(st.Message(), grpcTooLarge)
 }
 
 // retryDelay reads a google.rpc.RetryInfo detail of a status error.

@@ -2,6 +2,8 @@ package zitadelapi
 
 import (
 	"context"
+	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,8 +23,10 @@ type scrapeRun struct {
 	now   time.Time
 	fails *failures
 
-	recMu    sync.Mutex
-	rec      model.Recorder
+	recMu sync.Mutex
+	rec   model.Recorder
+	// checked is rec behind the shape checks, for instances and counts.
+	checked  *model.CheckedRecorder
 	recorded int
 
 	jobs      chan func()
@@ -55,15 +59,40 @@ type instanceRun struct {
 
 // instanceSum is an instance total added up from several answers. One
 // missing answer makes it incomplete, and an incomplete sum is not recorded.
+// Answers that add up beyond an int64 (ZITADEL's totals are uint64) are no
+// count a real installation has: the sum overflows, is not recorded and is
+// reported, instead of wrapping to a negative number.
 type instanceSum struct {
 	total      atomic.Int64
 	incomplete atomic.Bool
+	overflowed atomic.Bool
 }
 
 func (inst *instanceRun) add(resource string, n int64) {
-	if s, ok := inst.sums[resource]; ok {
-		s.total.Add(n)
+	s, ok := inst.sums[resource]
+	if !ok {
+		return
 	}
+	for {
+		old := s.total.Load()
+		sum, ok := addCounts(old, n)
+		if !ok {
+			s.overflowed.Store(true)
+			return
+		}
+		if s.total.CompareAndSwap(old, sum) {
+			return
+		}
+	}
+}
+
+// addCounts adds two counts, which are never negative, and reports false when
+// the sum does not fit an int64.
+func addCounts(a, b int64) (int64, bool) {
+	if a < 0 || b < 0 || a > math.MaxInt64-b {
+		return 0, false
+	}
+	return a + b, true
 }
 
 // addOwn adds the instance's own part of a sum, which an incremental scrape
@@ -89,17 +118,21 @@ func (inst *instanceRun) abandonSums() {
 	}
 }
 
+// errSumOverflow is a sum of ZITADEL's totals that does not fit an int64.
+var errSumOverflow = errors.New("ZITADEL's totals add up to more than 2^63-1, which no installation holds; the sum is left out")
+
 // deniedEnough is how many denials of one resource stop its calls.
 const deniedEnough = 3
 
 func newScrapeRun(ctx context.Context, src *source, rec model.Recorder) *scrapeRun {
 	r := &scrapeRun{
-		ctx:   ctx,
-		src:   src,
-		now:   src.now(),
-		fails: newFailures(),
-		rec:   rec,
-		jobs:  make(chan func()),
+		ctx:     ctx,
+		src:     src,
+		now:     src.now(),
+		fails:   newFailures(),
+		rec:     rec,
+		checked: model.NewCheckedRecorder(rec),
+		jobs:    make(chan func()),
 	}
 	for range src.cfg.MaxConcurrency {
 		r.workers.Add(1)
@@ -120,7 +153,12 @@ func (r *scrapeRun) finish() error {
 	for _, inst := range r.instances {
 		for _, res := range r.src.plan.sums {
 			s := inst.sums[res]
-			if s.incomplete.Load() {
+			switch {
+			case s.overflowed.Load():
+				inst.failed.Store(true)
+				r.fails.add(inst.label, "", res, errSumOverflow)
+				continue
+			case s.incomplete.Load():
 				r.fails.skip(1)
 				continue
 			}
@@ -130,6 +168,7 @@ func (r *scrapeRun) finish() error {
 	r.keepState()
 	r.recMu.Lock()
 	recorded := r.recorded
+	r.fails.refused(r.checked.Refused())
 	r.recMu.Unlock()
 	return r.fails.err(recorded)
 }
@@ -137,7 +176,7 @@ func (r *scrapeRun) finish() error {
 func (r *scrapeRun) recordInstance(in model.Instance) {
 	r.recMu.Lock()
 	defer r.recMu.Unlock()
-	r.rec.RecordInstance(in)
+	r.checked.RecordInstance(in)
 	r.recorded++
 }
 
@@ -151,7 +190,7 @@ func (r *scrapeRun) recordCount(inst *instanceRun, parentType, parentID, resourc
 	}
 	r.recMu.Lock()
 	defer r.recMu.Unlock()
-	r.rec.RecordCount(c)
+	r.checked.RecordCount(c)
 	r.recorded++
 	if parentType == model.ParentInstance && r.src.plan.countsInstance(resource) {
 		inst.track.keepTotal(c)
@@ -163,7 +202,7 @@ func (r *scrapeRun) recordCounts(cs []model.Count) {
 	r.recMu.Lock()
 	defer r.recMu.Unlock()
 	for _, c := range cs {
-		r.rec.RecordCount(c)
+		r.checked.RecordCount(c)
 	}
 	r.recorded += len(cs)
 }

@@ -118,7 +118,10 @@ func (s *source) credentials(ctx context.Context) (credentials, error) {
 		}
 		transport := http.DefaultTransport.(*http.Transport).Clone()
 		transport.TLSClientConfig = tlsCfg
-		s.httpClient = &http.Client{Transport: transport, Timeout: s.cfg.RequestTimeout}
+		// No redirect is followed: it would carry the signed assertion, good
+		// for an hour, to wherever the answer points.
+		s.httpClient = &http.Client{Transport: transport, Timeout: s.cfg.RequestTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		return &jwtProfileCredentials{
 			keyFile:  s.cfg.KeyFile,
 			audience: issuer,

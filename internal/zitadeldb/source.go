@@ -100,6 +100,10 @@ func (s *source) Scrape(ctx context.Context, rec model.Recorder) error {
 		info      systemInfo
 		sessionOK = true
 	)
+	// What ZITADEL's tables hold is held to the shapes it issues, as the
+	// API source's answers are.
+	checked := model.NewCheckedRecorder(rec)
+	rec = checked
 	fail := func(err error) {
 		errs = append(errs, err)
 		failed++
@@ -128,6 +132,10 @@ func (s *source) Scrape(ctx context.Context, rec model.Recorder) error {
 			fail(err)
 		}
 	}
+	if n, err := checked.Refused(); err != nil {
+		errs = append(errs, err)
+		failed += n
+	}
 
 	switch {
 	case len(errs) == 0:
@@ -135,7 +143,8 @@ func (s *source) Scrape(ctx context.Context, rec model.Recorder) error {
 	case recorded == 0:
 		return errors.Join(errs...)
 	default:
-		// One failed part per error: the counts or the resource attributes.
+		// One failed part per error (the counts or the resource attributes),
+		// one per value left out for its shape.
 		return scrapererror.NewPartialScrapeError(errors.Join(errs...), failed)
 	}
 }
