@@ -20,6 +20,7 @@ import (
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/health"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
@@ -93,6 +94,8 @@ type telemetryExporter struct {
 	pieces *report.PieceDetector
 	// link names this exporter's connection in TLS failures.
 	link tlshint.Link
+	// host takes the exporter's health after each batch.
+	host component.Host
 
 	// sends are the reports in progress, which shutdown cuts short.
 	sends *drain.Stop
@@ -109,6 +112,7 @@ func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) 
 }
 
 func (e *telemetryExporter) start(ctx context.Context, host component.Host) error {
+	e.host = host
 	switch e.cfg.Protocol {
 	case ProtocolGRPC:
 		cc := e.cfg.GRPC
@@ -144,9 +148,15 @@ func (e *telemetryExporter) shutdown(context.Context) error {
 // pushMetrics sends one report per system in the batch. A system that fails
 // in a way worth retrying is handed back to exporterhelper alone (a retry
 // re-sends its whole report, which the endpoint deduplicates); what can never
-// succeed is returned as permanent, after everything else was sent.
+// succeed is returned as permanent, after everything else was sent. A batch
+// that was not sent whole makes the exporter a recoverable error, which
+// health_check and zpages show until a batch is sent whole again.
 func (e *telemetryExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
-	return e.sends.Run(ctx, func(ctx context.Context) error { return e.sendBatch(ctx, md) })
+	err := e.sends.Run(ctx, func(ctx context.Context) error { return e.sendBatch(ctx, md) })
+	if !errors.Is(err, errShutdownReport) {
+		health.Report(e.host, err)
+	}
+	return err
 }
 
 var errShutdownReport = errors.New("the collector is shutting down: report interrupted")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/health"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/tlshint"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
@@ -77,6 +78,8 @@ type zitadelScraper struct {
 	now     func() time.Time
 	// own are the receiver's own metrics, shared with its source.
 	own *zitadelreceivermetadata.TelemetryBuilder
+	// host takes the receiver's health after each scrape.
+	host component.Host
 	// receiverID names the receiver in its own metrics, as scraperhelper's
 	// `receiver` attribute does.
 	receiverID string
@@ -105,7 +108,7 @@ func newZitadelScraper(cfg *ReceiverConfig, set component.TelemetrySettings) (*z
 }
 
 func (s *zitadelScraper) start(ctx context.Context, host component.Host) error {
-	s.started = s.now()
+	s.started, s.host = s.now(), host
 	return s.source.Start(ctx, host)
 }
 
@@ -134,12 +137,25 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	b.SwitchActivity(s.cfg.Metrics)
 	err := s.source.Scrape(ctx, b)
 	cancelled := s.stopping.Err() != nil
-	s.recordDuration(ctx, begun, scrapeOutcome(err, cancelled))
+	outcome := scrapeOutcome(err, cancelled)
+	s.recordDuration(ctx, begun, outcome)
 	if cancelled {
 		s.set.Logger.Info("Shutdown ended a scrape in progress; its counts were dropped, the next start scrapes again")
 		return pmetric.NewMetrics(), errShutdownScrape
 	}
-	return s.cfg.ResourceAttributes.RemoveDisabled(b.Emit()), tlshint.Explain(err, sourceLink(s.cfg.Source))
+	err = tlshint.Explain(err, sourceLink(s.cfg.Source))
+	s.reportHealth(outcome, err)
+	return s.cfg.ResourceAttributes.RemoveDisabled(b.Emit()), err
+}
+
+// reportHealth makes a scrape that read nothing a recoverable error of the
+// receiver, which health_check and zpages show until a scrape reads again;
+// a partial scrape's missing points are counted by scraperhelper instead.
+func (s *zitadelScraper) reportHealth(outcome string, err error) {
+	if outcome != "failed" {
+		err = nil
+	}
+	health.Report(s.host, err)
 }
 
 var errShutdownScrape = errors.New("the collector is shutting down: scrape cancelled")
