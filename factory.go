@@ -6,7 +6,8 @@
 // its own package, zitadeltelemetryreceiver.
 //
 // Each of the four files holds what its name says: factory.go the factories
-// and every default, config.go the configuration and its validation,
+// and the components' defaults (each source's own in its package: zitadelapi,
+// zitadeldb), config.go the configuration and its validation,
 // receiver.go the scraper, exporter.go the exporter. The shared concepts are
 // internal packages (internal/contract, internal/report, internal/schedule,
 // ...); this package imports them, never the other way round.
