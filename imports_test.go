@@ -19,7 +19,7 @@ var (
 	componentDirs   = []string{"zitadelreceiver", "zitadelexporter", "zitadeltelemetryreceiver"}
 )
 
-// TestImportsRunOneWay holds the layout the README's development section
+// TestImportsRunOneWay holds the layout CONTRIBUTING.md
 // draws: components import the internal concepts, which import the
 // adapters and generated code, never the other way round; the root never
 // imports the telemetry receiver's package, which never imports the root.
