@@ -33,8 +33,19 @@ generate:
 # its metadata.yaml. mdatagen is pinned as a tool in go.mod (v0.159.0, the release the proxy
 # serves); its output builds against this module's v0.165 collector.
 COMPONENT_DIRS := zitadelreceiver zitadelexporter zitadeltelemetryreceiver
+# The zitadel receiver and the zitadeltelemetry exporter live in the root package, which Go
+# keeps from importing zitadelreceiver/internal: their generated package (generated_package_name
+# in metadata.yaml) moves to the module's internal/, where the root and the receiver's sources
+# import its status and telemetry builder. Its metrics builder, config and resource code are
+# dropped: internal/contract builds the data metrics (its package documentation says why).
+ROOT_COMPONENTS := zitadelreceiver zitadelexporter
 metadata:
 	for d in $(COMPONENT_DIRS); do (cd $$d && $(GO) tool mdatagen metadata.yaml) || exit 1; done
+	for d in $(ROOT_COMPONENTS); do \
+	  rm -rf internal/$${d}metadata && mkdir internal/$${d}metadata && \
+	  mv $$d/internal/$${d}metadata/generated_{status,telemetry,telemetry_test}.go internal/$${d}metadata/ && \
+	  rm -rf $$d/internal || exit 1; \
+	done
 
 # Rebuilds ZITADEL's official descriptor set, which the conformance test in internal/gen checks
 # our proto/ subsets against, from the descriptors embedded in the npm package @zitadel/proto.

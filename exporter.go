@@ -18,15 +18,16 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/health"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/idhash"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/schedule"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryclient"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/tlshint"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelexportermetadata"
 )
 
 // newMetricsExporter builds the sender; with a schedule, batches go into a
@@ -93,6 +94,8 @@ type telemetryExporter struct {
 	pieces *report.PieceDetector
 	// link names this exporter's connection in TLS failures.
 	link tlshint.Link
+	// host takes the exporter's health after each batch.
+	host component.Host
 
 	// sends are the reports in progress, which shutdown cuts short.
 	sends *drain.Stop
@@ -109,6 +112,7 @@ func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) 
 }
 
 func (e *telemetryExporter) start(ctx context.Context, host component.Host) error {
+	e.host = host
 	switch e.cfg.Protocol {
 	case ProtocolGRPC:
 		cc := e.cfg.GRPC
@@ -144,9 +148,15 @@ func (e *telemetryExporter) shutdown(context.Context) error {
 // pushMetrics sends one report per system in the batch. A system that fails
 // in a way worth retrying is handed back to exporterhelper alone (a retry
 // re-sends its whole report, which the endpoint deduplicates); what can never
-// succeed is returned as permanent, after everything else was sent.
+// succeed is returned as permanent, after everything else was sent. A batch
+// that was not sent whole makes the exporter a recoverable error, which
+// health_check and zpages show until a batch is sent whole again.
 func (e *telemetryExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
-	return e.sends.Run(ctx, func(ctx context.Context) error { return e.sendBatch(ctx, md) })
+	err := e.sends.Run(ctx, func(ctx context.Context) error { return e.sendBatch(ctx, md) })
+	if !errors.Is(err, errShutdownReport) {
+		health.Report(e.host, err)
+	}
+	return err
 }
 
 var errShutdownReport = errors.New("the collector is shutting down: report interrupted")
@@ -262,61 +272,40 @@ func subsetOf(md pmetric.Metrics, resources []int) pmetric.Metrics {
 	return out
 }
 
-// Names of the `zitadeltelemetry` exporter's own metrics; the collector's
-// Prometheus endpoint adds _total.
-const (
-	metricExporterReports        = "otelcol_zitadeltelemetry_exporter_reports"
-	metricExporterPages          = "otelcol_zitadeltelemetry_exporter_pages"
-	metricExporterRows           = "otelcol_zitadeltelemetry_exporter_rows"
-	metricExporterRowsLeftOut    = "otelcol_zitadeltelemetry_exporter_rows_left_out"
-	metricExporterReportRestarts = "otelcol_zitadeltelemetry_exporter_report_restarts"
-)
-
 // exportMetrics counts what the exporter sent: a report is counted once its
 // last page was taken, pages and rows as each page is taken, so rows equals
 // what the endpoint acknowledged, re-sent pages included.
 type exportMetrics struct {
 	protocol metric.MeasurementOption
-	reports  metric.Int64Counter
-	pages    metric.Int64Counter
-	rows     metric.Int64Counter
-	leftOut  metric.Int64Counter
-	restarts metric.Int64Counter
+	own      *zitadelexportermetadata.TelemetryBuilder
 }
 
 func newExportMetrics(set component.TelemetrySettings, protocol string) (*exportMetrics, error) {
-	em := exportMetrics{protocol: metric.WithAttributeSet(attribute.NewSet(attribute.String("protocol", protocol)))}
-	err := newCounters(set, []counterSpec{
-		{&em.reports, metricExporterReports, "{report}", "Reports the zitadeltelemetry exporter completed (base information and every page taken), by protocol (attribute protocol)."},
-		{&em.pages, metricExporterPages, "{page}", "ReportResourceCounts pages the endpoint took, by protocol (attribute protocol)."},
-		{&em.rows, metricExporterRows, "{row}", "Resource count rows in the pages the endpoint took, re-sent ones included, by protocol (attribute protocol)."},
-		{&em.leftOut, metricExporterRowsLeftOut, "{row}", "Rows of zitadel.resource.count left out of the reports, by reason (attribute reason - withheld, invalid, no_system_id, no_instance)."},
-		{&em.restarts, metricExporterReportRestarts, "{report}", "Reports started over after the endpoint refused the report id (FAILED_PRECONDITION, HTTP 412), by protocol (attribute protocol)."},
-	})
+	own, err := zitadelexportermetadata.NewTelemetryBuilder(set)
 	if err != nil {
 		return nil, err
 	}
-	return &em, nil
+	return &exportMetrics{protocol: metric.WithAttributeSet(attribute.NewSet(attribute.String("protocol", protocol))), own: own}, nil
 }
 
 func (m *exportMetrics) pageSent(ctx context.Context, rows int) {
 	ctx = context.WithoutCancel(ctx)
-	m.pages.Add(ctx, 1, m.protocol)
-	m.rows.Add(ctx, int64(rows), m.protocol)
+	m.own.ZitadeltelemetryExporterPages.Add(ctx, 1, m.protocol)
+	m.own.ZitadeltelemetryExporterRows.Add(ctx, int64(rows), m.protocol)
 }
 
 func (m *exportMetrics) reportSent(ctx context.Context) {
-	m.reports.Add(context.WithoutCancel(ctx), 1, m.protocol)
+	m.own.ZitadeltelemetryExporterReports.Add(context.WithoutCancel(ctx), 1, m.protocol)
 }
 
 func (m *exportMetrics) reportRestarted(ctx context.Context) {
-	m.restarts.Add(context.WithoutCancel(ctx), 1, m.protocol)
+	m.own.ZitadeltelemetryExporterReportRestarts.Add(context.WithoutCancel(ctx), 1, m.protocol)
 }
 
 func (m *exportMetrics) rowsLeftOut(ctx context.Context, built *report.Built) {
 	for reason, n := range built.LeftOut() {
 		if n > 0 {
-			m.leftOut.Add(context.WithoutCancel(ctx), int64(n), metric.WithAttributes(attribute.String("reason", report.LeftOutNames[reason])))
+			m.own.ZitadeltelemetryExporterRowsLeftOut.Add(context.WithoutCancel(ctx), int64(n), metric.WithAttributes(attribute.String("reason", report.LeftOutNames[reason])))
 		}
 	}
 }
@@ -335,23 +324,4 @@ func endpointLink(protocol string) tlshint.Link {
 		Plaintext:  plaintext,
 		ClientCert: "set " + block + "::tls::cert_file and " + block + "::tls::key_file to a certificate it trusts",
 	}
-}
-
-// counterSpec is one of a component's own counters, as its metadata.yaml
-// documents it.
-type counterSpec struct {
-	into              *metric.Int64Counter
-	name, unit, about string
-}
-
-// newCounters creates each counter on the component's meter.
-func newCounters(set component.TelemetrySettings, specs []counterSpec) error {
-	m := set.MeterProvider.Meter(contract.ScopeName)
-	for _, c := range specs {
-		var err error
-		if *c.into, err = m.Int64Counter(c.name, metric.WithUnit(c.unit), metric.WithDescription(c.about)); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -35,13 +35,13 @@ func TestExporterCountsWhatItSent(t *testing.T) {
 			require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
 
 			_, rows := s.PagesTaken()
-			assert.Equal(t, map[string]int64{protocol: 2}, testkit.CounterBy(t, tel, metricExporterReports, "protocol"))
-			assert.Equal(t, map[string]int64{protocol: 1}, testkit.CounterBy(t, tel, metricExporterReportRestarts, "protocol"))
+			assert.Equal(t, map[string]int64{protocol: 2}, testkit.CounterBy(t, tel, "otelcol_zitadeltelemetry_exporter_reports", "protocol"))
+			assert.Equal(t, map[string]int64{protocol: 1}, testkit.CounterBy(t, tel, "otelcol_zitadeltelemetry_exporter_report_restarts", "protocol"))
 			// 6 rows in pages of 4: two pages a report, and the refused page is not counted.
-			assert.Equal(t, map[string]int64{protocol: 4}, testkit.CounterBy(t, tel, metricExporterPages, "protocol"))
-			assert.Equal(t, map[string]int64{protocol: int64(rows)}, testkit.CounterBy(t, tel, metricExporterRows, "protocol"))
+			assert.Equal(t, map[string]int64{protocol: 4}, testkit.CounterBy(t, tel, "otelcol_zitadeltelemetry_exporter_pages", "protocol"))
+			assert.Equal(t, map[string]int64{protocol: int64(rows)}, testkit.CounterBy(t, tel, "otelcol_zitadeltelemetry_exporter_rows", "protocol"))
 			assert.Equal(t, 12, rows)
-			assert.Equal(t, map[string]int64{"withheld": 12}, testkit.CounterBy(t, tel, metricExporterRowsLeftOut, "reason"))
+			assert.Equal(t, map[string]int64{"withheld": 12}, testkit.CounterBy(t, tel, "otelcol_zitadeltelemetry_exporter_rows_left_out", "reason"))
 		})
 	}
 }
@@ -57,6 +57,6 @@ func TestRowsWithoutSystemAreCountedAsLeftOut(t *testing.T) {
 	exp := startExporter(t, testExporterConfig(ProtocolHTTP, s), set)
 
 	require.Error(t, exp.ConsumeMetrics(context.Background(), testkit.ContractMetrics("", 1, 2, model.ResourceUser)))
-	assert.Equal(t, map[string]int64{"no_system_id": 2}, testkit.CounterBy(t, tel, metricExporterRowsLeftOut, "reason"))
-	assert.Empty(t, testkit.CounterBy(t, tel, metricExporterRows, "protocol"))
+	assert.Equal(t, map[string]int64{"no_system_id": 2}, testkit.CounterBy(t, tel, "otelcol_zitadeltelemetry_exporter_rows_left_out", "reason"))
+	assert.Empty(t, testkit.CounterBy(t, tel, "otelcol_zitadeltelemetry_exporter_rows", "protocol"))
 }

@@ -59,7 +59,7 @@ func TestUserByStateReachesMetricsNotTheReport(t *testing.T) {
 	srv := startFakeZitadel(t)
 	cfg := apiReceiverConfig(srv)
 	cfg.Resources = []string{model.ResourceUser, model.ResourceUserByState}
-	s := newZitadelScraper(cfg, componenttest.NewNopTelemetrySettings())
+	s := testScraper(t, cfg, componenttest.NewNopTelemetrySettings())
 	require.NoError(t, s.start(t.Context(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
 	md, err := s.scrape(t.Context())

@@ -6,7 +6,8 @@
 // its own package, zitadeltelemetryreceiver.
 //
 // Each of the four files holds what its name says: factory.go the factories
-// and every default, config.go the configuration and its validation,
+// and the components' defaults (each source's own in its package: zitadelapi,
+// zitadeldb), config.go the configuration and its validation,
 // receiver.go the scraper, exporter.go the exporter. The shared concepts are
 // internal packages (internal/contract, internal/report, internal/schedule,
 // ...); this package imports them, never the other way round.
@@ -34,19 +35,18 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/schedule"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelexportermetadata"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelreceivermetadata"
 )
 
 var (
-	// ReceiverType is the receiver's key in collector YAML.
-	ReceiverType = component.MustNewType("zitadel")
-	// ExporterType is the exporter's key in collector YAML.
-	ExporterType = component.MustNewType("zitadeltelemetry")
+	// ReceiverType is the receiver's key in collector YAML, from zitadelreceiver/metadata.yaml.
+	ReceiverType = zitadelreceivermetadata.Type
+	// ExporterType is the exporter's key in collector YAML, from zitadelexporter/metadata.yaml.
+	ExporterType = zitadelexportermetadata.Type
 )
 
 const (
-	receiverStability = component.StabilityLevelAlpha
-	exporterStability = component.StabilityLevelAlpha
-
 	// Counting is cheap on the database and costly on the API; an hour keeps a
 	// dashboard fresh without loading a large installation.
 	defaultCollectionInterval = time.Hour
@@ -64,7 +64,7 @@ const (
 // NewReceiverFactory returns the factory of the `zitadel` receiver.
 func NewReceiverFactory() receiver.Factory {
 	return receiver.NewFactory(ReceiverType, createDefaultReceiverConfig,
-		receiver.WithMetrics(createMetricsReceiver, receiverStability))
+		receiver.WithMetrics(createMetricsReceiver, zitadelreceivermetadata.MetricsStability))
 }
 
 func createDefaultReceiverConfig() component.Config {
@@ -82,7 +82,10 @@ func createDefaultReceiverConfig() component.Config {
 
 func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
 	rc := cfg.(*ReceiverConfig)
-	s := newZitadelScraper(rc, set.TelemetrySettings)
+	s, err := newZitadelScraper(rc, set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
 	s.receiverID = set.ID.String()
 	s.setStorageOwner(set.ID)
 	sc, err := scraper.NewMetrics(s.scrape, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
@@ -101,7 +104,7 @@ func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg compone
 // NewExporterFactory returns the factory of the `zitadeltelemetry` exporter.
 func NewExporterFactory() exporter.Factory {
 	return exporter.NewFactory(ExporterType, createDefaultExporterConfig,
-		exporter.WithMetrics(createMetricsExporter, exporterStability))
+		exporter.WithMetrics(createMetricsExporter, zitadelexportermetadata.MetricsStability))
 }
 
 func createDefaultExporterConfig() component.Config {

@@ -15,11 +15,11 @@ const module = "github.com/otelcol-zitadel/zitadeltelemetry"
 // The packages that name the shared concepts, and the adapters and
 // generated code below them.
 var (
-	conceptPackages = []string{"confignumbers", "contract", "drain", "idhash", "report", "schedule", "testkit"}
+	conceptPackages = []string{"confignumbers", "contract", "drain", "health", "idhash", "report", "schedule", "testkit"}
 	componentDirs   = []string{"zitadelreceiver", "zitadelexporter", "zitadeltelemetryreceiver"}
 )
 
-// TestImportsRunOneWay holds the layout the README's development section
+// TestImportsRunOneWay holds the layout CONTRIBUTING.md
 // draws: components import the internal concepts, which import the
 // adapters and generated code, never the other way round; the root never
 // imports the telemetry receiver's package, which never imports the root.

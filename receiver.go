@@ -17,10 +17,12 @@ import (
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/health"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/tlshint"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelreceivermetadata"
 )
 
 // zitadelReceiver is the scraper controller with a shutdown that does not
@@ -74,8 +76,10 @@ type zitadelScraper struct {
 	source  model.Source
 	started time.Time
 	now     func() time.Time
-	// duration is created at start: instruments can fail, a constructor cannot.
-	duration metric.Float64Histogram
+	// own are the receiver's own metrics, shared with its source.
+	own *zitadelreceivermetadata.TelemetryBuilder
+	// host takes the receiver's health after each scrape.
+	host component.Host
 	// receiverID names the receiver in its own metrics, as scraperhelper's
 	// `receiver` attribute does.
 	receiverID string
@@ -86,25 +90,25 @@ type zitadelScraper struct {
 	stop     context.CancelFunc
 }
 
-func newZitadelScraper(cfg *ReceiverConfig, set component.TelemetrySettings) *zitadelScraper {
+func newZitadelScraper(cfg *ReceiverConfig, set component.TelemetrySettings) (*zitadelScraper, error) {
+	own, err := zitadelreceivermetadata.NewTelemetryBuilder(set)
+	if err != nil {
+		return nil, err
+	}
 	filter := model.NewResourceFilter(cfg.Resources)
 	var src model.Source
 	switch cfg.Source {
 	case SourceDatabase:
-		src = zitadeldb.NewSource(&cfg.Database, filter, set)
+		src = zitadeldb.NewSource(&cfg.Database, filter, set, own)
 	default:
-		src = zitadelapi.NewSource(&cfg.API, filter, set)
+		src = zitadelapi.NewSource(&cfg.API, filter, set, own)
 	}
 	stopping, stop := context.WithCancel(context.Background())
-	return &zitadelScraper{cfg: cfg, set: set, source: src, now: time.Now, stopping: stopping, stop: stop}
+	return &zitadelScraper{cfg: cfg, set: set, source: src, own: own, now: time.Now, stopping: stopping, stop: stop}, nil
 }
 
 func (s *zitadelScraper) start(ctx context.Context, host component.Host) error {
-	s.started = s.now()
-	var err error
-	if s.duration, err = newScrapeDuration(s.set); err != nil {
-		return err
-	}
+	s.started, s.host = s.now(), host
 	return s.source.Start(ctx, host)
 }
 
@@ -121,7 +125,8 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		return pmetric.NewMetrics(), errShutdownScrape
 	}
 	if !s.cfg.Metrics.ZitadelResourceCount.Enabled {
-		// The receiver's only metric is off: ZITADEL is not asked at all.
+		// zitadel.resource.count is off: ZITADEL is not asked at all, so the
+		// activity metrics, read in the same scrape, stay empty too.
 		return pmetric.NewMetrics(), nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -133,30 +138,28 @@ func (s *zitadelScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	b.SwitchActivity(s.cfg.Metrics)
 	err := s.source.Scrape(ctx, b)
 	cancelled := s.stopping.Err() != nil
-	s.recordDuration(ctx, begun, scrapeOutcome(err, cancelled))
+	outcome := scrapeOutcome(err, cancelled)
+	s.recordDuration(ctx, begun, outcome)
 	if cancelled {
 		s.set.Logger.Info("Shutdown ended a scrape in progress; its counts were dropped, the next start scrapes again")
 		return pmetric.NewMetrics(), errShutdownScrape
 	}
-	return s.cfg.ResourceAttributes.RemoveDisabled(b.Emit()), tlshint.Explain(err, sourceLink(s.cfg.Source))
+	err = tlshint.Explain(err, sourceLink(s.cfg.Source))
+	s.reportHealth(outcome, err)
+	return s.cfg.ResourceAttributes.RemoveDisabled(b.Emit()), err
+}
+
+// reportHealth makes a scrape that read nothing a recoverable error of the
+// receiver, which health_check and zpages show until a scrape reads again;
+// a partial scrape's missing points are counted by scraperhelper instead.
+func (s *zitadelScraper) reportHealth(outcome string, err error) {
+	if outcome != "failed" {
+		err = nil
+	}
+	health.Report(s.host, err)
 }
 
 var errShutdownScrape = errors.New("the collector is shutting down: scrape cancelled")
-
-// metricScrapeDuration names the `zitadel` receiver's own histogram of scrape
-// times; the API calls and database rows are counted by the sources.
-const metricScrapeDuration = "otelcol_zitadel_receiver_scrape_duration"
-
-// newScrapeDuration is the histogram of whole scrapes by receiver, source
-// and outcome. Buckets span a database page read (milliseconds) to an API
-// scrape of a large installation (minutes).
-func newScrapeDuration(set component.TelemetrySettings) (metric.Float64Histogram, error) {
-	return set.MeterProvider.Meter(contract.ScopeName).Float64Histogram(metricScrapeDuration,
-		metric.WithUnit("s"),
-		metric.WithDescription("Time the zitadel receiver took for one scrape, by receiver, source and outcome "+
-			"(attributes receiver - the receiver's id; source - api, database; outcome - complete, partial, failed, cancelled)."),
-		metric.WithExplicitBucketBoundaries(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900))
-}
 
 // scrapeOutcome says how a scrape ended. scraperhelper counts the points a
 // partial scrape could not read, but a scrape that failed outright (ZITADEL
@@ -176,7 +179,7 @@ func scrapeOutcome(err error, cancelled bool) string {
 }
 
 func (s *zitadelScraper) recordDuration(ctx context.Context, started time.Time, outcome string) {
-	s.duration.Record(context.WithoutCancel(ctx), s.now().Sub(started).Seconds(),
+	s.own.ZitadelReceiverScrapeDuration.Record(context.WithoutCancel(ctx), s.now().Sub(started).Seconds(),
 		metric.WithAttributes(attribute.String("receiver", s.receiverID), attribute.String("source", s.cfg.Source),
 			attribute.String("outcome", outcome)))
 }

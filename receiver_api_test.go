@@ -198,7 +198,7 @@ func TestAPIReceiverPartialScrape(t *testing.T) {
 	srv.FailCalls(mgmtpb.ManagementService_ListActions_FullMethodName, codes.Internal, -1)
 	cfg := apiReceiverConfig(srv)
 	cfg.SystemID = "configured-system"
-	s := newZitadelScraper(cfg, componenttest.NewNopTelemetrySettings())
+	s := testScraper(t, cfg, componenttest.NewNopTelemetrySettings())
 	require.NoError(t, s.start(t.Context(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
 

@@ -52,7 +52,7 @@ func tlsAPIConfig(srv *fakezitadel.Server, host, caFile string) *ReceiverConfig 
 
 func startScraper(t *testing.T, cfg *ReceiverConfig) *zitadelScraper {
 	t.Helper()
-	s := newZitadelScraper(cfg, componenttest.NewNopTelemetrySettings())
+	s := testScraper(t, cfg, componenttest.NewNopTelemetrySettings())
 	require.NoError(t, s.start(t.Context(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
 	return s

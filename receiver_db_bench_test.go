@@ -34,7 +34,7 @@ func BenchmarkDatabaseScrape(b *testing.B) {
 		cfg := createDefaultReceiverConfig().(*ReceiverConfig)
 		cfg.Source = SourceDatabase
 		cfg.Database.DSN = configopaque.String(dsn)
-		s := newZitadelScraper(cfg, componenttest.NewNopTelemetrySettings())
+		s := testScraper(b, cfg, componenttest.NewNopTelemetrySettings())
 		if err := s.start(context.Background(), componenttest.NewNopHost()); err != nil {
 			b.Fatal(err)
 		}

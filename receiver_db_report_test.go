@@ -44,7 +44,7 @@ func TestDatabaseScrapeReportsWhatZitadelWould(t *testing.T) {
 
 	cfg := dbReceiverConfig(d)
 	cfg.Database.PageSize = 4
-	s := newZitadelScraper(cfg, componenttest.NewNopTelemetrySettings())
+	s := testScraper(t, cfg, componenttest.NewNopTelemetrySettings())
 	require.NoError(t, s.start(t.Context(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
 	md, err := s.scrape(t.Context())

@@ -160,7 +160,7 @@ func TestDatabaseReceiverOverridesAndUpdatedAt(t *testing.T) {
 	cfg := dbReceiverConfig(d)
 	cfg.SystemID, cfg.Version = "configured-system", "v4.99.0"
 	cfg.Database.UpdatedAtAttribute = true
-	s := newZitadelScraper(cfg, componenttest.NewNopTelemetrySettings())
+	s := testScraper(t, cfg, componenttest.NewNopTelemetrySettings())
 	require.NoError(t, s.start(t.Context(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
 	md, err := s.scrape(t.Context())

@@ -120,7 +120,7 @@ func TestAPIAndDatabaseCountFeatureUsageAlike(t *testing.T) {
 	scrapeWith := func(cfg *ReceiverConfig) map[string]int64 {
 		t.Helper()
 		cfg.Resources = resources
-		s := newZitadelScraper(cfg, componenttest.NewNopTelemetrySettings())
+		s := testScraper(t, cfg, componenttest.NewNopTelemetrySettings())
 		require.NoError(t, s.start(t.Context(), componenttest.NewNopHost()))
 		defer func() { require.NoError(t, s.shutdown(context.Background())) }()
 		md, err := s.scrape(t.Context())
@@ -155,7 +155,7 @@ func TestSourcesOrderDomainsAlike(t *testing.T) {
 	srv := fakezitadel.NewServer(ds, fakezitadel.Options{PATs: map[string]string{apiTestPAT: ""}})
 	require.NoError(t, srv.Start("127.0.0.1:0", ""))
 	t.Cleanup(srv.Close)
-	s := newZitadelScraper(apiReceiverConfig(srv), componenttest.NewNopTelemetrySettings())
+	s := testScraper(t, apiReceiverConfig(srv), componenttest.NewNopTelemetrySettings())
 	require.NoError(t, s.start(t.Context(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
 	md, err := s.scrape(t.Context())

@@ -1,7 +1,6 @@
 package zitadeltelemetry
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,12 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
-	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
@@ -62,7 +57,7 @@ func scrapeSwitched(t *testing.T, edit func(*contract.MetricsBuilderConfig)) pme
 	t.Helper()
 	cfg := apiReceiverConfig(startFakeZitadel(t))
 	edit(&cfg.MetricsBuilderConfig)
-	s := newZitadelScraper(cfg, componenttest.NewNopTelemetrySettings())
+	s := testScraper(t, cfg, componenttest.NewNopTelemetrySettings())
 	require.NoError(t, s.start(t.Context(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.shutdown(t.Context())) })
 	md, err := s.scrape(t.Context())
@@ -105,86 +100,4 @@ func TestSwitchesMatchMetadata(t *testing.T) {
 	assert.Equal(t, count.Get("sum::monotonic"), m.Sum().IsMonotonic())
 	assert.Equal(t, count.Get("sum::aggregation_temporality"), strings.ToLower(m.Sum().AggregationTemporality().String()))
 	assert.Equal(t, count.Get("sum::value_type"), strings.ToLower(m.Sum().DataPoints().At(0).ValueType().String()))
-}
-
-// ownMetricsMetadata reads the telemetry metrics of a metadata.yaml, by the
-// name the collector gives them (mdatagen adds otelcol_).
-func ownMetricsMetadata(t *testing.T, dir string) map[string]testkit.Instrument {
-	t.Helper()
-	cm, err := confmaptest.LoadConf(filepath.Join(dir, "metadata.yaml"))
-	require.NoError(t, err)
-	var meta struct {
-		Telemetry struct {
-			Metrics map[string]struct {
-				Description string `mapstructure:"description"`
-				Unit        string `mapstructure:"unit"`
-				Sum         *struct {
-					ValueType string `mapstructure:"value_type"`
-					Monotonic bool   `mapstructure:"monotonic"`
-				} `mapstructure:"sum"`
-				Histogram *struct {
-					ValueType string `mapstructure:"value_type"`
-				} `mapstructure:"histogram"`
-			} `mapstructure:"metrics"`
-		} `mapstructure:"telemetry"`
-	}
-	require.NoError(t, cm.Unmarshal(&meta, confmap.WithIgnoreUnused()))
-	out := map[string]testkit.Instrument{}
-	for name, m := range meta.Telemetry.Metrics {
-		var kind string
-		switch {
-		case m.Sum != nil && m.Sum.ValueType == "int" && m.Sum.Monotonic:
-			kind = "Int64Counter"
-		case m.Histogram != nil && m.Histogram.ValueType == "double":
-			kind = "Float64Histogram"
-		default:
-			t.Fatalf("%s: %s has a kind these components do not create", dir, name)
-		}
-		out["otelcol_"+name] = testkit.Instrument{Kind: kind, Unit: m.Unit, Description: m.Description}
-	}
-	return out
-}
-
-// TestOwnMetricsMatchMetadata holds the instruments the zitadel receiver
-// (both sources) and the exporter create to the telemetry their
-// metadata.yaml documents, from which documentation.md is generated: name,
-// kind (an int monotonic sum is a counter, a double histogram a histogram),
-// unit and description. These two components cannot use mdatagen's
-// TelemetryBuilder (Go keeps a component folder's internal/metadata from
-// the root package), so this test is what keeps them in step.
-func TestOwnMetricsMatchMetadata(t *testing.T) {
-	receiverInstruments := &testkit.Instruments{}
-	for _, source := range []string{SourceAPI, SourceDatabase} {
-		cfg := createDefaultReceiverConfig().(*ReceiverConfig)
-		cfg.Source = source
-		cfg.API.Endpoint, cfg.API.Token = "127.0.0.1:1", "unused"
-		cfg.API.TLS.Insecure = true
-		cfg.Database.DSN = "postgres://reader@127.0.0.1:1/zitadel"
-		set := receivertest.NewNopSettings(ReceiverType)
-		set.MeterProvider = receiverInstruments
-		rcv, err := NewReceiverFactory().CreateMetrics(t.Context(), set, cfg, consumertest.NewNop())
-		require.NoError(t, err)
-		require.NoError(t, rcv.Start(t.Context(), componenttest.NewNopHost()))
-		require.NoError(t, rcv.Shutdown(context.Background()))
-	}
-	exporterInstruments := &testkit.Instruments{}
-	set := exportertest.NewNopSettings(ExporterType)
-	set.MeterProvider = exporterInstruments
-	cfg := createDefaultExporterConfig().(*ExporterConfig)
-	cfg.Endpoint = "http://127.0.0.1:1/api/ping"
-	_, err := NewExporterFactory().CreateMetrics(t.Context(), set, cfg)
-	require.NoError(t, err)
-
-	for dir, created := range map[string]map[string]testkit.Instrument{
-		"zitadelreceiver": receiverInstruments.Created(),
-		"zitadelexporter": exporterInstruments.Created(),
-	} {
-		want := ownMetricsMetadata(t, dir)
-		for name := range created {
-			if _, own := want[name]; !own && !strings.HasPrefix(name, "otelcol_zitadel") {
-				delete(created, name) // the collector's helpers' own metrics
-			}
-		}
-		assert.Equal(t, want, created, dir)
-	}
 }

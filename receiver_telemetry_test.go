@@ -8,11 +8,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
 )
 
 // steppingClock advances by step on every reading.
@@ -35,7 +34,7 @@ func TestScrapeDurationIsRecordedBySource(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 	cfg := apiReceiverConfig(srv)
 	cfg.API.Retry.InitialInterval, cfg.API.Retry.MaxInterval = time.Millisecond, time.Millisecond
-	s := newZitadelScraper(cfg, tel.NewTelemetrySettings())
+	s := testScraper(t, cfg, tel.NewTelemetrySettings())
 	clk := &steppingClock{t: time.Unix(1_700_000_000, 0), step: 1500 * time.Millisecond}
 	s.now = clk.now
 	require.NoError(t, s.start(t.Context(), componenttest.NewNopHost()))
@@ -51,7 +50,7 @@ func TestScrapeDurationIsRecordedBySource(t *testing.T) {
 	_, err := s.scrape(t.Context())
 	require.Error(t, err)
 
-	m, err := tel.GetMetric(metricScrapeDuration)
+	m, err := tel.GetMetric("otelcol_zitadel_receiver_scrape_duration")
 	require.NoError(t, err)
 	byOutcome := map[string]metricdata.HistogramDataPoint[float64]{}
 	for _, dp := range m.Data.(metricdata.Histogram[float64]).DataPoints {
@@ -67,7 +66,7 @@ func TestScrapeDurationIsRecordedBySource(t *testing.T) {
 	assert.InDelta(t, 2*1.5, byOutcome["complete"].Sum, 1e-9)
 	assert.Equal(t, uint64(1), byOutcome["failed"].Count, "a scrape that read nothing is counted too")
 
-	apiCalls, err := tel.GetMetric(zitadelapi.MetricAPICalls)
+	apiCalls, err := tel.GetMetric("otelcol_zitadel_receiver_api_calls")
 	require.NoError(t, err)
 	var n int64
 	for _, dp := range apiCalls.Data.(metricdata.Sum[int64]).DataPoints {
@@ -84,4 +83,12 @@ func TestScrapeOutcome(t *testing.T) {
 	assert.Equal(t, "partial", scrapeOutcome(scrapererror.NewPartialScrapeError(errors.New("one organization"), 1), false))
 	assert.Equal(t, "failed", scrapeOutcome(errors.New("connection refused"), false))
 	assert.Equal(t, "cancelled", scrapeOutcome(errors.New("context canceled"), true))
+}
+
+// testScraper is the receiver's scraper on set, without its controller.
+func testScraper(tb testing.TB, cfg *ReceiverConfig, set component.TelemetrySettings) *zitadelScraper {
+	tb.Helper()
+	s, err := newZitadelScraper(cfg, set)
+	require.NoError(tb, err)
+	return s
 }

@@ -72,10 +72,10 @@ type collector struct {
 	err    error
 }
 
-func startCollector(t testing.TB, bin, configPath string) *collector {
+func startCollector(t testing.TB, bin, configPath string, args ...string) *collector {
 	t.Helper()
 	c := &collector{out: &lockedBuffer{}, exited: make(chan struct{})}
-	c.cmd = exec.Command(bin, "--config", configPath)
+	c.cmd = exec.Command(bin, append([]string{"--config", configPath}, args...)...)
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := c.cmd.Start(); err != nil {

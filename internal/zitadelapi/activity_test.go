@@ -62,7 +62,7 @@ func activityConfig(srv *fakezitadel.Server) *Config {
 func startActivitySource(t *testing.T, cfg *Config, host component.Host, clk *clock) *source {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
-	s := NewSource(cfg, model.NewResourceFilter([]string{model.ResourceOrganization}), componenttest.NewNopTelemetrySettings()).(*source)
+	s := NewSource(cfg, model.NewResourceFilter([]string{model.ResourceOrganization}), componenttest.NewNopTelemetrySettings(), nopOwnMetrics(t)).(*source)
 	s.SetStorageOwner(component.MustNewID("zitadel"))
 	s.now = clk.now
 	require.NoError(t, s.Start(context.Background(), host))
@@ -338,7 +338,7 @@ func BenchmarkActivityDayOfLogins(b *testing.B) {
 			writeLogins(now.Add(-24*time.Hour), 50_000)
 			calls := func() int64 { return srv.Calls(adminpb.AdminService_ListEvents_FullMethodName) }
 			for range b.N {
-				s := NewSource(activityConfig(srv), model.NewResourceFilter([]string{model.ResourceOrganization}), componenttest.NewNopTelemetrySettings()).(*source)
+				s := NewSource(activityConfig(srv), model.NewResourceFilter([]string{model.ResourceOrganization}), componenttest.NewNopTelemetrySettings(), nopOwnMetrics(b)).(*source)
 				require.NoError(b, s.Start(context.Background(), componenttest.NewNopHost()))
 				before, scrapes := calls(), 0
 				rec := &activityRecorder{}

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/remotetext"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelreceivermetadata"
 )
 
 // Request headers ZITADEL routes on.
@@ -30,7 +31,7 @@ type client struct {
 	limiter *rate.Limiter
 	timeout time.Duration
 	retry   RetryConfig
-	metrics *callMetrics
+	metrics *zitadelreceivermetadata.TelemetryBuilder
 }
 
 // scope routes a call: the instance host (empty for the endpoint's own
@@ -57,7 +58,7 @@ func (c *client) call(ctx context.Context, sc scope, method string, req, resp pr
 		return err
 	}
 	notify := func(err error, _ time.Duration) {
-		c.metrics.retries.Add(context.WithoutCancel(ctx), 1, methodCode(method, status.Code(err)))
+		c.metrics.ZitadelReceiverAPIRetries.Add(context.WithoutCancel(ctx), 1, methodCode(method, status.Code(err)))
 	}
 	return retry(ctx, c.retry, attempt, notify)
 }
@@ -97,8 +98,8 @@ func (c *client) count(ctx context.Context, method string, err error) {
 	code := status.Code(err)
 	// The call's own context may be over; the count is still wanted.
 	ctx = context.WithoutCancel(ctx)
-	c.metrics.calls.Add(ctx, 1, methodCode(method, code))
+	c.metrics.ZitadelReceiverAPICalls.Add(ctx, 1, methodCode(method, code))
 	if code == codes.ResourceExhausted && !answerTooLarge(err) {
-		c.metrics.throttled.Add(ctx, 1, metric.WithAttributes(attribute.String("method", method)))
+		c.metrics.ZitadelReceiverAPIThrottledCalls.Add(ctx, 1, metric.WithAttributes(attribute.String("method", method)))
 	}
 }

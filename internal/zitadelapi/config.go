@@ -64,7 +64,8 @@ type Config struct {
 	RequestsPerSecond float64 `mapstructure:"requests_per_second"`
 	// RequestTimeout bounds each call.
 	RequestTimeout time.Duration `mapstructure:"request_timeout"`
-	// Retry backs off on RESOURCE_EXHAUSTED and UNAVAILABLE.
+	// Retry backs off on RESOURCE_EXHAUSTED, UNAVAILABLE and a call that
+	// outlasted request_timeout (DEADLINE_EXCEEDED) while the scrape has time.
 	Retry RetryConfig `mapstructure:"retry"`
 
 	// Incremental re-counts, after one full scrape, only the organizations

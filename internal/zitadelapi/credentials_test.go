@@ -199,7 +199,7 @@ func TestAuthExtensionReplacesTheCredentials(t *testing.T) {
 	cfg.Auth = configoptional.Some(configauth.Config{AuthenticatorID: authID})
 	require.NoError(t, cfg.Required())
 
-	s := NewSource(cfg, nil, componenttest.NewNopTelemetrySettings()).(*source)
+	s := NewSource(cfg, nil, componenttest.NewNopTelemetrySettings(), nopOwnMetrics(t)).(*source)
 	require.NoError(t, s.Start(context.Background(), hostWithExtensions{authID: bearerAuthenticator{token: testPAT}}))
 	t.Cleanup(func() { require.NoError(t, s.Shutdown(context.Background())) })
 

@@ -33,7 +33,7 @@ func BenchmarkIncrementalScrape10kOrgs(b *testing.B) {
 			cfg.Token = testPAT
 			cfg.MaxConcurrency = 16
 			cfg.Incremental = true
-			s := NewSource(&cfg, nil, componenttest.NewNopTelemetrySettings()).(*source)
+			s := NewSource(&cfg, nil, componenttest.NewNopTelemetrySettings(), nopOwnMetrics(b)).(*source)
 			if err := s.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 				b.Fatal(err)
 			}

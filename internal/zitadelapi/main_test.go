@@ -73,7 +73,7 @@ func startSource(t *testing.T, cfg *Config, filter model.ResourceFilter) *source
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	require.NoError(t, cfg.Required())
-	s := NewSource(cfg, filter, componenttest.NewNopTelemetrySettings()).(*source)
+	s := NewSource(cfg, filter, componenttest.NewNopTelemetrySettings(), nopOwnMetrics(t)).(*source)
 	require.NoError(t, s.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.Shutdown(context.Background())) })
 	return s

@@ -138,7 +138,7 @@ func BenchmarkScrape10kOrgs(b *testing.B) {
 			cfg.TLS.Insecure = true
 			cfg.Token = testPAT
 			cfg.MaxConcurrency = workers
-			s := NewSource(&cfg, nil, componenttest.NewNopTelemetrySettings()).(*source)
+			s := NewSource(&cfg, nil, componenttest.NewNopTelemetrySettings(), nopOwnMetrics(b)).(*source)
 			if err := s.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 				b.Fatal(err)
 			}
@@ -192,7 +192,7 @@ func BenchmarkCallFloor(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer instrumented.Close()
-	src := &client{conn: instrumented, creds: &patCredentials{inline: testPAT}, timeout: cfg.RequestTimeout, retry: cfg.Retry, metrics: noopCallMetrics(b)}
+	src := &client{conn: instrumented, creds: &patCredentials{inline: testPAT}, timeout: cfg.RequestTimeout, retry: cfg.Retry, metrics: nopOwnMetrics(b)}
 
 	invoke := func(conn *grpc.ClientConn) func() error {
 		return func() error {

@@ -295,7 +295,7 @@ func TestRequestRateIsCapped(t *testing.T) {
 
 func TestScrapeBeforeStartFails(t *testing.T) {
 	cfg := NewDefaultConfig()
-	s := NewSource(&cfg, nil, componenttest.NewNopTelemetrySettings())
+	s := NewSource(&cfg, nil, componenttest.NewNopTelemetrySettings(), nopOwnMetrics(t))
 	require.EqualError(t, s.Scrape(context.Background(), &recorder{}), "api source: not started")
 	require.NoError(t, s.Shutdown(context.Background()))
 }

@@ -13,12 +13,14 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelreceivermetadata"
 )
 
 type source struct {
 	cfg      *Config
 	plan     plan
 	set      component.TelemetrySettings
+	own      *zitadelreceivermetadata.TelemetryBuilder
 	now      func() time.Time
 	systemID string
 
@@ -35,12 +37,13 @@ type source struct {
 	activity *activityTracker
 }
 
-// NewSource returns the `api` source.
-func NewSource(cfg *Config, filter model.ResourceFilter, set component.TelemetrySettings) model.Source {
+// NewSource returns the `api` source, which counts its calls in own.
+func NewSource(cfg *Config, filter model.ResourceFilter, set component.TelemetrySettings, own *zitadelreceivermetadata.TelemetryBuilder) model.Source {
 	return &source{
 		cfg:      cfg,
 		plan:     newPlan(filter, cfg.PerOrganization),
 		set:      set,
+		own:      own,
 		now:      time.Now,
 		systemID: derivedSystemID(cfg.Endpoint),
 		state:    map[string]*instanceState{},
@@ -64,10 +67,6 @@ func (s *source) Start(ctx context.Context, host component.Host) error {
 	if err := s.activity.start(ctx, host); err != nil {
 		return err
 	}
-	metrics, err := newCallMetrics(s.set.MeterProvider)
-	if err != nil {
-		return fmt.Errorf("api: %w", err)
-	}
 	conn, err := s.cfg.ToClientConn(ctx, extensions, s.set)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
@@ -83,7 +82,7 @@ func (s *source) Start(ctx context.Context, host component.Host) error {
 		limiter: limiter,
 		timeout: s.cfg.RequestTimeout,
 		retry:   s.cfg.Retry,
-		metrics: metrics,
+		metrics: s.own,
 	}
 	s.set.Logger.Info("Counting ZITADEL resources through its API",
 		zap.String("endpoint", s.cfg.Endpoint),

@@ -6,14 +6,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"google.golang.org/grpc/codes"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	userpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/user/v2"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelreceivermetadata"
 )
 
 // TestCallsAreCountedByMethodAndCode: every call the fake answered is
@@ -26,18 +27,18 @@ func TestCallsAreCountedByMethodAndCode(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	s := NewSource(cfg, nil, tel.NewTelemetrySettings()).(*source)
+	s := NewSource(cfg, nil, tel.NewTelemetrySettings(), ownMetrics(t, tel.NewTelemetrySettings())).(*source)
 	require.NoError(t, s.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.Shutdown(context.Background())) })
 
 	_, err := scrape(t, s)
 	require.NoError(t, err)
 
-	calls := sumsBy(t, tel, MetricAPICalls, "code")
+	calls := sumsBy(t, tel, "otelcol_zitadel_receiver_api_calls", "code")
 	assert.Equal(t, srv.TotalCalls(), calls["OK"]+calls["ResourceExhausted"], "every call the server saw, once")
 	assert.Equal(t, int64(2), calls["ResourceExhausted"])
-	assert.Equal(t, map[string]int64{userpb.UserService_ListUsers_FullMethodName: 2}, sumsBy(t, tel, MetricAPIThrottledCalls, "method"))
-	assert.Equal(t, map[string]int64{"ResourceExhausted": 2}, sumsBy(t, tel, MetricAPIRetries, "code"))
+	assert.Equal(t, map[string]int64{userpb.UserService_ListUsers_FullMethodName: 2}, sumsBy(t, tel, "otelcol_zitadel_receiver_api_throttled_calls", "method"))
+	assert.Equal(t, map[string]int64{"ResourceExhausted": 2}, sumsBy(t, tel, "otelcol_zitadel_receiver_api_retries", "code"))
 }
 
 // sumsBy adds up a counter's points by the value of one attribute.
@@ -53,8 +54,14 @@ func sumsBy(t *testing.T, tel *componenttest.Telemetry, name, key string) map[st
 	return out
 }
 
-func noopCallMetrics(tb testing.TB) *callMetrics {
-	m, err := newCallMetrics(noop.NewMeterProvider())
+// ownMetrics are the receiver's own metrics on set's meter provider.
+func ownMetrics(tb testing.TB, set component.TelemetrySettings) *zitadelreceivermetadata.TelemetryBuilder {
+	tb.Helper()
+	own, err := zitadelreceivermetadata.NewTelemetryBuilder(set)
 	require.NoError(tb, err)
-	return m
+	return own
+}
+
+func nopOwnMetrics(tb testing.TB) *zitadelreceivermetadata.TelemetryBuilder {
+	return ownMetrics(tb, componenttest.NewNopTelemetrySettings())
 }

@@ -32,7 +32,7 @@ func BenchmarkReadCounts(b *testing.B) {
 	b.Run("source", func(b *testing.B) {
 		cfg := NewDefaultConfig()
 		cfg.DSN = configopaque.String(dsn)
-		src := NewSource(&cfg, nil, componenttest.NewNopTelemetrySettings())
+		src := NewSource(&cfg, nil, componenttest.NewNopTelemetrySettings(), ownMetrics(b, componenttest.NewNopTelemetrySettings()))
 		if err := src.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 			b.Fatal(err)
 		}

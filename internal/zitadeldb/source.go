@@ -11,10 +11,10 @@ import (
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	"go.opentelemetry.io/otel/metric/noop"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelreceivermetadata"
 )
 
 // source reads ZITADEL's own counting tables: what ZITADEL's service ping
@@ -23,7 +23,6 @@ type source struct {
 	cfg    *Config
 	filter model.ResourceFilter
 	logger *zap.Logger
-	meters metric.MeterProvider
 	rows   metric.Int64Counter // rows read, by query
 
 	pool *pgxpool.Pool
@@ -33,17 +32,14 @@ type source struct {
 	warnedNoSystemID bool
 }
 
-// NewSource returns the `database` source.
-func NewSource(cfg *Config, filter model.ResourceFilter, set component.TelemetrySettings) model.Source {
+// NewSource returns the `database` source, which counts the rows it reads
+// in own.
+func NewSource(cfg *Config, filter model.ResourceFilter, set component.TelemetrySettings, own *zitadelreceivermetadata.TelemetryBuilder) model.Source {
 	logger := set.Logger
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	meters := set.MeterProvider
-	if meters == nil {
-		meters = noop.NewMeterProvider()
-	}
-	return &source{cfg: cfg, filter: filter, logger: logger, meters: meters}
+	return &source{cfg: cfg, filter: filter, logger: logger, rows: own.ZitadelReceiverDatabaseRows}
 }
 
 // Start prepares the pool without connecting: a database that is down at
@@ -51,11 +47,6 @@ func NewSource(cfg *Config, filter model.ResourceFilter, set component.Telemetry
 // refuses to start.
 func (s *source) Start(ctx context.Context, _ component.Host) error {
 	q, err := newQueries(s.cfg, s.filter)
-	if err != nil {
-		return fmt.Errorf("database: %w", err)
-	}
-	s.rows, err = s.meters.Meter(model.ScopeName).Int64Counter(MetricRowsRead, metric.WithUnit("{row}"),
-		metric.WithDescription("Rows the zitadel receiver read from ZITADEL's database, by query (attribute query - instances, resource_counts)."))
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
@@ -148,10 +139,6 @@ func (s *source) Scrape(ctx context.Context, rec model.Recorder) error {
 		return scrapererror.NewPartialScrapeError(errors.Join(errs...), failed)
 	}
 }
-
-// MetricRowsRead names the receiver's own count of database rows; the
-// collector's Prometheus endpoint adds _total.
-const MetricRowsRead = "otelcol_zitadel_receiver_database_rows"
 
 // The query attribute's values.
 const (

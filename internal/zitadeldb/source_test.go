@@ -54,7 +54,7 @@ func startSource(t *testing.T, cfg *Config, filter model.ResourceFilter) model.S
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	require.NoError(t, cfg.Required())
-	src := NewSource(cfg, filter, componenttest.NewNopTelemetrySettings())
+	src := NewSource(cfg, filter, componenttest.NewNopTelemetrySettings(), ownMetrics(t, componenttest.NewNopTelemetrySettings()))
 	require.NoError(t, src.Start(t.Context(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, src.Shutdown(context.Background())) })
 	return src

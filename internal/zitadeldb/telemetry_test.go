@@ -7,10 +7,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelreceivermetadata"
 )
 
 // TestRowsReadAreCounted: the rows counter grows by what each scrape read,
@@ -25,7 +27,7 @@ func TestRowsReadAreCounted(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	src := NewSource(cfg, nil, tel.NewTelemetrySettings())
+	src := NewSource(cfg, nil, tel.NewTelemetrySettings(), ownMetrics(t, tel.NewTelemetrySettings()))
 	require.NoError(t, src.Start(t.Context(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, src.Shutdown(context.Background())) })
 
@@ -33,7 +35,7 @@ func TestRowsReadAreCounted(t *testing.T) {
 	second := scrape(t, src)
 	require.NotEmpty(t, first.counts)
 
-	m, err := tel.GetMetric(MetricRowsRead)
+	m, err := tel.GetMetric("otelcol_zitadel_receiver_database_rows")
 	require.NoError(t, err)
 	byQuery := map[string]int64{}
 	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
@@ -45,4 +47,11 @@ func TestRowsReadAreCounted(t *testing.T) {
 		queryResourceCounts: int64(len(first.counts) + len(second.counts)),
 	}, byQuery)
 	assert.Equal(t, int64(2*2), byQuery[queryInstances])
+}
+
+// ownMetrics are the receiver's own metrics on set's meter provider.
+func ownMetrics(tb testing.TB, set component.TelemetrySettings) *zitadelreceivermetadata.TelemetryBuilder {
+	own, err := zitadelreceivermetadata.NewTelemetryBuilder(set)
+	require.NoError(tb, err)
+	return own
 }
