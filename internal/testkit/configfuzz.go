@@ -92,7 +92,7 @@ func keyReference(keys []string) *regexp.Regexp {
 		quoted[i] = regexp.QuoteMeta(k)
 	}
 	k := "(?:" + strings.Join(quoted, "|") + ")"
-	return regexp.MustCompile(`(^|[^\w.])` + k + `(:|'|")|(::|'|")` + k + `\b|invalid keys: (\w+, )*` + k + `\b`)
+	return regexp.MustCompile(`(^|[^\w.])` + k + `(\[\d+\])?(:|'|")|(::|'|")` + k + `\b|invalid keys: (\w+, )*` + k + `\b`)
 }
 
 // FuzzConfigs feeds arbitrary YAML-shaped maps through the collector's own
