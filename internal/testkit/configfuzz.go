@@ -83,7 +83,8 @@ func fuzzConfig(data []byte, keys []string) map[string]any {
 }
 
 // keyReference matches a message that refers to one of keys the way the
-// collector's messages do: "key: reason", 'key' or "key" quoted, a path
+// collector's messages do: "key: reason" (or "key[2]: reason" for a list's
+// entry), 'key' or "key" quoted, a path
 // "a::key", or a list after "invalid keys: ". A key that only occurs inside
 // prose ("http(s) URL", "invalid keys") does not count.
 func keyReference(keys []string) *regexp.Regexp {
