@@ -129,10 +129,11 @@ func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, 
 }
 
 // decoding keeps the rows' times only when they become an attribute, and
-// bounds what is decoded at all: the systems taken, the instances per call.
+// bounds what is decoded at all: the systems taken, the instances per call,
+// the rows per page.
 func (r *telemetryReceiver) decoding() telemetryservice.Decoding {
 	d := telemetryservice.Decoding{DropUpdatedAt: !r.cfg.UpdatedAtAttribute,
-		MaxInstances: r.cfg.MaxInstancesPerCall, MaxDomains: maxDomainsPerInstance}
+		MaxInstances: r.cfg.MaxInstancesPerCall, MaxDomains: maxDomainsPerInstance, MaxRows: r.cfg.MaxRowsPerPage}
 	if len(r.cfg.Systems) > 0 {
 		d.Systems = make(map[string]struct{}, len(r.cfg.Systems))
 		for _, id := range r.cfg.Systems {
@@ -208,7 +209,7 @@ func (r *telemetryReceiver) ReportBaseInformation(ctx context.Context, call tele
 
 // ReportResourceCounts implements telemetryservice.Handler.
 func (r *telemetryReceiver) ReportResourceCounts(ctx context.Context, call telemetryservice.Call, req *analytics.ReportResourceCountsRequest) (string, error) {
-	if p := checkResourceCounts(req, r.cfg.MaxRowsPerPage); p.Count() > 0 {
+	if p := checkResourceCounts(req); p.Count() > 0 {
 		return "", r.refuse(ctx, call, "malformed", codes.InvalidArgument, "ReportResourceCounts refused: "+p.String())
 	}
 	id := req.GetReportId()

@@ -99,6 +99,10 @@ func (d Decoding) resourceCounts(ctx context.Context, h Handler, raw *rawRequest
 	if err := d.refuseUnknownSystem(ctx, h, raw); err != nil {
 		return nil, err
 	}
+	if msg := d.tooManyRows(raw.data(), true); msg != "" {
+		raw.release()
+		return nil, malformed(ctx, h, msg)
+	}
 	req, err := d.counts(raw.data(), true)
 	raw.release()
 	if err != nil {

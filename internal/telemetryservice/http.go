@@ -119,18 +119,17 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.Binary = binary
+	if r.ContentLength > s.maxBody {
+		s.tooLarge(w, r, call, fmt.Sprintf("the body declares %d bytes, more than %d, the receiver's max_request_body_size", r.ContentLength, s.maxBody))
+		return
+	}
 	body, err := readBody(w, r, s.maxBody)
 	if err != nil {
-		code, reason := codes.InvalidArgument, ReasonMalformed
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			reason = ReasonTooLarge
-			if rt.connect {
-				code = codes.ResourceExhausted // what Connect servers answer for an oversized message
-			}
+		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+			s.tooLarge(w, r, call, err.Error())
+			return
 		}
-		s.handler.Refused(r.Context(), call, reason, err.Error())
-		telemetrywire.WriteError(w, rt.connect, code, err.Error(), 0)
+		s.malformed(w, r, call, err.Error())
 		return
 	}
 	// Both decoders copy what they keep: the body goes back to its pool
@@ -152,6 +151,10 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var id string
 	if rt.counts {
+		if msg := s.decoding.tooManyRows(body, binary); msg != "" {
+			s.malformed(w, r, call, msg)
+			return
+		}
 		var req *analytics.ReportResourceCountsRequest
 		req, err = s.decoding.counts(body, binary)
 		decoded()
@@ -185,6 +188,20 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *httpService) malformed(w http.ResponseWriter, r *http.Request, call Call, msg string) {
 	s.handler.Refused(r.Context(), call, ReasonMalformed, msg)
 	telemetrywire.WriteError(w, call.Wire == WireConnect, codes.InvalidArgument, msg, 0)
+}
+
+// tooLarge answers a body over the limit as proxies do, 413 (Connect:
+// resource_exhausted, what Connect servers answer for an oversized message),
+// at once when its length was declared: the rest of it is never read, so
+// the connection closes after the answer.
+func (s *httpService) tooLarge(w http.ResponseWriter, r *http.Request, call Call, msg string) {
+	s.handler.Refused(r.Context(), call, ReasonTooLarge, msg)
+	w.Header().Set("Connection", "close")
+	if call.Wire == WireConnect {
+		telemetrywire.WriteError(w, true, codes.ResourceExhausted, msg, 0)
+		return
+	}
+	http.Error(w, msg, http.StatusRequestEntityTooLarge)
 }
 
 // bodyType says whether a body of this Content-Type is protobuf, and whether

@@ -72,7 +72,7 @@ func TestTheHandlerEnforcesItsLimit(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, req)
-	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "larger than 64 bytes") {
+	if w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "more than 64") {
 		t.Errorf("a body over the limit was answered %d: %s", w.Code, w.Body)
 	}
 	if len(h.refusedReasons) != 1 || h.refusedReasons[0] != ReasonTooLarge {

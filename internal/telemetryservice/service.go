@@ -85,6 +85,10 @@ type Decoding struct {
 	// each one's domains; they are counted before anything is decoded, as
 	// what a call costs grows with them. Zero leaves them unbounded.
 	MaxInstances, MaxDomains int
+	// MaxRows bounds a page's rows, counted before anything is decoded: an
+	// empty row is a few bytes and decodes to a hundred and more. Zero
+	// leaves them unbounded.
+	MaxRows int
 }
 
 // tooManyInstances says why a base information names more instances or
@@ -116,6 +120,22 @@ func (d Decoding) unknownSystem(body []byte, binary bool) string {
 	}
 	if _, known := d.Systems[id]; !known {
 		return "the systemId is not one of the systems this receiver takes (systems)"
+	}
+	return ""
+}
+
+// tooManyRows says why a page has more rows than the receiver takes, or ""
+// when it does not.
+func (d Decoding) tooManyRows(body []byte, binary bool) string {
+	if d.MaxRows <= 0 {
+		return ""
+	}
+	switch rows, ok := telemetrywire.CountRows(body, binary); {
+	case !ok:
+		return "the body is not a ReportResourceCountsRequest: its rows cannot be counted"
+	case rows > d.MaxRows:
+		return fmt.Sprintf("resourceCounts has %d rows; this receiver takes at most %d per call (max_rows_per_page), "+
+			"set ZITADEL's ServicePing.Telemetry.ResourceCount.BulkSize lower", rows, d.MaxRows)
 	}
 	return ""
 }
