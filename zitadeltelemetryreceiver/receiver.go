@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/config/configgrpc"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -107,7 +108,7 @@ func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, 
 	r.httpServer = srv
 	r.set.Logger.Info("Serving ZITADEL's service ping and Connect", zap.String("endpoint", ln.Addr().String()), zap.String("path", h.Path),
 		zap.Bool("path_secret", h.PathSecret != ""))
-	r.serve(func() error { return srv.Serve(ln) }, http.ErrServerClosed)
+	r.serve(host, func() error { return srv.Serve(ln) }, http.ErrServerClosed)
 	return nil
 }
 
@@ -124,7 +125,7 @@ func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, 
 	}
 	r.grpcServer = srv
 	r.set.Logger.Info("Serving the TelemetryService over gRPC", zap.String("endpoint", ln.Addr().String()))
-	r.serve(func() error { return srv.Serve(ln) }, grpc.ErrServerStopped)
+	r.serve(host, func() error { return srv.Serve(ln) }, grpc.ErrServerStopped)
 	return nil
 }
 
@@ -143,10 +144,14 @@ func (r *telemetryReceiver) decoding() telemetryservice.Decoding {
 	return d
 }
 
-func (r *telemetryReceiver) serve(serve func() error, closed error) {
+// serve runs a server until Shutdown; one that stops serving before is a
+// fatal error the host is told about, as health checks then see it, since
+// the clients reporting to it are refused from then on.
+func (r *telemetryReceiver) serve(host component.Host, serve func() error, closed error) {
 	r.serving.Go(func() {
 		if err := serve(); err != nil && !errors.Is(err, closed) && !errors.Is(err, net.ErrClosed) {
 			r.set.Logger.Error("TelemetryService server stopped serving", zap.Error(err))
+			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(err))
 		}
 	})
 }
