@@ -14,7 +14,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 )
 
 // What anyone who can reach the port can make the receiver hold: calls that
@@ -118,5 +121,112 @@ func TestADeclaredBodyOverTheLimitIsAnsweredAtOnce(t *testing.T) {
 		require.NoError(t, err, "declaring %d bytes: no answer within 5s", declared)
 		assert.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode)
 		assert.True(t, res.Close, "the connection carrying the rest of the body stays open")
+	}
+}
+
+// startHead opens a connection to the receiver's HTTP server and sends a
+// request line and the start of a header that has not ended.
+func startHead(t *testing.T, u *receiverUnderTest) net.Conn {
+	t.Helper()
+	host, path, _ := strings.Cut(strings.TrimPrefix(u.httpURL, "http://"), "/")
+	conn, err := net.Dial("tcp", host)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	_, err = fmt.Fprintf(conn, "POST /%s%s HTTP/1.1\r\nHost: %s\r\nX-Filler: ", path, zitadelCountsPath, host)
+	require.NoError(t, err)
+	return conn
+}
+
+// A header line that never ends is answered 431 once it passes
+// max_header_bytes, not held until read_header_timeout; a bearer token of
+// the size the SDKs send is taken.
+func TestHeadersAreCutAtTheLimit(t *testing.T) {
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, nil)
+	conn := startHead(t, u)
+	_, _ = conn.Write(bytes.Repeat([]byte("a"), 64<<10))
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(3*time.Second)))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err, "64 KiB of a header line that has not ended: no answer within 3s")
+	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, res.StatusCode)
+
+	req, err := http.NewRequest(http.MethodPost, u.httpURL+zitadelCountsPath, bytes.NewReader(mustJSON(t, pageOf("sys", nil, goodRow()))))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+strings.Repeat("t", 8<<10))
+	good, err := u.client.Do(req)
+	require.NoError(t, err)
+	good.Body.Close()
+	assert.Equal(t, http.StatusOK, good.StatusCode)
+}
+
+// Connections sending never-ending header lines of a megabyte each once
+// held about 2.4 MB apiece until read_header_timeout; each is now cut at the
+// header limit and holds next to nothing.
+func TestUnfinishedHeadersHoldLittle(t *testing.T) {
+	const conns = 50
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, nil)
+	before := liveHeap()
+	line := bytes.Repeat([]byte("a"), 64<<10)
+	for range conns {
+		conn := startHead(t, u)
+		go func() {
+			for range 16 { // a megabyte, until the server cuts it
+				if _, err := conn.Write(line); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(2 * time.Second) // the server has read what it takes of each
+	held := liveHeap() - before
+	assert.Less(t, held, int64(conns*64<<10), "%d unfinished headers hold %d bytes", conns, held)
+}
+
+// gRPC metadata is held to max_header_bytes too.
+func TestGRPCMetadataIsBounded(t *testing.T) {
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, nil)
+	g := u.wires(t)["grpc"].(grpcWire)
+	call := func(metadataBytes int) error {
+		ctx := metadata.AppendToOutgoingContext(t.Context(), "x-filler", strings.Repeat("m", metadataBytes))
+		return g.conn.Invoke(ctx, g.counts, pageOf("sys", nil, goodRow()), &analytics.ReportResourceCountsResponse{})
+	}
+	assert.NoError(t, call(8<<10), "a bearer token's worth of metadata")
+	assert.Error(t, call(64<<10), "64 KiB of metadata")
+}
+
+// The connections the servers hold are bounded: at max_connections the next
+// one waits until one closes, and is then served.
+func TestConnectionsAreBounded(t *testing.T) {
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.MaxConnections = 4 })
+	var held []net.Conn
+	for range 4 {
+		held = append(held, startHead(t, u))
+	}
+	time.Sleep(200 * time.Millisecond) // the server has accepted them
+	answered := make(chan int, 1)
+	req, err := http.NewRequest(http.MethodPost, u.httpURL+zitadelCountsPath, bytes.NewReader(mustJSON(t, pageOf("sys", nil, goodRow()))))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	go func() {
+		res, err := u.client.Do(req)
+		if err != nil {
+			t.Log(err)
+			answered <- 0
+			return
+		}
+		res.Body.Close()
+		answered <- res.StatusCode
+	}()
+	select {
+	case status := <-answered:
+		t.Fatalf("a fifth connection was served (%d) while four were open", status)
+	case <-time.After(time.Second):
+	}
+	require.NoError(t, held[0].Close())
+	select {
+	case status := <-answered:
+		assert.Equal(t, http.StatusOK, status)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the fifth connection was not served once one closed")
 	}
 }

@@ -44,7 +44,10 @@ type telemetryReceiver struct {
 
 	httpServer *http.Server
 	grpcServer *grpc.Server
-	serving    sync.WaitGroup
+	// inFlight and connections bound what every wire holds together.
+	inFlight    *telemetryservice.InFlight
+	connections *telemetryservice.Connections
+	serving     sync.WaitGroup
 	// handOffs are the pages being consumed; shutdown cuts them short after
 	// the drain period, since without a sending queue the next consumer may
 	// send and retry for minutes.
@@ -53,7 +56,8 @@ type telemetryReceiver struct {
 
 func newTelemetryReceiver(cfg *Config, set receiver.Settings, next consumer.Metrics) (*telemetryReceiver, error) {
 	r := &telemetryReceiver{cfg: cfg, set: set, next: next, now: time.Now, obs: make(map[string]*receiverhelper.ObsReport),
-		handOffs: drain.New(errShutdownPage)}
+		handOffs: drain.New(errShutdownPage), inFlight: telemetryservice.NewInFlight(cfg.MaxBytesInFlight),
+		connections: telemetryservice.NewConnections(cfg.MaxConnections)}
 	ids, err := newReportIDs(string(cfg.ReportIDs.Key), cfg.ReportIDs.TTL, func() time.Time { return r.now() })
 	if err != nil {
 		return nil, err
@@ -101,10 +105,12 @@ func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, 
 	if err != nil {
 		return fmt.Errorf("http server: %w", err)
 	}
+	srv.MaxHeaderBytes = r.cfg.MaxHeaderBytes
 	ln, err := server.ToListener(ctx)
 	if err != nil {
 		return fmt.Errorf("http: listening on %s: %w", h.NetAddr.Endpoint, err)
 	}
+	ln = r.connections.LimitHTTP(srv, ln)
 	r.httpServer = srv
 	r.set.Logger.Info("Serving ZITADEL's service ping and Connect", zap.String("endpoint", ln.Addr().String()), zap.String("path", h.Path),
 		zap.Bool("path_secret", h.PathSecret != ""))
@@ -114,15 +120,17 @@ func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, 
 
 func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, g *configgrpc.ServerConfig) error {
 	srv, err := g.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings,
-		configgrpc.WithGrpcServerOption(telemetryservice.GRPCCodec()))
+		configgrpc.WithGrpcServerOption(telemetryservice.GRPCCodec()),
+		configgrpc.WithGrpcServerOption(grpc.MaxHeaderListSize(uint32(r.cfg.MaxHeaderBytes))))
 	if err != nil {
 		return fmt.Errorf("grpc server: %w", err)
 	}
-	telemetryservice.RegisterGRPC(srv, r, r.decoding())
+	telemetryservice.RegisterGRPC(srv, r, r.decoding(), int(grpcMaxMessageBytes(g)))
 	ln, err := g.NetAddr.Listen(ctx)
 	if err != nil {
 		return fmt.Errorf("grpc: listening on %s: %w", g.NetAddr.Endpoint, err)
 	}
+	ln = r.connections.Limit(ln)
 	r.grpcServer = srv
 	r.set.Logger.Info("Serving the TelemetryService over gRPC", zap.String("endpoint", ln.Addr().String()))
 	r.serve(host, func() error { return srv.Serve(ln) }, grpc.ErrServerStopped)
@@ -131,10 +139,11 @@ func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, 
 
 // decoding keeps the rows' times only when they become an attribute, and
 // bounds what is decoded at all: the systems taken, the instances per call,
-// the rows per page.
+// the rows per page, the bytes in flight on every wire.
 func (r *telemetryReceiver) decoding() telemetryservice.Decoding {
 	d := telemetryservice.Decoding{DropUpdatedAt: !r.cfg.UpdatedAtAttribute,
-		MaxInstances: r.cfg.MaxInstancesPerCall, MaxDomains: maxDomainsPerInstance, MaxRows: r.cfg.MaxRowsPerPage}
+		MaxInstances: r.cfg.MaxInstancesPerCall, MaxDomains: maxDomainsPerInstance, MaxRows: r.cfg.MaxRowsPerPage,
+		InFlight: r.inFlight}
 	if len(r.cfg.Systems) > 0 {
 		d.Systems = make(map[string]struct{}, len(r.cfg.Systems))
 		for _, id := range r.cfg.Systems {
