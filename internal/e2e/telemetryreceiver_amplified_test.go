@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
@@ -230,7 +232,7 @@ func grpcConcurrently(b *testing.B, addr string, parallel int, body func() []byt
 // unfinishedHeaders opens n connections that each send a request line and
 // then a header line of size bytes that never ends, and keeps them for ten
 // seconds.
-func unfinishedHeaders(b *testing.B, addr string, n, size int) {
+func unfinishedHeaders(_ testing.TB, addr string, n, size int) {
 	var wg sync.WaitGroup
 	chunk := bytes.Repeat([]byte("a"), 64<<10)
 	for range n {
@@ -254,4 +256,44 @@ func unfinishedHeaders(b *testing.B, addr string, n, size int) {
 
 func grpcCodeOf(err error) string {
 	return status.Code(err).String()
+}
+
+// TestCollectorBoundsAmplifiedAttacks: eight zstd bodies of 2 KB, each 20 MiB
+// of empty rows decompressed, once took the collector to 2.7 GiB, and 500
+// never-ending header lines to 1.2 GiB. Both now stay within the
+// memory_limiter plus a fifth, and a good client's pages are taken
+// meanwhile.
+func TestCollectorBoundsAmplifiedAttacks(t *testing.T) {
+	enc, err := zstd.NewWriter(nil)
+	require.NoError(t, err)
+	bomb := enc.EncodeAll(emptyRows(6900000, false), nil)
+	for name, attack := range map[string]func(c *hostileCollector){
+		"zstd-empty-rows-x8": func(c *hostileCollector) {
+			var wg sync.WaitGroup
+			for range 8 {
+				wg.Go(func() { _, _, _ = c.postEncoded("/resource_counts", bomb, "zstd") })
+			}
+			wg.Wait()
+		},
+		"500-unfinished-headers": func(c *hostileCollector) { unfinishedHeaders(t, c.values.HTTPAddr, 500, 1<<20) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := startHostileCollector(t, attackLimitMiB, "", "")
+			page := hostilePage(t, c.beginReport(t), 100)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				attack(c)
+			}()
+			for i := range 20 {
+				status, answer, err := c.post("/resource_counts", page)
+				require.NoError(t, err)
+				require.Equal(t, http.StatusOK, status, "good page %d during the attack: %s", i, answer)
+				time.Sleep(100 * time.Millisecond)
+			}
+			<-done
+			assert.True(t, c.running())
+			assert.LessOrEqual(t, c.peakRSSMiB(t), attackLimitMiB*1.2)
+		})
+	}
 }
