@@ -65,6 +65,7 @@ func TestRowsAreCountedBeforeTheyAreDecoded(t *testing.T) {
 			body := bodies[name == "grpc" || name == "connect+proto"]
 			var got wireResult
 			allocated := allocatedDuring(func() { got = w.send(t, true, nil, body) })
+			t.Logf("%s: a page of %d empty rows, %d bytes, cost %d bytes", name, rows, len(body), allocated)
 			assert.Contains(t, got.message, fmt.Sprintf("resourceCounts has %d rows; this receiver takes at most 50000", rows))
 			// The body is read whole (gRPC holds it twice); a decoded row
 			// is over a hundred bytes.
@@ -97,6 +98,7 @@ func TestCompressedRowsAreCountedBeforeTheyAreDecoded(t *testing.T) {
 	plain := emptyRowsJSON(6000000) // 18 MB, within the 20 MiB limit
 	status, answer, allocated := post(plain)
 	assert.Equal(t, http.StatusBadRequest, status, answer)
+	t.Logf("a zstd page of 6,000,000 empty rows, %d bytes decompressed, cost %d bytes", len(plain), allocated)
 	assert.Contains(t, answer, "resourceCounts has 6000000 rows")
 	assert.Less(t, allocated, uint64(3*len(plain)), "a page of %d bytes decompressed cost %d", len(plain), allocated)
 
