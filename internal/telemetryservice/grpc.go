@@ -82,12 +82,14 @@ func (d Decoding) baseInformation(ctx context.Context, h Handler, raw *rawReques
 	if err := d.refuseUnknownSystem(ctx, h, raw); err != nil {
 		return nil, err
 	}
-	if err := d.admit(ctx, h, raw, held, false); err != nil {
+	cost, err := d.admit(ctx, h, raw, held, false)
+	if err != nil {
 		return nil, err
 	}
 	req := &analytics.ReportBaseInformationRequest{}
-	err := proto.Unmarshal(raw.data(), req)
+	err = proto.Unmarshal(raw.data(), req)
 	raw.release()
+	_ = held.to(cost) // less than held: never refused
 	if err != nil {
 		return nil, malformed(ctx, h, "the message is not a ReportBaseInformationRequest: "+err.Error())
 	}
@@ -102,11 +104,13 @@ func (d Decoding) resourceCounts(ctx context.Context, h Handler, raw *rawRequest
 	if err := d.refuseUnknownSystem(ctx, h, raw); err != nil {
 		return nil, err
 	}
-	if err := d.admit(ctx, h, raw, held, true); err != nil {
+	cost, err := d.admit(ctx, h, raw, held, true)
+	if err != nil {
 		return nil, err
 	}
 	req, err := d.counts(raw.data(), true)
 	raw.release()
+	_ = held.to(cost) // less than held: never refused
 	if err != nil {
 		return nil, malformed(ctx, h, "the message is not a ReportResourceCountsRequest: "+err.Error())
 	}
@@ -119,17 +123,17 @@ func (d Decoding) resourceCounts(ctx context.Context, h Handler, raw *rawRequest
 
 // admit counts what the message will cost decoded and charges it, besides
 // the message, before anything is decoded; a message refused is released.
-func (d Decoding) admit(ctx context.Context, h Handler, raw *rawRequest, held *charge, counts bool) error {
+func (d Decoding) admit(ctx context.Context, h Handler, raw *rawRequest, held *charge, counts bool) (cost int64, err error) {
 	cost, msg := d.bound(raw.data(), true, counts)
-	if msg == "" {
-		if err := held.to(int64(len(raw.data())) + cost); err != nil {
-			raw.release()
-			return busy(ctx, h, err)
-		}
-		return nil
+	if msg != "" {
+		raw.release()
+		return 0, malformed(ctx, h, msg)
 	}
-	raw.release()
-	return malformed(ctx, h, msg)
+	if err := held.to(int64(len(raw.data())) + cost); err != nil {
+		raw.release()
+		return 0, busy(ctx, h, err)
+	}
+	return cost, nil
 }
 
 func (d Decoding) refuseUnknownSystem(ctx context.Context, h Handler, raw *rawRequest) error {
