@@ -36,6 +36,20 @@ type Config struct {
 	// instances, counted before the body is decoded: each instance becomes a
 	// resource of its own, about a kilobyte whatever the few bytes it took.
 	MaxInstancesPerCall int `mapstructure:"max_instances_per_call"`
+	// MaxBytesInFlight bounds the bytes all calls in flight on every wire
+	// hold together: each body as it arrives (a gRPC message, whose length
+	// is known only once it was read, the most max_recv_msg_size_mib allows
+	// until then), then what its rows or instances will cost decoded and as
+	// metrics, counted before decoding. A call beyond it is refused at once
+	// as RESOURCE_EXHAUSTED (HTTP 429) with a retry delay.
+	MaxBytesInFlight int64 `mapstructure:"max_bytes_in_flight"`
+	// MaxHeaderBytes bounds a call's headers: an HTTP request's (Go's
+	// default is 1 MiB, about 2.4 MB held while it arrives) and gRPC's
+	// header list (metadata).
+	MaxHeaderBytes int `mapstructure:"max_header_bytes"`
+	// MaxConnections bounds the connections the HTTP and gRPC servers hold
+	// open together; the next one is accepted once one closes.
+	MaxConnections int `mapstructure:"max_connections"`
 	// Systems, when not empty, are the only system ids taken; a call from any
 	// other is refused having read its system id alone.
 	Systems []string `mapstructure:"systems"`
@@ -101,6 +115,13 @@ const (
 	// maxGRPCRecvMsgSizeMiB bounds grpc::max_recv_msg_size_mib alike.
 	maxGRPCRecvMsgSizeMiB = 64
 
+	// A call's headers: ZITADEL's client sends a few hundred bytes, the
+	// SDKs and exporters a bearer token of a few kilobytes more.
+	minMaxHeaderBytes   = 4 << 10
+	maxMaxHeaderBytes   = 1 << 20
+	maxMaxConnections   = 100000
+	maxMaxBytesInFlight = 4 << 30
+
 	minReportKeyBytes = 32
 	minReportIDTTL    = time.Minute
 )
@@ -156,8 +177,53 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("max_instances_per_call: %d is out of range; use 1 to %d: "+
 			"each instance becomes a resource of its own, about a kilobyte held in memory", c.MaxInstancesPerCall, maxMaxInstancesPerCall))
 	}
+	errs = append(errs, c.validateServerBounds()...)
 	errs = append(errs, configcheck.List("systems", "system id", c.Systems, func(id string) string { return fieldshape.CheckID(id, fieldshape.MaxSystemIDBytes) })...)
 	return errors.Join(errs...)
+}
+
+// validateServerBounds checks what the servers hold at once: a call as
+// large as a server takes must fit max_bytes_in_flight, with what it
+// decodes to.
+func (c *Config) validateServerBounds() []error {
+	var errs []error
+	if c.MaxHeaderBytes < minMaxHeaderBytes || c.MaxHeaderBytes > maxMaxHeaderBytes {
+		errs = append(errs, fmt.Errorf("max_header_bytes: %d is out of range; use %d to %d: ZITADEL sends a few hundred bytes of headers, "+
+			"the SDKs a bearer token more", c.MaxHeaderBytes, minMaxHeaderBytes, maxMaxHeaderBytes))
+	}
+	if c.MaxConnections < 1 || c.MaxConnections > maxMaxConnections {
+		errs = append(errs, fmt.Errorf("max_connections: %d is out of range; use 1 to %d", c.MaxConnections, maxMaxConnections))
+	}
+	largest := c.largestCall()
+	if c.MaxBytesInFlight < 2*largest || c.MaxBytesInFlight > maxMaxBytesInFlight {
+		errs = append(errs, fmt.Errorf("max_bytes_in_flight: %d is out of range; use %d (twice the largest body or message a server takes, "+
+			"as a call holds what it decodes to besides) to %d", c.MaxBytesInFlight, 2*largest, int64(maxMaxBytesInFlight)))
+	}
+	return errs
+}
+
+// largestCall is the largest body or message a server takes.
+func (c *Config) largestCall() int64 {
+	var largest int64
+	if h := c.HTTP.Get(); h != nil {
+		largest = h.MaxRequestBodySize
+		if largest <= 0 {
+			largest = defaultMaxRequestBodySize
+		}
+	}
+	if g := c.GRPC.Get(); g != nil {
+		largest = max(largest, grpcMaxMessageBytes(g))
+	}
+	return largest
+}
+
+// grpcMaxMessageBytes is the largest message the gRPC server takes:
+// max_recv_msg_size_mib, or grpc-go's 4 MiB.
+func grpcMaxMessageBytes(g *configgrpc.ServerConfig) int64 {
+	if g.MaxRecvMsgSizeMiB > 0 {
+		return int64(g.MaxRecvMsgSizeMiB) << 20
+	}
+	return defaultGRPCMaxMessageBytes
 }
 
 func validateServicePath(p string) error {

@@ -1,6 +1,8 @@
 package zitadeltelemetryreceiver
 
 import (
+	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -86,6 +88,12 @@ func TestTelemetryReceiverLimitsHaveUpperBounds(t *testing.T) {
 		{"too many instances", map[string]any{"max_instances_per_call": 1000000}, "max_instances_per_call: 1000000 is out of range"},
 		{"a system that is no id", map[string]any{"systems": []any{"a@b"}}, `systems[0]: "a@b" is not an id`},
 		{"an empty system", map[string]any{"systems": []any{""}}, "systems[0]: empty system id"},
+		{"tiny headers", map[string]any{"max_header_bytes": 1024}, "max_header_bytes: 1024 is out of range; use 4096 to 1048576"},
+		{"no connections", map[string]any{"max_connections": 0}, "max_connections: 0 is out of range; use 1 to 100000"},
+		{"less in flight than a body", map[string]any{"max_bytes_in_flight": 10 << 20},
+			"max_bytes_in_flight: 10485760 is out of range; use 41943040 (twice the largest body"},
+		{"less in flight than a gRPC message", map[string]any{"grpc": map[string]any{"max_recv_msg_size_mib": 64}, "max_bytes_in_flight": 100 << 20},
+			"max_bytes_in_flight: 104857600 is out of range; use 134217728"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := testkit.LoadRaw(newTelemetryReceiverConfig(), tc.raw)
@@ -112,4 +120,21 @@ func TestTelemetryReceiverServerTimeoutsByDefault(t *testing.T) {
 	assert.Positive(t, h.Keepalive.Get().IdleTimeout)
 	assert.EqualValues(t, 20<<20, h.MaxRequestBodySize, "confighttp's own default, 20 MiB")
 	assert.Equal(t, 10000, cfg.MaxInstancesPerCall)
+}
+
+// The README's table gives the bounds' defaults as the config type has
+// them.
+func TestTheReadmeGivesTheServerBoundsDefaults(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	for key, value := range map[string]int64{
+		"max_bytes_in_flight": cfg.MaxBytesInFlight,
+		"max_header_bytes":    int64(cfg.MaxHeaderBytes),
+		"max_connections":     int64(cfg.MaxConnections),
+	} {
+		assert.Contains(t, string(readme), fmt.Sprintf("| `%s` | `%d`", key, value), key)
+		assert.Contains(t, string(readme), fmt.Sprintf("    %s: %d", key, value), key)
+	}
+	assert.Contains(t, string(readme), fmt.Sprintf("`grpc::max_concurrent_streams` is %d by default", cfg.GRPC.GetOrInsertDefault().MaxConcurrentStreams))
 }

@@ -38,6 +38,26 @@ const (
 	// cuts slow headers sooner, idle_timeout (keepalive) idle connections.
 	defaultReadTimeout       = 30 * time.Second
 	defaultReadHeaderTimeout = 10 * time.Second
+	// defaultGRPCMaxMessageBytes is grpc-go's own, which configgrpc keeps
+	// when max_recv_msg_size_mib is 0.
+	defaultGRPCMaxMessageBytes = 4 << 20
+	// defaultMaxBytesInFlight takes 16 of ZITADEL's pages at once (2.4 MiB
+	// of JSON and 10,000 rows: 7.5 MiB charged) and keeps the collector's
+	// peak, which is about twice what the calls hold plus the idle 40 MiB,
+	// within a 512 MiB memory_limiter.
+	defaultMaxBytesInFlight = 128 << 20
+	// defaultMaxHeaderBytes fits ZITADEL's few hundred bytes of headers and
+	// an SDK's or an exporter's bearer token (a JWT of a few kilobytes)
+	// several times; nginx takes 8 KiB a header line.
+	defaultMaxHeaderBytes = 16 << 10
+	// defaultMaxConnections: a connection whose headers have not all arrived
+	// holds up to about 40 KiB (the header limit and its buffers), 1000 of
+	// them 40 MiB; an installation keeps one kept-alive connection for
+	// each of its ZITADEL processes.
+	defaultMaxConnections = 1000
+	// defaultGRPCMaxConcurrentStreams is HTTP/2's recommended least; grpc-go
+	// has no bound of its own.
+	defaultGRPCMaxConcurrentStreams = 100
 )
 
 // NewFactory returns the factory of the `zitadeltelemetry` receiver, whose
@@ -56,12 +76,16 @@ func createDefaultConfig() component.Config {
 	httpCfg.ReadHeaderTimeout = defaultReadHeaderTimeout
 	grpcCfg := configgrpc.NewDefaultServerConfig()
 	grpcCfg.NetAddr.Endpoint = defaultGRPCEndpoint
+	grpcCfg.MaxConcurrentStreams = defaultGRPCMaxConcurrentStreams
 	return &Config{
 		HTTP:                configoptional.Some(HTTPConfig{ServerConfig: httpCfg, Path: defaultPath}),
 		GRPC:                configoptional.Default(grpcCfg),
 		ReportIDs:           ReportIDConfig{TTL: defaultReportIDTTL},
 		MaxRowsPerPage:      defaultMaxRowsPerPage,
 		MaxInstancesPerCall: defaultMaxInstancesPerCall,
+		MaxBytesInFlight:    defaultMaxBytesInFlight,
+		MaxHeaderBytes:      defaultMaxHeaderBytes,
+		MaxConnections:      defaultMaxConnections,
 
 		MetricsBuilderConfig: defaultMetricsBuilderConfig(),
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/config/configgrpc"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -43,7 +44,10 @@ type telemetryReceiver struct {
 
 	httpServer *http.Server
 	grpcServer *grpc.Server
-	serving    sync.WaitGroup
+	// inFlight and connections bound what every wire holds together.
+	inFlight    *telemetryservice.InFlight
+	connections *telemetryservice.Connections
+	serving     sync.WaitGroup
 	// handOffs are the pages being consumed; shutdown cuts them short after
 	// the drain period, since without a sending queue the next consumer may
 	// send and retry for minutes.
@@ -52,7 +56,8 @@ type telemetryReceiver struct {
 
 func newTelemetryReceiver(cfg *Config, set receiver.Settings, next consumer.Metrics) (*telemetryReceiver, error) {
 	r := &telemetryReceiver{cfg: cfg, set: set, next: next, now: time.Now, obs: make(map[string]*receiverhelper.ObsReport),
-		handOffs: drain.New(errShutdownPage)}
+		handOffs: drain.New(errShutdownPage), inFlight: telemetryservice.NewInFlight(cfg.MaxBytesInFlight),
+		connections: telemetryservice.NewConnections(cfg.MaxConnections)}
 	ids, err := newReportIDs(string(cfg.ReportIDs.Key), cfg.ReportIDs.TTL, func() time.Time { return r.now() })
 	if err != nil {
 		return nil, err
@@ -100,39 +105,45 @@ func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, 
 	if err != nil {
 		return fmt.Errorf("http server: %w", err)
 	}
+	srv.MaxHeaderBytes = r.cfg.MaxHeaderBytes
 	ln, err := server.ToListener(ctx)
 	if err != nil {
 		return fmt.Errorf("http: listening on %s: %w", h.NetAddr.Endpoint, err)
 	}
+	ln = r.connections.LimitHTTP(srv, ln)
 	r.httpServer = srv
 	r.set.Logger.Info("Serving ZITADEL's service ping and Connect", zap.String("endpoint", ln.Addr().String()), zap.String("path", h.Path),
 		zap.Bool("path_secret", h.PathSecret != ""))
-	r.serve(func() error { return srv.Serve(ln) }, http.ErrServerClosed)
+	r.serve(host, func() error { return srv.Serve(ln) }, http.ErrServerClosed)
 	return nil
 }
 
 func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, g *configgrpc.ServerConfig) error {
 	srv, err := g.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings,
-		configgrpc.WithGrpcServerOption(telemetryservice.GRPCCodec()))
+		configgrpc.WithGrpcServerOption(telemetryservice.GRPCCodec()),
+		configgrpc.WithGrpcServerOption(grpc.MaxHeaderListSize(uint32(r.cfg.MaxHeaderBytes))))
 	if err != nil {
 		return fmt.Errorf("grpc server: %w", err)
 	}
-	telemetryservice.RegisterGRPC(srv, r, r.decoding())
+	telemetryservice.RegisterGRPC(srv, r, r.decoding(), int(grpcMaxMessageBytes(g)))
 	ln, err := g.NetAddr.Listen(ctx)
 	if err != nil {
 		return fmt.Errorf("grpc: listening on %s: %w", g.NetAddr.Endpoint, err)
 	}
+	ln = r.connections.Limit(ln)
 	r.grpcServer = srv
 	r.set.Logger.Info("Serving the TelemetryService over gRPC", zap.String("endpoint", ln.Addr().String()))
-	r.serve(func() error { return srv.Serve(ln) }, grpc.ErrServerStopped)
+	r.serve(host, func() error { return srv.Serve(ln) }, grpc.ErrServerStopped)
 	return nil
 }
 
 // decoding keeps the rows' times only when they become an attribute, and
-// bounds what is decoded at all: the systems taken, the instances per call.
+// bounds what is decoded at all: the systems taken, the instances per call,
+// the rows per page, the bytes in flight on every wire.
 func (r *telemetryReceiver) decoding() telemetryservice.Decoding {
 	d := telemetryservice.Decoding{DropUpdatedAt: !r.cfg.UpdatedAtAttribute,
-		MaxInstances: r.cfg.MaxInstancesPerCall, MaxDomains: maxDomainsPerInstance}
+		MaxInstances: r.cfg.MaxInstancesPerCall, MaxDomains: maxDomainsPerInstance, MaxRows: r.cfg.MaxRowsPerPage,
+		InFlight: r.inFlight}
 	if len(r.cfg.Systems) > 0 {
 		d.Systems = make(map[string]struct{}, len(r.cfg.Systems))
 		for _, id := range r.cfg.Systems {
@@ -142,10 +153,14 @@ func (r *telemetryReceiver) decoding() telemetryservice.Decoding {
 	return d
 }
 
-func (r *telemetryReceiver) serve(serve func() error, closed error) {
+// serve runs a server until Shutdown; one that stops serving before is a
+// fatal error the host is told about, as health checks then see it, since
+// the clients reporting to it are refused from then on.
+func (r *telemetryReceiver) serve(host component.Host, serve func() error, closed error) {
 	r.serving.Go(func() {
 		if err := serve(); err != nil && !errors.Is(err, closed) && !errors.Is(err, net.ErrClosed) {
 			r.set.Logger.Error("TelemetryService server stopped serving", zap.Error(err))
+			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(err))
 		}
 	})
 }
@@ -208,7 +223,7 @@ func (r *telemetryReceiver) ReportBaseInformation(ctx context.Context, call tele
 
 // ReportResourceCounts implements telemetryservice.Handler.
 func (r *telemetryReceiver) ReportResourceCounts(ctx context.Context, call telemetryservice.Call, req *analytics.ReportResourceCountsRequest) (string, error) {
-	if p := checkResourceCounts(req, r.cfg.MaxRowsPerPage); p.Count() > 0 {
+	if p := checkResourceCounts(req); p.Count() > 0 {
 		return "", r.refuse(ctx, call, "malformed", codes.InvalidArgument, "ReportResourceCounts refused: "+p.String())
 	}
 	id := req.GetReportId()

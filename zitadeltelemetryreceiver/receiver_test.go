@@ -169,7 +169,7 @@ func refusalCases() []refusalCase {
 			c.HTTP.Get().MaxRequestBodySize = 1 << 20
 			c.GRPC.Get().MaxRecvMsgSizeMiB = 1
 		}, request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, manyRows(20000)...) },
-			zitadel: 400, connect: 429, code: "resource_exhausted", reason: "", counted: "too_large"},
+			zitadel: 413, connect: 429, code: "resource_exhausted", reason: "", counted: "too_large"},
 		{name: "unknown report id", counts: true, request: func(*receiverUnderTest) proto.Message {
 			return pageOf("sys", proto.String("report-7"), goodRow())
 		}, zitadel: 412, connect: 400, code: "failed_precondition", reason: "was not issued by this receiver", counted: "report_id"},

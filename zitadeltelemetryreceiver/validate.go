@@ -50,16 +50,12 @@ func checkBaseInformation(req *analytics.ReportBaseInformationRequest) *fieldsha
 // checkResourceCounts lists what is wrong with a ReportResourceCounts call.
 // The report id is checked apart: a bad one is a precondition, not a
 // malformed request.
-func checkResourceCounts(req *analytics.ReportResourceCountsRequest, maxRows int) *fieldshape.Problems {
+// Its rows were counted, and a page over max_rows_per_page refused, before
+// it was decoded.
+func checkResourceCounts(req *analytics.ReportResourceCountsRequest) *fieldshape.Problems {
 	p := &fieldshape.Problems{}
 	checkSystemID(p, req.GetSystemId())
-	rows := req.GetResourceCounts()
-	if len(rows) > maxRows {
-		p.Add("resourceCounts has %d rows; this receiver takes at most %d per call (max_rows_per_page), set ZITADEL's ServicePing.Telemetry.ResourceCount.BulkSize lower",
-			len(rows), maxRows)
-		return p
-	}
-	for i, rc := range rows {
+	for i, rc := range req.GetResourceCounts() {
 		if msg := fieldshape.CheckID(rc.InstanceId, fieldshape.MaxIDBytes); msg != "" {
 			p.Add("resourceCounts[%d].instanceId %s", i, msg)
 		}

@@ -276,7 +276,7 @@ func TestCollectorRefusesEveryClassOnEveryWire(t *testing.T) {
 		{name: "too many rows", call: call{counts: true, msg: refusalPage("", 6)},
 			zitadel: 400, connect: 400, grpcCode: codes.InvalidArgument, reason: "malformed", text: "at most 5 per call"},
 		{name: "over the size limit", call: call{counts: true, msg: overHTTP}, grpcMsg: overGRPC,
-			zitadel: 400, connect: 429, grpcCode: codes.ResourceExhausted, reason: "too_large"},
+			zitadel: 413, connect: 429, grpcCode: codes.ResourceExhausted, reason: "too_large"},
 		{name: "unknown report id", call: call{counts: true, msg: refusalPage("report-7", 1)},
 			zitadel: 412, connect: 400, grpcCode: codes.FailedPrecondition, reason: "report_id", text: "was not issued by this receiver"},
 		{name: "foreign report id", call: call{counts: true, msg: refusalPage(foreign.ReportId, 1)},

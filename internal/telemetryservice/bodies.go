@@ -34,14 +34,19 @@ func releaseBody(b []byte) {
 	}
 }
 
-// readBody reads r's body, at most maxBody bytes. The caller releases it
-// with releaseBody once nothing refers to it.
-func readBody(w http.ResponseWriter, r *http.Request, maxBody int64) ([]byte, error) {
+// readBody reads r's body, at most maxBody bytes, charging held with each
+// buffer before it is taken; when the bytes in flight leave no room for it,
+// the error is an *inFlightError. The caller releases the body with
+// releaseBody once nothing refers to it, and held when the call ends.
+func readBody(w http.ResponseWriter, r *http.Request, maxBody int64, held *charge) ([]byte, error) {
 	body := http.MaxBytesReader(w, r.Body, maxBody)
 	// A declared length only keeps the buffer from growing past it.
 	ceiling := maxBody
 	if r.ContentLength >= 0 {
 		ceiling = min(ceiling, r.ContentLength)
+	}
+	if err := held.to(firstReadBytes); err != nil {
+		return nil, err
 	}
 	buf := (*firstBuffers.Get().(*[]byte))[:0]
 	for {
@@ -68,9 +73,15 @@ func readBody(w http.ResponseWriter, r *http.Request, maxBody int64) ([]byte, er
 			if ceiling > int64(len(buf)) {
 				size = min(size, ceiling)
 			}
+			// The buffer before is held until copied over.
+			if err := held.to(int64(cap(buf)) + size); err != nil {
+				releaseBody(buf)
+				return nil, err
+			}
 			grown := append(make([]byte, 0, size), buf...)
 			releaseBody(buf)
 			buf = grown
+			_ = held.to(size) // less than held: never refused
 		}
 		buf = append(buf, probe[0])
 		if int64(len(buf)) > ceiling {

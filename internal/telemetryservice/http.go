@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetrywire"
@@ -119,25 +120,25 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.Binary = binary
-	body, err := readBody(w, r, s.maxBody)
-	if err != nil {
-		code, reason := codes.InvalidArgument, ReasonMalformed
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			reason = ReasonTooLarge
-			if rt.connect {
-				code = codes.ResourceExhausted // what Connect servers answer for an oversized message
-			}
-		}
-		s.handler.Refused(r.Context(), call, reason, err.Error())
-		telemetrywire.WriteError(w, rt.connect, code, err.Error(), 0)
+	if r.ContentLength > s.maxBody {
+		s.tooLarge(w, r, call, fmt.Sprintf("the body declares %d bytes, more than %d, the receiver's max_request_body_size", r.ContentLength, s.maxBody))
 		return
 	}
-	// Both decoders copy what they keep: the body goes back to its pool
-	// once decoded, before the handler builds and hands on the metrics.
-	decoded := func() {
-		releaseBody(body)
-		body = nil
+	held := &charge{of: s.decoding.InFlight}
+	defer held.release()
+	body, err := readBody(w, r, s.maxBody, held)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		var busy *inFlightError
+		switch {
+		case errors.As(err, &tooLarge):
+			s.tooLarge(w, r, call, err.Error())
+		case errors.As(err, &busy):
+			s.busy(w, r, call, busy.Error())
+		default:
+			s.malformed(w, r, call, err.Error())
+		}
+		return
 	}
 	defer func() {
 		if body != nil {
@@ -149,31 +150,23 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		telemetrywire.WriteError(w, rt.connect, codes.PermissionDenied, msg, 0)
 		return
 	}
-
-	var id string
-	if rt.counts {
-		var req *analytics.ReportResourceCountsRequest
-		req, err = s.decoding.counts(body, binary)
-		decoded()
-		if err != nil {
-			s.malformed(w, r, call, "the body is not a ReportResourceCountsRequest: "+err.Error())
-			return
-		}
-		id, err = s.handler.ReportResourceCounts(r.Context(), call, req)
-	} else {
-		if msg := s.decoding.tooManyInstances(body, binary); msg != "" {
-			s.malformed(w, r, call, msg)
-			return
-		}
-		req := &analytics.ReportBaseInformationRequest{}
-		err = telemetrywire.Unmarshal(body, req, binary)
-		decoded()
-		if err != nil {
-			s.malformed(w, r, call, "the body is not a ReportBaseInformationRequest: "+err.Error())
-			return
-		}
-		id, err = s.handler.ReportBaseInformation(r.Context(), call, req)
+	cost, msg := s.decoding.bound(body, binary, rt.counts)
+	if msg != "" {
+		s.malformed(w, r, call, msg)
+		return
 	}
+	if err := held.to(int64(cap(body)) + cost); err != nil {
+		s.busy(w, r, call, err.Error())
+		return
+	}
+	// Both decoders copy what they keep: the body goes back to its pool
+	// once decoded, before the handler builds and hands on the metrics.
+	decoded := func() {
+		releaseBody(body)
+		body = nil
+		_ = held.to(cost) // less than held: never refused
+	}
+	id, err := s.decodeAndHandle(r, call, rt.counts, body, decoded)
 	if err != nil {
 		code, msg := statusOf(err)
 		telemetrywire.WriteError(w, rt.connect, code, msg, 0)
@@ -182,9 +175,56 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	telemetrywire.WriteReportID(w, binary, id)
 }
 
+// decodeAndHandle decodes a body and hands it to the Handler; a body that
+// does not decode is refused as malformed.
+func (s *httpService) decodeAndHandle(r *http.Request, call Call, counts bool, body []byte, decoded func()) (string, error) {
+	if counts {
+		req, err := s.decoding.counts(body, call.Binary)
+		decoded()
+		if err != nil {
+			return "", s.refusedMalformed(r, call, "the body is not a ReportResourceCountsRequest: "+err.Error())
+		}
+		return s.handler.ReportResourceCounts(r.Context(), call, req)
+	}
+	req := &analytics.ReportBaseInformationRequest{}
+	err := telemetrywire.Unmarshal(body, req, call.Binary)
+	decoded()
+	if err != nil {
+		return "", s.refusedMalformed(r, call, "the body is not a ReportBaseInformationRequest: "+err.Error())
+	}
+	return s.handler.ReportBaseInformation(r.Context(), call, req)
+}
+
+func (s *httpService) refusedMalformed(r *http.Request, call Call, msg string) error {
+	s.handler.Refused(r.Context(), call, ReasonMalformed, msg)
+	return status.Error(codes.InvalidArgument, msg)
+}
+
+// busy answers a call the bytes in flight leave no room for, before its
+// body was read whole or decoded: 429 with Retry-After (Connect: with the
+// delay in a RetryInfo), which every client of the service retries.
+func (s *httpService) busy(w http.ResponseWriter, r *http.Request, call Call, msg string) {
+	s.handler.Refused(r.Context(), call, ReasonInFlight, msg)
+	telemetrywire.WriteError(w, call.Wire == WireConnect, codes.ResourceExhausted, msg, RetryAfter)
+}
+
 func (s *httpService) malformed(w http.ResponseWriter, r *http.Request, call Call, msg string) {
 	s.handler.Refused(r.Context(), call, ReasonMalformed, msg)
 	telemetrywire.WriteError(w, call.Wire == WireConnect, codes.InvalidArgument, msg, 0)
+}
+
+// tooLarge answers a body over the limit as proxies do, 413 (Connect:
+// resource_exhausted, what Connect servers answer for an oversized message),
+// at once when its length was declared: the rest of it is never read, so
+// the connection closes after the answer.
+func (s *httpService) tooLarge(w http.ResponseWriter, r *http.Request, call Call, msg string) {
+	s.handler.Refused(r.Context(), call, ReasonTooLarge, msg)
+	w.Header().Set("Connection", "close")
+	if call.Wire == WireConnect {
+		telemetrywire.WriteError(w, true, codes.ResourceExhausted, msg, 0)
+		return
+	}
+	http.Error(w, msg, http.StatusRequestEntityTooLarge)
 }
 
 // bodyType says whether a body of this Content-Type is protobuf, and whether

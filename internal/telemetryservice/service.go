@@ -72,6 +72,9 @@ const (
 	// ReasonUnknownSystem is a system id not among the systems the receiver
 	// takes, refused before the rest of the body is decoded.
 	ReasonUnknownSystem = "unknown_system"
+	// ReasonInFlight is a call the bytes the calls in flight hold leave no
+	// room for (max_bytes_in_flight), refused before it was decoded.
+	ReasonInFlight = "in_flight"
 )
 
 // Decoding says what the Handler takes of a request.
@@ -85,24 +88,41 @@ type Decoding struct {
 	// each one's domains; they are counted before anything is decoded, as
 	// what a call costs grows with them. Zero leaves them unbounded.
 	MaxInstances, MaxDomains int
+	// MaxRows bounds a page's rows, counted before anything is decoded: an
+	// empty row is a few bytes and decodes to a hundred and more. Zero
+	// leaves them unbounded.
+	MaxRows int
+	// InFlight, when not nil, bounds the bytes the calls on every wire hold
+	// at once.
+	InFlight *InFlight
 }
 
-// tooManyInstances says why a base information names more instances or
-// domains than the receiver takes, or "" when it does not.
-func (d Decoding) tooManyInstances(body []byte, binary bool) string {
-	if d.MaxInstances <= 0 && d.MaxDomains <= 0 {
-		return ""
+// bound counts what a body will cost decoded, by stepping over it: the
+// instances and their domains of a base information, the rows of a page.
+// It says why the call is refused, or what the body will hold decoded and
+// as metrics, besides itself.
+func (d Decoding) bound(body []byte, binary, counts bool) (cost int64, refusal string) {
+	if counts {
+		rows, ok := telemetrywire.CountRows(body, binary)
+		switch {
+		case !ok:
+			return 0, "the body is not a ReportResourceCountsRequest: its rows cannot be counted"
+		case d.MaxRows > 0 && rows > d.MaxRows:
+			return 0, fmt.Sprintf("resourceCounts has %d rows; this receiver takes at most %d per call (max_rows_per_page), "+
+				"set ZITADEL's ServicePing.Telemetry.ResourceCount.BulkSize lower", rows, d.MaxRows)
+		}
+		return int64(rows) * bytesPerRow, ""
 	}
 	c, ok := telemetrywire.CountInstances(body, binary)
 	switch {
 	case !ok:
-		return "the body is not a ReportBaseInformationRequest: its instances cannot be counted"
+		return 0, "the body is not a ReportBaseInformationRequest: its instances cannot be counted"
 	case d.MaxInstances > 0 && c.Instances > d.MaxInstances:
-		return fmt.Sprintf("instances has %d entries; this receiver takes at most %d per call (max_instances_per_call)", c.Instances, d.MaxInstances)
+		return 0, fmt.Sprintf("instances has %d entries; this receiver takes at most %d per call (max_instances_per_call)", c.Instances, d.MaxInstances)
 	case d.MaxDomains > 0 && c.MostDomains > d.MaxDomains:
-		return fmt.Sprintf("an instance has %d domains; this receiver takes at most %d per instance", c.MostDomains, d.MaxDomains)
+		return 0, fmt.Sprintf("an instance has %d domains; this receiver takes at most %d per instance", c.MostDomains, d.MaxDomains)
 	}
-	return ""
+	return int64(c.Instances) * (bytesPerInstance + int64(c.MostDomains)*bytesPerDomain), ""
 }
 
 // unknownSystem says why a body's system is not taken, or "" when it is.

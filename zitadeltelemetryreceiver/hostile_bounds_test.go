@@ -1,0 +1,234 @@
+package zitadeltelemetryreceiver
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
+)
+
+// What anyone who can reach the port can make the receiver hold: calls that
+// cost far more decoded than they take on the wire, bodies declared over
+// the limit.
+
+// allocatedDuring is what the whole process allocates while f runs.
+func allocatedDuring(f func()) uint64 {
+	var before, after runtimeMem
+	before.read()
+	f()
+	after.read()
+	return after.total - before.total
+}
+
+// emptyRowsJSON is a page of n rows written as {}: three bytes a row.
+func emptyRowsJSON(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"systemId":"s","resourceCounts":[`)
+	b.WriteString(strings.Repeat("{},", n-1))
+	b.WriteString(`{}]}`)
+	return b.Bytes()
+}
+
+// emptyRowsProto is a page of n empty rows in protobuf: two bytes a row.
+func emptyRowsProto(n int) []byte {
+	b := protowire.AppendTag(nil, 1, protowire.BytesType)
+	b = protowire.AppendString(b, "s")
+	for range n {
+		b = protowire.AppendTag(b, 3, protowire.BytesType)
+		b = protowire.AppendVarint(b, 0)
+	}
+	return b
+}
+
+// A page of a million empty rows is a few megabytes on the wire and over
+// a hundred decoded: its rows are counted by stepping over the bytes, and
+// it is refused having cost about its bytes, on every wire.
+func TestRowsAreCountedBeforeTheyAreDecoded(t *testing.T) {
+	const rows = 1000000
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, nil)
+	bodies := map[bool][]byte{false: emptyRowsJSON(rows), true: emptyRowsProto(rows)}
+	for name, w := range u.wires(t) {
+		t.Run(name, func(t *testing.T) {
+			body := bodies[name == "grpc" || name == "connect+proto"]
+			var got wireResult
+			allocated := allocatedDuring(func() { got = w.send(t, true, nil, body) })
+			t.Logf("%s: a page of %d empty rows, %d bytes, cost %d bytes", name, rows, len(body), allocated)
+			assert.Contains(t, got.message, fmt.Sprintf("resourceCounts has %d rows; this receiver takes at most 50000", rows))
+			// The body is read whole (gRPC holds it twice); a decoded row
+			// is over a hundred bytes.
+			assert.Less(t, allocated, uint64(4*len(body)+4<<20), "a page of %d bytes cost %d", len(body), allocated)
+		})
+	}
+}
+
+// A page compressed a thousandfold is counted as it arrives decompressed;
+// the decompressed body is held to max_request_body_size like any other.
+func TestCompressedRowsAreCountedBeforeTheyAreDecoded(t *testing.T) {
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, nil)
+	post := func(plain []byte) (int, string, uint64) {
+		enc, err := zstd.NewWriter(nil)
+		require.NoError(t, err)
+		body := enc.EncodeAll(plain, nil)
+		require.Less(t, len(body), 64<<10)
+		req, err := http.NewRequest(http.MethodPost, u.httpURL+zitadelCountsPath, bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Encoding", "zstd")
+		var res *http.Response
+		allocated := allocatedDuring(func() { res, err = u.client.Do(req) })
+		require.NoError(t, err)
+		defer res.Body.Close()
+		var answer bytes.Buffer
+		_, _ = answer.ReadFrom(res.Body)
+		return res.StatusCode, answer.String(), allocated
+	}
+	plain := emptyRowsJSON(6000000) // 18 MB, within the 20 MiB limit
+	status, answer, allocated := post(plain)
+	assert.Equal(t, http.StatusBadRequest, status, answer)
+	t.Logf("a zstd page of 6,000,000 empty rows, %d bytes decompressed, cost %d bytes", len(plain), allocated)
+	assert.Contains(t, answer, "resourceCounts has 6000000 rows")
+	assert.Less(t, allocated, uint64(3*len(plain)), "a page of %d bytes decompressed cost %d", len(plain), allocated)
+
+	status, answer, _ = post(emptyRowsJSON(7000000)) // 21 MB decompressed
+	assert.Equal(t, http.StatusRequestEntityTooLarge, status, answer)
+}
+
+// A body declared over the limit is answered 413 at once, before any of it
+// is read, not held until the read timeout cuts it; the connection closes.
+func TestADeclaredBodyOverTheLimitIsAnsweredAtOnce(t *testing.T) {
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.HTTP.Get().ReadTimeout = time.Minute })
+	host, path, _ := strings.Cut(strings.TrimPrefix(u.httpURL, "http://"), "/")
+	for _, declared := range []int64{20<<20 + 1, 1 << 40} {
+		conn, err := net.Dial("tcp", host)
+		require.NoError(t, err)
+		defer conn.Close()
+		_, err = fmt.Fprintf(conn, "POST /%s%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{",
+			path, zitadelCountsPath, host, declared)
+		require.NoError(t, err)
+		require.NoError(t, conn.SetReadDeadline(time.Now().Add(5*time.Second)))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		require.NoError(t, err, "declaring %d bytes: no answer within 5s", declared)
+		assert.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode)
+		assert.True(t, res.Close, "the connection carrying the rest of the body stays open")
+	}
+}
+
+// startHead opens a connection to the receiver's HTTP server and sends a
+// request line and the start of a header that has not ended.
+func startHead(t *testing.T, u *receiverUnderTest) net.Conn {
+	t.Helper()
+	host, path, _ := strings.Cut(strings.TrimPrefix(u.httpURL, "http://"), "/")
+	conn, err := net.Dial("tcp", host)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	_, err = fmt.Fprintf(conn, "POST /%s%s HTTP/1.1\r\nHost: %s\r\nX-Filler: ", path, zitadelCountsPath, host)
+	require.NoError(t, err)
+	return conn
+}
+
+// A header line that never ends is answered 431 once it passes
+// max_header_bytes, not held until read_header_timeout; a bearer token of
+// the size the SDKs send is taken.
+func TestHeadersAreCutAtTheLimit(t *testing.T) {
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, nil)
+	conn := startHead(t, u)
+	_, _ = conn.Write(bytes.Repeat([]byte("a"), 64<<10))
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(3*time.Second)))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err, "64 KiB of a header line that has not ended: no answer within 3s")
+	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, res.StatusCode)
+
+	req, err := http.NewRequest(http.MethodPost, u.httpURL+zitadelCountsPath, bytes.NewReader(mustJSON(t, pageOf("sys", nil, goodRow()))))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+strings.Repeat("t", 8<<10))
+	good, err := u.client.Do(req)
+	require.NoError(t, err)
+	good.Body.Close()
+	assert.Equal(t, http.StatusOK, good.StatusCode)
+}
+
+// Connections sending never-ending header lines of a megabyte each once
+// held about 2.4 MB apiece until read_header_timeout; each is now cut at the
+// header limit and holds next to nothing.
+func TestUnfinishedHeadersHoldLittle(t *testing.T) {
+	const conns = 50
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, nil)
+	before := liveHeap()
+	line := bytes.Repeat([]byte("a"), 64<<10)
+	for range conns {
+		conn := startHead(t, u)
+		go func() {
+			for range 16 { // a megabyte, until the server cuts it
+				if _, err := conn.Write(line); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(2 * time.Second) // the server has read what it takes of each
+	held := liveHeap() - before
+	assert.Less(t, held, int64(conns*64<<10), "%d unfinished headers hold %d bytes", conns, held)
+}
+
+// gRPC metadata is held to max_header_bytes too.
+func TestGRPCMetadataIsBounded(t *testing.T) {
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, nil)
+	g := u.wires(t)["grpc"].(grpcWire)
+	call := func(metadataBytes int) error {
+		ctx := metadata.AppendToOutgoingContext(t.Context(), "x-filler", strings.Repeat("m", metadataBytes))
+		return g.conn.Invoke(ctx, g.counts, pageOf("sys", nil, goodRow()), &analytics.ReportResourceCountsResponse{})
+	}
+	assert.NoError(t, call(8<<10), "a bearer token's worth of metadata")
+	assert.Error(t, call(64<<10), "64 KiB of metadata")
+}
+
+// The connections the servers hold are bounded: at max_connections the next
+// one waits until one closes, and is then served.
+func TestConnectionsAreBounded(t *testing.T) {
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.MaxConnections = 4 })
+	var held []net.Conn
+	for range 4 {
+		held = append(held, startHead(t, u))
+	}
+	time.Sleep(200 * time.Millisecond) // the server has accepted them
+	answered := make(chan int, 1)
+	req, err := http.NewRequest(http.MethodPost, u.httpURL+zitadelCountsPath, bytes.NewReader(mustJSON(t, pageOf("sys", nil, goodRow()))))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	go func() {
+		res, err := u.client.Do(req)
+		if err != nil {
+			t.Log(err)
+			answered <- 0
+			return
+		}
+		res.Body.Close()
+		answered <- res.StatusCode
+	}()
+	select {
+	case status := <-answered:
+		t.Fatalf("a fifth connection was served (%d) while four were open", status)
+	case <-time.After(time.Second):
+	}
+	require.NoError(t, held[0].Close())
+	select {
+	case status := <-answered:
+		assert.Equal(t, http.StatusOK, status)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the fifth connection was not served once one closed")
+	}
+}
