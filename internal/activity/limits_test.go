@@ -78,9 +78,9 @@ func TestEventsNameBoundedOrganizations(t *testing.T) {
 	}
 }
 
-// The README states the organizations' limit.
+// The receiver's README states the organizations' limit.
 func TestREADMEStatesTheOrganizationsLimit(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../zitadelreceiver/README.md")
 	require.NoError(t, err)
 	assert.Contains(t, string(readme), fmt.Sprintf("%d,%03d organizations per instance", MaxOrganizations/1000, MaxOrganizations%1000))
 }
