@@ -55,7 +55,7 @@ func (p *PieceDetector) Observe(systems []*System) {
 		p.warned = true
 		p.logger.Warn("The counts of one system arrive in several batches within a short time, and each batch "+
 			"is sent as a report of its own, so no report is whole. Set the exporter's schedule to send one "+
-			"whole report per system from a snapshot of the newest counts (see the README's troubleshooting), "+
+			"whole report per system from a snapshot of the newest counts (docs/troubleshooting.md), "+
 			"or remove what splits the batches (batch with send_batch_max_size, sending_queue::batch, several "+
 			"receivers feeding this exporter).",
 			zap.String("system_id", sr.systemID), zap.Duration("apart", now.Sub(prev.at)))
