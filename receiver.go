@@ -91,9 +91,9 @@ func newZitadelScraper(cfg *ReceiverConfig, set component.TelemetrySettings) *zi
 	var src model.Source
 	switch cfg.Source {
 	case SourceDatabase:
-		src = zitadeldb.NewSource(&cfg.Database, filter, set)
+		src = zitadeldb.NewSource(&cfg.Database, cfg.Activity, filter, set)
 	default:
-		src = zitadelapi.NewSource(&cfg.API, filter, set)
+		src = zitadelapi.NewSource(&cfg.API, cfg.Activity, filter, set)
 	}
 	stopping, stop := context.WithCancel(context.Background())
 	return &zitadelScraper{cfg: cfg, set: set, source: src, now: time.Now, stopping: stopping, stop: stop}
