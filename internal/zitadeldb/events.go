@@ -137,6 +137,10 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 		names = newInterner()
 		now   = r.now()
 		n     int
+		b     pageBuilder
+		// lastPos is the last row's position, copied: raw values live
+		// until the next row only.
+		lastPos []byte
 	)
 	for rows.Next() {
 		n++
@@ -144,16 +148,17 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 		if len(raw) != columns {
 			return zitadelevent.Page{}, fmt.Errorf("event read: %d columns", len(raw))
 		}
-		pos := string(raw[colPosition])
-		order, err := intValue(rows.FieldDescriptions()[colInTxOrder], raw[colInTxOrder])
+		fds := rows.FieldDescriptions()
+		pos := raw[colPosition]
+		order, err := intValue(fds[colInTxOrder], raw[colInTxOrder])
 		if err != nil {
 			return zitadelevent.Page{}, err
 		}
 		if !validPosition(pos) || order < math.MinInt32 || order > math.MaxInt32 {
 			return zitadelevent.Page{}, fmt.Errorf("event read: position %.40q, %d is not ZITADEL's", pos, order)
 		}
-		last = cursor{position: pos, inTxOrder: order, set: true}
-		created, err := timeValue(rows.FieldDescriptions()[colCreatedAt], raw[colCreatedAt])
+		lastPos, last.inTxOrder, last.set = append(lastPos[:0], pos...), order, true
+		created, err := timeValue(fds[colCreatedAt], raw[colCreatedAt])
 		if err != nil {
 			return zitadelevent.Page{}, err
 		}
@@ -161,30 +166,28 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 			page.Refused++
 			continue
 		}
-		seq, err := intValue(rows.FieldDescriptions()[colSequence], raw[colSequence])
+		seq, err := intValue(fds[colSequence], raw[colSequence])
 		if err != nil || seq < 0 {
 			return zitadelevent.Page{}, fmt.Errorf("event read: sequence %d: %v", seq, err)
 		}
-		e := zitadelevent.Event{
+		b.add(zitadelevent.Event{
 			InstanceID:    q.InstanceID,
 			AggregateType: names.get(raw[colAggregateType]),
-			AggregateID:   string(raw[colAggregateID]),
 			Sequence:      uint64(seq),
 			Type:          names.get(raw[colEventType]),
 			CreatedAt:     created,
 			Owner:         names.get(raw[colOwner]),
-			Creator:       string(raw[colCreator]),
-		}
-		if raw[colPayload] != nil {
-			e.Payload = append([]byte(nil), raw[colPayload]...)
-		}
-		page.Events = append(page.Events, e)
+		}, raw[colAggregateID], raw[colCreator], raw[colPayload])
 	}
 	if err := rows.Err(); err != nil {
 		return zitadelevent.Page{}, err
 	}
 	if _, err := res.Exec(); err != nil { // COMMIT
 		return zitadelevent.Page{}, err
+	}
+	page.Events = b.events()
+	if last.set && lastPos != nil {
+		last.position = string(lastPos)
 	}
 	page.More = n == q.Limit
 	if last.set {
@@ -233,13 +236,15 @@ func (r *EventReader) pageQuery(q zitadelevent.Query, after cursor) (string, []a
 		fmt.Fprintf(&where, ` AND event_type = ANY(%s::text[])`, arg(q.EventTypes))
 	}
 	limit := arg(q.Limit)
+	// The order is by the column e."position", a number, not by the
+	// output column of the same name, its text.
 	return `SELECT aggregate_type, aggregate_id, "sequence", event_type, created_at, "owner", creator,
-  ` + payload.String() + `, "position"::text, in_tx_order
-FROM ` + r.table + `
+  ` + payload.String() + `, e."position"::text AS position_text, in_tx_order
+FROM ` + r.table + ` e
 WHERE ` + where.String() + `
-  AND "position" >= $2::numeric AND ("position" > $2::numeric OR in_tx_order > $3::int8)
-  AND "position" <= EXTRACT(EPOCH FROM now())
-ORDER BY "position", in_tx_order
+  AND e."position" >= $2::numeric AND (e."position" > $2::numeric OR in_tx_order > $3::int8)
+  AND e."position" <= EXTRACT(EPOCH FROM now())
+ORDER BY e."position", in_tx_order
 LIMIT ` + limit, args, nil
 }
 
@@ -289,8 +294,8 @@ func decodeCursor(c zitadelevent.Cursor, since time.Time) (cursor, error) {
 
 // validPosition holds a position to the decimals ZITADEL writes
 // (EXTRACT(EPOCH FROM clock_timestamp())): digits with at most one point.
-func validPosition(p string) bool {
-	if p == "" || len(p) > 64 {
+func validPosition[T string | []byte](p T) bool {
+	if len(p) == 0 || len(p) > 64 {
 		return false
 	}
 	point := false
@@ -340,6 +345,80 @@ func timeValue(fd pgconn.FieldDescription, raw []byte) (time.Time, error) {
 		return time.Time{}, nil // infinity or a year past 9999: refused as implausible
 	}
 	return t, nil
+}
+
+// pageBuilder gathers a page's events in chunks, and their ids and
+// payloads in blocks of text, so that a page of 100,000 events costs a few
+// allocations, and copies each byte once, instead of several per event.
+type pageBuilder struct {
+	chunks [][]zitadelevent.Event
+	spans  []span // per event: aggregate id, creator, payload
+	blocks [][]byte
+}
+
+// span is where an event's variable parts lie in pageBuilder.blocks: its
+// block and the bounds in it; a payload end of -1 is no payload.
+type span struct {
+	block                         int
+	aggregateID, creator, payload [2]int
+}
+
+const (
+	chunkEvents = 4096
+	blockBytes  = 1 << 20
+)
+
+func (b *pageBuilder) add(e zitadelevent.Event, aggregateID, creator, payload []byte) {
+	if len(b.chunks) == 0 || len(b.chunks[len(b.chunks)-1]) == chunkEvents {
+		b.chunks = append(b.chunks, make([]zitadelevent.Event, 0, chunkEvents))
+	}
+	c := &b.chunks[len(b.chunks)-1]
+	*c = append(*c, e)
+	// An event's parts share a block.
+	need := len(aggregateID) + len(creator) + len(payload)
+	if len(b.blocks) == 0 || cap(b.blocks[len(b.blocks)-1])-len(b.blocks[len(b.blocks)-1]) < need {
+		b.blocks = append(b.blocks, make([]byte, 0, max(blockBytes, need)))
+	}
+	sp := span{block: len(b.blocks) - 1, payload: [2]int{0, -1}}
+	sp.aggregateID = b.appendText(aggregateID)
+	sp.creator = b.appendText(creator)
+	if payload != nil {
+		sp.payload = b.appendText(payload)
+	}
+	b.spans = append(b.spans, sp)
+}
+
+func (b *pageBuilder) appendText(v []byte) [2]int {
+	blk := &b.blocks[len(b.blocks)-1]
+	start := len(*blk)
+	*blk = append(*blk, v...)
+	return [2]int{start, len(*blk)}
+}
+
+// events is the page: one slice of events, their ids slices of one string
+// per block and their payloads slices of the blocks.
+func (b *pageBuilder) events() []zitadelevent.Event {
+	if len(b.spans) == 0 {
+		return nil
+	}
+	out := make([]zitadelevent.Event, 0, len(b.spans))
+	for _, c := range b.chunks {
+		out = append(out, c...)
+	}
+	texts := make([]string, len(b.blocks))
+	for i, blk := range b.blocks {
+		texts[i] = string(blk)
+	}
+	for i := range out {
+		sp := b.spans[i]
+		text, blk := texts[sp.block], b.blocks[sp.block]
+		out[i].AggregateID = text[sp.aggregateID[0]:sp.aggregateID[1]]
+		out[i].Creator = text[sp.creator[0]:sp.creator[1]]
+		if sp.payload[1] >= 0 {
+			out[i].Payload = blk[sp.payload[0]:sp.payload[1]:sp.payload[1]]
+		}
+	}
+	return out
 }
 
 // interner shares the strings of a page that repeat: types and owners.

@@ -25,9 +25,15 @@ func (h Host) GetExtensions() map[component.ID]component.Component { return h }
 // shut down when the test ends, and returns its id and a host that has it.
 func FileStorage(t *testing.T) (component.ID, Host) {
 	t.Helper()
+	return FileStorageIn(t, t.TempDir())
+}
+
+// FileStorageIn is FileStorage in dir, which may outlive the test.
+func FileStorageIn(t *testing.T, dir string) (component.ID, Host) {
+	t.Helper()
 	f := filestorage.NewFactory()
 	cfg := f.CreateDefaultConfig().(*filestorage.Config)
-	cfg.Directory = t.TempDir()
+	cfg.Directory = dir
 	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), cfg)
 	require.NoError(t, err)
 	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
