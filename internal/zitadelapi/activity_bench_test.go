@@ -78,7 +78,8 @@ func BenchmarkActivityPerEvent(b *testing.B) {
 	var events []zitadelevent.Event
 	count := func(in *activity.Instance, page []*eventpb.Event) {
 		events = events[:0]
-		pos.takeNew(page, rd, func(e *eventpb.Event) { events = append(events, eventOf(e, q)) })
+		var payloads payloadBlocks
+		pos.takeNew(page, rd, func(e *eventpb.Event) { events = append(events, payloads.eventOf(e, q)) })
 		pos.forgetBeforeOverlap()
 		in.ApplyEvents(events)
 	}
