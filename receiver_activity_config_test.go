@@ -1,7 +1,10 @@
 package zitadeltelemetry
 
 import (
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +15,8 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 )
 
 func TestActivityBlockOnBothSources(t *testing.T) {
@@ -70,4 +75,19 @@ func TestDeprecatedActivityBlockIsNamedInAWarning(t *testing.T) {
 		assert.Contains(t, deprecated[0].Message, "top-level activity block")
 		assert.Contains(t, deprecated[0].Message, "max_events_per_scrape")
 	}
+}
+
+// The READMEs state the activity block's defaults as the config type has them.
+func TestREADMEsStateTheActivityDefaults(t *testing.T) {
+	d := activity.NewDefaultConfig()
+	lookback := strings.TrimSuffix(d.Lookback.String(), "0m0s")
+	events := strconv.Itoa(d.MaxEventsPerScrape)
+	ref, err := os.ReadFile(filepath.Join("zitadelreceiver", "README.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(ref), "| `activity::lookback` | `"+lookback+"` |")
+	assert.Contains(t, string(ref), "| `activity::max_events_per_scrape` | `"+events+"` |")
+	entry, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	assert.Contains(t, string(entry), "lookback: "+lookback+" ")
+	assert.Contains(t, string(entry), "max_events_per_scrape: "+events+" ")
 }

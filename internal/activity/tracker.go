@@ -167,7 +167,7 @@ func (t *Tracker) read(ctx context.Context, r zitadelevent.Reader, id string, in
 		return err
 	}
 	if page.Refused > 0 {
-		t.logger.Warn("Events with a creation date ZITADEL cannot have written were left out of the activity",
+		t.logger.Warn("Events ZITADEL cannot have written (an impossible creation date, or an oversized id or payload) were left out of the activity",
 			zap.String("instance", id), zap.Int("events", page.Refused))
 	}
 	in.ApplyEvents(page.Events)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,18 @@ import (
 // maxPayloadFields bounds the payload fields named for one event type:
 // jsonb_build_object takes at most 100 arguments.
 const maxPayloadFields = 50
+
+// Bounds a damaged or hostile table cannot move: an event whose id,
+// creator and named payload fields together exceed maxEventBytes is
+// refused, and a page ends early (More) once it holds maxPageBytes.
+// ZITADEL's own events of a login hold a few hundred bytes of it.
+const (
+	maxEventBytes = 64 << 10
+	maxPageBytes  = 64 << 20
+)
+
+// closeTimeout bounds ending a session whose read failed.
+const closeTimeout = 5 * time.Second
 
 // lockEvents is ZITADEL's guard against events that commit after later
 // ones (AwaitOpenTransactions in ZITADEL's eventstore): every push holds the
@@ -46,6 +59,8 @@ type EventReader struct {
 	user     string
 	timeout  time.Duration
 	now      func() time.Time
+	// pageBytes is maxPageBytes, smaller in tests.
+	pageBytes int
 }
 
 // NewEventReader reads the events of relation ("eventstore.events2" or a
@@ -56,7 +71,7 @@ func NewEventReader(pool *pgxpool.Pool, relation string, timeout time.Duration) 
 		return nil, fmt.Errorf("events_table: %w", err)
 	}
 	return &EventReader{pool: pool, table: pgx.Identifier(parts).Sanitize(), relation: relation,
-		user: pool.Config().ConnConfig.User, timeout: timeout, now: time.Now}, nil
+		user: pool.Config().ConnConfig.User, timeout: timeout, now: time.Now, pageBytes: maxPageBytes}, nil
 }
 
 // The columns read, in this order.
@@ -108,9 +123,11 @@ func (r *EventReader) Read(ctx context.Context, q zitadelevent.Query) (zitadelev
 		err = cerr
 	}
 	if err != nil {
-		// A batch cut short leaves its transaction open: the session is
-		// not given back.
-		_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		// A batch cut short leaves its transaction open, and perhaps the
+		// advisory lock taken: the session ends.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+		_ = conn.Conn().Close(cctx)
+		cancel()
 		return zitadelevent.Page{}, r.explain(err)
 	}
 	return page, nil
@@ -141,6 +158,8 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 		// lastPos is the last row's position, copied: raw values live
 		// until the next row only.
 		lastPos []byte
+		// full is a page ended at maxPageBytes.
+		full bool
 	)
 	for rows.Next() {
 		n++
@@ -166,6 +185,10 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 			page.Refused++
 			continue
 		}
+		if len(raw[colAggregateID])+len(raw[colCreator])+len(raw[colPayload]) > maxEventBytes {
+			page.Refused++
+			continue
+		}
 		seq, err := intValue(fds[colSequence], raw[colSequence])
 		if err != nil || seq < 0 {
 			return zitadelevent.Page{}, fmt.Errorf("event read: sequence %d: %v", seq, err)
@@ -178,6 +201,10 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 			CreatedAt:     created,
 			Owner:         names.get(raw[colOwner]),
 		}, raw[colAggregateID], raw[colCreator], raw[colPayload])
+		if b.size >= r.pageBytes {
+			full = true
+			break
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return zitadelevent.Page{}, err
@@ -189,7 +216,7 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 	if last.set && lastPos != nil {
 		last.position = string(lastPos)
 	}
-	page.More = n == q.Limit
+	page.More = n == q.Limit || full
 	if last.set {
 		page.Next = last.encode()
 	}
@@ -197,6 +224,12 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 }
 
 // pageQuery is the SQL of one page and its arguments.
+//
+// With both aggregate and event types named, each pair of them is read on
+// its own through es_projection (instance, aggregate type, event type,
+// position), in position order and at most a page of it, and the pairs are
+// merged: a read costs the rows it returns, however many events lie after
+// the cursor. Without them the instance's events are read in one scan.
 func (r *EventReader) pageQuery(q zitadelevent.Query, after cursor) (string, []any, error) {
 	args := []any{q.InstanceID, after.position, after.inTxOrder}
 	arg := func(v any) string {
@@ -207,7 +240,7 @@ func (r *EventReader) pageQuery(q zitadelevent.Query, after cursor) (string, []a
 	if len(q.PayloadFields) == 0 {
 		payload.WriteString("NULL::text")
 	} else {
-		payload.WriteString("CASE event_type")
+		payload.WriteString("CASE e.event_type")
 		for typ, fields := range q.PayloadFields {
 			if len(fields) == 0 {
 				continue
@@ -221,11 +254,34 @@ func (r *EventReader) pageQuery(q zitadelevent.Query, after cursor) (string, []a
 					payload.WriteString(", ")
 				}
 				p := arg(f)
-				fmt.Fprintf(&payload, "%s::text, payload->%s::text", p, p)
+				fmt.Fprintf(&payload, "%s::text, e.payload->%s::text", p, p)
 			}
 			payload.WriteString("))::text")
 		}
 		payload.WriteString(" END")
+	}
+	limit := arg(q.Limit)
+	const afterCursor = `"position" >= $2::numeric AND ("position" > $2::numeric OR in_tx_order > $3::int8)
+  AND "position" <= EXTRACT(EPOCH FROM now())`
+	// The order is by the column e."position", a number, not by the
+	// output column of the same name, its text.
+	columns := `SELECT e.aggregate_type, e.aggregate_id, e."sequence", e.event_type, e.created_at, e."owner", e.creator,
+  ` + payload.String() + `, e."position"::text AS position_text, e.in_tx_order`
+	order := `
+ORDER BY e."position", e.in_tx_order
+LIMIT ` + limit
+	if len(q.AggregateTypes) > 0 && len(q.EventTypes) > 0 {
+		return columns + `
+FROM unnest(` + arg(q.AggregateTypes) + `::text[]) AS a(aggregate_type)
+CROSS JOIN unnest(` + arg(q.EventTypes) + `::text[]) AS t(event_type)
+CROSS JOIN LATERAL (
+  SELECT aggregate_type, aggregate_id, "sequence", event_type, created_at, "owner", creator, payload, "position", in_tx_order
+  FROM ` + r.table + `
+  WHERE instance_id = $1 AND aggregate_type = a.aggregate_type AND event_type = t.event_type
+    AND ` + afterCursor + `
+  ORDER BY "position", in_tx_order
+  LIMIT ` + limit + `
+) e` + order, args, nil
 	}
 	var where strings.Builder
 	where.WriteString(`instance_id = $1`)
@@ -235,17 +291,10 @@ func (r *EventReader) pageQuery(q zitadelevent.Query, after cursor) (string, []a
 	if len(q.EventTypes) > 0 {
 		fmt.Fprintf(&where, ` AND event_type = ANY(%s::text[])`, arg(q.EventTypes))
 	}
-	limit := arg(q.Limit)
-	// The order is by the column e."position", a number, not by the
-	// output column of the same name, its text.
-	return `SELECT aggregate_type, aggregate_id, "sequence", event_type, created_at, "owner", creator,
-  ` + payload.String() + `, e."position"::text AS position_text, in_tx_order
+	return columns + `
 FROM ` + r.table + ` e
 WHERE ` + where.String() + `
-  AND e."position" >= $2::numeric AND (e."position" > $2::numeric OR in_tx_order > $3::int8)
-  AND e."position" <= EXTRACT(EPOCH FROM now())
-ORDER BY e."position", in_tx_order
-LIMIT ` + limit, args, nil
+  AND ` + afterCursor + order, args, nil
 }
 
 // cursor is the database reader's position: ZITADEL's own (position,
@@ -354,6 +403,7 @@ type pageBuilder struct {
 	chunks [][]zitadelevent.Event
 	spans  []span // per event: aggregate id, creator, payload
 	blocks [][]byte
+	size   int // bytes held, roughly
 }
 
 // span is where an event's variable parts lie in pageBuilder.blocks: its
@@ -367,6 +417,9 @@ const (
 	chunkEvents = 4096
 	blockBytes  = 1 << 20
 )
+
+// perEventBytes is what an event costs a page besides its text.
+var perEventBytes = int(reflect.TypeFor[zitadelevent.Event]().Size() + reflect.TypeFor[span]().Size())
 
 func (b *pageBuilder) add(e zitadelevent.Event, aggregateID, creator, payload []byte) {
 	if len(b.chunks) == 0 || len(b.chunks[len(b.chunks)-1]) == chunkEvents {
@@ -386,6 +439,7 @@ func (b *pageBuilder) add(e zitadelevent.Event, aggregateID, creator, payload []
 		sp.payload = b.appendText(payload)
 	}
 	b.spans = append(b.spans, sp)
+	b.size += need + perEventBytes
 }
 
 func (b *pageBuilder) appendText(v []byte) [2]int {

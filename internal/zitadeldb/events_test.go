@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -234,4 +235,31 @@ func TestEventReaderOrdersPositionsAsNumbers(t *testing.T) {
 		q.After = page.Next
 	}
 	assert.Equal(t, []string{"u1", "u3", "u0", "u2"}, got)
+}
+
+// A hostile table cannot grow a page beyond its bounds: an oversized event
+// is refused, and a page ends early once it holds maxPageBytes.
+func TestEventReaderBoundsWhatAPageHolds(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	r, _ := newEventReader(t, d, 1)
+	r.pageBytes = 1 << 20
+	big := strings.Repeat("x", maxEventBytes)
+	d.PushNow(t, login("i1", "a", "o1", "app"))
+	d.PushNow(t, login("i1", "b", "o1", big))
+	var many []zitadeldbtest.Event
+	for i := range 70 {
+		many = append(many, login("i1", fmt.Sprint("c", i), "o1", strings.Repeat("y", maxEventBytes/2)))
+	}
+	for i := range 70 {
+		d.PushNow(t, many[i:i+1]...)
+	}
+	q := loginQuery
+	q.InstanceID, q.Limit = "i1", 10000
+	page, err := r.Read(t.Context(), q)
+	require.NoError(t, err)
+	assert.Equal(t, 1, page.Refused, "the event of more than maxEventBytes")
+	assert.Equal(t, "a", page.Events[0].AggregateID)
+	assert.True(t, page.More, "the page ended at maxPageBytes")
+	assert.Less(t, len(page.Events), 70)
+	assert.Greater(t, len(page.Events), 2)
 }
