@@ -4,6 +4,14 @@
 // The reader keeps no read position of its own: a consumer (the activity
 // counters, the audit trail) holds its Cursor and stores it only once what it
 // made of a page is safe, so a page is read again rather than lost.
+//
+// Two readers implement it: the api source's pages AdminService/ListEvents
+// by creation date (its cursor a DateCursor), the database source's
+// (zitadeldb.EventReader) reads eventstore.events2 in ZITADEL's own order
+// after ZITADEL's advisory lock (its cursor the position and in_tx_order).
+// Both leave out events whose creation date no ZITADEL can write
+// (Plausible), and return of the payload only the fields a Query names:
+// Fields steps through them.
 package zitadelevent
 
 import (
