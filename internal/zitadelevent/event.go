@@ -16,6 +16,7 @@ package zitadelevent
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -40,6 +41,11 @@ type Event struct {
 
 // Cursor is a reader's read position, opaque to consumers, stored as it is.
 type Cursor []byte
+
+// ErrCursor is the error of a read whose cursor the reader cannot use: one
+// of another source's reader (the receiver's source changed over the same
+// storage), or damaged. Reading on needs a new cursor.
+var ErrCursor = errors.New("the read position cannot be used by this source's reader")
 
 // Query asks for the events of one instance after a cursor, oldest first.
 type Query struct {
