@@ -29,6 +29,7 @@ import (
 	"go.opentelemetry.io/collector/scraper"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
@@ -75,6 +76,7 @@ func createDefaultReceiverConfig() component.Config {
 		Source:           SourceAPI,
 		API:              zitadelapi.NewDefaultConfig(),
 		Database:         zitadeldb.NewDefaultConfig(),
+		Activity:         activity.NewDefaultConfig(),
 
 		MetricsBuilderConfig: contract.DefaultMetricsBuilderConfig(),
 	}
@@ -82,6 +84,9 @@ func createDefaultReceiverConfig() component.Config {
 
 func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
 	rc := cfg.(*ReceiverConfig)
+	if w := rc.deprecationWarning(); w != "" {
+		set.Logger.Warn(w)
+	}
 	s, err := newZitadelScraper(rc, set.TelemetrySettings)
 	if err != nil {
 		return nil, err

@@ -99,9 +99,9 @@ func newZitadelScraper(cfg *ReceiverConfig, set component.TelemetrySettings) (*z
 	var src model.Source
 	switch cfg.Source {
 	case SourceDatabase:
-		src = zitadeldb.NewSource(&cfg.Database, filter, set, own)
+		src = zitadeldb.NewSource(&cfg.Database, cfg.Activity, filter, set, own)
 	default:
-		src = zitadelapi.NewSource(&cfg.API, filter, set, own)
+		src = zitadelapi.NewSource(&cfg.API, cfg.Activity, filter, set, own)
 	}
 	stopping, stop := context.WithCancel(context.Background())
 	return &zitadelScraper{cfg: cfg, set: set, source: src, own: own, now: time.Now, stopping: stopping, stop: stop}, nil

@@ -114,7 +114,7 @@ func TestScraperBesideZitadel(t *testing.T) {
 }
 
 // checkStorage: the file_storage directory is a volume claimed by the
-// StatefulSet, and the activity state (api) and the exporter's snapshot and
+// StatefulSet, and the activity state and the exporter's snapshot and
 // queue are kept in it.
 func checkStorage(t *testing.T, p collectorPod, source string) {
 	t.Helper()
@@ -126,12 +126,10 @@ func checkStorage(t *testing.T, p collectorPod, source string) {
 		} `json:"extensions"`
 		Receivers struct {
 			Zitadel struct {
-				API struct {
-					Activity struct {
-						Enabled bool   `json:"enabled"`
-						Storage string `json:"storage"`
-					} `json:"activity"`
-				} `json:"api"`
+				Activity struct {
+					Enabled bool   `json:"enabled"`
+					Storage string `json:"storage"`
+				} `json:"activity"`
 			} `json:"zitadel"`
 		} `json:"receivers"`
 		Exporters struct {
@@ -163,8 +161,8 @@ func checkStorage(t *testing.T, p collectorPod, source string) {
 	if e.Schedule == "" || e.Storage != "file_storage" || e.SendingQueue.Storage != "file_storage" {
 		t.Errorf("%s: zitadeltelemetry exporter %+v, want a schedule whose snapshot and queue are kept in file_storage", p.path, e)
 	}
-	if a := c.Receivers.Zitadel.API.Activity; source == "api" && (!a.Enabled || a.Storage != "file_storage") {
-		t.Errorf("%s: api::activity %+v, want it on and kept in file_storage", p.path, a)
+	if a := c.Receivers.Zitadel.Activity; !a.Enabled || a.Storage != "file_storage" {
+		t.Errorf("%s: the %s source's activity %+v, want it on and kept in file_storage", p.path, source, a)
 	}
 }
 

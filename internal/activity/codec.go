@@ -3,14 +3,19 @@ package activity
 import (
 	"encoding/binary"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/axiomhq/hyperloglog"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storedform"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
-// StateFormat is the stored state's format: version 3 is version 2's
-// encoding sealed with a checksum; version 2 is still read.
+// StateFormat is the stored state's format: version 3 keeps the read
+// position as the source's cursor and is sealed with a checksum; version 2
+// kept it as a creation date (in UnixNano, which a far-future date
+// overflows) and the events read before it, hashed under the state's key
+// (what a DateCursor holds), and is still read.
 var StateFormat = storedform.Format{What: "activity state", Current: "zitadel.activity.v3", Previous: "zitadel.activity.v2"}
 
 // Marshal encodes the instance's whole state: one value, so the counters,
@@ -18,16 +23,10 @@ var StateFormat = storedform.Format{What: "activity state", Current: "zitadel.ac
 func (in *Instance) Marshal() []byte {
 	buf := StateFormat.Start(256)
 	buf = appendTime(buf, in.Start)
-	buf = appendTime(buf, in.Position.Cursor)
+	buf = appendBytes(buf, in.Position.Cursor)
 	buf = appendBool(buf, in.CaughtUp)
 	buf = appendBool(buf, in.perOrganization)
 	buf = appendBytes(buf, in.key)
-	buf = binary.AppendUvarint(buf, uint64(len(in.Position.Seen)))
-	for k, t := range in.Position.Seen {
-		buf = appendString(buf, k.AggregateID)
-		buf = binary.AppendUvarint(buf, k.Sequence)
-		buf = appendTime(buf, t)
-	}
 	buf = binary.AppendUvarint(buf, uint64(len(in.counters.logins)))
 	for k, n := range in.counters.logins {
 		buf = appendString(buf, k.Protocol)
@@ -113,12 +112,19 @@ func appendBytes(buf, b []byte) []byte {
 // a damaged value, or one of a format this version does not read, is
 // refused whole.
 func Unmarshal(data []byte) (*Instance, error) {
-	body, _, err := StateFormat.Open(data)
+	body, v2, err := StateFormat.Open(data)
 	if err != nil {
 		return nil, err
 	}
 	d := storedform.NewDecoder(body, "activity state")
-	start, cursor := d.Time(), d.Time()
+	start := d.Time()
+	var cursor zitadelevent.Cursor
+	var at time.Time
+	if v2 {
+		at = d.Time()
+	} else if c := d.Bytes(); len(c) > 0 {
+		cursor = append(zitadelevent.Cursor(nil), c...)
+	}
 	caughtUp, perOrg := d.Bool(), d.Bool()
 	key := d.Bytes()
 	if d.Err() == nil && len(key) != hashKeySize {
@@ -129,9 +135,8 @@ func Unmarshal(data []byte) (*Instance, error) {
 	}
 	in := newInstance(start, perOrg, key)
 	in.Position.Cursor, in.CaughtUp = cursor, caughtUp
-	for range d.Count() {
-		k := EventKey{AggregateID: d.String(), Sequence: d.Uvarint()}
-		in.Position.Seen[k] = d.Time()
+	if v2 {
+		in.Position.Cursor = readV2Position(d, at, key)
 	}
 	for range d.Count() {
 		k := LoginKey{Protocol: d.String(), Application: d.String(), Organization: d.String(), Kind: d.String(), MultiFactor: d.Bool()}
@@ -154,6 +159,23 @@ func Unmarshal(data []byte) (*Instance, error) {
 	}
 	in.counters.reindex()
 	return in, nil
+}
+
+// readV2Position turns a v2 read position into the DateCursor the api
+// source reads on with: the same date, the same hashes under the same key.
+func readV2Position(d *storedform.Decoder, at time.Time, key []byte) zitadelevent.Cursor {
+	if d.Err() == nil && !zitadelevent.Plausible(at, time.Now()) {
+		d.Fail("a read position of %s", at.Format(time.RFC3339))
+	}
+	c := &zitadelevent.DateCursor{At: at, Seen: map[zitadelevent.DateKey]time.Time{}}
+	copy(c.Key[:], key)
+	for range d.Count() {
+		id, seq, seen := d.String(), d.Uvarint(), d.Time()
+		if h, err := strconv.ParseUint(id, 16, 64); err == nil {
+			c.Seen[zitadelevent.DateKey{AggregateHash: h, Sequence: seq}] = seen
+		}
+	}
+	return c.Encode()
 }
 
 func readUserSet(d *storedform.Decoder) *userSet {

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
+
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storedform"
 )
 
@@ -32,7 +34,9 @@ func TestAStateOfThePreviousFormatIsRead(t *testing.T) {
 	assert.Equal(t, []Login{{LoginKey{Protocol: ProtocolOIDC, Application: "app@web", Organization: "o1", Kind: KindSession}, 2}}, r.Logins)
 	assert.Equal(t, []Check{{CheckKey{Organization: "o1", Factor: FactorPassword, Outcome: OutcomeFailed}, 1}}, r.Checks)
 	assert.Equal(t, []Lockout{{"o1", 1}}, r.Lockouts)
-	assert.Equal(t, at, in.Position.Cursor)
+	c, err := zitadelevent.DecodeDateCursor(in.Position.Cursor, at)
+	require.NoError(t, err)
+	assert.True(t, at.Equal(c.At), "read on from %s, not %s", at, c.At)
 	n, _ := activeOf(r, ParentInstance, "", UserHuman, "1d")
 	assert.Equal(t, uint64(2), n)
 

@@ -7,7 +7,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 )
 
-// The activity metrics (api::activity): what happens, beside what exists.
+// The activity metrics (activity): what happens, beside what exists.
 // The exporter reads only zitadel.resource.count, so none of them reaches a
 // TelemetryService report.
 const (
@@ -29,7 +29,7 @@ const (
 )
 
 // DefaultMetricsConfig switches every metric on; the activity metrics only
-// appear with api::activity::enabled.
+// appear with activity::enabled.
 func DefaultMetricsConfig() MetricsConfig {
 	on := MetricConfig{Enabled: true}
 	return MetricsConfig{ZitadelResourceCount: on, ZitadelLogins: on, ZitadelChecks: on, ZitadelLockouts: on,
@@ -45,7 +45,7 @@ func (b *Builder) RecordActivity(instanceID string, r activity.Report) {
 	ms := b.instance(instanceID).metrics
 	start := pcommon.NewTimestampFromTime(r.Start)
 	if b.activity.ZitadelLogins.Enabled && len(r.Logins) > 0 {
-		points := counter(ms, MetricLogins, "{login}", "Logins since the start time (api::activity) - one per oidc_session.added or saml_session.added event - by application, the user's organization, kind and factors.")
+		points := counter(ms, MetricLogins, "{login}", "Logins since the start time (activity) - one per oidc_session.added or saml_session.added event - by application, the user's organization, kind and factors.")
 		for _, l := range r.Logins {
 			a := b.cumulative(points, start, l.Count)
 			a.PutStr(AttrLoginProtocol, l.Protocol)
@@ -56,7 +56,7 @@ func (b *Builder) RecordActivity(instanceID string, r activity.Report) {
 		}
 	}
 	if b.activity.ZitadelChecks.Enabled && len(r.Checks) > 0 {
-		points := counter(ms, MetricChecks, "{check}", "Password, OTP (app, SMS, e-mail) and recovery-code checks since the start time (api::activity), by the user's organization, factor and outcome. ZITADEL's checks name no application.")
+		points := counter(ms, MetricChecks, "{check}", "Password, OTP (app, SMS, e-mail) and recovery-code checks since the start time (activity), by the user's organization, factor and outcome. ZITADEL's checks name no application.")
 		for _, c := range r.Checks {
 			a := b.cumulative(points, start, c.Count)
 			a.PutStr(AttrOrganizationID, c.Organization)
@@ -65,13 +65,13 @@ func (b *Builder) RecordActivity(instanceID string, r activity.Report) {
 		}
 	}
 	if b.activity.ZitadelLockouts.Enabled && len(r.Lockouts) > 0 {
-		points := counter(ms, MetricLockouts, "{lockout}", "Users locked by the lockout policy since the start time (api::activity, user.locked events), by organization.")
+		points := counter(ms, MetricLockouts, "{lockout}", "Users locked by the lockout policy since the start time (activity, user.locked events), by organization.")
 		for _, l := range r.Lockouts {
 			b.cumulative(points, start, l.Count).PutStr(AttrOrganizationID, l.Organization)
 		}
 	}
 	if b.activity.ZitadelUsersActive.Enabled && len(r.Active) > 0 {
-		points := gauge(ms, MetricUsersActive, "{user}", "Distinct users with a login in the window (api::activity), per instance and, with active_users_per_organization, per organization; exact below 10,000 users of a parent and type, else a HyperLogLog estimate (0.81% standard error).")
+		points := gauge(ms, MetricUsersActive, "{user}", "Distinct users with a login in the window (activity), per instance and, with active_users_per_organization, per organization; exact below 10,000 users of a parent and type, else a HyperLogLog estimate (0.81% standard error).")
 		for _, u := range r.Active {
 			dp := points.AppendEmpty()
 			dp.SetTimestamp(b.now)
@@ -88,7 +88,7 @@ func (b *Builder) RecordActivity(instanceID string, r activity.Report) {
 		}
 	}
 	if b.activity.ZitadelMilestoneReached.Enabled && len(r.Milestones) > 0 {
-		points := gauge(ms, MetricMilestoneReached, "s", "When the instance reached each of ZITADEL's milestones (api::activity, AdminService/ListMilestones), in seconds since the Unix epoch.")
+		points := gauge(ms, MetricMilestoneReached, "s", "When the instance reached each of ZITADEL's milestones (activity; AdminService/ListMilestones or milestone.reached events), in seconds since the Unix epoch.")
 		for _, m := range r.Milestones {
 			dp := points.AppendEmpty()
 			dp.SetTimestamp(b.now)

@@ -11,8 +11,10 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/cputime"
 	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
 	eventpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/event"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
 // passwordLoginPages are pages of ListEvents as a day of password logins
@@ -53,8 +55,8 @@ func passwordLoginPages(b *testing.B, pages int) []*adminpb.ListEventsResponse {
 
 // BenchmarkActivityPerEvent is the client CPU of each event an activity read
 // takes, on pages of a day of password logins: the de-duplication with the
-// keyed hash of the aggregate id, reading the payload Struct into what is
-// counted, the counters and the active users of the instance and of the
+// keyed hash of the aggregate id, the named payload fields of the Struct
+// as a zitadelevent.Event reads them, the counters and the active users of the instance and of the
 // organization. An op is one page of 1,000 events; ns/event is the figure.
 // "with-wire-decoding" adds the protobuf decoding of the page, which the
 // gRPC client does for any read. cpu-ns/event is the process's CPU time
@@ -68,20 +70,22 @@ func BenchmarkActivityPerEvent(b *testing.B) {
 		wire[i], err = proto.Marshal(p)
 		require.NoError(b, err)
 	}
-	rd := eventRead{aggregateTypes: activity.AggregateTypes(), eventTypes: activity.EventTypes(), pageSize: maxEventPage}
+	rd := eventRead{aggregateTypes: activity.AggregateTypes(), eventTypes: activity.EventTypes(), pageSize: maxEventPage, now: time.Now()}
 	// One position runs through the pages as through a long read; each page
-	// is one read's batch of events.
+	// is one read's events.
 	pos := eventPosition{seen: map[eventKey]time.Time{}}
+	q := zitadelevent.Query{PayloadFields: activity.PayloadFields()}
+	var events []zitadelevent.Event
 	count := func(in *activity.Instance, page []*eventpb.Event) {
-		var batch activityBatch
-		pos.takeNew(page, rd, batch.take)
+		events = events[:0]
+		var payloads payloadBlocks
+		pos.takeNew(page, rd, func(e *eventpb.Event) { events = append(events, payloads.eventOf(e, q)) })
 		pos.forgetBeforeOverlap()
-		batch.applyTo(in)
+		in.ApplyEvents(events)
 	}
 	newInstance := func() *activity.Instance {
-		in := activity.NewInstance(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), true)
-		rd.aggregateHash = in.AggregateHash
-		return in
+		rd.aggregateHash = zitadelevent.NewDateCursor(time.Time{}).Hash
+		return activity.NewInstance(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), true)
 	}
 	// ns/event is wall time; cpu-ns/event the process's CPU time (garbage
 	// collection included), which other work on a busy machine does not inflate.
@@ -89,7 +93,7 @@ func BenchmarkActivityPerEvent(b *testing.B) {
 	perEvent := func(b *testing.B) {
 		events := float64(b.N * maxEventPage)
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/events, "ns/event")
-		if cpu := processCPU(); cpu > 0 {
+		if cpu := cputime.ProcessCPU(); cpu > 0 {
 			b.ReportMetric(float64((cpu-cpuStart).Nanoseconds())/events, "cpu-ns/event")
 		}
 	}
@@ -98,7 +102,7 @@ func BenchmarkActivityPerEvent(b *testing.B) {
 		in := newInstance()
 		b.ReportAllocs()
 		b.ResetTimer()
-		cpuStart = processCPU()
+		cpuStart = cputime.ProcessCPU()
 		for i := range b.N {
 			count(in, pages[i%len(pages)].Events)
 		}
@@ -108,7 +112,7 @@ func BenchmarkActivityPerEvent(b *testing.B) {
 		in := newInstance()
 		b.ReportAllocs()
 		b.ResetTimer()
-		cpuStart = processCPU()
+		cpuStart = cputime.ProcessCPU()
 		for i := range b.N {
 			resp := &adminpb.ListEventsResponse{}
 			if err := proto.Unmarshal(wire[i%len(wire)], resp); err != nil {

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	grpccredentials "google.golang.org/grpc/credentials"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 )
 
@@ -199,7 +200,7 @@ func TestAuthExtensionReplacesTheCredentials(t *testing.T) {
 	cfg.Auth = configoptional.Some(configauth.Config{AuthenticatorID: authID})
 	require.NoError(t, cfg.Required())
 
-	s := NewSource(cfg, nil, componenttest.NewNopTelemetrySettings(), nopOwnMetrics(t)).(*source)
+	s := NewSource(cfg, activity.Config{}, nil, componenttest.NewNopTelemetrySettings(), nopOwnMetrics(t)).(*source)
 	require.NoError(t, s.Start(context.Background(), hostWithExtensions{authID: bearerAuthenticator{token: testPAT}}))
 	t.Cleanup(func() { require.NoError(t, s.Shutdown(context.Background())) })
 

@@ -8,12 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"go.uber.org/zap"
@@ -24,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity/activitytest"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
 	instancepb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/instance"
@@ -258,17 +257,12 @@ func TestApplicationCapIsWarnedOfByItsKey(t *testing.T) {
 	cfg := activityConfig(srv)
 	cfg.Activity.MaxApplicationsPerOrganization = 2
 	core, logs := observer.New(zap.WarnLevel)
-	src := startActivitySource(t, cfg, componenttest.NewNopHost(), &clock{t: now})
-	src.activity.logger = zap.New(core)
+	src := startActivitySourceLogged(t, cfg, componenttest.NewNopHost(), &clock{t: now}, zap.New(core))
 	t.Cleanup(func() { require.NoError(t, src.Shutdown(context.Background())) })
 
 	rep, err := scrapeActivity(t, src)
 	require.NoError(t, err)
-	apps := map[string]uint64{}
-	for _, l := range rep.Logins {
-		apps[l.Application] += l.Count
-	}
-	assert.Equal(t, map[string]uint64{"0@app": 1, "1@app": 1, activity.Other: 3}, apps)
+	assert.Equal(t, map[string]uint64{"0@app": 1, "1@app": 1, activity.Other: 3}, activitytest.LoginsByApplication(rep))
 	warned := logs.FilterMessageSnippet("activity::max_applications_per_organization").All()
 	require.Len(t, warned, 1)
 	assert.Equal(t, in.Orgs[0].ID, warned[0].ContextMap()["organization"])
@@ -281,24 +275,26 @@ func TestStoredActivityStateIsCheckedAndItsLossLogged(t *testing.T) {
 	_, in, now, cfg, host := dayWithStorage(t)
 
 	core, logs := observer.New(zap.InfoLevel)
-	first := startActivitySource(t, cfg, host, &clock{t: now})
-	first.activity.logger = zap.New(core)
+	first := startActivitySourceLogged(t, cfg, host, &clock{t: now}, zap.New(core))
 	before, err := scrapeActivity(t, first)
 	require.NoError(t, err)
 	require.NoError(t, first.Shutdown(context.Background()))
 	assert.Equal(t, 1, logs.FilterMessageSnippet("No activity state in storage").Len())
 
-	// One byte of the stored state flipped, as a bad disk would.
-	client, err := host[*cfg.Activity.Storage].(storage.Extension).GetClient(context.Background(), component.KindReceiver, component.MustNewID("zitadel"), activityStorageName)
+	// One byte of the stored state flipped, as a bad disk would. The
+	// receiver's client is named "activity" and keeps each instance under
+	// "instance/<id>".
+	client, err := host[*cfg.Activity.Storage].(storage.Extension).GetClient(context.Background(), component.KindReceiver, component.MustNewID("zitadel"), "activity")
 	require.NoError(t, err)
-	data, err := client.Get(context.Background(), storageKey(in.ID))
+	key := "instance/" + in.ID
+	data, err := client.Get(context.Background(), key)
 	require.NoError(t, err)
+	require.NotNil(t, data)
 	data[len(data)/2] ^= 0x08
-	require.NoError(t, client.Set(context.Background(), storageKey(in.ID), data))
+	require.NoError(t, client.Set(context.Background(), key, data))
 	require.NoError(t, client.Close(context.Background()))
 
-	second := startActivitySource(t, cfg, host, &clock{t: now.Add(time.Minute)})
-	second.activity.logger = zap.New(core)
+	second := startActivitySourceLogged(t, cfg, host, &clock{t: now.Add(time.Minute)}, zap.New(core))
 	t.Cleanup(func() { require.NoError(t, second.Shutdown(context.Background())) })
 	after, err := scrapeActivity(t, second)
 	require.NoError(t, err)
@@ -311,7 +307,7 @@ func TestStoredActivityStateIsCheckedAndItsLossLogged(t *testing.T) {
 
 // dayWithStorage starts a ZITADEL with a day of activity two hours ago, and
 // an activity configuration that keeps its state in a file storage.
-func dayWithStorage(t *testing.T) (*fakezitadel.Server, *fakezitadel.Instance, time.Time, *Config, extensions) {
+func dayWithStorage(t *testing.T) (*fakezitadel.Server, *fakezitadel.Instance, time.Time, *Config, activitytest.Host) {
 	t.Helper()
 	spec := fakezitadel.DefaultSpec()
 	spec.Instances = 1
@@ -319,20 +315,8 @@ func dayWithStorage(t *testing.T) (*fakezitadel.Server, *fakezitadel.Instance, t
 	in := srv.Dataset().Instances[0]
 	now := time.Now().UTC()
 	writeDay(srv, in, now.Add(-2*time.Hour))
-	id, ext := fileStorage(t)
+	id, host := activitytest.FileStorage(t)
 	cfg := activityConfig(srv)
 	cfg.Activity.Storage = &id
-	return srv, in, now, cfg, extensions{id: ext}
-}
-
-func fileStorage(t *testing.T) (component.ID, component.Component) {
-	t.Helper()
-	f := filestorage.NewFactory()
-	fcfg := f.CreateDefaultConfig().(*filestorage.Config)
-	fcfg.Directory = t.TempDir()
-	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), fcfg)
-	require.NoError(t, err)
-	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
-	return component.NewID(f.Type()), ext
+	return srv, in, now, cfg, host
 }

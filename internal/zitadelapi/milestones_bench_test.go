@@ -34,7 +34,7 @@ func BenchmarkMilestonesOfUnknownTypes(b *testing.B) {
 		}})
 	require.NoError(b, srv.Start("127.0.0.1:0", "127.0.0.1:0"))
 	b.Cleanup(srv.Close)
-	s := NewSource(activityConfig(srv), model.NewResourceFilter([]string{model.ResourceOrganization}), componenttest.NewNopTelemetrySettings(), nopOwnMetrics(b)).(*source)
+	s := NewSource(activityConfig(srv), activityConfig(srv).Activity.Block(), model.NewResourceFilter([]string{model.ResourceOrganization}), componenttest.NewNopTelemetrySettings(), nopOwnMetrics(b)).(*source)
 	require.NoError(b, s.Start(context.Background(), componenttest.NewNopHost()))
 	b.Cleanup(func() { _ = s.Shutdown(context.Background()) })
 	b.ReportAllocs()

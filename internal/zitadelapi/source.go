@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelreceivermetadata"
 )
@@ -34,11 +35,12 @@ type source struct {
 	// eventPage is the ListEvents page asked for: ZITADEL's largest.
 	eventPage int
 	// activity is nil unless activity::enabled.
-	activity *activityTracker
+	activity *activity.Tracker
 }
 
-// NewSource returns the `api` source, which counts its calls in own.
-func NewSource(cfg *Config, filter model.ResourceFilter, set component.TelemetrySettings, own *zitadelreceivermetadata.TelemetryBuilder) model.Source {
+// NewSource returns the `api` source, which counts its calls in own; act is
+// the receiver's `activity:` block.
+func NewSource(cfg *Config, act activity.Config, filter model.ResourceFilter, set component.TelemetrySettings, own *zitadelreceivermetadata.TelemetryBuilder) model.Source {
 	return &source{
 		cfg:      cfg,
 		plan:     newPlan(filter, cfg.PerOrganization),
@@ -49,7 +51,7 @@ func NewSource(cfg *Config, filter model.ResourceFilter, set component.Telemetry
 		state:    map[string]*instanceState{},
 
 		eventPage: maxEventPage,
-		activity:  newActivityTracker(cfg, set.Logger),
+		activity:  activity.NewTracker(act, cfg.AuditLogRetention, set.Logger),
 	}
 }
 
@@ -64,7 +66,7 @@ func (s *source) Start(ctx context.Context, host component.Host) error {
 	if err != nil {
 		return err
 	}
-	if err := s.activity.start(ctx, host); err != nil {
+	if err := s.activity.Start(ctx, host); err != nil {
 		return err
 	}
 	conn, err := s.cfg.ToClientConn(ctx, extensions, s.set)
@@ -165,7 +167,7 @@ func (s *source) Scrape(ctx context.Context, rec model.Recorder) error {
 }
 
 func (s *source) Shutdown(ctx context.Context) error {
-	storeErr := s.activity.shutdown(ctx)
+	storeErr := s.activity.Shutdown(ctx)
 	if s.httpClient != nil {
 		s.httpClient.CloseIdleConnections()
 	}

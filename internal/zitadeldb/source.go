@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelreceivermetadata"
 )
@@ -29,23 +31,34 @@ type source struct {
 	user string // the role, for the GRANT an error asks for
 	q    *queries
 
+	// activity is nil unless activity::enabled.
+	activity *activity.Tracker
+	// events reads events_table; nil without one.
+	events    *EventReader
+	eventsRel string // events_table, sanitized
+	now       func() time.Time
+
 	warnedNoSystemID bool
 }
 
 // NewSource returns the `database` source, which counts the rows it reads
-// in own.
-func NewSource(cfg *Config, filter model.ResourceFilter, set component.TelemetrySettings, own *zitadelreceivermetadata.TelemetryBuilder) model.Source {
+// in own; act is the receiver's `activity:` block.
+func NewSource(cfg *Config, act activity.Config, filter model.ResourceFilter, set component.TelemetrySettings, own *zitadelreceivermetadata.TelemetryBuilder) model.Source {
 	logger := set.Logger
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	return &source{cfg: cfg, filter: filter, logger: logger, rows: own.ZitadelReceiverDatabaseRows}
+	return &source{cfg: cfg, filter: filter, logger: logger, rows: own.ZitadelReceiverDatabaseRows,
+		activity: activity.NewTracker(act, 0, logger), now: time.Now}
 }
+
+// SetStorageOwner names the receiver its storage client belongs to.
+func (s *source) SetStorageOwner(id component.ID) { s.activity.SetOwner(id) }
 
 // Start prepares the pool without connecting: a database that is down at
 // start-up is a scrape error, retried every scrape, not a collector that
 // refuses to start.
-func (s *source) Start(ctx context.Context, _ component.Host) error {
+func (s *source) Start(ctx context.Context, host component.Host) error {
 	q, err := newQueries(s.cfg, s.filter)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
@@ -54,20 +67,32 @@ func (s *source) Start(ctx context.Context, _ component.Host) error {
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
+	if s.activity != nil && s.cfg.EventsTable == "" {
+		return errors.New("database::events_table: activity reads the events; set events_table (eventstore.events2 or a view over it)")
+	}
+	if err := s.activity.Start(ctx, host); err != nil {
+		return err
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
 	s.pool, s.user, s.q = pool, pc.ConnConfig.User, q
+	if s.cfg.EventsTable != "" {
+		if s.events, err = NewEventReader(pool, s.cfg.EventsTable, s.cfg.Timeout); err != nil {
+			return err
+		}
+		s.eventsRel = s.events.table
+	}
 	return nil
 }
 
-func (s *source) Shutdown(context.Context) error {
+func (s *source) Shutdown(ctx context.Context) error {
 	if s.pool != nil {
 		s.pool.Close()
 		s.pool = nil
 	}
-	return nil
+	return s.activity.Shutdown(ctx)
 }
 
 // systemInfo is what the eventstore says about the installation.
@@ -94,6 +119,7 @@ func (s *source) Scrape(ctx context.Context, rec model.Recorder) error {
 	// What ZITADEL's tables hold is held to the shapes it issues, as the
 	// API source's answers are.
 	checked := model.NewCheckedRecorder(rec)
+	ar, recordsActivity := rec.(activity.Recorder)
 	rec = checked
 	fail := func(err error) {
 		errs = append(errs, err)
@@ -107,10 +133,12 @@ func (s *source) Scrape(ctx context.Context, rec model.Recorder) error {
 			fail(err)
 		}
 	}
+	var instances []string
 	if sessionOK {
-		n, err := s.readInstances(ctx, rec, info)
-		recorded += n
-		s.countRows(ctx, queryInstances, n)
+		var err error
+		instances, err = s.readInstances(ctx, rec, info)
+		recorded += len(instances)
+		s.countRows(ctx, queryInstances, len(instances))
 		if err != nil {
 			fail(err)
 		}
@@ -126,6 +154,12 @@ func (s *source) Scrape(ctx context.Context, rec model.Recorder) error {
 	if n, err := checked.Refused(); err != nil {
 		errs = append(errs, err)
 		failed += n
+	}
+
+	if recordsActivity && s.activity != nil && sessionOK && len(instances) > 0 {
+		for _, err := range s.scrapeActivity(ctx, ar, instances) {
+			fail(err)
+		}
 	}
 
 	switch {
@@ -144,6 +178,7 @@ func (s *source) Scrape(ctx context.Context, rec model.Recorder) error {
 const (
 	queryInstances      = "instances"
 	queryResourceCounts = "resource_counts"
+	queryEvents         = "events"
 )
 
 func (s *source) countRows(ctx context.Context, query string, n int) {
@@ -207,8 +242,8 @@ func (s *source) readSystem(ctx context.Context) (systemInfo, error) {
 	return info, nil
 }
 
-func (s *source) readInstances(ctx context.Context, rec model.Recorder, info systemInfo) (int, error) {
-	n := 0
+func (s *source) readInstances(ctx context.Context, rec model.Recorder, info systemInfo) ([]string, error) {
+	var ids []string
 	err := s.readOnly(ctx, func(tx pgx.Tx) error {
 		qctx, cancel := s.queryContext(ctx)
 		defer cancel()
@@ -223,12 +258,12 @@ func (s *source) readInstances(ctx context.Context, rec model.Recorder, info sys
 				return err
 			}
 			rec.RecordInstance(in)
-			n++
+			ids = append(ids, in.ID)
 		}
 		return rows.Err()
 	})
 	if err != nil {
-		return n, explain(err, "reading instances", []string{relInstances, relInstanceDomains}, s.user)
+		return ids, explain(err, "reading instances", []string{relInstances, relInstanceDomains}, s.user)
 	}
-	return n, nil
+	return ids, nil
 }

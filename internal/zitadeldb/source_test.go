@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
 )
@@ -54,7 +55,7 @@ func startSource(t *testing.T, cfg *Config, filter model.ResourceFilter) model.S
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	require.NoError(t, cfg.Required())
-	src := NewSource(cfg, filter, componenttest.NewNopTelemetrySettings(), ownMetrics(t, componenttest.NewNopTelemetrySettings()))
+	src := NewSource(cfg, activity.Config{}, filter, componenttest.NewNopTelemetrySettings(), ownMetrics(t, componenttest.NewNopTelemetrySettings()))
 	require.NoError(t, src.Start(t.Context(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, src.Shutdown(context.Background())) })
 	return src
@@ -357,7 +358,7 @@ func TestMissingTableNamed(t *testing.T) {
 // with README's grants, without access to eventstore.events2.
 func TestNarrowEventsView(t *testing.T) {
 	d := zitadeldbtest.New(t)
-	d.Exec(t, zitadeldbtest.SystemEventsView)
+	d.Exec(t, EventsView())
 	d.AddInstance(t, "i1", time.Now(), "a.example.com")
 	d.AddSystemEvent(t, "system.id.generated", `{"id": "s"}`)
 	d.SetupRun(t, "v4.13.1")
@@ -366,7 +367,7 @@ func TestNarrowEventsView(t *testing.T) {
 
 	cfg := dbConfig(d)
 	cfg.Username, cfg.Password = role.Name, configopaqueString(role.Password)
-	cfg.EventsTable = "eventstore.otelcol_system_events"
+	cfg.EventsTable = EventsViewName
 	rec := scrape(t, startSource(t, cfg, nil))
 	require.Len(t, rec.instances, 1)
 	assert.Equal(t, "s", rec.instances[0].SystemID)

@@ -4,10 +4,19 @@
 // The reader keeps no read position of its own: a consumer (the activity
 // counters, the audit trail) holds its Cursor and stores it only once what it
 // made of a page is safe, so a page is read again rather than lost.
+//
+// Two readers implement it: the api source's pages AdminService/ListEvents
+// by creation date (its cursor a DateCursor), the database source's
+// (zitadeldb.EventReader) reads eventstore.events2 in ZITADEL's own order
+// after ZITADEL's advisory lock (its cursor the position and in_tx_order).
+// Both leave out events whose creation date no ZITADEL can write
+// (Plausible), and return of the payload only the fields a Query names:
+// Fields steps through them.
 package zitadelevent
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -22,7 +31,8 @@ type Event struct {
 	CreatedAt     time.Time
 	// Owner is the resource owner: an organization id, or the instance id.
 	Owner string
-	// Creator is the editor's user id; empty where ZITADEL wrote the event itself.
+	// Creator is the editor's user id; empty where ZITADEL wrote the event
+	// itself, and on the api source, whose ListEvents subset leaves it out.
 	Creator string
 	// Payload is a JSON object holding only the payload fields a consumer
 	// named for this event type; nil when none were named.
@@ -32,16 +42,25 @@ type Event struct {
 // Cursor is a reader's read position, opaque to consumers, stored as it is.
 type Cursor []byte
 
+// ErrCursor is the error of a read whose cursor the reader cannot use: one
+// of another source's reader (the receiver's source changed over the same
+// storage), or damaged. Reading on needs a new cursor.
+var ErrCursor = errors.New("the read position cannot be used by this source's reader")
+
 // Query asks for the events of one instance after a cursor, oldest first.
 type Query struct {
-	InstanceID     string
-	After          Cursor   // nil: from the start of the look-back
+	InstanceID string
+	After      Cursor // nil: from Since
+	// Since is where a read without a cursor starts: the look-back.
+	Since          time.Time
 	AggregateTypes []string // empty: every aggregate type
 	EventTypes     []string // empty: every event type
 	// PayloadFields names, per event type, the payload fields to return;
 	// no other field is read.
 	PayloadFields map[string][]string
-	Limit         int
+	// Limit bounds the events of one page. The api source reads whole
+	// ListEvents pages of 1,000 events, so it rounds Limit up to them.
+	Limit int
 }
 
 // Page is one answer: the events, the cursor after the last of them, and
@@ -50,6 +69,10 @@ type Page struct {
 	Events []Event
 	Next   Cursor
 	More   bool
+	// Refused counts the events left out as damage: a creation date no
+	// ZITADEL can write (see Plausible), or more bytes than a reader keeps
+	// of one event. The cursor moves past them where it can.
+	Refused int
 }
 
 // Reader reads ZITADEL's events without missing one that commits after a

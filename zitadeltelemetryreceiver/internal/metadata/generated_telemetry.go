@@ -81,7 +81,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ZitadeltelemetryReceiverRefusedCalls, err = builder.meter.Int64Counter(
 		"otelcol_zitadeltelemetry_receiver_refused_calls",
-		metric.WithDescription("TelemetryService calls the zitadeltelemetry receiver refused, by wire and reason (attributes wire, reason - malformed, report_id, pipeline_busy, pipeline_permanent). [Alpha]"),
+		metric.WithDescription("TelemetryService calls the zitadeltelemetry receiver refused, by wire and reason (attributes wire, reason - malformed, too_large, in_flight, report_id, pipeline_busy, pipeline_permanent, content_type, method, unknown_system, not_found). [Alpha]"),
 		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)

@@ -72,7 +72,7 @@ func AssertEqualZitadeltelemetryReceiverAcceptedRows(t *testing.T, tt *component
 func AssertEqualZitadeltelemetryReceiverRefusedCalls(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_zitadeltelemetry_receiver_refused_calls",
-		Description: "TelemetryService calls the zitadeltelemetry receiver refused, by wire and reason (attributes wire, reason - malformed, report_id, pipeline_busy, pipeline_permanent). [Alpha]",
+		Description: "TelemetryService calls the zitadeltelemetry receiver refused, by wire and reason (attributes wire, reason - malformed, too_large, in_flight, report_id, pipeline_busy, pipeline_permanent, content_type, method, unknown_system, not_found). [Alpha]",
 		Unit:        "{call}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
