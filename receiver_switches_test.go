@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
@@ -88,16 +89,39 @@ func TestSwitchesMatchMetadata(t *testing.T) {
 		assert.True(t, on)
 	}
 
-	// The metric the contract builds is the one metadata.yaml describes.
-	count, err := cm.Sub("metrics::" + contract.MetricResourceCount)
-	require.NoError(t, err)
+	// Every metric the contract builds is the one metadata.yaml describes.
 	b := contract.NewBuilder(testkit.Observed, testkit.Observed, "sys", "")
+	b.SwitchActivity(contract.DefaultMetricsConfig())
 	b.RecordCount(model.Count{InstanceID: "i1", ParentType: model.ParentInstance, ParentID: "i1", Resource: model.ResourceUser, Amount: 1})
-	m := b.Emit().ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0)
-	assert.Equal(t, count.Get("description"), m.Description())
-	assert.Equal(t, count.Get("unit"), m.Unit())
-	require.Equal(t, pmetric.MetricTypeSum, m.Type(), "metadata.yaml has a sum")
-	assert.Equal(t, count.Get("sum::monotonic"), m.Sum().IsMonotonic())
-	assert.Equal(t, count.Get("sum::aggregation_temporality"), strings.ToLower(m.Sum().AggregationTemporality().String()))
-	assert.Equal(t, count.Get("sum::value_type"), strings.ToLower(m.Sum().DataPoints().At(0).ValueType().String()))
+	b.RecordActivity("i1", activity.Report{
+		Start:      testkit.Observed,
+		Logins:     []activity.Login{{Count: 1}},
+		Checks:     []activity.Check{{Count: 1}},
+		Lockouts:   []activity.Lockout{{Organization: "o1", Count: 1}},
+		Active:     []activity.ActiveUsers{{ParentType: activity.ParentInstance, Window: "1d", Users: 1}},
+		Milestones: []activity.Milestone{{Type: "instance_created", ReachedAt: testkit.Observed}},
+	})
+	ms := b.Emit().ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	seen := map[string]bool{}
+	for i := 0; i < ms.Len(); i++ {
+		m := ms.At(i)
+		seen[m.Name()] = true
+		md, err := cm.Sub("metrics::" + m.Name())
+		require.NoError(t, err)
+		assert.Equal(t, md.Get("description"), m.Description(), m.Name())
+		assert.Equal(t, md.Get("unit"), m.Unit(), m.Name())
+		switch m.Type() {
+		case pmetric.MetricTypeSum:
+			require.NotNil(t, md.Get("sum"), "%s: metadata.yaml has no sum", m.Name())
+			assert.Equal(t, md.Get("sum::monotonic"), m.Sum().IsMonotonic(), m.Name())
+			assert.Equal(t, md.Get("sum::aggregation_temporality"), strings.ToLower(m.Sum().AggregationTemporality().String()), m.Name())
+			assert.Equal(t, md.Get("sum::value_type"), strings.ToLower(m.Sum().DataPoints().At(0).ValueType().String()), m.Name())
+		case pmetric.MetricTypeGauge:
+			require.NotNil(t, md.Get("gauge"), "%s: metadata.yaml has no gauge", m.Name())
+			assert.Equal(t, md.Get("gauge::value_type"), strings.ToLower(m.Gauge().DataPoints().At(0).ValueType().String()), m.Name())
+		default:
+			t.Errorf("%s: a %s, which metadata.yaml cannot describe", m.Name(), m.Type())
+		}
+	}
+	assert.Equal(t, testkit.EnabledByName(meta["metrics"]), seen, "the contract builds every metric metadata.yaml lists")
 }
