@@ -120,7 +120,7 @@ func startLog(t *testing.T, where, config string, env []string) string {
 		}
 	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
-	<-done // how it ends is the shutdown tests' concern, not this one's
+	_ = <-done // how it ends is the shutdown tests' concern, not this one's
 	return log()
 }
 

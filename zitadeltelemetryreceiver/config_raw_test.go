@@ -123,10 +123,16 @@ func TestTelemetryReceiverLimitsHaveUpperBounds(t *testing.T) {
 		{"an empty system", map[string]any{"systems": []any{""}}, "systems[0]: empty system id"},
 		{"tiny headers", map[string]any{"max_header_bytes": 1024}, "max_header_bytes: 1024 is out of range; use 4096 to 1048576"},
 		{"no connections", map[string]any{"max_connections": 0}, "max_connections: 0 is out of range; use 1 to 100000"},
-		{"less in flight than a body", map[string]any{"max_bytes_in_flight": 10 << 20},
-			"max_bytes_in_flight: 10485760 is out of range; use 41943040 (twice the largest body"},
-		{"less in flight than a gRPC message", map[string]any{"grpc": map[string]any{"max_recv_msg_size_mib": 64}, "max_bytes_in_flight": 100 << 20},
-			"max_bytes_in_flight: 104857600 is out of range; use 134217728"},
+		{
+			"less in flight than a body",
+			map[string]any{"max_bytes_in_flight": 10 << 20},
+			"max_bytes_in_flight: 10485760 is out of range; use 41943040 (twice the largest body",
+		},
+		{
+			"less in flight than a gRPC message",
+			map[string]any{"grpc": map[string]any{"max_recv_msg_size_mib": 64}, "max_bytes_in_flight": 100 << 20},
+			"max_bytes_in_flight: 104857600 is out of range; use 134217728",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := testkit.LoadRaw(newTelemetryReceiverConfig(), tc.raw)
