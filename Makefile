@@ -4,7 +4,7 @@ MODULE     := github.com/otelcol-zitadel/zitadeltelemetry
 BIN        := $(CURDIR)/.bin
 GO         ?= go
 
-.PHONY: all build generate metadata descriptors test fuzz soak bench otelcol image release demo graph lint clean
+.PHONY: all build generate metadata descriptors test fuzz soak bench otelcol image release demo graph lint lint-fix clean
 
 OCB_VERSION := v0.165.0
 OCB         := $(BIN)/builder
@@ -57,9 +57,9 @@ descriptors:
 	  $(GO) run ./internal/tools/descriptorset -tgz "$$tmp/zitadel-proto-$(ZITADEL_PROTO_VERSION).tgz" \
 	    -out testdata/zitadel-proto-$(ZITADEL_PROTO_VERSION).binpb
 
-# Every test: unit, golden, the real PostgreSQL and the end-to-end collector run.
-test: $(OTELCOL)
-	OTELCOL_ZITADEL_BIN=$(CURDIR)/$(OTELCOL) ./scripts/test.sh
+# Every test: golangci-lint, unit, golden, the real PostgreSQL and the end-to-end collector run.
+test: $(OTELCOL) $(GOLANGCI_LINT)
+	OTELCOL_ZITADEL_BIN=$(CURDIR)/$(OTELCOL) GOLANGCI_LINT=$(GOLANGCI_LINT) ./scripts/test.sh
 
 # Every fuzz target for FUZZTIME each (make test runs FuzzConfig for 20 s). A failing
 # input lands in the package's testdata/fuzz/<target>/; keep it there as a corpus entry.
@@ -87,6 +87,15 @@ COUNT     ?= 6
 bench:
 	@mkdir -p build
 	set -o pipefail; ./scripts/with-postgres.sh $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem -count $(COUNT) ./... | tee build/bench.out
+
+# golangci-lint at a pinned version, built with `go install` into the project-local bin directory
+# under a name that carries the version, so that changing the version installs it anew.
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT         := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+$(GOLANGCI_LINT):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	mv $(BIN)/golangci-lint $@
 
 # ocb is installed into the project-local bin directory; its generated sources are build output.
 $(OCB):
@@ -136,9 +145,15 @@ graph: $(OTELCOL)
 	@command -v chromium >/dev/null || { echo "chromium missing: apt-get install -y chromium"; exit 1; }
 	OTELCOL_ZITADEL_BIN=$(CURDIR)/$(OTELCOL) $(GO) test -count=1 -tags render -run '^TestRenderUsersGraph$$' -v ./internal/e2e
 
-lint:
-	$(GO) vet ./...
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+# The linters and formatters of .golangci.yml (the collector-contrib set) over both modules;
+# `make lint-fix` applies the formatters.
+lint: $(GOLANGCI_LINT)
+	$(GOLANGCI_LINT) run ./...
+	cd deploy && $(GOLANGCI_LINT) run ./...
+
+lint-fix: $(GOLANGCI_LINT)
+	$(GOLANGCI_LINT) fmt ./...
+	cd deploy && $(GOLANGCI_LINT) fmt ./...
 
 clean:
 	rm -rf $(BIN) build

@@ -102,9 +102,11 @@ type telemetryExporter struct {
 }
 
 func newTelemetryExporter(cfg *ExporterConfig, set component.TelemetrySettings) *telemetryExporter {
-	e := &telemetryExporter{cfg: cfg, set: set, sends: drain.New(errShutdownReport), ids: idhash.New(cfg.IDHashKey),
+	e := &telemetryExporter{
+		cfg: cfg, set: set, sends: drain.New(errShutdownReport), ids: idhash.New(cfg.IDHashKey),
 		link:    endpointLink(cfg.Protocol),
-		builder: report.NewBuilder(cfg.SystemID, cfg.Version, cfg.SendDomains, cfg.SendResources)}
+		builder: report.NewBuilder(cfg.SystemID, cfg.Version, cfg.SendDomains, cfg.SendResources),
+	}
 	if cfg.Schedule == "" {
 		e.pieces = report.NewPieceDetector(time.Now, set.Logger)
 	}

@@ -56,8 +56,10 @@ func TestExporterSendsNoActivity(t *testing.T) {
 				require.NoError(t, err)
 				text, err := protojson.Marshal(m)
 				require.NoError(t, err)
-				for _, v := range []string{fakezitadel.SampleWebClient, fakezitadel.SampleAPIClient, fakezitadel.SampleSAMLEntity,
-					"zitadel.logins", "zitadel.checks", "zitadel.lockouts", "zitadel.users.active", "milestone", "human-"} {
+				for _, v := range []string{
+					fakezitadel.SampleWebClient, fakezitadel.SampleAPIClient, fakezitadel.SampleSAMLEntity,
+					"zitadel.logins", "zitadel.checks", "zitadel.lockouts", "zitadel.users.active", "milestone", "human-",
+				} {
 					assert.False(t, strings.Contains(string(wire), v) || strings.Contains(string(text), v),
 						"%s request carries %q", r.Method, v)
 				}

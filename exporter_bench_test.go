@@ -118,7 +118,7 @@ type floorEndpoint struct {
 }
 
 func newFloorEndpoint(tb testing.TB) *floorEndpoint {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 	}))
 	client := &http.Client{Transport: &http.Transport{}}
@@ -133,7 +133,7 @@ func newFloorEndpoint(tb testing.TB) *floorEndpoint {
 // mapping out.
 func floorRequests(md pmetric.Metrics) []proto.Message {
 	var requests []proto.Message
-	for _, sr := range (report.NewBuilder("", "", true, nil)).Build(md).Systems() {
+	for _, sr := range report.NewBuilder("", "", true, nil).Build(md).Systems() {
 		requests = append(requests, sr.Base())
 		for _, page := range sr.Pages(fieldshape.DefaultBulkSize) {
 			id := "report-1"

@@ -169,8 +169,10 @@ func TestEveryTransportEndToEnd(t *testing.T) {
 
 				reqs := s.Requests()
 				require.Len(t, reqs, 1+4, "one base information and ceil(24/7) pages")
-				wantTransport := map[string]string{ProtocolHTTP: telemetryserver.TransportHTTP,
-					ProtocolConnect: telemetryserver.TransportConnect, ProtocolGRPC: telemetryserver.TransportGRPC}[protocol]
+				wantTransport := map[string]string{
+					ProtocolHTTP:    telemetryserver.TransportHTTP,
+					ProtocolConnect: telemetryserver.TransportConnect, ProtocolGRPC: telemetryserver.TransportGRPC,
+				}[protocol]
 				for _, r := range reqs {
 					assert.Equal(t, wantTransport, r.Transport)
 					assert.Equal(t, codes.OK, r.Code)
@@ -246,8 +248,10 @@ func TestRestartsAReportOnceWhenItsIDExpired(t *testing.T) {
 
 			s.ExpireNext(1)
 			require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
-			assert.Equal(t, []string{"ReportBaseInformation OK", "ReportResourceCounts FailedPrecondition",
-				"ReportBaseInformation OK", "ReportResourceCounts OK"}, callLog(s.Requests()))
+			assert.Equal(t, []string{
+				"ReportBaseInformation OK", "ReportResourceCounts FailedPrecondition",
+				"ReportBaseInformation OK", "ReportResourceCounts OK",
+			}, callLog(s.Requests()))
 			snap, _ := s.Snapshot("sys-1")
 			assert.Len(t, snap.Rows, 6)
 			assert.Equal(t, 2, snap.Reports)
@@ -258,8 +262,10 @@ func TestRestartsAReportOnceWhenItsIDExpired(t *testing.T) {
 			require.Error(t, err)
 			assert.True(t, consumererror.IsPermanent(err))
 			assert.Contains(t, err.Error(), "refused again after a fresh ReportBaseInformation")
-			assert.Equal(t, []string{"ReportBaseInformation OK", "ReportResourceCounts FailedPrecondition",
-				"ReportBaseInformation OK", "ReportResourceCounts FailedPrecondition"}, callLog(s.Requests()))
+			assert.Equal(t, []string{
+				"ReportBaseInformation OK", "ReportResourceCounts FailedPrecondition",
+				"ReportBaseInformation OK", "ReportResourceCounts FailedPrecondition",
+			}, callLog(s.Requests()))
 		})
 	}
 }

@@ -3,7 +3,6 @@ package zitadeltelemetry
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"net"
 	"testing"
 
@@ -74,8 +73,10 @@ func TestExporterTLS(t *testing.T) {
 		want   []string
 	}{
 		{"unknown CA", right, "127.0.0.1", func() string { return certs.OtherCAFile }, []string{tlshint.ProblemUnknownCA, "tls::ca_file"}},
-		{"wrong host name", certs.ServerConfig(t, certs.WrongHostServer, false), "localhost", func() string { return certs.CAFile },
-			[]string{tlshint.ProblemWrongHost, "tls::server_name_override"}},
+		{
+			"wrong host name", certs.ServerConfig(t, certs.WrongHostServer, false), "localhost", func() string { return certs.CAFile },
+			[]string{tlshint.ProblemWrongHost, "tls::server_name_override"},
+		},
 		{"plaintext endpoint", nil, "127.0.0.1", func() string { return certs.CAFile }, []string{tlshint.ProblemPlaintext}},
 	}
 	for _, protocol := range allProtocols {
@@ -107,7 +108,7 @@ func TestExporterTLS(t *testing.T) {
 						assert.Contains(t, msg, fix)
 					}
 					var kept consumererror.Metrics
-					require.True(t, errors.As(err, &kept), "the error carries the batch for the retry")
+					require.ErrorAs(t, err, &kept, "the error carries the batch for the retry")
 					assert.Equal(t, md.DataPointCount(), kept.Data().DataPointCount())
 
 					// The endpoint is fixed: the retry delivers the kept batch whole.

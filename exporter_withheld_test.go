@@ -48,8 +48,10 @@ func sentNames(t *testing.T, send []string) []string {
 // has no field for.
 func TestCollectorOnlyResourcesStayOutOfTheReport(t *testing.T) {
 	assert.Equal(t, []string{"a_newer_zitadel_resource", model.ResourceApplication, model.ResourceUser}, sentNames(t, nil))
-	assert.Equal(t, []string{"a_newer_zitadel_resource", model.ResourceApplication, model.ResourceOrganizationEnforceMFA,
-		model.ResourceUser}, sentNames(t, []string{model.ResourceOrganizationEnforceMFA}))
+	assert.Equal(t, []string{
+		"a_newer_zitadel_resource", model.ResourceApplication, model.ResourceOrganizationEnforceMFA,
+		model.ResourceUser,
+	}, sentNames(t, []string{model.ResourceOrganizationEnforceMFA}))
 }
 
 // TestUserByStateReachesMetricsNotTheReport scrapes users by state through

@@ -87,14 +87,18 @@ func replayIntoDatabase(t *testing.T, d *zitadeldbtest.DB, in *fakezitadel.Insta
 			require.NoError(t, err)
 			payload = string(b)
 		}
-		events = append(events, zitadeldbtest.Event{InstanceID: in.ID, AggregateType: e.AggregateType, AggregateID: e.AggregateID,
-			Type: e.Type, Owner: e.ResourceOwner, Payload: payload, CreatedAt: e.CreatedAt})
+		events = append(events, zitadeldbtest.Event{
+			InstanceID: in.ID, AggregateType: e.AggregateType, AggregateID: e.AggregateID,
+			Type: e.Type, Owner: e.ResourceOwner, Payload: payload, CreatedAt: e.CreatedAt,
+		})
 	}
 	for typ, at := range in.Milestones() {
 		name := strings.ToLower(strings.TrimPrefix(typ.String(), "MILESTONE_TYPE_"))
-		events = append(events, zitadeldbtest.Event{InstanceID: in.ID, AggregateType: "milestone", AggregateID: in.ID,
+		events = append(events, zitadeldbtest.Event{
+			InstanceID: in.ID, AggregateType: "milestone", AggregateID: in.ID,
 			Type: "milestone.reached", Owner: in.ID, CreatedAt: at,
-			Payload: fmt.Sprintf(`{"type": %q, "reachedDate": %q, "primaryDomain": "login.example.com"}`, name, at.Format(time.RFC3339Nano))})
+			Payload: fmt.Sprintf(`{"type": %q, "reachedDate": %q, "primaryDomain": "login.example.com"}`, name, at.Format(time.RFC3339Nano)),
+		})
 	}
 	d.PushNow(t, events...)
 }
@@ -123,8 +127,10 @@ func TestActivityIsTheSameOnBothSources(t *testing.T) {
 	fromDB := activityPoints(firstScrape(t, dbCfg))
 
 	require.NotEmpty(t, fromAPI)
-	for _, metric := range []string{contract.MetricLogins, contract.MetricChecks, contract.MetricLockouts,
-		contract.MetricUsersActive, contract.MetricMilestoneReached} {
+	for _, metric := range []string{
+		contract.MetricLogins, contract.MetricChecks, contract.MetricLockouts,
+		contract.MetricUsersActive, contract.MetricMilestoneReached,
+	} {
 		found := false
 		for k := range fromAPI {
 			found = found || strings.Contains(k, " "+metric+" ")

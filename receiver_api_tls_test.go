@@ -110,13 +110,22 @@ func TestAPISourceTLS(t *testing.T) {
 		// CA, a certificate of the authority the receiver trusts.
 		fixed *tls.Config
 	}{
-		{"unknown CA", right, "127.0.0.1", func(c *ReceiverConfig) { c.API.TLS.CAFile = certs.OtherCAFile },
-			[]string{tlshint.ProblemUnknownCA, "api::tls::ca_file"}, certs.ServerConfig(t, certs.OtherServer, false)},
-		{"wrong host name", certs.ServerConfig(t, certs.WrongHostServer, false), "localhost", nil,
-			[]string{tlshint.ProblemWrongHost, "api::tls::server_name_override"}, right},
+		{
+			"unknown CA", right, "127.0.0.1", func(c *ReceiverConfig) { c.API.TLS.CAFile = certs.OtherCAFile },
+			[]string{tlshint.ProblemUnknownCA, "api::tls::ca_file"},
+			certs.ServerConfig(t, certs.OtherServer, false),
+		},
+		{
+			"wrong host name", certs.ServerConfig(t, certs.WrongHostServer, false), "localhost", nil,
+			[]string{tlshint.ProblemWrongHost, "api::tls::server_name_override"},
+			right,
+		},
 		{"plaintext ZITADEL", nil, "127.0.0.1", nil, []string{tlshint.ProblemPlaintext, "api::tls::insecure: true"}, right},
-		{"no client certificate", clientCertOverTLS12, "127.0.0.1", nil,
-			[]string{tlshint.ProblemHandshakeRefused, "api::tls::cert_file"}, right},
+		{
+			"no client certificate", clientCertOverTLS12, "127.0.0.1", nil,
+			[]string{tlshint.ProblemHandshakeRefused, "api::tls::cert_file"},
+			right,
+		},
 	}
 	for _, f := range faults {
 		t.Run(f.name, func(t *testing.T) {

@@ -1,10 +1,9 @@
 package zitadeltelemetry
 
 import (
-	"testing"
-
 	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -98,10 +97,14 @@ func TestKnownResourcesAreTheModelsNames(t *testing.T) {
 // Every integer key is checked, the collector's own blocks included; a
 // duration is not an integer key.
 func TestIntegerKeysComeFromTheConfigTypes(t *testing.T) {
-	assert.Subset(t, receiverRawKeys.WholeNumbers(), []string{"api::page_size", "api::max_concurrency", "api::retry::max_retries",
-		"database::max_conns", "database::page_size"})
-	assert.Subset(t, exporterRawKeys.WholeNumbers(), []string{"bulk_size", "sending_queue::queue_size", "sending_queue::num_consumers",
-		"sending_queue::batch::min_size", "sending_queue::batch::max_size", "http::write_buffer_size", "grpc::write_buffer_size"})
+	assert.Subset(t, receiverRawKeys.WholeNumbers(), []string{
+		"api::page_size", "api::max_concurrency", "api::retry::max_retries",
+		"database::max_conns", "database::page_size",
+	})
+	assert.Subset(t, exporterRawKeys.WholeNumbers(), []string{
+		"bulk_size", "sending_queue::queue_size", "sending_queue::num_consumers",
+		"sending_queue::batch::min_size", "sending_queue::batch::max_size", "http::write_buffer_size", "grpc::write_buffer_size",
+	})
 	for _, keys := range [][]string{receiverRawKeys.WholeNumbers(), exporterRawKeys.WholeNumbers()} {
 		assert.NotContains(t, keys, "collection_interval")
 		assert.NotContains(t, keys, "timeout")

@@ -73,8 +73,10 @@ func TestDatabaseScrapeReportsWhatZitadelWould(t *testing.T) {
 	for _, page := range got.Pages(fieldshape.DefaultBulkSize) {
 		for _, rc := range page {
 			require.NotNil(t, rc.UpdatedAt)
-			gotRows = append(gotRows, reportRow{instanceID: rc.InstanceId, parentType: rc.ParentType, parentID: rc.ParentId,
-				resource: rc.ResourceName, table: rc.TableName, amount: rc.Amount})
+			gotRows = append(gotRows, reportRow{
+				instanceID: rc.InstanceId, parentType: rc.ParentType, parentID: rc.ParentId,
+				resource: rc.ResourceName, table: rc.TableName, amount: rc.Amount,
+			})
 		}
 	}
 	assert.ElementsMatch(t, zitadelsReportRows(), gotRows)

@@ -68,8 +68,10 @@ func writeInstallation(t *testing.T, d *zitadeldbtest.DB, in *fakezitadel.Instan
 		if p := o.Policies.Notification; p != nil {
 			notification(o.ID, *p)
 		}
-		for table, own := range map[string]bool{"password_complexity_policies2": o.Policies.PasswordComplexity,
-			"password_age_policies2": o.Policies.PasswordAge, "lockout_policies3": o.Policies.Lockout} {
+		for table, own := range map[string]bool{
+			"password_complexity_policies2": o.Policies.PasswordComplexity,
+			"password_age_policies2":        o.Policies.PasswordAge, "lockout_policies3": o.Policies.Lockout,
+		} {
 			if own {
 				policy(table, o.ID)
 			}
@@ -114,9 +116,11 @@ func TestAPIAndDatabaseCountFeatureUsageAlike(t *testing.T) {
 	t.Cleanup(srv.Close)
 	writeInstallation(t, d, srv.Dataset().Instances[0])
 
-	resources := []string{model.ResourceLoginPolicy, model.ResourceEnforceMFA, model.ResourcePasswordComplexityPolicy,
+	resources := []string{
+		model.ResourceLoginPolicy, model.ResourceEnforceMFA, model.ResourcePasswordComplexityPolicy,
 		model.ResourcePasswordExpiryPolicy, model.ResourceLockoutPolicy, model.ResourcePasswordChangeNotification,
-		model.ResourceIdentityProviderLDAP, model.ResourceOrganization}
+		model.ResourceIdentityProviderLDAP, model.ResourceOrganization,
+	}
 	scrapeWith := func(cfg *ReceiverConfig) map[string]int64 {
 		t.Helper()
 		cfg.Resources = resources

@@ -77,15 +77,21 @@ func TestSwitchesMatchMetadata(t *testing.T) {
 	cm, err := confmaptest.LoadConf(filepath.Join("zitadelreceiver", "metadata.yaml"))
 	require.NoError(t, err)
 	meta := cm.ToStringMap()
-	assert.Equal(t, map[string]bool{contract.ResAttrSystemID: true, contract.ResAttrVersion: true, contract.ResAttrInstanceID: true,
-		contract.ResAttrDomains: true, contract.ResAttrCreationDate: true}, testkit.EnabledByName(meta["resource_attributes"]))
-	assert.Equal(t, map[string]bool{contract.MetricResourceCount: true, contract.MetricLogins: true, contract.MetricChecks: true, contract.MetricLockouts: true,
-		contract.MetricUsersActive: true, contract.MetricMilestoneReached: true}, testkit.EnabledByName(meta["metrics"]))
+	assert.Equal(t, map[string]bool{
+		contract.ResAttrSystemID: true, contract.ResAttrVersion: true, contract.ResAttrInstanceID: true,
+		contract.ResAttrDomains: true, contract.ResAttrCreationDate: true,
+	}, testkit.EnabledByName(meta["resource_attributes"]))
+	assert.Equal(t, map[string]bool{
+		contract.MetricResourceCount: true, contract.MetricLogins: true, contract.MetricChecks: true, contract.MetricLockouts: true,
+		contract.MetricUsersActive: true, contract.MetricMilestoneReached: true,
+	}, testkit.EnabledByName(meta["metrics"]))
 	def := contract.DefaultMetricsBuilderConfig()
 	assert.Empty(t, def.ResourceAttributes.Disabled())
 	assert.Equal(t, contract.DefaultMetricsConfig(), def.Metrics)
-	for _, on := range []bool{def.Metrics.ZitadelResourceCount.Enabled, def.Metrics.ZitadelLogins.Enabled, def.Metrics.ZitadelChecks.Enabled,
-		def.Metrics.ZitadelLockouts.Enabled, def.Metrics.ZitadelUsersActive.Enabled, def.Metrics.ZitadelMilestoneReached.Enabled} {
+	for _, on := range []bool{
+		def.Metrics.ZitadelResourceCount.Enabled, def.Metrics.ZitadelLogins.Enabled, def.Metrics.ZitadelChecks.Enabled,
+		def.Metrics.ZitadelLockouts.Enabled, def.Metrics.ZitadelUsersActive.Enabled, def.Metrics.ZitadelMilestoneReached.Enabled,
+	} {
 		assert.True(t, on)
 	}
 

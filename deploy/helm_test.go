@@ -243,16 +243,20 @@ func helmRelease(t *testing.T, release string, files ...string) collectorPod {
 	for _, name := range names {
 		if hp := v.Ports[name]; hp.Enabled {
 			c.Ports = append(c.Ports, corev1.ContainerPort{Name: name, ContainerPort: hp.ContainerPort, Protocol: corev1.Protocol(hp.Protocol)})
-			p.service.ports = append(p.service.ports, corev1.ServicePort{Name: name, Port: hp.ServicePort,
-				TargetPort: intstr.FromInt32(hp.ContainerPort), Protocol: corev1.Protocol(hp.Protocol)})
+			p.service.ports = append(p.service.ports, corev1.ServicePort{
+				Name: name, Port: hp.ServicePort,
+				TargetPort: intstr.FromInt32(hp.ContainerPort), Protocol: corev1.Protocol(hp.Protocol),
+			})
 		}
 	}
 	field := func(name, path string) corev1.EnvVar {
 		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: path}}}
 	}
-	c.Env = []corev1.EnvVar{field("MY_POD_IP", "status.podIP"), field("OTEL_K8S_NODE_NAME", "spec.nodeName"),
+	c.Env = []corev1.EnvVar{
+		field("MY_POD_IP", "status.podIP"), field("OTEL_K8S_NODE_NAME", "spec.nodeName"),
 		field("OTEL_K8S_NODE_IP", "status.hostIP"), field("OTEL_K8S_NAMESPACE", "metadata.namespace"),
-		field("OTEL_K8S_POD_NAME", "metadata.name"), field("OTEL_K8S_POD_IP", "status.podIP")}
+		field("OTEL_K8S_POD_NAME", "metadata.name"), field("OTEL_K8S_POD_IP", "status.podIP"),
+	}
 	if v.Resources != nil {
 		c.Resources = *v.Resources
 		if lim := v.Resources.Limits.Memory(); deref(v.UseGOMEMLIMIT) && !lim.IsZero() {
@@ -271,7 +275,8 @@ func helmRelease(t *testing.T, release string, files ...string) collectorPod {
 		TerminationGracePeriodSeconds: v.TerminationGracePeriodSeconds,
 		TopologySpreadConstraints:     v.TopologySpreadConstraints,
 		Volumes: append([]corev1.Volume{{Name: chartName + "-configmap", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: configMapName}}}}}, v.ExtraVolumes...),
+			LocalObjectReference: corev1.LocalObjectReference{Name: configMapName},
+		}}}}, v.ExtraVolumes...),
 	}
 	// templates/service.yaml
 	p.service.name, p.service.selector = fullname, p.labels

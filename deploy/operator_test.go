@@ -120,7 +120,8 @@ func operatorCollectorPod(t *testing.T, path, namespace string) collectorPod {
 		TerminationGracePeriodSeconds: s.TerminationGracePeriodSeconds,
 		TopologySpreadConstraints:     s.TopologySpreadConstraints,
 		Volumes: []corev1.Volume{{Name: "otc-internal", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: name}}}}},
+			LocalObjectReference: corev1.LocalObjectReference{Name: name},
+		}}}},
 	}
 	p.service.name, p.service.selector = name, p.selector // naming.Service
 	if s.PodDisruptionBudget != nil {

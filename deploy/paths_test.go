@@ -268,8 +268,10 @@ func podEnv(t *testing.T, p collectorPod) []string {
 		switch {
 		case e.ValueFrom == nil:
 		case e.ValueFrom.FieldRef != nil:
-			value = map[string]string{"status.podIP": "127.0.0.1", "status.hostIP": "127.0.0.1", "spec.nodeName": "node-1",
-				"metadata.namespace": "otelcol-zitadel", "metadata.name": "otelcol-zitadel-0"}[e.ValueFrom.FieldRef.FieldPath]
+			value = map[string]string{
+				"status.podIP": "127.0.0.1", "status.hostIP": "127.0.0.1", "spec.nodeName": "node-1",
+				"metadata.namespace": "otelcol-zitadel", "metadata.name": "otelcol-zitadel-0",
+			}[e.ValueFrom.FieldRef.FieldPath]
 		case e.ValueFrom.ResourceFieldRef != nil && e.ValueFrom.ResourceFieldRef.Resource == "limits.memory":
 			value = strconv.FormatInt(c.Resources.Limits.Memory().Value(), 10)
 		case e.ValueFrom.ResourceFieldRef != nil && e.ValueFrom.ResourceFieldRef.Resource == "limits.cpu":

@@ -86,8 +86,10 @@ func checkHardening(t *testing.T, p collectorPod) {
 		}
 	}
 	s := effectiveSecurity(p)
-	want := podSecurity{runAsUser: imageUser, runAsGroup: imageUser, runAsNonRoot: true, noPrivilegeEscalation: true,
-		readOnlyRoot: true, dropAll: true, seccomp: corev1.SeccompProfileTypeRuntimeDefault}
+	want := podSecurity{
+		runAsUser: imageUser, runAsGroup: imageUser, runAsNonRoot: true, noPrivilegeEscalation: true,
+		readOnlyRoot: true, dropAll: true, seccomp: corev1.SeccompProfileTypeRuntimeDefault,
+	}
 	if s != want {
 		t.Errorf("%s: security %+v, want %+v", p.path, s, want)
 	}

@@ -45,6 +45,15 @@ fi
 
 ./scripts/with-postgres.sh go test -count=1 -v "$@" ./... >"$log" 2>&1
 status=$?
+
+# golangci-lint with .golangci.yml over both modules (make test passes the pinned binary).
+if [[ -n ${GOLANGCI_LINT:-} ]]; then
+	if ! { "$GOLANGCI_LINT" run ./... && (cd deploy && "$GOLANGCI_LINT" run ./...); } >build/lint.log 2>&1; then
+		echo "--- FAIL: golangci-lint (build/lint.log)" | tee -a "$log"
+		tail -20 build/lint.log
+		status=1
+	fi
+fi
 ((image_status == 0)) || status=1
 
 # The Kubernetes manifests, Helm values and Operator resource: a module of its own

@@ -6,10 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
 
 // The raw checks of every component: a secret present but empty (what an
@@ -25,14 +26,26 @@ func TestEmptySecretsAreConfigurationErrors(t *testing.T) {
 		raw  map[string]any
 		want []string
 	}{
-		{"path_secret from an unset variable", newTelemetryReceiverConfig,
-			map[string]any{"http": map[string]any{"path_secret": nil}}, []string{"http::path_secret: is set but empty"}},
-		{"path_secret empty", newTelemetryReceiverConfig,
-			map[string]any{"http": map[string]any{"path_secret": ""}}, []string{"http::path_secret: is set but empty"}},
-		{"report id key", newTelemetryReceiverConfig,
-			map[string]any{"report_ids": map[string]any{"key": ""}}, []string{"report_ids::key: is set but empty"}},
-		{"receiver id_hash_key", newTelemetryReceiverConfig,
-			map[string]any{"id_hash_key": nil}, []string{"id_hash_key: is set but empty"}},
+		{
+			"path_secret from an unset variable", newTelemetryReceiverConfig,
+			map[string]any{"http": map[string]any{"path_secret": nil}},
+			[]string{"http::path_secret: is set but empty"},
+		},
+		{
+			"path_secret empty", newTelemetryReceiverConfig,
+			map[string]any{"http": map[string]any{"path_secret": ""}},
+			[]string{"http::path_secret: is set but empty"},
+		},
+		{
+			"report id key", newTelemetryReceiverConfig,
+			map[string]any{"report_ids": map[string]any{"key": ""}},
+			[]string{"report_ids::key: is set but empty"},
+		},
+		{
+			"receiver id_hash_key", newTelemetryReceiverConfig,
+			map[string]any{"id_hash_key": nil},
+			[]string{"id_hash_key: is set but empty"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := testkit.LoadRaw(tc.cfg(), tc.raw)
@@ -51,13 +64,21 @@ func TestDurationsWithoutAUnitAreRefused(t *testing.T) {
 		raw  map[string]any
 		want string
 	}{
-		{"telemetry receiver read_timeout", newTelemetryReceiverConfig, map[string]any{"http": map[string]any{"read_timeout": 30}},
-			"http::read_timeout: 30 is 30 nanoseconds"},
-		{"telemetry receiver grpc keepalive", newTelemetryReceiverConfig,
+		{
+			"telemetry receiver read_timeout", newTelemetryReceiverConfig,
+			map[string]any{"http": map[string]any{"read_timeout": 30}},
+			"http::read_timeout: 30 is 30 nanoseconds",
+		},
+		{
+			"telemetry receiver grpc keepalive", newTelemetryReceiverConfig,
 			map[string]any{"grpc": map[string]any{"keepalive": map[string]any{"server_parameters": map[string]any{"time": 10}}}},
-			"grpc::keepalive::server_parameters::time: 10 is 10 nanoseconds"},
-		{"telemetry receiver ttl", newTelemetryReceiverConfig, map[string]any{"report_ids": map[string]any{"ttl": 3600}},
-			"report_ids::ttl: 3600 is 3600 nanoseconds"},
+			"grpc::keepalive::server_parameters::time: 10 is 10 nanoseconds",
+		},
+		{
+			"telemetry receiver ttl", newTelemetryReceiverConfig,
+			map[string]any{"report_ids": map[string]any{"ttl": 3600}},
+			"report_ids::ttl: 3600 is 3600 nanoseconds",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := testkit.LoadRaw(tc.cfg(), tc.raw)
@@ -76,24 +97,42 @@ func TestTelemetryReceiverLimitsHaveUpperBounds(t *testing.T) {
 		raw  map[string]any
 		want string
 	}{
-		{"no body limit", map[string]any{"http": map[string]any{"max_request_body_size": -1}},
-			"http::max_request_body_size: -1 is out of range; use 0 (20 MiB) up to 67108864 (64 MiB)"},
-		{"huge body limit", map[string]any{"http": map[string]any{"max_request_body_size": 1 << 30}},
-			"http::max_request_body_size: 1073741824 is out of range"},
-		{"huge pages", map[string]any{"max_rows_per_page": 10000000},
-			"max_rows_per_page: 10000000 is out of range; use 1 to 100000"},
-		{"huge gRPC messages", map[string]any{"grpc": map[string]any{"max_recv_msg_size_mib": 100000}},
-			"grpc::max_recv_msg_size_mib: 100000 is out of range; use 0 (4 MiB) up to 64"},
+		{
+			"no body limit",
+			map[string]any{"http": map[string]any{"max_request_body_size": -1}},
+			"http::max_request_body_size: -1 is out of range; use 0 (20 MiB) up to 67108864 (64 MiB)",
+		},
+		{
+			"huge body limit",
+			map[string]any{"http": map[string]any{"max_request_body_size": 1 << 30}},
+			"http::max_request_body_size: 1073741824 is out of range",
+		},
+		{
+			"huge pages",
+			map[string]any{"max_rows_per_page": 10000000},
+			"max_rows_per_page: 10000000 is out of range; use 1 to 100000",
+		},
+		{
+			"huge gRPC messages",
+			map[string]any{"grpc": map[string]any{"max_recv_msg_size_mib": 100000}},
+			"grpc::max_recv_msg_size_mib: 100000 is out of range; use 0 (4 MiB) up to 64",
+		},
 		{"no instances", map[string]any{"max_instances_per_call": 0}, "max_instances_per_call: 0 is out of range; use 1 to 100000"},
 		{"too many instances", map[string]any{"max_instances_per_call": 1000000}, "max_instances_per_call: 1000000 is out of range"},
 		{"a system that is no id", map[string]any{"systems": []any{"a@b"}}, `systems[0]: "a@b" is not an id`},
 		{"an empty system", map[string]any{"systems": []any{""}}, "systems[0]: empty system id"},
 		{"tiny headers", map[string]any{"max_header_bytes": 1024}, "max_header_bytes: 1024 is out of range; use 4096 to 1048576"},
 		{"no connections", map[string]any{"max_connections": 0}, "max_connections: 0 is out of range; use 1 to 100000"},
-		{"less in flight than a body", map[string]any{"max_bytes_in_flight": 10 << 20},
-			"max_bytes_in_flight: 10485760 is out of range; use 41943040 (twice the largest body"},
-		{"less in flight than a gRPC message", map[string]any{"grpc": map[string]any{"max_recv_msg_size_mib": 64}, "max_bytes_in_flight": 100 << 20},
-			"max_bytes_in_flight: 104857600 is out of range; use 134217728"},
+		{
+			"less in flight than a body",
+			map[string]any{"max_bytes_in_flight": 10 << 20},
+			"max_bytes_in_flight: 10485760 is out of range; use 41943040 (twice the largest body",
+		},
+		{
+			"less in flight than a gRPC message",
+			map[string]any{"grpc": map[string]any{"max_recv_msg_size_mib": 64}, "max_bytes_in_flight": 100 << 20},
+			"max_bytes_in_flight: 104857600 is out of range; use 134217728",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := testkit.LoadRaw(newTelemetryReceiverConfig(), tc.raw)
@@ -104,7 +143,8 @@ func TestTelemetryReceiverLimitsHaveUpperBounds(t *testing.T) {
 	t.Run("the bounds themselves pass", func(t *testing.T) {
 		assert.NoError(t, testkit.LoadRaw(newTelemetryReceiverConfig(), map[string]any{
 			"http": map[string]any{"max_request_body_size": 64 << 20}, "grpc": map[string]any{"max_recv_msg_size_mib": 64},
-			"max_rows_per_page": 100000, "max_instances_per_call": 100000, "systems": []any{"system-a", "system-b"}}))
+			"max_rows_per_page": 100000, "max_instances_per_call": 100000, "systems": []any{"system-a", "system-b"},
+		}))
 	})
 }
 

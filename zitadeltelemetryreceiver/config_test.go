@@ -89,8 +89,10 @@ func TestTelemetryReceiverConfig(t *testing.T) {
 // Every integer key is checked, the server blocks included; a duration is
 // not an integer key.
 func TestIntegerKeysComeFromTheConfigType(t *testing.T) {
-	assert.Subset(t, rawKeys.WholeNumbers(), []string{"max_rows_per_page", "http::max_request_body_size",
-		"grpc::max_recv_msg_size_mib", "grpc::max_concurrent_streams"})
+	assert.Subset(t, rawKeys.WholeNumbers(), []string{
+		"max_rows_per_page", "http::max_request_body_size",
+		"grpc::max_recv_msg_size_mib", "grpc::max_concurrent_streams",
+	})
 	assert.NotContains(t, rawKeys.WholeNumbers(), "report_ids::ttl")
 }
 

@@ -65,8 +65,10 @@ func instanceInfoMetrics(req *analytics.ReportBaseInformationRequest, start, now
 func countMetrics(req *analytics.ReportResourceCountsRequest, start, now time.Time, updatedAt bool) pmetric.Metrics {
 	b := contract.NewBuilder(start, now, req.SystemId, "")
 	for _, rc := range req.ResourceCounts {
-		c := model.Count{InstanceID: rc.InstanceId, ParentType: contract.ParentTypeName(rc.ParentType), ParentID: rc.ParentId,
-			Resource: rc.ResourceName, Table: rc.TableName, Amount: int64(rc.Amount)}
+		c := model.Count{
+			InstanceID: rc.InstanceId, ParentType: contract.ParentTypeName(rc.ParentType), ParentID: rc.ParentId,
+			Resource: rc.ResourceName, Table: rc.TableName, Amount: int64(rc.Amount),
+		}
 		if updatedAt && rc.UpdatedAt != nil {
 			c.UpdatedAt = rc.UpdatedAt.AsTime()
 		}

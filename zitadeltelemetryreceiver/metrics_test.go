@@ -19,8 +19,10 @@ import (
 // instance is one label value whichever way it came.
 func TestInstanceInfoSortsTheDomains(t *testing.T) {
 	zitadelOrder := []string{"id1-abc.zitadel.example.com", "login.zz.example.com", "auth.example.com"}
-	base := &analytics.ReportBaseInformationRequest{SystemId: "s", Version: "v4.13.1",
-		Instances: []*analytics.InstanceInformation{{Id: "i1", Domains: zitadelOrder}}}
+	base := &analytics.ReportBaseInformationRequest{
+		SystemId: "s", Version: "v4.13.1",
+		Instances: []*analytics.InstanceInformation{{Id: "i1", Domains: zitadelOrder}},
+	}
 	md := instanceInfoMetrics(base, time.Now(), time.Now())
 	require.Equal(t, 1, md.ResourceMetrics().Len())
 	v, ok := md.ResourceMetrics().At(0).Resource().Attributes().Get(contract.ResAttrDomains)

@@ -55,9 +55,11 @@ type telemetryReceiver struct {
 }
 
 func newTelemetryReceiver(cfg *Config, set receiver.Settings, next consumer.Metrics) (*telemetryReceiver, error) {
-	r := &telemetryReceiver{cfg: cfg, set: set, next: next, now: time.Now, obs: make(map[string]*receiverhelper.ObsReport),
+	r := &telemetryReceiver{
+		cfg: cfg, set: set, next: next, now: time.Now, obs: make(map[string]*receiverhelper.ObsReport),
 		handOffs: drain.New(errShutdownPage), inFlight: telemetryservice.NewInFlight(cfg.MaxBytesInFlight),
-		connections: telemetryservice.NewConnections(cfg.MaxConnections)}
+		connections: telemetryservice.NewConnections(cfg.MaxConnections),
+	}
 	ids, err := newReportIDs(string(cfg.ReportIDs.Key), cfg.ReportIDs.TTL, func() time.Time { return r.now() })
 	if err != nil {
 		return nil, err
@@ -100,7 +102,8 @@ func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, 
 		server.MaxRequestBodySize = defaultMaxRequestBodySize
 	}
 	handler := telemetryservice.NewHTTPHandler(r, telemetryservice.HTTPOptions{
-		Path: h.Path, Secret: string(h.PathSecret), MaxBodyBytes: server.MaxRequestBodySize, Decoding: r.decoding()})
+		Path: h.Path, Secret: string(h.PathSecret), MaxBodyBytes: server.MaxRequestBodySize, Decoding: r.decoding(),
+	})
 	srv, err := server.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, handler)
 	if err != nil {
 		return fmt.Errorf("http server: %w", err)
@@ -141,9 +144,11 @@ func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, 
 // bounds what is decoded at all: the systems taken, the instances per call,
 // the rows per page, the bytes in flight on every wire.
 func (r *telemetryReceiver) decoding() telemetryservice.Decoding {
-	d := telemetryservice.Decoding{DropUpdatedAt: !r.cfg.UpdatedAtAttribute,
-		MaxInstances: r.cfg.MaxInstancesPerCall, MaxDomains: maxDomainsPerInstance, MaxRows: r.cfg.MaxRowsPerPage,
-		InFlight: r.inFlight}
+	d := telemetryservice.Decoding{
+		DropUpdatedAt: !r.cfg.UpdatedAtAttribute,
+		MaxInstances:  r.cfg.MaxInstancesPerCall, MaxDomains: maxDomainsPerInstance, MaxRows: r.cfg.MaxRowsPerPage,
+		InFlight: r.inFlight,
+	}
 	if len(r.cfg.Systems) > 0 {
 		d.Systems = make(map[string]struct{}, len(r.cfg.Systems))
 		for _, id := range r.cfg.Systems {

@@ -55,8 +55,10 @@ func TestEveryWireCarriesTheSameReport(t *testing.T) {
 			require.Equal(t, "ok", res.code, res.message)
 			require.NotEmpty(t, res.reportID)
 			for start := 0; start < len(rows); start += 60 {
-				page := &analytics.ReportResourceCountsRequest{SystemId: base.SystemId, ReportId: proto.String(res.reportID),
-					ResourceCounts: rows[start:min(start+60, len(rows))]}
+				page := &analytics.ReportResourceCountsRequest{
+					SystemId: base.SystemId, ReportId: proto.String(res.reportID),
+					ResourceCounts: rows[start:min(start+60, len(rows))],
+				}
 				got := w.send(t, true, page, nil)
 				require.Equal(t, "ok", got.code, got.message)
 				assert.Equal(t, res.reportID, got.reportID, "a page answers the report id it continues")
@@ -75,7 +77,7 @@ func TestPagesWithoutReportIDGetOne(t *testing.T) {
 	id, err := u.pingClient().ReportResourceCounts(context.Background(),
 		&analytics.ReportResourceCountsRequest{SystemId: "system-n", ResourceCounts: rows})
 	require.NoError(t, err)
-	assert.Equal(t, "", u.r.ids.verify(id, "system-n"))
+	assert.Empty(t, u.r.ids.verify(id, "system-n"))
 	assert.Equal(t, len(rows), sink.DataPointCount())
 }
 
@@ -110,8 +112,10 @@ func pageOf(systemID string, reportID *string, rows ...*analytics.ResourceCount)
 }
 
 func goodRow() *analytics.ResourceCount {
-	return &analytics.ResourceCount{InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
-		ParentId: "o1", ResourceName: "user", TableName: "projections.users14", Amount: 3}
+	return &analytics.ResourceCount{
+		InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
+		ParentId: "o1", ResourceName: "user", TableName: "projections.users14", Amount: 3,
+	}
 }
 
 func manyRows(n int) []*analytics.ResourceCount {
@@ -132,44 +136,70 @@ func refusalCases() []refusalCase {
 		}
 	}
 	return []refusalCase{
-		{name: "not a message", counts: true, rawJSON: []byte(`{"systemId":`), rawProto: []byte{0x0a, 0x05, 'a'},
-			zitadel: 400, connect: 400, code: "invalid_argument", reason: "not a ReportResourceCountsRequest"},
-		{name: "invalid UTF-8", counts: true, rawJSON: []byte("{\"systemId\":\"\xff\"}"), rawProto: []byte{0x0a, 0x01, 0xff},
-			zitadel: 400, connect: 400, code: "invalid_argument", reason: "UTF-8"},
-		{name: "base information not a message", rawJSON: []byte(`[1]`), rawProto: []byte{0x1a, 0x7f},
-			zitadel: 400, connect: 400, code: "invalid_argument", reason: "not a ReportBaseInformationRequest"},
-		{name: "wrong type", counts: true, rawJSON: []byte(`{"systemId":"s","resourceCounts":[{"amount":"many"}]}`),
+		{
+			name: "not a message", counts: true, rawJSON: []byte(`{"systemId":`), rawProto: []byte{0x0a, 0x05, 'a'},
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "not a ReportResourceCountsRequest",
+		},
+		{
+			name: "invalid UTF-8", counts: true, rawJSON: []byte("{\"systemId\":\"\xff\"}"), rawProto: []byte{0x0a, 0x01, 0xff},
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "UTF-8",
+		},
+		{
+			name: "base information not a message", rawJSON: []byte(`[1]`), rawProto: []byte{0x1a, 0x7f},
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "not a ReportBaseInformationRequest",
+		},
+		{
+			name: "wrong type", counts: true, rawJSON: []byte(`{"systemId":"s","resourceCounts":[{"amount":"many"}]}`),
 			rawProto: []byte{0x1a, 0x02, 0x48, 0x80}, // amount: a varint cut short
-			zitadel:  400, connect: 400, code: "invalid_argument", reason: "not a ReportResourceCountsRequest"},
-		{name: "amount beyond uint32", counts: true, rawJSON: []byte(`{"systemId":"s","resourceCounts":[{"amount":4294967296}]}`),
+			zitadel:  400, connect: 400, code: "invalid_argument", reason: "not a ReportResourceCountsRequest",
+		},
+		{
+			name: "amount beyond uint32", counts: true, rawJSON: []byte(`{"systemId":"s","resourceCounts":[{"amount":4294967296}]}`),
 			rawProto: []byte{0x1a, 0x01}, // a row that ends too soon
-			zitadel:  400, connect: 400, code: "invalid_argument", reason: "not a ReportResourceCountsRequest"},
-		{name: "missing system id", counts: true, request: func(*receiverUnderTest) proto.Message { return pageOf("", nil, goodRow()) },
-			zitadel: 400, connect: 400, code: "invalid_argument", reason: "systemId is missing"},
-		{name: "over-long instance id", counts: true, request: withRow(func(rc *analytics.ResourceCount) { rc.InstanceId = strings.Repeat("9", 65) }),
-			zitadel: 400, connect: 400, code: "invalid_argument", reason: "resourceCounts[0].instanceId is longer than 64 bytes"},
-		{name: "unspecified parent type", counts: true, request: withRow(func(rc *analytics.ResourceCount) { rc.ParentType = 0 }),
-			zitadel: 400, connect: 400, code: "invalid_argument", reason: "resourceCounts[0].parentType"},
-		{name: "e-mail address as the parent id", counts: true, request: withRow(func(rc *analytics.ResourceCount) { rc.ParentId = "alice@example.com" }),
-			zitadel: 400, connect: 400, code: "invalid_argument", reason: "resourceCounts[0].parentId is not an id: byte 5 is '@'"},
-		{name: "display name as the resource name", counts: true, request: withRow(func(rc *analytics.ResourceCount) { rc.ResourceName = "Alice Example" }),
-			zitadel: 400, connect: 400, code: "invalid_argument", reason: "resourceCounts[0].resourceName is not a resource name"},
+			zitadel:  400, connect: 400, code: "invalid_argument", reason: "not a ReportResourceCountsRequest",
+		},
+		{
+			name: "missing system id", counts: true, request: func(*receiverUnderTest) proto.Message { return pageOf("", nil, goodRow()) },
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "systemId is missing",
+		},
+		{
+			name: "over-long instance id", counts: true, request: withRow(func(rc *analytics.ResourceCount) { rc.InstanceId = strings.Repeat("9", 65) }),
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "resourceCounts[0].instanceId is longer than 64 bytes",
+		},
+		{
+			name: "unspecified parent type", counts: true, request: withRow(func(rc *analytics.ResourceCount) { rc.ParentType = 0 }),
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "resourceCounts[0].parentType",
+		},
+		{
+			name: "e-mail address as the parent id", counts: true, request: withRow(func(rc *analytics.ResourceCount) { rc.ParentId = "alice@example.com" }),
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "resourceCounts[0].parentId is not an id: byte 5 is '@'",
+		},
+		{
+			name: "display name as the resource name", counts: true, request: withRow(func(rc *analytics.ResourceCount) { rc.ResourceName = "Alice Example" }),
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "resourceCounts[0].resourceName is not a resource name",
+		},
 		{name: "e-mail address as a domain", request: func(*receiverUnderTest) proto.Message {
 			return &analytics.ReportBaseInformationRequest{SystemId: "sys", Instances: []*analytics.InstanceInformation{{Id: "i1", Domains: []string{"bob@example.com"}}}}
 		}, zitadel: 400, connect: 400, code: "invalid_argument", reason: "instances[0].domains[0] is not a host name"},
-		{name: "missing resource name", counts: true, request: withRow(func(rc *analytics.ResourceCount) { rc.ResourceName = "" }),
-			zitadel: 400, connect: 400, code: "invalid_argument", reason: "resourceCounts[0].resourceName is missing"},
+		{
+			name: "missing resource name", counts: true, request: withRow(func(rc *analytics.ResourceCount) { rc.ResourceName = "" }),
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "resourceCounts[0].resourceName is missing",
+		},
 		{name: "duplicate instance", request: func(*receiverUnderTest) proto.Message {
 			return &analytics.ReportBaseInformationRequest{SystemId: "sys", Instances: []*analytics.InstanceInformation{{Id: "i1"}, {Id: "i1"}}}
 		}, zitadel: 400, connect: 400, code: "invalid_argument", reason: "instances[1].id \"i1\" is instances[0] again"},
-		{name: "too many rows", counts: true, configure: func(c *Config) { c.MaxRowsPerPage = 100 },
+		{
+			name: "too many rows", counts: true, configure: func(c *Config) { c.MaxRowsPerPage = 100 },
 			request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, manyRows(101)...) },
-			zitadel: 400, connect: 400, code: "invalid_argument", reason: "at most 100 per call"},
-		{name: "page over the size limit", counts: true, configure: func(c *Config) {
-			c.HTTP.Get().MaxRequestBodySize = 1 << 20
-			c.GRPC.Get().MaxRecvMsgSizeMiB = 1
-		}, request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, manyRows(20000)...) },
-			zitadel: 413, connect: 429, code: "resource_exhausted", reason: "", counted: "too_large"},
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "at most 100 per call",
+		},
+		{
+			name: "page over the size limit", counts: true, configure: func(c *Config) {
+				c.HTTP.Get().MaxRequestBodySize = 1 << 20
+				c.GRPC.Get().MaxRecvMsgSizeMiB = 1
+			}, request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, manyRows(20000)...) },
+			zitadel: 413, connect: 429, code: "resource_exhausted", reason: "", counted: "too_large",
+		},
 		{name: "unknown report id", counts: true, request: func(*receiverUnderTest) proto.Message {
 			return pageOf("sys", proto.String("report-7"), goodRow())
 		}, zitadel: 412, connect: 400, code: "failed_precondition", reason: "was not issued by this receiver", counted: "report_id"},
@@ -181,28 +211,42 @@ func refusalCases() []refusalCase {
 			u.clock.Advance(defaultReportIDTTL)
 			return pageOf("sys", proto.String(id), goodRow())
 		}, zitadel: 412, connect: 400, code: "failed_precondition", reason: "expired at", counted: "report_id"},
-		{name: "unknown system, base information", configure: func(c *Config) { c.Systems = []string{"known-system"} },
+		{
+			name: "unknown system, base information", configure: func(c *Config) { c.Systems = []string{"known-system"} },
 			request: func(*receiverUnderTest) proto.Message {
 				return &analytics.ReportBaseInformationRequest{SystemId: "made-up-system", Instances: []*analytics.InstanceInformation{{Id: "i1"}}}
-			}, zitadel: 403, connect: 403, code: "permission_denied", reason: "not one of the systems this receiver takes (systems)", counted: "unknown_system"},
-		{name: "unknown system, page", counts: true, configure: func(c *Config) { c.Systems = []string{"known-system"} },
+			}, zitadel: 403, connect: 403, code: "permission_denied", reason: "not one of the systems this receiver takes (systems)", counted: "unknown_system",
+		},
+		{
+			name: "unknown system, page", counts: true, configure: func(c *Config) { c.Systems = []string{"known-system"} },
 			request: func(*receiverUnderTest) proto.Message { return pageOf("made-up-system", nil, goodRow()) },
-			zitadel: 403, connect: 403, code: "permission_denied", reason: "not one of the systems this receiver takes (systems)", counted: "unknown_system"},
-		{name: "too many instances", configure: func(c *Config) { c.MaxInstancesPerCall = 3 },
+			zitadel: 403, connect: 403, code: "permission_denied", reason: "not one of the systems this receiver takes (systems)", counted: "unknown_system",
+		},
+		{
+			name: "too many instances", configure: func(c *Config) { c.MaxInstancesPerCall = 3 },
 			request: func(*receiverUnderTest) proto.Message { return baseWith(4, 1) },
-			zitadel: 400, connect: 400, code: "invalid_argument", reason: "instances has 4 entries; this receiver takes at most 3 per call (max_instances_per_call)"},
-		{name: "too many domains", request: func(*receiverUnderTest) proto.Message { return baseWith(1, maxDomainsPerInstance+1) },
-			zitadel: 400, connect: 400, code: "invalid_argument", reason: "an instance has 65 domains; this receiver takes at most 64 per instance"},
-		{name: "pipeline busy", counts: true, next: consumertest.NewErr(errors.New("sending queue is full")),
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "instances has 4 entries; this receiver takes at most 3 per call (max_instances_per_call)",
+		},
+		{
+			name: "too many domains", request: func(*receiverUnderTest) proto.Message { return baseWith(1, maxDomainsPerInstance+1) },
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "an instance has 65 domains; this receiver takes at most 64 per instance",
+		},
+		{
+			name: "pipeline busy", counts: true, next: consumertest.NewErr(errors.New("sending queue is full")),
 			request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, goodRow()) },
-			zitadel: 503, connect: 503, code: "unavailable", reason: "sending queue is full", counted: "pipeline_busy"},
-		{name: "pipeline busy at base information", next: consumertest.NewErr(errors.New("data refused due to high memory usage")),
+			zitadel: 503, connect: 503, code: "unavailable", reason: "sending queue is full", counted: "pipeline_busy",
+		},
+		{
+			name: "pipeline busy at base information", next: consumertest.NewErr(errors.New("data refused due to high memory usage")),
 			request: func(*receiverUnderTest) proto.Message {
 				return &analytics.ReportBaseInformationRequest{SystemId: "sys", Instances: []*analytics.InstanceInformation{{Id: "i1"}}}
-			}, zitadel: 503, connect: 503, code: "unavailable", reason: "high memory usage", counted: "pipeline_busy"},
-		{name: "pipeline refuses for good", counts: true, next: consumertest.NewErr(consumererror.NewPermanent(errors.New("no such tenant"))),
+			}, zitadel: 503, connect: 503, code: "unavailable", reason: "high memory usage", counted: "pipeline_busy",
+		},
+		{
+			name: "pipeline refuses for good", counts: true, next: consumertest.NewErr(consumererror.NewPermanent(errors.New("no such tenant"))),
 			request: func(*receiverUnderTest) proto.Message { return pageOf("sys", nil, goodRow()) },
-			zitadel: 400, connect: 400, code: "invalid_argument", reason: "no such tenant", counted: "pipeline_permanent"},
+			zitadel: 400, connect: 400, code: "invalid_argument", reason: "no such tenant", counted: "pipeline_permanent",
+		},
 	}
 }
 

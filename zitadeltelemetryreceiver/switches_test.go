@@ -88,22 +88,32 @@ func TestTelemetryReceiverSwitchesRemoveWhatTheySay(t *testing.T) {
 		infoAttrs   []string
 		countsAttrs []string
 	}{
-		{name: "everything on", edit: func(*MetricsBuilderConfig) {},
-			metrics: []string{metricInstanceInfo, contract.MetricResourceCount}, infoAttrs: all, countsAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID}},
-		{name: "info off", edit: func(c *MetricsBuilderConfig) { c.Metrics.ZitadelInstanceInfo.Enabled = false },
-			metrics: []string{contract.MetricResourceCount}, countsAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID}},
-		{name: "counts off", edit: func(c *MetricsBuilderConfig) { c.Metrics.ZitadelResourceCount.Enabled = false },
-			metrics: []string{metricInstanceInfo}, infoAttrs: all},
+		{
+			name: "everything on", edit: func(*MetricsBuilderConfig) {},
+			metrics: []string{metricInstanceInfo, contract.MetricResourceCount}, infoAttrs: all, countsAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID},
+		},
+		{
+			name: "info off", edit: func(c *MetricsBuilderConfig) { c.Metrics.ZitadelInstanceInfo.Enabled = false },
+			metrics: []string{contract.MetricResourceCount}, countsAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID},
+		},
+		{
+			name: "counts off", edit: func(c *MetricsBuilderConfig) { c.Metrics.ZitadelResourceCount.Enabled = false },
+			metrics: []string{metricInstanceInfo}, infoAttrs: all,
+		},
 		{name: "both off", edit: func(c *MetricsBuilderConfig) {
 			c.Metrics.ZitadelInstanceInfo.Enabled, c.Metrics.ZitadelResourceCount.Enabled = false, false
 		}},
-		{name: "domains and version off", edit: func(c *MetricsBuilderConfig) {
-			c.ResourceAttributes.ZitadelInstanceDomains.Enabled, c.ResourceAttributes.ZitadelVersion.Enabled = false, false
-		}, metrics: []string{metricInstanceInfo, contract.MetricResourceCount},
-			infoAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID, contract.ResAttrCreationDate}, countsAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID}},
-		{name: "system id off", edit: func(c *MetricsBuilderConfig) { c.ResourceAttributes.ZitadelSystemID.Enabled = false },
+		{
+			name: "domains and version off", edit: func(c *MetricsBuilderConfig) {
+				c.ResourceAttributes.ZitadelInstanceDomains.Enabled, c.ResourceAttributes.ZitadelVersion.Enabled = false, false
+			}, metrics: []string{metricInstanceInfo, contract.MetricResourceCount},
+			infoAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID, contract.ResAttrCreationDate}, countsAttrs: []string{contract.ResAttrSystemID, contract.ResAttrInstanceID},
+		},
+		{
+			name: "system id off", edit: func(c *MetricsBuilderConfig) { c.ResourceAttributes.ZitadelSystemID.Enabled = false },
 			metrics:   []string{metricInstanceInfo, contract.MetricResourceCount},
-			infoAttrs: []string{contract.ResAttrVersion, contract.ResAttrInstanceID, contract.ResAttrDomains, contract.ResAttrCreationDate}, countsAttrs: []string{contract.ResAttrInstanceID}},
+			infoAttrs: []string{contract.ResAttrVersion, contract.ResAttrInstanceID, contract.ResAttrDomains, contract.ResAttrCreationDate}, countsAttrs: []string{contract.ResAttrInstanceID},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := reportSwitched(t, func(c *Config) { tc.edit(&c.MetricsBuilderConfig) })

@@ -168,8 +168,10 @@ func TestSwitchedOffMetricsStillCountTheCalls(t *testing.T) {
 	assert.Zero(t, sink.DataPointCount())
 
 	pages := int64((len(rows) + 6) / 7)
-	for name, want := range map[string]int64{metricReceiverAcceptedReports: 1, metricReceiverAcceptedPages: pages,
-		metricReceiverAcceptedRows: int64(len(rows))} {
+	for name, want := range map[string]int64{
+		metricReceiverAcceptedReports: 1, metricReceiverAcceptedPages: pages,
+		metricReceiverAcceptedRows: int64(len(rows)),
+	} {
 		var got int64
 		for _, n := range testkit.CounterBy(t, u.tel, name, "wire") {
 			got += n

@@ -180,7 +180,7 @@ func (c rawCodec) Marshal(v any) (mem.BufferSlice, error) {
 	return c.CodecV2.Marshal(v)
 }
 
-func (g grpcWire) send(t testing.TB, counts bool, msg proto.Message, raw []byte) wireResult {
+func (g grpcWire) send(_ testing.TB, counts bool, msg proto.Message, raw []byte) wireResult {
 	method := g.base
 	if counts {
 		method = g.counts
@@ -271,8 +271,10 @@ func startTelemetryReceiverOn(t testing.TB, host component.Host, next consumer.M
 	f := NewFactory()
 	rcv, err := f.CreateMetrics(context.Background(), set, cfg, next)
 	require.NoError(t, err)
-	u := &receiverUnderTest{r: rcv.(*telemetryReceiver), tel: tel, grpcAddr: grpcAddr, clock: newTestClock(time.Now()),
-		client: &http.Client{Transport: &http.Transport{}}}
+	u := &receiverUnderTest{
+		r: rcv.(*telemetryReceiver), tel: tel, grpcAddr: grpcAddr, clock: newTestClock(time.Now()),
+		client: &http.Client{Transport: &http.Transport{}},
+	}
 	u.r.now = u.clock.Now
 	require.NoError(t, rcv.Start(context.Background(), host))
 	if h := cfg.HTTP.Get(); h != nil {

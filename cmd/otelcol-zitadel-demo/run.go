@@ -47,17 +47,17 @@ func runDemo(args []string) error {
 	}
 
 	keyFile := filepath.Join(dir, "system-user.pem")
-	zitadel, zAddr, err := startChild(dir, "zitadel", self, "serve-zitadel",
+	zitadel, zAddr, err := startChild("zitadel", self, "serve-zitadel",
 		"-instances", fmt.Sprint(*instances), "-orgs", fmt.Sprint(*orgs), "-system-key-out", keyFile)
 	if err != nil {
 		return err
 	}
-	defer zitadel.stop()
-	telemetry, tAddr, err := startChild(dir, "telemetry", self, "serve-telemetry")
+	defer func() { _ = zitadel.stop() }() // on the way out the demo's own error is the one to print
+	telemetry, tAddr, err := startChild("telemetry", self, "serve-telemetry")
 	if err != nil {
 		return err
 	}
-	defer telemetry.stop()
+	defer func() { _ = telemetry.stop() }()
 	promAddr, err := freeAddr()
 	if err != nil {
 		return err
@@ -78,7 +78,7 @@ func runDemo(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer col.stop()
+	defer func() { _ = col.stop() }()
 
 	spec := demoSpec(*instances, *orgs)
 	want := len(fakezitadel.Generate(spec).ExpectedReported())
@@ -110,7 +110,7 @@ func runDemo(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer col.stop()
+	defer func() { _ = col.stop() }()
 	grown, err := waitForReport(ctx, tAddr.Admin, *instances, len(grownDataset(spec).ExpectedReported()), restarted, col)
 	if err != nil {
 		return err
@@ -168,7 +168,7 @@ func pollReport(ctx context.Context, admin string, instances, rows int, since ti
 		case <-ctx.Done():
 			return nil, fmt.Errorf("no complete report (%d instances, %d rows) arrived in time: %w", instances, rows, ctx.Err())
 		case <-col.exited:
-			return nil, fmt.Errorf("the collector exited: %v", col.err)
+			return nil, fmt.Errorf("the collector exited: %w", col.err)
 		case <-tick.C:
 		}
 	}
@@ -226,7 +226,7 @@ func startProcess(dir, name, path string, args, env []string) (*process, error) 
 
 // startChild runs this binary in one of its serve modes and reads the
 // addresses it announces.
-func startChild(dir, name, self string, args ...string) (*process, listening, error) {
+func startChild(name, self string, args ...string) (*process, listening, error) {
 	cmd := exec.Command(self, args...)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

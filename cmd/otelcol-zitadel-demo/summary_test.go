@@ -19,8 +19,10 @@ func report(at time.Time, orgs, users uint32, projectsPerOrg ...uint32) reported
 		{InstanceId: "i1", ParentType: inst, ParentId: "i1", ResourceName: "user", Amount: users, UpdatedAt: timestamppb.New(at)},
 	}
 	for i, n := range projectsPerOrg {
-		rows = append(rows, &analytics.ResourceCount{InstanceId: "i1", ParentType: org, ParentId: string(rune('a' + i)),
-			ResourceName: "project", Amount: n, UpdatedAt: timestamppb.New(at)})
+		rows = append(rows, &analytics.ResourceCount{
+			InstanceId: "i1", ParentType: org, ParentId: string(rune('a' + i)),
+			ResourceName: "project", Amount: n, UpdatedAt: timestamppb.New(at),
+		})
 	}
 	return reportedSystem{
 		base:   &analytics.ReportBaseInformationRequest{SystemId: "s1", Instances: []*analytics.InstanceInformation{{Id: "i1"}}},

@@ -76,8 +76,10 @@ func BenchmarkApply(b *testing.B) {
 	in := newInstance(benchNow.Add(-30*24*time.Hour), true, make([]byte, hashKeySize))
 	events := make([]Event, 100_000)
 	for i := range events {
-		events[i] = Event{Type: TypeOIDCSessionAdded, ClientID: "app", HasSession: true, AuthMethods: []int{4},
-			UserID: fmt.Sprintf("user-%d", i), UserResourceOwner: fmt.Sprintf("org-%d", i%100), CreatedAt: benchNow}
+		events[i] = Event{
+			Type: TypeOIDCSessionAdded, ClientID: "app", HasSession: true, AuthMethods: []int{4},
+			UserID: fmt.Sprintf("user-%d", i), UserResourceOwner: fmt.Sprintf("org-%d", i%100), CreatedAt: benchNow,
+		}
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/axiomhq/hyperloglog"
+
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storedform"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )

@@ -8,9 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
-
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storedform"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
 // The state as version 2 wrote it, without a checksum: two password logins

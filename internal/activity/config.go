@@ -46,8 +46,10 @@ type Config struct {
 
 // NewDefaultConfig returns the defaults of the `activity:` block.
 func NewDefaultConfig() Config {
-	return Config{Lookback: DefaultLookback, MaxEventsPerScrape: DefaultMaxEventsPerScrape,
-		MaxApplicationsPerOrganization: DefaultApplicationsPerOrganization}
+	return Config{
+		Lookback: DefaultLookback, MaxEventsPerScrape: DefaultMaxEventsPerScrape,
+		MaxApplicationsPerOrganization: DefaultApplicationsPerOrganization,
+	}
 }
 
 // Check checks the block; prefix names it in errors ("activity").

@@ -73,8 +73,10 @@ type counters struct {
 }
 
 func newCounters() counters {
-	return counters{logins: map[LoginKey]uint64{}, checks: map[CheckKey]uint64{}, lockouts: map[string]uint64{},
-		orgs: map[string]map[string]struct{}{}, reached: map[Cap]bool{}}
+	return counters{
+		logins: map[LoginKey]uint64{}, checks: map[CheckKey]uint64{}, lockouts: map[string]uint64{},
+		orgs: map[string]map[string]struct{}{}, reached: map[Cap]bool{},
+	}
 }
 
 // reach notes that a limit was reached, once.

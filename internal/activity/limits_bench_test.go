@@ -24,8 +24,10 @@ func BenchmarkLoginsOfNewApplications(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		in := NewInstance(now.Add(-time.Hour), true)
 		for _, c := range clients {
-			in.Apply(&Event{Type: TypeOIDCSessionAdded, ResourceOwner: "310000000000000001", UserResourceOwner: "310000000000000001",
-				ClientID: c, HasSession: true, UserID: "u1", CreatedAt: now})
+			in.Apply(&Event{
+				Type: TypeOIDCSessionAdded, ResourceOwner: "310000000000000001", UserResourceOwner: "310000000000000001",
+				ClientID: c, HasSession: true, UserID: "u1", CreatedAt: now,
+			})
 		}
 		r := in.Report(now)
 		runtime.GC()

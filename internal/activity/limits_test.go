@@ -11,8 +11,10 @@ import (
 )
 
 func loginOf(org, client string, at time.Time) *Event {
-	return &Event{Type: TypeOIDCSessionAdded, ResourceOwner: org, UserResourceOwner: org, ClientID: client,
-		HasSession: true, UserID: "u-" + client, CreatedAt: at}
+	return &Event{
+		Type: TypeOIDCSessionAdded, ResourceOwner: org, UserResourceOwner: org, ClientID: client,
+		HasSession: true, UserID: "u-" + client, CreatedAt: at,
+	}
 }
 
 func loginCounts(r Report) (series map[LoginKey]uint64, total uint64) {

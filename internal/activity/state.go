@@ -108,8 +108,10 @@ func (in *Instance) Apply(e *Event) {
 }
 
 func (in *Instance) login(e *Event) {
-	k := LoginKey{Protocol: ProtocolOIDC, Application: e.ClientID, Organization: e.UserResourceOwner, Kind: KindMachine,
-		MultiFactor: multiFactor(e.AuthMethods)}
+	k := LoginKey{
+		Protocol: ProtocolOIDC, Application: e.ClientID, Organization: e.UserResourceOwner, Kind: KindMachine,
+		MultiFactor: multiFactor(e.AuthMethods),
+	}
 	if e.Type == TypeSAMLSessionAdded {
 		k.Protocol, k.Application = ProtocolSAML, e.EntityID
 	}
@@ -186,8 +188,10 @@ func (in *Instance) Report(now time.Time) Report {
 		s := in.users[k]
 		for _, w := range Windows {
 			n, exact := s.count(m, w.Hours)
-			r.Active = append(r.Active, ActiveUsers{ParentType: k.parentType, ParentID: k.parentID, UserType: k.userType,
-				Window: w.Name, Users: n, Exact: exact})
+			r.Active = append(r.Active, ActiveUsers{
+				ParentType: k.parentType, ParentID: k.parentID, UserType: k.userType,
+				Window: w.Name, Users: n, Exact: exact,
+			})
 		}
 	}
 	// Both user types of the instance are always reported, so a type

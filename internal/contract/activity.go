@@ -32,8 +32,10 @@ const (
 // appear with activity::enabled.
 func DefaultMetricsConfig() MetricsConfig {
 	on := MetricConfig{Enabled: true}
-	return MetricsConfig{ZitadelResourceCount: on, ZitadelLogins: on, ZitadelChecks: on, ZitadelLockouts: on,
-		ZitadelUsersActive: on, ZitadelMilestoneReached: on}
+	return MetricsConfig{
+		ZitadelResourceCount: on, ZitadelLogins: on, ZitadelChecks: on, ZitadelLockouts: on,
+		ZitadelUsersActive: on, ZitadelMilestoneReached: on,
+	}
 }
 
 // SwitchActivity sets which activity metrics RecordActivity builds.

@@ -49,9 +49,11 @@ func Flatten(t testing.TB, all []pmetric.Metrics) Emitted {
 						require.Equal(t, "{resource}", m.Unit())
 						for _, dp := range m.Sum().DataPoints().All() {
 							a := dp.Attributes()
-							line := strings.Join([]string{str(res, "zitadel.system.id"), str(res, "zitadel.instance.id"),
+							line := strings.Join([]string{
+								str(res, "zitadel.system.id"), str(res, "zitadel.instance.id"),
 								str(a, "zitadel.parent.type"), str(a, "zitadel.parent.id"), str(a, "zitadel.resource.name"),
-								str(a, "zitadel.table.name"), fmt.Sprint(dp.IntValue())}, "|")
+								str(a, "zitadel.table.name"), fmt.Sprint(dp.IntValue()),
+							}, "|")
 							if u, ok := a.Get("zitadel.count.updated_at"); ok {
 								line += "|" + u.Str()
 							}
@@ -67,8 +69,10 @@ func Flatten(t testing.TB, all []pmetric.Metrics) Emitted {
 								domains = append(domains, d.Str())
 							}
 						}
-						out.Instances = append(out.Instances, strings.Join([]string{str(res, "zitadel.system.id"), str(res, "zitadel.version"),
-							str(res, "zitadel.instance.id"), strings.Join(domains, ","), str(res, "zitadel.instance.creation_date")}, "|"))
+						out.Instances = append(out.Instances, strings.Join([]string{
+							str(res, "zitadel.system.id"), str(res, "zitadel.version"),
+							str(res, "zitadel.instance.id"), strings.Join(domains, ","), str(res, "zitadel.instance.creation_date"),
+						}, "|"))
 					default:
 						out.Other = append(out.Other, m.Name())
 					}
@@ -83,8 +87,10 @@ func Flatten(t testing.TB, all []pmetric.Metrics) Emitted {
 func ExpectedRows(systemID string, rows []*analytics.ResourceCount, withUpdatedAt bool) []string {
 	out := make([]string, 0, len(rows))
 	for _, rc := range rows {
-		parent := map[analytics.CountParentType]string{analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE: "instance",
-			analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION: "organization"}[rc.ParentType]
+		parent := map[analytics.CountParentType]string{
+			analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE:     "instance",
+			analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION: "organization",
+		}[rc.ParentType]
 		line := strings.Join([]string{systemID, rc.InstanceId, parent, rc.ParentId, rc.ResourceName, rc.TableName, fmt.Sprint(rc.Amount)}, "|")
 		if withUpdatedAt && rc.UpdatedAt != nil {
 			line += "|" + rc.UpdatedAt.AsTime().Format(time.RFC3339Nano)
@@ -98,8 +104,10 @@ func ExpectedRows(systemID string, rows []*analytics.ResourceCount, withUpdatedA
 func ExpectedInstances(base *analytics.ReportBaseInformationRequest) []string {
 	var out []string
 	for _, in := range base.Instances {
-		out = append(out, strings.Join([]string{base.SystemId, base.Version, in.Id, strings.Join(in.Domains, ","),
-			in.CreatedAt.AsTime().Format(time.RFC3339Nano)}, "|"))
+		out = append(out, strings.Join([]string{
+			base.SystemId, base.Version, in.Id, strings.Join(in.Domains, ","),
+			in.CreatedAt.AsTime().Format(time.RFC3339Nano),
+		}, "|"))
 	}
 	return out
 }
@@ -118,17 +126,23 @@ func Report(systemID string, instances, orgsPerInstance int) (*analytics.ReportB
 			in.Domains = []string{fmt.Sprintf("acme-%d.zitadel.cloud", i), fmt.Sprintf("login.acme-%d.example.com", i)}
 		}
 		base.Instances = append(base.Instances, in)
-		rows = append(rows, &analytics.ResourceCount{InstanceId: id, ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE,
-			ParentId: id, ResourceName: "organization", TableName: "projections.orgs1", UpdatedAt: updated, Amount: uint32(orgsPerInstance)})
+		rows = append(rows, &analytics.ResourceCount{
+			InstanceId: id, ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE,
+			ParentId: id, ResourceName: "organization", TableName: "projections.orgs1", UpdatedAt: updated, Amount: uint32(orgsPerInstance),
+		})
 		for o := range orgsPerInstance {
 			org := fmt.Sprintf("4%017d", i*orgsPerInstance+o)
 			for r, resource := range []string{"user", "user_machine", "project"} {
-				rows = append(rows, &analytics.ResourceCount{InstanceId: id, ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
-					ParentId: org, ResourceName: resource, TableName: "projections.users14", UpdatedAt: updated, Amount: uint32((o * (r + 1)) % 7)})
+				rows = append(rows, &analytics.ResourceCount{
+					InstanceId: id, ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
+					ParentId: org, ResourceName: resource, TableName: "projections.users14", UpdatedAt: updated, Amount: uint32((o * (r + 1)) % 7),
+				})
 			}
 		}
-		rows = append(rows, &analytics.ResourceCount{InstanceId: id, ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE,
-			ParentId: id, ResourceName: "session", Amount: 5}) // no table, no time: an API count
+		rows = append(rows, &analytics.ResourceCount{
+			InstanceId: id, ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE,
+			ParentId: id, ResourceName: "session", Amount: 5,
+		}) // no table, no time: an API count
 	}
 	return base, rows
 }
@@ -150,17 +164,20 @@ func AssertEmitted(t *testing.T, got Emitted, base *analytics.ReportBaseInformat
 // projections.resource_counts in id order, 20 resources per organization, 25
 // organizations per instance, every row with its own updated_at.
 func ZITADELPage(systemID, reportID string, rows int) *analytics.ReportResourceCountsRequest {
-	resources := []string{"user", "user_machine", "project", "scim_provisioned_user", "organization", "iam_admin", "identity_provider",
+	resources := []string{
+		"user", "user_machine", "project", "scim_provisioned_user", "organization", "iam_admin", "identity_provider",
 		"identity_provider_ldap", "action_v1", "execution", "execution_target", "login_policy", "enforce_mfa",
 		"password_complexity_policy", "password_expiry_policy", "lockout_policy", "password_change_notification",
-		"application", "session", "authorization"}
+		"application", "session", "authorization",
+	}
 	page := &analytics.ReportResourceCountsRequest{SystemId: systemID, ReportId: &reportID, ResourceCounts: make([]*analytics.ResourceCount, rows)}
 	for i := range page.ResourceCounts {
 		org := i / len(resources)
 		page.ResourceCounts[i] = &analytics.ResourceCount{
 			InstanceId: fmt.Sprintf("3%017d", org/25), ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
 			ParentId: fmt.Sprintf("3%017d", 500000+org), ResourceName: resources[i%len(resources)], TableName: "projections.users14",
-			UpdatedAt: timestamppb.New(time.Date(2026, 11, 28, 3, 4, 5, 123456000+i, time.UTC)), Amount: uint32(i % 977)}
+			UpdatedAt: timestamppb.New(time.Date(2026, 11, 28, 3, 4, 5, 123456000+i, time.UTC)), Amount: uint32(i % 977),
+		}
 	}
 	return page
 }

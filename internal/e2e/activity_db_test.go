@@ -51,9 +51,11 @@ func TestDatabaseActivityAcrossARestart(t *testing.T) {
 	const instance = "314000000000000001"
 	d.AddInstance(t, instance, time.Now().Add(-time.Hour), "login.example.com")
 	login := func(n int, app string) zitadeldbtest.Event {
-		return zitadeldbtest.Event{InstanceID: instance, AggregateType: "oidc_session", AggregateID: fmt.Sprint("V2_", n),
+		return zitadeldbtest.Event{
+			InstanceID: instance, AggregateType: "oidc_session", AggregateID: fmt.Sprint("V2_", n),
 			Type: "oidc_session.added", Owner: "org-1", Payload: fmt.Sprintf(
-				`{"userID":"user-%d","userResourceOwner":"org-1","sessionID":"s%d","clientID":%q,"authMethods":[4],"userAgent":{"ip":"203.0.113.7"}}`, n, n, app)}
+				`{"userID":"user-%d","userResourceOwner":"org-1","sessionID":"s%d","clientID":%q,"authMethods":[4],"userAgent":{"ip":"203.0.113.7"}}`, n, n, app),
+		}
 	}
 	d.PushNow(t, login(1, "web"), login(2, "web"), login(3, "cli"))
 	d.PushNow(t, zitadeldbtest.Event{InstanceID: instance, AggregateType: "user", AggregateID: "user-9", Type: "user.human.password.check.failed", Owner: "org-1"},

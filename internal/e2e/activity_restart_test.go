@@ -21,17 +21,21 @@ func TestActivitySurvivesARestart(t *testing.T) {
 		in := s.Dataset().Instances[0]
 		for i := range n {
 			s.Write(in.ID, at, func(w *fakezitadel.Writer) {
-				w.Login(fakezitadel.Login{UserID: fmt.Sprintf("%s-%d", prefix, i), Org: in.Orgs[i%len(in.Orgs)],
-					ClientID: fakezitadel.SampleWebClient, AuthMethods: []int{fakezitadel.AuthPassword}})
+				w.Login(fakezitadel.Login{
+					UserID: fmt.Sprintf("%s-%d", prefix, i), Org: in.Orgs[i%len(in.Orgs)],
+					ClientID: fakezitadel.SampleWebClient, AuthMethods: []int{fakezitadel.AuthPassword},
+				})
 			})
 		}
 	}
-	p := startPipelineWith(t, pipelineOptions{config: activityStoredConfig(t.TempDir()), orgsPerInstance: 2,
+	p := startPipelineWith(t, pipelineOptions{
+		config: activityStoredConfig(t.TempDir()), orgsPerInstance: 2,
 		values: configValues{Interval: time.Hour}, configureZitadel: func(s *fakezitadel.Server) {
 			now := time.Now().UTC()
 			login(s, now.Add(-2*time.Hour), old, "old")
 			login(s, now.Add(-time.Second), recent, "recent")
-		}})
+		},
+	})
 	metrics := "http://" + p.promAddr + "/metrics"
 	waitForLogins(t, p, metrics, old+recent)
 

@@ -154,8 +154,10 @@ func (p *pipeline) restart(t *testing.T) {
 // makes it pending for that one too.
 func TestCredentialStuffingAlertOnPrometheus(t *testing.T) {
 	activity := map[string]fakezitadel.SampleActivity{}
-	p := startPipelineWith(t, pipelineOptions{config: activityStoredConfig(t.TempDir()), orgsPerInstance: 2,
-		values: configValues{Interval: time.Hour}, configureZitadel: sampleActivityWrites(activity)})
+	p := startPipelineWith(t, pipelineOptions{
+		config: activityStoredConfig(t.TempDir()), orgsPerInstance: 2,
+		values: configValues{Interval: time.Hour}, configureZitadel: sampleActivityWrites(activity),
+	})
 	if len(p.dataset.Instances) < 2 {
 		t.Fatalf("%d instances: the test needs two", len(p.dataset.Instances))
 	}

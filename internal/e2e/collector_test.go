@@ -101,8 +101,10 @@ type pipeline struct {
 
 func startPipeline(t *testing.T, interval time.Duration, bulkSize int, configure func(*telemetryserver.Server)) *pipeline {
 	t.Helper()
-	return startPipelineWith(t, pipelineOptions{config: configTemplate, orgsPerInstance: 20, configure: configure,
-		values: configValues{Interval: interval, BulkSize: bulkSize}})
+	return startPipelineWith(t, pipelineOptions{
+		config: configTemplate, orgsPerInstance: 20, configure: configure,
+		values: configValues{Interval: interval, BulkSize: bulkSize},
+	})
 }
 
 func startPipelineWith(t *testing.T, opts pipelineOptions) *pipeline {

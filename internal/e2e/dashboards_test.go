@@ -73,8 +73,10 @@ func startDashboardStack(t *testing.T, orgsPerInstance int) (*pipeline, *prometh
 	telemetryAddr := freeAddr(t)
 	_, port, _ := strings.Cut(telemetryAddr, ":")
 	activity := map[string]fakezitadel.SampleActivity{}
-	p := startPipelineWith(t, pipelineOptions{config: dashboardConfig, orgsPerInstance: orgsPerInstance,
-		values: configValues{Interval: time.Hour, TelemetryPort: port}, configureZitadel: sampleActivityWrites(activity)})
+	p := startPipelineWith(t, pipelineOptions{
+		config: dashboardConfig, orgsPerInstance: orgsPerInstance,
+		values: configValues{Interval: time.Hour, TelemetryPort: port}, configureZitadel: sampleActivityWrites(activity),
+	})
 	p.activity = activity
 	prom := prometheustest.Start(t, fmt.Sprintf(prometheusConfig, p.promAddr, telemetryAddr),
 		map[string][]byte{"rules.yaml": rulesEveryInterval(t, file, "1s")})
@@ -127,8 +129,10 @@ func TestDashboardQueriesOnPrometheus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{"system": systemID, "instance": strings.Join(instanceIDs(p), "|"), "datasource": "prometheus",
-		"__rate_interval": "1m"}
+	vars := map[string]string{
+		"system": systemID, "instance": strings.Join(instanceIDs(p), "|"), "datasource": "prometheus",
+		"__rate_interval": "1m",
+	}
 
 	for _, v := range []string{"system", "instance"} {
 		def, _ := d.Variable(v)
@@ -327,7 +331,8 @@ scrape_configs:
 		assert.NotEmpty(t, s.Metric["zitadel_instance_domains"], "%v", s.Metric)
 	}
 	// The example's own comment names the metrics the same way.
-	for _, name := range regexp.MustCompile(`zitadel_[a-z_]+`).FindAllString(example[:strings.Index(example, "\nextensions:")], -1) {
+	comment, _, _ := strings.Cut(example, "\nextensions:")
+	for _, name := range regexp.MustCompile(`zitadel_[a-z_]+`).FindAllString(comment, -1) {
 		if name == "zitadel_instance_id" {
 			continue // a label
 		}

@@ -75,9 +75,11 @@ func TestComponentsListsOurs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("components: %v\n%s", err, out)
 	}
-	for _, want := range []string{"name: zitadel\n", "name: zitadeltelemetry\n", "name: prometheus\n", "name: file_storage\n",
+	for _, want := range []string{
+		"name: zitadel\n", "name: zitadeltelemetry\n", "name: prometheus\n", "name: file_storage\n",
 		"name: bearertokenauth\n", "name: oidc\n", "name: zpages\n", "name: resource\n", "name: attributes\n",
-		"name: filter\n", "name: transform\n", "name: prometheus_remote_write\n"} {
+		"name: filter\n", "name: transform\n", "name: prometheus_remote_write\n",
+	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("components lacks %q", strings.TrimSpace(want))
 		}
@@ -97,8 +99,10 @@ func TestReadmeNamesOnlyShippedComponents(t *testing.T) {
 	bin := collectorBinary(t)
 	// The entry README and each component's reference, where most examples are.
 	var blocks [][]string
-	for _, path := range []string{"../../README.md", "../../zitadelreceiver/README.md", "../../zitadelexporter/README.md",
-		"../../zitadeltelemetryreceiver/README.md", "../../deploy/README.md"} {
+	for _, path := range []string{
+		"../../README.md", "../../zitadelreceiver/README.md", "../../zitadelexporter/README.md",
+		"../../zitadeltelemetryreceiver/README.md", "../../deploy/README.md",
+	} {
 		readme, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)

@@ -70,8 +70,10 @@ func TestHealthShowsFailingScrapesAndReports(t *testing.T) {
 	endpoint.Fail(1_000_000, codes.Unavailable)
 	require.NoError(t, endpoint.Start("127.0.0.1:0", ""))
 	t.Cleanup(func() { endpoint.Close() })
-	v := healthValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile, TelemetryURL: endpoint.HTTPURL(),
-		GoneAddr: freeAddr(t), HealthAddr: freeAddr(t)}
+	v := healthValues{
+		Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile, TelemetryURL: endpoint.HTTPURL(),
+		GoneAddr: freeAddr(t), HealthAddr: freeAddr(t),
+	}
 	path := filepath.Join(dir, "health.yaml")
 	writeConfig(t, path, healthTemplate, v)
 	c := startCollector(t, collectorBinary(t), path, "--feature-gates=+extension.healthcheck.useComponentStatus")

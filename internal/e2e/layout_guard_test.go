@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"os"
 	"os/exec"
@@ -29,7 +30,7 @@ func TestPrintConfigIsUnchanged(t *testing.T) {
 	bin := collectorBinary(t)
 	cmd := exec.Command(bin, "print-config", "--mode", "unredacted", "--config", "testdata/layout-full.yaml")
 	out, err := cmd.Output()
-	if ee, ok := err.(*exec.ExitError); ok {
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 		t.Fatalf("print-config: %v\n%s", err, ee.Stderr)
 	}
 	require.NoError(t, err)

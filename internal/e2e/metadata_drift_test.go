@@ -121,9 +121,11 @@ func TestEveryMetricMatchesItsMetadata(t *testing.T) {
 	t.Cleanup(func() { endpoint.Close() })
 	scrapedOTLP, receivedOTLP := startOTLPSink(t), startOTLPSink(t)
 	own, ownPort := ownMetricsPort(t)
-	v := everyMetricValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile, TelemetryURL: endpoint.HTTPURL(),
+	v := everyMetricValues{
+		Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile, TelemetryURL: endpoint.HTTPURL(),
 		ReceiverAddr: freeAddr(t), ScrapedProm: freeAddr(t), ReceivedProm: freeAddr(t),
-		ScrapedOTLP: scrapedOTLP.url, ReceivedOTLP: receivedOTLP.url, TelemetryPort: ownPort}
+		ScrapedOTLP: scrapedOTLP.url, ReceivedOTLP: receivedOTLP.url, TelemetryPort: ownPort,
+	}
 	path := filepath.Join(dir, "every.yaml")
 	writeConfig(t, path, everyMetricTemplate, v)
 	c := startCollector(t, collectorBinary(t), path)

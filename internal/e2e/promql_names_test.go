@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/prometheustest"
@@ -128,7 +128,7 @@ func (c exposedNames) selector(ctx context.Context, vs *parser.VectorSelector, a
 	}
 	var missing []string
 	for _, m := range vs.LabelMatchers {
-		if m.Name != labels.MetricName && !have[m.Name] {
+		if m.Name != model.MetricNameLabel && !have[m.Name] {
 			missing = append(missing, m.Name)
 		}
 	}

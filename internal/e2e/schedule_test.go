@@ -48,8 +48,10 @@ func nextMinute(lead time.Duration) time.Time {
 // before it, and a clean stop sends exactly one more.
 func TestScheduledReportIsWholeBehindABatchProcessor(t *testing.T) {
 	at := nextMinute(30 * time.Second)
-	p := startPipelineWith(t, pipelineOptions{config: batchedTemplate, orgsPerInstance: batchedOrgs,
-		values: configValues{Interval: time.Minute, Schedule: fmt.Sprintf("%d %d * * *", at.Minute(), at.Hour())}})
+	p := startPipelineWith(t, pipelineOptions{
+		config: batchedTemplate, orgsPerInstance: batchedOrgs,
+		values: configValues{Interval: time.Minute, Schedule: fmt.Sprintf("%d %d * * *", at.Minute(), at.Hour())},
+	})
 	if n := len(p.dataset.ExpectedCounts()); n <= 1000 {
 		t.Fatalf("the dataset has %d counts; more than two pieces of 500 are needed to prove anything", n)
 	}
@@ -88,8 +90,10 @@ func TestScheduledReportIsWholeBehindABatchProcessor(t *testing.T) {
 // without a schedule: each piece is a report of its own, and the log says
 // what to do about it.
 func TestWithoutScheduleABatchProcessorSplitsTheReport(t *testing.T) {
-	p := startPipelineWith(t, pipelineOptions{config: batchedTemplate, orgsPerInstance: batchedOrgs,
-		values: configValues{Interval: time.Hour}})
+	p := startPipelineWith(t, pipelineOptions{
+		config: batchedTemplate, orgsPerInstance: batchedOrgs,
+		values: configValues{Interval: time.Hour},
+	})
 	snap := p.waitForCompleteReport(t, 90*time.Second)
 	p.assertReportEqualsDataset(t, snap)
 	pieces := (len(p.dataset.ExpectedCounts()) + 499) / 500

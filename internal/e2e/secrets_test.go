@@ -116,8 +116,10 @@ var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.
 func TestNoSecretInAnyOutput(t *testing.T) {
 	bin := collectorBinary(t)
 	dir := t.TempDir()
-	v := secretValues{PAT: "pat-" + randomSecret(t), ExporterHeader: "hdr-" + randomSecret(t),
-		PingAddr: freeAddr(t), PathSecret: "ps-" + randomSecret(t), ReportIDKey: "rk-" + randomSecret(t) + randomSecret(t)}
+	v := secretValues{
+		PAT: "pat-" + randomSecret(t), ExporterHeader: "hdr-" + randomSecret(t),
+		PingAddr: freeAddr(t), PathSecret: "ps-" + randomSecret(t), ReportIDKey: "rk-" + randomSecret(t) + randomSecret(t),
+	}
 
 	serviceKey, registered, err := fakezitadel.NewServiceAccountKey("svc-e2e", "key-e2e", "")
 	if err != nil {

@@ -27,9 +27,13 @@ func TestTelemetryReceiverCountsItsOwnWork(t *testing.T) {
 	sent := waitForOwnMetric(t, c.edge, edgeOwn, "otelcol_zitadeltelemetry_exporter_reports", 2, `protocol="http"`)
 
 	// A page with a report id the central collector never issued.
-	body, err := protojson.Marshal(&analytics.ReportResourceCountsRequest{SystemId: systemID, ReportId: proto.String("zr1.0.AAAA.AAAA"),
-		ResourceCounts: []*analytics.ResourceCount{{InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE,
-			ParentId: "i1", ResourceName: "user", TableName: "projections.users14", Amount: 1}}})
+	body, err := protojson.Marshal(&analytics.ReportResourceCountsRequest{
+		SystemId: systemID, ReportId: proto.String("zr1.0.AAAA.AAAA"),
+		ResourceCounts: []*analytics.ResourceCount{{
+			InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE,
+			ParentId: "i1", ResourceName: "user", TableName: "projections.users14", Amount: 1,
+		}},
+	})
 	require.NoError(t, err)
 	resp, err := newHTTPClient(t).Post(c.central.endpoint()+"/resource_counts", "application/json", bytes.NewReader(body))
 	require.NoError(t, err)

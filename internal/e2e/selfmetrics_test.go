@@ -40,21 +40,21 @@ func ownMetricsPort(t *testing.T) (addr, port string) {
 }
 
 // waitForOwnMetric reads a collector's own metrics until name (with labels)
-// reaches at least min, and returns that read.
-func waitForOwnMetric(t *testing.T, c *collector, addr, name string, min float64, labels ...string) exposition {
+// reaches least, and returns that read.
+func waitForOwnMetric(t *testing.T, c *collector, addr, name string, least float64, labels ...string) exposition {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		// The endpoint opens while the collector starts.
 		m, err := readExposition("http://" + addr + "/metrics")
-		if err == nil && m.sum(name, labels...) >= min {
+		if err == nil && m.sum(name, labels...) >= least {
 			return m
 		}
 		if !c.running() {
 			t.Fatalf("collector exited: %v", c.err)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s%v stayed below %v for 60s (%v):\n%s", name, labels, min, err, m.text)
+			t.Fatalf("%s%v stayed below %v for 60s (%v):\n%s", name, labels, least, err, m.text)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -66,10 +66,12 @@ func waitForOwnMetric(t *testing.T, c *collector, addr, name string, min float64
 func TestCollectorCountsItsOwnWork(t *testing.T) {
 	const throttled = 3
 	own, port := ownMetricsPort(t)
-	p := startPipelineWith(t, pipelineOptions{config: selfMetricsTemplate, orgsPerInstance: 5,
+	p := startPipelineWith(t, pipelineOptions{
+		config: selfMetricsTemplate, orgsPerInstance: 5,
 		values:           configValues{Interval: time.Hour, BulkSize: 40, TelemetryPort: port},
 		configure:        func(s *telemetryserver.Server) { s.ExpireNext(1) },
-		configureZitadel: func(z *fakezitadel.Server) { z.FailCalls("", codes.ResourceExhausted, throttled) }})
+		configureZitadel: func(z *fakezitadel.Server) { z.FailCalls("", codes.ResourceExhausted, throttled) },
+	})
 	snap := p.waitForCompleteReport(t, 90*time.Second)
 	p.assertReportEqualsDataset(t, snap)
 

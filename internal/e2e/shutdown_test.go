@@ -69,8 +69,10 @@ func TestSIGTERMWithASilentEndpointKeepsTheReport(t *testing.T) {
 
 	silentURL, requests := faults.SilentEndpoint(t)
 	first := filepath.Join(dir, "first.yaml")
-	writeConfig(t, first, shutdownConfig, shutdownValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
-		StorageDir: storage, TelemetryURL: silentURL})
+	writeConfig(t, first, shutdownConfig, shutdownValues{
+		Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+		StorageDir: storage, TelemetryURL: silentURL,
+	})
 	c := startCollector(t, bin, first)
 	select {
 	case <-requests:
@@ -90,8 +92,10 @@ func TestSIGTERMWithASilentEndpointKeepsTheReport(t *testing.T) {
 	}
 	t.Cleanup(func() { p.telemetry.Close() })
 	second := filepath.Join(dir, "second.yaml")
-	writeConfig(t, second, shutdownConfig, shutdownValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
-		StorageDir: storage, TelemetryURL: p.telemetry.HTTPURL()})
+	writeConfig(t, second, shutdownConfig, shutdownValues{
+		Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+		StorageDir: storage, TelemetryURL: p.telemetry.HTTPURL(),
+	})
 	p.collector = startCollector(t, bin, second)
 	p.assertReportEqualsDataset(t, p.waitForCompleteReport(t, 90*time.Second))
 	stopTimed(t, p.collector)
@@ -110,8 +114,10 @@ func TestSIGTERMWithASilentZitadel(t *testing.T) {
 	}
 	t.Cleanup(func() { telemetry.Close() })
 	config := filepath.Join(dir, "config.yaml")
-	writeConfig(t, config, shutdownConfig, shutdownValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
-		StorageDir: dir, TelemetryURL: telemetry.HTTPURL()})
+	writeConfig(t, config, shutdownConfig, shutdownValues{
+		Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+		StorageDir: dir, TelemetryURL: telemetry.HTTPURL(),
+	})
 	c := startCollector(t, bin, config)
 	deadline := time.Now().Add(60 * time.Second)
 	for zitadel.TotalCalls() == 0 {

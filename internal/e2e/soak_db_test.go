@@ -66,7 +66,8 @@ func startSoakDatabase(t *testing.T) *soakDatabase {
 		t.Fatal(err)
 	}
 	db := &soakDatabase{d: d, role: role, want: want, values: soakDatabaseValues{
-		Endpoint: pc.Host + ":" + strconv.Itoa(int(pc.Port)), Username: role.Name, Password: role.Password, Database: d.Name}}
+		Endpoint: pc.Host + ":" + strconv.Itoa(int(pc.Port)), Username: role.Name, Password: role.Password, Database: d.Name,
+	}}
 	t.Cleanup(db.unlock)
 	return db
 }

@@ -25,9 +25,11 @@ type pipelineCounters struct {
 }
 
 func (c pipelineCounters) sub(o pipelineCounters) pipelineCounters {
-	return pipelineCounters{scraped: c.scraped - o.scraped, errored: c.errored - o.errored,
+	return pipelineCounters{
+		scraped: c.scraped - o.scraped, errored: c.errored - o.errored,
 		accepted: c.accepted - o.accepted, sent: c.sent - o.sent, failed: c.failed - o.failed,
-		failedScrapes: c.failedScrapes - o.failedScrapes}
+		failedScrapes: c.failedScrapes - o.failedScrapes,
+	}
 }
 
 // soakCounters is one read of the collector's own metrics.

@@ -179,22 +179,30 @@ func TestSoakWithFaults(t *testing.T) {
 	// goroutine and heap samples.
 	spacing := time.Duration(*soakOrgs) * 3 * time.Millisecond
 	const firstScrape = 5 * time.Second
-	values := soakValues{ZitadelAddr: zitadel.GRPCAddr(), SystemUser: systemUser, KeyFile: keyFile,
-		TelemetryURL: endpoint.HTTPURL(), PprofAddr: freeAddr(t), Database: db.values}
-	for i := range n {
-		values.API = append(values.API, soakPipeline{Name: "p" + strconv.Itoa(i), SystemID: "soak-system-" + strconv.Itoa(i),
-			Delay: firstScrape + time.Duration(i)*spacing, BulkSize: len(wantAPI)/soakPagesPerReport + 1})
+	values := soakValues{
+		ZitadelAddr: zitadel.GRPCAddr(), SystemUser: systemUser, KeyFile: keyFile,
+		TelemetryURL: endpoint.HTTPURL(), PprofAddr: freeAddr(t), Database: db.values,
 	}
-	values.DB = soakPipeline{Name: "db", SystemID: soakDBSystem, Delay: firstScrape + time.Duration(n)*spacing,
-		BulkSize: len(db.want)/soakPagesPerReport + 1}
+	for i := range n {
+		values.API = append(values.API, soakPipeline{
+			Name: "p" + strconv.Itoa(i), SystemID: "soak-system-" + strconv.Itoa(i),
+			Delay: firstScrape + time.Duration(i)*spacing, BulkSize: len(wantAPI)/soakPagesPerReport + 1,
+		})
+	}
+	values.DB = soakPipeline{
+		Name: "db", SystemID: soakDBSystem, Delay: firstScrape + time.Duration(n)*spacing,
+		BulkSize: len(db.want)/soakPagesPerReport + 1,
+	}
 	values.All = append(append([]soakPipeline(nil), values.API...), values.DB)
 	var self string
 	self, values.TelemetryPort = ownMetricsPort(t)
 	configPath := filepath.Join(dir, "soak.yaml")
 	writeConfig(t, configPath, soakTemplate, values)
 
-	s := &soakRun{t: t, pipelines: values.All, apiPipelines: n, endpoint: endpoint, db: db,
-		selfURL: "http://" + self + "/metrics", pprofURL: "http://" + values.PprofAddr}
+	s := &soakRun{
+		t: t, pipelines: values.All, apiPipelines: n, endpoint: endpoint, db: db,
+		selfURL: "http://" + self + "/metrics", pprofURL: "http://" + values.PprofAddr,
+	}
 	s.collector = startCollector(t, bin, configPath)
 	waitForListener(t, s.collector, self)
 

@@ -65,8 +65,10 @@ func startChain(t *testing.T, opts chainOptions) *chain {
 	t.Helper()
 	dir := t.TempDir()
 	zitadel, keyFile := startZitadel(t, dir, 20, fakezitadel.Options{})
-	c := &chain{dataset: zitadel.Dataset(),
-		first: telemetryserver.New(telemetryserver.Options{}), last: telemetryserver.New(telemetryserver.Options{})}
+	c := &chain{
+		dataset: zitadel.Dataset(),
+		first:   telemetryserver.New(telemetryserver.Options{}), last: telemetryserver.New(telemetryserver.Options{}),
+	}
 	for _, s := range []*telemetryserver.Server{c.first, c.last} {
 		require.NoError(t, s.Start("127.0.0.1:0", ""))
 		t.Cleanup(func() { s.Close() })
@@ -77,8 +79,10 @@ func startChain(t *testing.T, opts chainOptions) *chain {
 		target = c.central.values.GRPCAddr
 	}
 	path := filepath.Join(dir, "edge.yaml")
-	writeConfig(t, path, edgeTemplate, edgeValues{Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
-		FirstHop: c.first.HTTPURL(), Central: target, Protocol: opts.protocol, TelemetryPort: opts.edgePort})
+	writeConfig(t, path, edgeTemplate, edgeValues{
+		Interval: time.Hour, ZitadelAddr: zitadel.GRPCAddr(), KeyFile: keyFile,
+		FirstHop: c.first.HTTPURL(), Central: target, Protocol: opts.protocol, TelemetryPort: opts.edgePort,
+	})
 	c.edge = startCollector(t, collectorBinary(t), path)
 	return c
 }

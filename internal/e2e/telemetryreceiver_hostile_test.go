@@ -78,8 +78,10 @@ func startHostileCollector(t testing.TB, limitMiB int, httpExtra, receiverExtra 
 	v := hostileValues{HTTPAddr: freeAddr(t), LimitMiB: limitMiB, SpikeMiB: limitMiB / 5, HTTP: httpExtra, Receiver: receiverExtra}
 	path := filepath.Join(t.TempDir(), "hostile.yaml")
 	writeConfig(t, path, hostileTemplate, v)
-	c := &hostileCollector{collector: startCollector(t, collectorBinary(t), path), values: v,
-		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 100}}}
+	c := &hostileCollector{
+		collector: startCollector(t, collectorBinary(t), path), values: v,
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 100}},
+	}
 	t.Cleanup(c.client.CloseIdleConnections)
 	waitForListener(t, c.collector, v.HTTPAddr)
 	return c
@@ -146,8 +148,10 @@ func hostilePage(t testing.TB, reportID string, rows int) []byte {
 // beginReport sends a base information and returns the report id.
 func (c *hostileCollector) beginReport(t testing.TB) string {
 	t.Helper()
-	body, err := protojson.Marshal(&analytics.ReportBaseInformationRequest{SystemId: hostileSystemID, Version: "v4.6.0",
-		Instances: []*analytics.InstanceInformation{{Id: "300000000000000000", Domains: []string{"acme.example.com"}}}})
+	body, err := protojson.Marshal(&analytics.ReportBaseInformationRequest{
+		SystemId: hostileSystemID, Version: "v4.6.0",
+		Instances: []*analytics.InstanceInformation{{Id: "300000000000000000", Domains: []string{"acme.example.com"}}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,8 +85,10 @@ func startRefusingCentral(t *testing.T, otlp, exporter string) *refusingCentral 
 	v := refusalsValues{HTTPAddr: freeAddr(t), GRPCAddr: freeAddr(t), OTLP: otlp, TelemetryPort: port, Exporter: exporter}
 	path := filepath.Join(t.TempDir(), "refusals.yaml")
 	writeConfig(t, path, refusalsTemplate, v)
-	c := &refusingCentral{collector: startCollector(t, collectorBinary(t), path), values: v, selfURL: "http://" + self + "/metrics",
-		httpClient: newHTTPClient(t)}
+	c := &refusingCentral{
+		collector: startCollector(t, collectorBinary(t), path), values: v, selfURL: "http://" + self + "/metrics",
+		httpClient: newHTTPClient(t),
+	}
 	for _, addr := range []string{v.HTTPAddr, v.GRPCAddr} {
 		waitForListener(t, c.collector, addr)
 	}
@@ -135,8 +137,10 @@ const (
 // Paths under the endpoint, ZITADEL's and Connect's.
 var (
 	zitadelPaths = map[bool]string{false: "/instances", true: "/resource_counts"}
-	connectPaths = map[bool]string{false: analytics.TelemetryService_ReportBaseInformation_FullMethodName,
-		true: analytics.TelemetryService_ReportResourceCounts_FullMethodName}
+	connectPaths = map[bool]string{
+		false: analytics.TelemetryService_ReportBaseInformation_FullMethodName,
+		true:  analytics.TelemetryService_ReportResourceCounts_FullMethodName,
+	}
 )
 
 // call is one call on one wire: msg, or body when it is not nil (what msg
@@ -221,8 +225,10 @@ func expiredReportID(key, systemID string) string {
 const refusedSystem = "e2e-refused-system"
 
 func refusalRow() *analytics.ResourceCount {
-	return &analytics.ResourceCount{InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
-		ParentId: "o1", ResourceName: "user", Amount: 3}
+	return &analytics.ResourceCount{
+		InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
+		ParentId: "o1", ResourceName: "user", Amount: 3,
+	}
 }
 
 func refusalPage(reportID string, rows int) *analytics.ReportResourceCountsRequest {
@@ -268,27 +274,47 @@ func TestCollectorRefusesEveryClassOnEveryWire(t *testing.T) {
 	wrongSecret := "http://" + c.values.HTTPAddr + "/zitadel/ping/" + strings.ToUpper(pathSecret)
 
 	classes := []refusalClass{
-		{name: "malformed body", call: call{counts: true, body: []byte(`{"systemId":`)},
+		{
+			name: "malformed body", call: call{counts: true, body: []byte(`{"systemId":`)},
 			grpcMsg: &wrapperspb.BytesValue{Value: []byte{0xff}}, // field 1, the system id, not UTF-8
-			zitadel: 400, connect: 400, grpcCode: codes.InvalidArgument, reason: "malformed", text: "not a ReportResourceCountsRequest"},
-		{name: "over-long field", call: call{counts: true, msg: overLong},
-			zitadel: 400, connect: 400, grpcCode: codes.InvalidArgument, reason: "malformed", text: "resourceCounts[0].instanceId is longer than 64 bytes"},
-		{name: "too many rows", call: call{counts: true, msg: refusalPage("", 6)},
-			zitadel: 400, connect: 400, grpcCode: codes.InvalidArgument, reason: "malformed", text: "at most 5 per call"},
-		{name: "over the size limit", call: call{counts: true, msg: overHTTP}, grpcMsg: overGRPC,
-			zitadel: 413, connect: 429, grpcCode: codes.ResourceExhausted, reason: "too_large"},
-		{name: "unknown report id", call: call{counts: true, msg: refusalPage("report-7", 1)},
-			zitadel: 412, connect: 400, grpcCode: codes.FailedPrecondition, reason: "report_id", text: "was not issued by this receiver"},
-		{name: "foreign report id", call: call{counts: true, msg: refusalPage(foreign.ReportId, 1)},
-			zitadel: 412, connect: 400, grpcCode: codes.FailedPrecondition, reason: "report_id", text: "was not issued to this system"},
-		{name: "expired report id", call: call{counts: true, msg: refusalPage(expiredReportID(refusalsReportKey, refusedSystem), 1)},
-			zitadel: 412, connect: 400, grpcCode: codes.FailedPrecondition, reason: "report_id", text: "expired at"},
-		{name: "wrong content type", call: call{counts: true, msg: refusalPage("", 1), contentType: "text/plain"},
-			zitadel: 415, connect: 415, reason: "content_type", text: "text/plain"},
-		{name: "wrong method", call: call{counts: true, msg: refusalPage("", 1), method: http.MethodPut},
-			zitadel: 405, connect: 405, reason: "method"},
-		{name: "wrong path secret", call: call{counts: true, msg: refusalPage("", 1), base: wrongSecret},
-			zitadel: 404, connect: 404, reason: "not_found"},
+			zitadel: 400, connect: 400, grpcCode: codes.InvalidArgument, reason: "malformed", text: "not a ReportResourceCountsRequest",
+		},
+		{
+			name: "over-long field", call: call{counts: true, msg: overLong},
+			zitadel: 400, connect: 400, grpcCode: codes.InvalidArgument, reason: "malformed", text: "resourceCounts[0].instanceId is longer than 64 bytes",
+		},
+		{
+			name: "too many rows", call: call{counts: true, msg: refusalPage("", 6)},
+			zitadel: 400, connect: 400, grpcCode: codes.InvalidArgument, reason: "malformed", text: "at most 5 per call",
+		},
+		{
+			name: "over the size limit", call: call{counts: true, msg: overHTTP}, grpcMsg: overGRPC,
+			zitadel: 413, connect: 429, grpcCode: codes.ResourceExhausted, reason: "too_large",
+		},
+		{
+			name: "unknown report id", call: call{counts: true, msg: refusalPage("report-7", 1)},
+			zitadel: 412, connect: 400, grpcCode: codes.FailedPrecondition, reason: "report_id", text: "was not issued by this receiver",
+		},
+		{
+			name: "foreign report id", call: call{counts: true, msg: refusalPage(foreign.ReportId, 1)},
+			zitadel: 412, connect: 400, grpcCode: codes.FailedPrecondition, reason: "report_id", text: "was not issued to this system",
+		},
+		{
+			name: "expired report id", call: call{counts: true, msg: refusalPage(expiredReportID(refusalsReportKey, refusedSystem), 1)},
+			zitadel: 412, connect: 400, grpcCode: codes.FailedPrecondition, reason: "report_id", text: "expired at",
+		},
+		{
+			name: "wrong content type", call: call{counts: true, msg: refusalPage("", 1), contentType: "text/plain"},
+			zitadel: 415, connect: 415, reason: "content_type", text: "text/plain",
+		},
+		{
+			name: "wrong method", call: call{counts: true, msg: refusalPage("", 1), method: http.MethodPut},
+			zitadel: 405, connect: 405, reason: "method",
+		},
+		{
+			name: "wrong path secret", call: call{counts: true, msg: refusalPage("", 1), base: wrongSecret},
+			zitadel: 404, connect: 404, reason: "not_found",
+		},
 	}
 	want := map[[2]string]float64{}
 	for _, rc := range classes {
@@ -446,7 +472,7 @@ func TestSIGTERMWithPagesInFlight(t *testing.T) {
 	answers := make(chan [2]any, len(wires))
 	for _, wire := range wires {
 		go func() {
-			answers <- [2]any{wire, c.send(t, wire, call{counts: true, msg: refusalPage("", 2)})}
+			answers <- [2]any{wire, c.send(t, wire, call{counts: true, msg: refusalPage("", 2)})} //nolint:testifylint // go-require: send fails only on a broken connection, which fails the run anyway
 		}()
 	}
 	held.waitForArrivals(t, c.collector, int64(len(wires)))

@@ -209,7 +209,8 @@ func TestCollectorReceivesZITADELServicePing(t *testing.T) {
 		id := resp.GetReportId()
 		for start := 0; start < len(rows); start += 1000 {
 			_, err := client.ReportResourceCounts(context.Background(), &analytics.ReportResourceCountsRequest{
-				SystemId: base.SystemId, ReportId: &id, ResourceCounts: rows[start:min(start+1000, len(rows))]})
+				SystemId: base.SystemId, ReportId: &id, ResourceCounts: rows[start:min(start+1000, len(rows))],
+			})
 			require.NoError(t, err)
 		}
 	}

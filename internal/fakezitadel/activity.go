@@ -49,10 +49,14 @@ func (w *Writer) Login(l Login) {
 	sessionID := ""
 	if !l.Machine {
 		sessionID = w.ds.ids.new()
-		w.eventWith(Event{AggregateType: "session", AggregateID: sessionID, ResourceOwner: in.ID, Type: "session.added",
-			Payload: map[string]any{"userAgent": userAgent()}})
-		w.eventWith(Event{AggregateType: "session", AggregateID: sessionID, ResourceOwner: in.ID, Type: "session.user.checked",
-			Payload: map[string]any{"userID": l.UserID, "userResourceOwner": l.Org.ID, "checkedAt": w.at.Format(time.RFC3339Nano)}})
+		w.eventWith(Event{
+			AggregateType: "session", AggregateID: sessionID, ResourceOwner: in.ID, Type: "session.added",
+			Payload: map[string]any{"userAgent": userAgent()},
+		})
+		w.eventWith(Event{
+			AggregateType: "session", AggregateID: sessionID, ResourceOwner: in.ID, Type: "session.user.checked",
+			Payload: map[string]any{"userID": l.UserID, "userResourceOwner": l.Org.ID, "checkedAt": w.at.Format(time.RFC3339Nano)},
+		})
 		for _, m := range l.AuthMethods {
 			switch m {
 			case AuthPassword:
@@ -67,8 +71,10 @@ func (w *Writer) Login(l Login) {
 	for i, m := range l.AuthMethods {
 		methods[i] = float64(m)
 	}
-	p := map[string]any{"userID": l.UserID, "userResourceOwner": l.Org.ID, "sessionID": sessionID,
-		"authMethods": methods, "authTime": w.at.Format(time.RFC3339Nano), "userAgent": userAgent()}
+	p := map[string]any{
+		"userID": l.UserID, "userResourceOwner": l.Org.ID, "sessionID": sessionID,
+		"authMethods": methods, "authTime": w.at.Format(time.RFC3339Nano), "userAgent": userAgent(),
+	}
 	e := Event{ResourceOwner: l.Org.ID, AggregateID: "V2_" + w.ds.ids.new(), Payload: p}
 	if l.EntityID != "" {
 		e.AggregateType, e.Type = "saml_session", "saml_session.added"
@@ -86,8 +92,10 @@ func (w *Writer) Login(l Login) {
 
 // userAgent is what ZITADEL stores of the client: personal, never to be emitted.
 func userAgent() map[string]any {
-	return map[string]any{"fingerprint_id": "fp-1", "ip": "203.0.113.7", "description": "Mozilla/5.0 (X11; Linux x86_64)",
-		"header": map[string]any{"accept-language": []any{"de-CH"}}}
+	return map[string]any{
+		"fingerprint_id": "fp-1", "ip": "203.0.113.7", "description": "Mozilla/5.0 (X11; Linux x86_64)",
+		"header": map[string]any{"accept-language": []any{"de-CH"}},
+	}
 }
 
 // CheckPassword writes a password check of a user; a failed one names no

@@ -71,8 +71,10 @@ func (s *Server) WriteSampleActivity(instanceID string, now time.Time) SampleAct
 		login(time.Hour, Login{UserID: user(1 + i), Org: first, ClientID: SampleWebClient, AuthMethods: []int{AuthPassword}})
 	}
 	// A machine user's JWT-profile grant, without a session.
-	login(time.Hour, Login{UserID: instanceID + "-machine-1", Org: second, ClientID: SampleAPIClient, Machine: true,
-		AuthMethods: []int{AuthPrivateKey}})
+	login(time.Hour, Login{
+		UserID: instanceID + "-machine-1", Org: second, ClientID: SampleAPIClient, Machine: true,
+		AuthMethods: []int{AuthPrivateKey},
+	})
 	sa.HumansActive = [3]int{3, 5, 7}
 	sa.MachinesActive = [3]int{1, 1, 1}
 

@@ -4,13 +4,13 @@
 package fakezitadel
 
 import (
-	milestonepb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/milestone/v1"
-
 	"fmt"
 	"math/rand/v2"
 	"sort"
 	"strconv"
 	"time"
+
+	milestonepb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/milestone/v1"
 )
 
 // Spec sizes a generated dataset. Counts per organization are drawn

@@ -42,8 +42,10 @@ func TestListEventsHasZitadelsSemantics(t *testing.T) {
 		return &adminpb.ListEventsRequest_Range{Range: &adminpb.ListEventsRequestCreationDateRange{Since: timestamppb.New(t)}}
 	}
 
-	assert.Equal(t, []string{"instance.added", "org.added", "org.domain.added", "org.domain.verified", "org.domain.primary.set",
-		"user.human.added", "user.human.added", "user.human.added", "org.policy.login.added"},
+	assert.Equal(t, []string{
+		"instance.added", "org.added", "org.domain.added", "org.domain.verified", "org.domain.primary.set",
+		"user.human.added", "user.human.added", "user.human.added", "org.policy.login.added",
+	},
 		list(&adminpb.ListEventsRequest{Asc: true}), "limit 0 is ZITADEL's largest page, oldest first")
 	assert.Equal(t, []string{"user.human.added", "user.human.added", "user.human.added", "org.policy.login.added"},
 		list(&adminpb.ListEventsRequest{Asc: true, CreationDateFilter: after(t0)}), "since is strict: the first write is left out")

@@ -123,11 +123,11 @@ func generateFeatures(spec Spec, ds *Dataset) {
 func drawStates(rng *rand.Rand, humans, machines int) UserStates {
 	var u UserStates
 	draw := func() UserState {
-		if r := rng.IntN(10); r < 7 {
+		r := rng.IntN(10)
+		if r < 7 {
 			return StateActive
-		} else {
-			return UserState(r - 6)
 		}
+		return UserState(r - 6)
 	}
 	for range humans {
 		u.Humans[draw()]++

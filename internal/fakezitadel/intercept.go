@@ -44,7 +44,8 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 	}
 	n := s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
-	for p := s.peakInFlight.Load(); n > p && !s.peakInFlight.CompareAndSwap(p, n); p = s.peakInFlight.Load() {
+	for p := s.peakInFlight.Load(); n > p && !s.peakInFlight.CompareAndSwap(p, n); {
+		p = s.peakInFlight.Load()
 	}
 	if d := time.Duration(s.latency.Load()); d > 0 {
 		t := time.NewTimer(d)

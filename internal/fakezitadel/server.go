@@ -11,10 +11,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/faults"
 	"google.golang.org/grpc/codes"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/faults"
 	actionpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/action/v2"
 	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
 	mgmtpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/management"

@@ -202,8 +202,10 @@ func TestSystemAPIAcceptsOnlySystemUsers(t *testing.T) {
 		return tok
 	}
 	now := time.Now()
-	valid := jwt.RegisteredClaims{Issuer: "sys", Subject: "sys", Audience: jwt.ClaimStrings{srv.Issuer()},
-		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))}
+	valid := jwt.RegisteredClaims{
+		Issuer: "sys", Subject: "sys", Audience: jwt.ClaimStrings{srv.Issuer()},
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
+	}
 	resp, err := system.ListInstances(withToken(sign(valid)), req)
 	require.NoError(t, err)
 	assert.Len(t, resp.GetResult(), len(srv.Dataset().Instances))
@@ -230,8 +232,10 @@ func TestTokenEndpoint(t *testing.T) {
 	priv, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(k.Key))
 	require.NoError(t, err)
 	now := time.Now()
-	assertion := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.RegisteredClaims{Issuer: k.UserID, Subject: k.UserID,
-		Audience: jwt.ClaimStrings{srv.Issuer()}, IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))})
+	assertion := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.RegisteredClaims{
+		Issuer: k.UserID, Subject: k.UserID,
+		Audience: jwt.ClaimStrings{srv.Issuer()}, IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
+	})
 	assertion.Header["kid"] = k.KeyID
 	signed, err := assertion.SignedString(priv)
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package fakezitadel
 
 import (
 	"context"
+	"slices"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -114,7 +115,7 @@ func (m managementService) ListProviders(ctx context.Context, req *mgmtpb.ListPr
 	ci := infoFrom(ctx)
 	instance := providerRows(ci.inst.ID, idppb.IDPOwnerType_IDP_OWNER_TYPE_SYSTEM, ci.inst.IdPs, ci.inst.LDAPIdPs)
 	org := providerRows(ci.org.ID, idppb.IDPOwnerType_IDP_OWNER_TYPE_ORG, ci.org.IdPs, ci.org.LDAPIdPs)
-	rows := append(instance, org...)
+	rows := slices.Concat(instance, org)
 	for _, q := range req.GetQueries() {
 		switch q.GetOwnerTypeQuery().GetOwnerType() {
 		case idppb.IDPOwnerType_IDP_OWNER_TYPE_ORG:

@@ -58,8 +58,10 @@ type Injector struct {
 // New fails rate (0 to 1) of the calls, drawn from a generator seeded with
 // seed, so a run can be repeated.
 func New(rate float64, seed uint64) *Injector {
-	return &Injector{RetryAfter: time.Second, SlowCap: 30 * time.Second,
-		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), rate: rate, conns: make(map[string]net.Conn)}
+	return &Injector{
+		RetryAfter: time.Second, SlowCap: 30 * time.Second,
+		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), rate: rate, conns: make(map[string]net.Conn),
+	}
 }
 
 // Counts returns how many calls failed in each way.

@@ -11,7 +11,7 @@ import (
 // counted in the text as the caller words it.
 func TestProblemsNameTheFirstAndCountTheRest(t *testing.T) {
 	var p Problems
-	assert.Equal(t, "", p.String())
+	assert.Empty(t, p.String())
 	for i := range MaxListedProblems + 3 {
 		p.Add("value %d", i)
 	}

@@ -41,8 +41,10 @@ func TestCheckedRecorderLeavesOutOnlyWhatIsRefused(t *testing.T) {
 
 func TestCheckedRecorderAllocatesNothingForGoodCounts(t *testing.T) {
 	r := NewCheckedRecorder(discard{})
-	c := Count{InstanceID: "312000000000000001", ParentType: ParentOrganization, ParentID: "312000000000000101",
-		Resource: "user", Table: "projections.users14", Amount: 5}
+	c := Count{
+		InstanceID: "312000000000000001", ParentType: ParentOrganization, ParentID: "312000000000000101",
+		Resource: "user", Table: "projections.users14", Amount: 5,
+	}
 	assert.Zero(t, testing.AllocsPerRun(100, func() { r.RecordCount(c) }))
 }
 

@@ -191,9 +191,11 @@ func (b *Builder) Build(md pmetric.Metrics) *Built {
 				out.leave(LeftOutInvalid, points)
 				continue
 			}
-			sr = &System{systemID: systemID,
+			sr = &System{
+				systemID:  systemID,
 				base:      &analytics.ReportBaseInformationRequest{SystemId: systemID},
-				instances: make(map[string]*analytics.InstanceInformation)}
+				instances: make(map[string]*analytics.InstanceInformation),
+			}
 			bySystem[systemID] = sr
 			out.systems = append(out.systems, sr)
 		}

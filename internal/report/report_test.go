@@ -89,7 +89,8 @@ func FuzzReportBuilder(f *testing.F) {
 	f.Add("s\x00", "\xff", "i\"d", "\xfe", "not a date", strings.Repeat("r", 64), "instance",
 		"p\\", "t\n", int64(math.MaxUint32+1), 4294967295.0, true, uint64(math.MaxUint64), "zitadel.parent.id", "x", true)
 	f.Fuzz(func(t *testing.T, systemID, version, instanceID, domain, created, resource, parentType, parentID, table string,
-		amount int64, double float64, useDouble bool, ts uint64, extraKey, extraValue string, sendDomains bool) {
+		amount int64, double float64, useDouble bool, ts uint64, extraKey, extraValue string, sendDomains bool,
+	) {
 		for _, s := range []string{systemID, version, instanceID, domain, created, resource, parentType, parentID, table} {
 			if strings.Contains(s, forbidden) || strings.Contains(s, "zz-domain") {
 				t.Skip("the markers must only come from outside the allow-list")

@@ -206,8 +206,10 @@ func (ss *systemSnapshot) put(rc *analytics.ResourceCount, seen uint32) {
 	}
 	i := ss.cursor
 	if i >= len(ss.rows) || !ss.isRow(i, rc) {
-		k := rowKey{instance: ss.strID(rc.InstanceId, ss.last.instance), parent: ss.strID(rc.ParentId, ss.last.parent),
-			resource: ss.strs.id(rc.ResourceName), table: ss.strID(rc.TableName, ss.last.table), parentType: rc.ParentType}
+		k := rowKey{
+			instance: ss.strID(rc.InstanceId, ss.last.instance), parent: ss.strID(rc.ParentId, ss.last.parent),
+			resource: ss.strs.id(rc.ResourceName), table: ss.strID(rc.TableName, ss.last.table), parentType: rc.ParentType,
+		}
 		idx := ss.find(k)
 		if idx < 0 {
 			idx = ss.add(k)
@@ -343,8 +345,10 @@ func (ss *systemSnapshot) metrics(now time.Time) pmetric.Metrics {
 		if !b.HasInstance(inst) {
 			b.RecordInstance(ss.instanceModel(r.key.instance))
 		}
-		b.RecordCountAt(model.Count{InstanceID: inst, ParentType: contract.ParentTypeName(r.key.parentType),
-			ParentID: str[r.key.parent], Resource: str[r.key.resource], Table: str[r.key.table], Amount: int64(r.amount)},
+		b.RecordCountAt(model.Count{
+			InstanceID: inst, ParentType: contract.ParentTypeName(r.key.parentType),
+			ParentID: str[r.key.parent], Resource: str[r.key.resource], Table: str[r.key.table], Amount: int64(r.amount),
+		},
 			pcommon.Timestamp(ss.times.vals[r.updatedAt]))
 	}
 	return b.Emit()

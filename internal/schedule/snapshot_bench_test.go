@@ -29,8 +29,7 @@ func updatePlain(m map[plainKey]plainValue, systems []*report.System, seen int64
 			if rc.UpdatedAt != nil {
 				updatedAt = rc.UpdatedAt.Seconds*int64(time.Second) + int64(rc.UpdatedAt.Nanos)
 			}
-			m[plainKey{rc.InstanceId, rc.ParentId, rc.ResourceName, rc.TableName, rc.ParentType}] =
-				plainValue{rc.Amount, updatedAt, seen}
+			m[plainKey{rc.InstanceId, rc.ParentId, rc.ResourceName, rc.TableName, rc.ParentType}] = plainValue{rc.Amount, updatedAt, seen}
 		}
 	}
 }

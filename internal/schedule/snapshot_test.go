@@ -26,7 +26,7 @@ func snapshotOf(t *testing.T, at time.Time, batches ...[]*report.System) *snapsh
 
 func built(t *testing.T, systemID string, instances, orgs int, resources ...string) []*report.System {
 	t.Helper()
-	b := (report.NewBuilder("", "", true, nil)).Build(testkit.ContractMetrics(systemID, instances, orgs, resources...))
+	b := report.NewBuilder("", "", true, nil).Build(testkit.ContractMetrics(systemID, instances, orgs, resources...))
 	require.Empty(t, b.Errors())
 	return b.Systems()
 }
@@ -35,7 +35,7 @@ func built(t *testing.T, systemID string, instances, orgs int, resources ...stri
 // made of, so a scheduled report is the report the batch would have been.
 func TestSnapshotMetricsAreTheBatch(t *testing.T) {
 	md := testkit.ContractMetrics("sys", 2, 3, model.ResourceUser, model.ResourceProject)
-	b := (report.NewBuilder("", "", true, nil)).Build(md)
+	b := report.NewBuilder("", "", true, nil).Build(md)
 	s := newSnapshot()
 	s.update(b.Systems(), testkit.Observed)
 	got := s.systems["sys"].metrics(testkit.Observed)

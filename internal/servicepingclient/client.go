@@ -46,7 +46,7 @@ func Cancels(err error) bool {
 		return false
 	}
 	switch te.StatusCode {
-	case 400, 404, 409, 412, 501:
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusNotImplemented:
 		return true
 	}
 	return false
@@ -76,8 +76,10 @@ func (c *Client) Report(ctx context.Context, base *analytics.ReportBaseInformati
 		return fmt.Errorf("base information: %w", err)
 	}
 	for start := 0; start < len(rows); start += bulkSize {
-		req := &analytics.ReportResourceCountsRequest{SystemId: base.SystemId,
-			ResourceCounts: rows[start:min(start+bulkSize, len(rows))]}
+		req := &analytics.ReportResourceCountsRequest{
+			SystemId:       base.SystemId,
+			ResourceCounts: rows[start:min(start+bulkSize, len(rows))],
+		}
 		if id != "" {
 			req.ReportId = proto.String(id)
 		}

@@ -93,7 +93,7 @@ func formatName(data []byte) string {
 	n := 0
 	for n < len(data) && n < 64 {
 		c := data[n]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_') {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '.' && c != '_' {
 			break
 		}
 		n++

@@ -45,13 +45,17 @@ func TestEveryTransportSpeaksTheSameContract(t *testing.T) {
 		t.Run(transport, func(t *testing.T) {
 			s.Reset()
 			ctx := context.Background()
-			base, err := c.ReportBaseInformation(ctx, &analytics.ReportBaseInformationRequest{SystemId: "sys-1", Version: "v4",
-				Instances: []*analytics.InstanceInformation{{Id: "i1", Domains: []string{"a.example.com"}}}})
+			base, err := c.ReportBaseInformation(ctx, &analytics.ReportBaseInformationRequest{
+				SystemId: "sys-1", Version: "v4",
+				Instances: []*analytics.InstanceInformation{{Id: "i1", Domains: []string{"a.example.com"}}},
+			})
 			require.NoError(t, err)
 			require.NotEmpty(t, base.ReportId)
 			id := base.ReportId
-			page, err := c.ReportResourceCounts(ctx, &analytics.ReportResourceCountsRequest{SystemId: "sys-1", ReportId: &id,
-				ResourceCounts: []*analytics.ResourceCount{{InstanceId: "i1", ParentId: "o1", ResourceName: "user", Amount: 3}}})
+			page, err := c.ReportResourceCounts(ctx, &analytics.ReportResourceCountsRequest{
+				SystemId: "sys-1", ReportId: &id,
+				ResourceCounts: []*analytics.ResourceCount{{InstanceId: "i1", ParentId: "o1", ResourceName: "user", Amount: 3}},
+			})
 			require.NoError(t, err)
 			assert.Equal(t, id, page.ReportId)
 

@@ -89,8 +89,10 @@ func TestClassifyHTTP(t *testing.T) {
 		{"200 without a body", 200, nil, "", outcome{code: codes.Unknown}},
 		{"200 with HTML", 200, nil, "<html>captive portal</html>", outcome{code: codes.Unknown}},
 		// Connect: the code in the body wins over the status.
-		{"connect failed_precondition on 400", 400, nil, `{"code":"failed_precondition","message":"report id expired"}`,
-			outcome{code: codes.FailedPrecondition, permanent: true, expired: true}},
+		{
+			"connect failed_precondition on 400", 400, nil, `{"code":"failed_precondition","message":"report id expired"}`,
+			outcome{code: codes.FailedPrecondition, permanent: true, expired: true},
+		},
 		{"connect invalid_argument", 400, nil, `{"code":"invalid_argument"}`, outcome{code: codes.InvalidArgument, permanent: true}},
 		{"connect not_found", 404, nil, `{"code":"not_found"}`, outcome{code: codes.NotFound, permanent: true}},
 		{"connect already_exists", 409, nil, `{"code":"already_exists"}`, outcome{code: codes.AlreadyExists, permanent: true}},
@@ -99,12 +101,17 @@ func TestClassifyHTTP(t *testing.T) {
 		{"connect out_of_range", 400, nil, `{"code":"out_of_range"}`, outcome{code: codes.OutOfRange, permanent: true}},
 		{"connect data_loss", 500, nil, `{"code":"data_loss"}`, outcome{code: codes.DataLoss}},
 		{"connect unavailable", 503, nil, `{"code":"unavailable"}`, outcome{code: codes.Unavailable}},
-		{"connect resource_exhausted with RetryInfo", 429, nil,
+		{
+			"connect resource_exhausted with RetryInfo", 429, nil,
 			`{"code":"resource_exhausted","details":[` + retryInfoDetail(1500*time.Millisecond) + `]}`,
-			outcome{code: codes.ResourceExhausted, retryAfter: 1500 * time.Millisecond}},
-		{"connect RetryInfo and a longer Retry-After", 503, http.Header{"Retry-After": {"3"}},
+			outcome{code: codes.ResourceExhausted, retryAfter: 1500 * time.Millisecond},
+		},
+		{
+			"connect RetryInfo and a longer Retry-After", 503,
+			http.Header{"Retry-After": {"3"}},
 			`{"code":"unavailable","details":[` + retryInfoDetail(time.Second) + `]}`,
-			outcome{code: codes.Unavailable, retryAfter: 3 * time.Second}},
+			outcome{code: codes.Unavailable, retryAfter: 3 * time.Second},
+		},
 		{"connect internal", 500, nil, `{"code":"internal"}`, outcome{code: codes.Internal}},
 		{"connect deadline_exceeded", 504, nil, `{"code":"deadline_exceeded"}`, outcome{code: codes.DeadlineExceeded}},
 		{"unknown connect code falls back to the status", 400, nil, `{"code":"no_such_code"}`, outcome{code: codes.InvalidArgument, permanent: true}},
@@ -181,12 +188,18 @@ func TestClassifyGRPC(t *testing.T) {
 		{"aborted", status.Error(codes.Aborted, "x"), outcome{code: codes.Aborted}},
 		{"unknown", status.Error(codes.Unknown, "x"), outcome{code: codes.Unknown}},
 		{"data loss", status.Error(codes.DataLoss, "x"), outcome{code: codes.DataLoss}},
-		{"resource exhausted with RetryInfo", withRetryInfo(codes.ResourceExhausted, 2*time.Second),
-			outcome{code: codes.ResourceExhausted, retryAfter: 2 * time.Second}},
-		{"unavailable with RetryInfo", withRetryInfo(codes.Unavailable, 250*time.Millisecond),
-			outcome{code: codes.Unavailable, retryAfter: 250 * time.Millisecond}},
-		{"RetryInfo does not make a permanent code retryable", withRetryInfo(codes.InvalidArgument, time.Second),
-			outcome{code: codes.InvalidArgument, permanent: true, retryAfter: time.Second}},
+		{
+			"resource exhausted with RetryInfo", withRetryInfo(codes.ResourceExhausted, 2*time.Second),
+			outcome{code: codes.ResourceExhausted, retryAfter: 2 * time.Second},
+		},
+		{
+			"unavailable with RetryInfo", withRetryInfo(codes.Unavailable, 250*time.Millisecond),
+			outcome{code: codes.Unavailable, retryAfter: 250 * time.Millisecond},
+		},
+		{
+			"RetryInfo does not make a permanent code retryable", withRetryInfo(codes.InvalidArgument, time.Second),
+			outcome{code: codes.InvalidArgument, permanent: true, retryAfter: time.Second},
+		},
 		{"no status at all", errors.New("connection reset"), outcome{code: codes.Unknown}},
 	}
 	for _, tt := range tests {

@@ -71,8 +71,10 @@ func NewHTTP(client *http.Client, endpoint string, style PathStyle) Client {
 		c.baseURL, c.countsURL = endpoint+PathInstances, endpoint+PathResourceCounts
 	}
 	shownEndpoint := remotetext.URL(endpoint)
-	c.shown = map[string]string{c.baseURL: shownEndpoint + strings.TrimPrefix(c.baseURL, endpoint),
-		c.countsURL: shownEndpoint + strings.TrimPrefix(c.countsURL, endpoint)}
+	c.shown = map[string]string{
+		c.baseURL:   shownEndpoint + strings.TrimPrefix(c.baseURL, endpoint),
+		c.countsURL: shownEndpoint + strings.TrimPrefix(c.countsURL, endpoint),
+	}
 	return c
 }
 

@@ -38,8 +38,10 @@ func TestAppendResourceCountsJSONMatchesProtojson(t *testing.T) {
 	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	shared := timestamppb.New(at)
 	row := func(mod func(*analytics.ResourceCount)) *analytics.ResourceCount {
-		rc := &analytics.ResourceCount{InstanceId: "312345678901234567", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
-			ParentId: "312345678901234568", ResourceName: "user", TableName: "projections.users14", UpdatedAt: shared, Amount: 42}
+		rc := &analytics.ResourceCount{
+			InstanceId: "312345678901234567", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
+			ParentId: "312345678901234568", ResourceName: "user", TableName: "projections.users14", UpdatedAt: shared, Amount: 42,
+		}
 		if mod != nil {
 			mod(rc)
 		}

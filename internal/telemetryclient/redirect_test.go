@@ -2,7 +2,6 @@ package telemetryclient_test
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -37,7 +36,7 @@ func loopbackServer(t *testing.T, h http.Handler) string {
 // permanent error naming where it was sent, and counts nothing delivered.
 func TestRedirectIsRefusedOnEveryWire(t *testing.T) {
 	var elsewhere atomic.Int64
-	target := loopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	target := loopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		elsewhere.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"reportId":"stolen"}`))
@@ -58,13 +57,15 @@ func TestRedirectIsRefusedOnEveryWire(t *testing.T) {
 			require.Error(t, err, "%s %d", wire, code)
 			assert.True(t, consumererror.IsPermanent(err), "%s %d: %v", wire, code, err)
 			var re *telemetryclient.RedirectError
-			require.True(t, errors.As(err, &re), "%s %d: %v", wire, code, err)
+			require.ErrorAs(t, err, &re, "%s %d: %v", wire, code, err)
 			assert.Equal(t, code, re.HTTPStatus)
 			if wire != "grpc" { // grpc-go does not pass the Location on
 				assert.Contains(t, err.Error(), target+"/collect/", wire)
 			}
-			_, err = c.ReportResourceCounts(context.Background(), &analytics.ReportResourceCountsRequest{SystemId: "s",
-				ResourceCounts: []*analytics.ResourceCount{{InstanceId: "i", ParentId: "o", ResourceName: "user", Amount: 1}}})
+			_, err = c.ReportResourceCounts(context.Background(), &analytics.ReportResourceCountsRequest{
+				SystemId:       "s",
+				ResourceCounts: []*analytics.ResourceCount{{InstanceId: "i", ParentId: "o", ResourceName: "user", Amount: 1}},
+			})
 			assert.True(t, consumererror.IsPermanent(err), "%s %d: %v", wire, code, err)
 			require.NoError(t, c.Close())
 		}

@@ -79,12 +79,18 @@ func TestClientAddressesZITADELsPathsAndTheOfficialMethods(t *testing.T) {
 		client telemetryclient.Client
 		want   []string
 	}{
-		{"http", telemetryclient.NewHTTP(&http.Client{}, httpServer.URL+"/api/ping", telemetryclient.PathsZITADEL),
-			[]string{"/api/ping" + wirespec.ZITADELPathInstances, "/api/ping" + wirespec.ZITADELPathResourceCounts}},
-		{"connect", telemetryclient.NewHTTP(&http.Client{}, httpServer.URL, telemetryclient.PathsConnect),
-			[]string{official["ReportBaseInformation"], official["ReportResourceCounts"]}},
-		{"grpc", telemetryclient.NewGRPC(conn),
-			[]string{official["ReportBaseInformation"], official["ReportResourceCounts"]}},
+		{
+			"http", telemetryclient.NewHTTP(&http.Client{}, httpServer.URL+"/api/ping", telemetryclient.PathsZITADEL),
+			[]string{"/api/ping" + wirespec.ZITADELPathInstances, "/api/ping" + wirespec.ZITADELPathResourceCounts},
+		},
+		{
+			"connect", telemetryclient.NewHTTP(&http.Client{}, httpServer.URL, telemetryclient.PathsConnect),
+			[]string{official["ReportBaseInformation"], official["ReportResourceCounts"]},
+		},
+		{
+			"grpc", telemetryclient.NewGRPC(conn),
+			[]string{official["ReportBaseInformation"], official["ReportResourceCounts"]},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -102,8 +102,10 @@ func (s *rowStore) all() []*analytics.ResourceCount {
 	out := make([]*analytics.ResourceCount, 0, s.size)
 	for k, p := range s.parents {
 		for _, r := range p.rows {
-			out = append(out, &analytics.ResourceCount{InstanceId: k.instanceID, ParentType: k.parentType, ParentId: k.parentID,
-				ResourceName: r.resource, TableName: r.table, UpdatedAt: r.updatedAt, Amount: r.amount})
+			out = append(out, &analytics.ResourceCount{
+				InstanceId: k.instanceID, ParentType: k.parentType, ParentId: k.parentID,
+				ResourceName: r.resource, TableName: r.table, UpdatedAt: r.updatedAt, Amount: r.amount,
+			})
 		}
 	}
 	return out

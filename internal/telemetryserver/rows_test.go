@@ -24,17 +24,23 @@ func TestRowStoreDeduplicatesOnTheWholeKey(t *testing.T) {
 				if parent == "o2" && r >= 3 {
 					continue
 				}
-				s.put(&analytics.ResourceCount{InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
+				s.put(&analytics.ResourceCount{
+					InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
 					ParentId: parent, ResourceName: fmt.Sprintf("resource-%d", r), TableName: "projections.t",
-					UpdatedAt: at(minute), Amount: uint32(round)})
+					UpdatedAt: at(minute), Amount: uint32(round),
+				})
 			}
 		}
 	}
 	// The same resource from another table, and under the instance as parent.
-	s.put(&analytics.ResourceCount{InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
-		ParentId: "o1", ResourceName: "resource-0", TableName: "projections.t2", UpdatedAt: at(0)})
-	s.put(&analytics.ResourceCount{InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE,
-		ParentId: "o1", ResourceName: "resource-0", TableName: "projections.t", UpdatedAt: at(0)})
+	s.put(&analytics.ResourceCount{
+		InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
+		ParentId: "o1", ResourceName: "resource-0", TableName: "projections.t2", UpdatedAt: at(0),
+	})
+	s.put(&analytics.ResourceCount{
+		InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE,
+		ParentId: "o1", ResourceName: "resource-0", TableName: "projections.t", UpdatedAt: at(0),
+	})
 
 	rows := s.all()
 	assert.Len(t, rows, 2*linearSearchRows+3+2)

@@ -279,12 +279,13 @@ func (s *Server) handle(transport string, base *analytics.ReportBaseInformationR
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var a answer
-	if s.failures > 0 {
+	switch {
+	case s.failures > 0:
 		s.failures--
 		a = answer{code: s.failCode, message: "injected failure", retryAfter: s.retryAfter}
-	} else if base != nil {
+	case base != nil:
 		a = s.state.reportBase(base)
-	} else {
+	default:
 		a = s.state.reportCounts(counts)
 	}
 	s.state.record(transport, base, counts, a)

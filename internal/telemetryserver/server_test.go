@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -73,13 +72,16 @@ func reportIDOf(t *testing.T, a httpAnswer) string {
 var updated = timestamppb.New(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
 
 func row(instance, parent, resource string, amount uint32) *analytics.ResourceCount {
-	return &analytics.ResourceCount{InstanceId: instance, ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
-		ParentId: parent, ResourceName: resource, TableName: "projections.users14", UpdatedAt: updated, Amount: amount}
+	return &analytics.ResourceCount{
+		InstanceId: instance, ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION,
+		ParentId: parent, ResourceName: resource, TableName: "projections.users14", UpdatedAt: updated, Amount: amount,
+	}
 }
 
 func base(system string) *analytics.ReportBaseInformationRequest {
 	return &analytics.ReportBaseInformationRequest{SystemId: system, Version: "v4.1.0", Instances: []*analytics.InstanceInformation{
-		{Id: "i1", Domains: []string{"acme.example.com"}, CreatedAt: updated}}}
+		{Id: "i1", Domains: []string{"acme.example.com"}, CreatedAt: updated},
+	}}
 }
 
 func counts(system, reportID string, rows ...*analytics.ResourceCount) *analytics.ReportResourceCountsRequest {
@@ -318,7 +320,7 @@ func TestSummaryJSON(t *testing.T) {
 	assert.Equal(t, 3, sys.Rows)
 	assert.Equal(t, map[string]uint64{"user": 12, "project": 2}, sys.Totals)
 	assert.Equal(t, "2025-06-01T12:00:00Z", sys.Instances[0].CreatedAt)
-	assert.True(t, strings.Contains(string(out), "\n  "), "indented for a terminal")
+	assert.Contains(t, string(out), "\n  ", "indented for a terminal")
 }
 
 func TestForgetDropsOneSystem(t *testing.T) {

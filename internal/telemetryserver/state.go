@@ -158,9 +158,11 @@ func (s *Server) Snapshot(systemID string) (SystemSnapshot, bool) {
 	if !ok {
 		return SystemSnapshot{}, false
 	}
-	snap := SystemSnapshot{SystemID: systemID, Version: sys.version, Reports: sys.reports,
+	snap := SystemSnapshot{
+		SystemID: systemID, Version: sys.version, Reports: sys.reports,
 		Instances: make([]*analytics.InstanceInformation, 0, len(sys.instances)),
-		Rows:      sys.rows.all()}
+		Rows:      sys.rows.all(),
+	}
 	for _, in := range sys.instances {
 		snap.Instances = append(snap.Instances, in)
 	}

@@ -38,8 +38,10 @@ func (s *Server) Summary() Summary {
 	s.mu.Unlock()
 	for _, id := range s.Systems() {
 		snap, _ := s.Snapshot(id)
-		ss := SystemSummary{SystemID: id, Version: snap.Version, Reports: snap.Reports, Rows: len(snap.Rows),
-			Instances: make([]InstanceSummary, 0, len(snap.Instances)), Totals: map[string]uint64{}}
+		ss := SystemSummary{
+			SystemID: id, Version: snap.Version, Reports: snap.Reports, Rows: len(snap.Rows),
+			Instances: make([]InstanceSummary, 0, len(snap.Instances)), Totals: map[string]uint64{},
+		}
 		for _, in := range snap.Instances {
 			is := InstanceSummary{ID: in.Id, Domains: in.Domains}
 			if in.CreatedAt != nil {

@@ -91,7 +91,7 @@ func readBody(w http.ResponseWriter, r *http.Request, maxBody int64, held *charg
 }
 
 func finishBody(buf []byte, err error) ([]byte, error) {
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		return buf, nil
 	}
 	releaseBody(buf)

@@ -69,7 +69,8 @@ func TestGRPCBodyIsReleasedBeforeTheHandler(t *testing.T) {
 	}
 	base := &analytics.ReportBaseInformationRequest{SystemId: "sys", Instances: []*analytics.InstanceInformation{{Id: "i1"}}}
 	page := &analytics.ReportResourceCountsRequest{SystemId: "sys", ResourceCounts: []*analytics.ResourceCount{
-		{InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE, ParentId: "i1", ResourceName: "user", Amount: 2}}}
+		{InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE, ParentId: "i1", ResourceName: "user", Amount: 2},
+	}}
 	for _, tc := range []struct {
 		name        string
 		interceptor grpc.UnaryServerInterceptor

@@ -17,8 +17,10 @@ import (
 // request must still be what the body said.
 func TestDecodedRequestsOwnTheirStrings(t *testing.T) {
 	page := samplePage()
-	base := &analytics.ReportBaseInformationRequest{SystemId: "sys-1", Version: "v4.13.1",
-		Instances: []*analytics.InstanceInformation{{Id: "i1", Domains: []string{"a.example.com", "b.example.com"}}}}
+	base := &analytics.ReportBaseInformationRequest{
+		SystemId: "sys-1", Version: "v4.13.1",
+		Instances: []*analytics.InstanceInformation{{Id: "i1", Domains: []string{"a.example.com", "b.example.com"}}},
+	}
 	encode := func(m proto.Message, binary bool) []byte {
 		var b []byte
 		var err error

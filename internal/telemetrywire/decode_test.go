@@ -17,10 +17,14 @@ func samplePage() *analytics.ReportResourceCountsRequest {
 	ts := timestamppb.New(time.Date(2025, 6, 1, 12, 0, 0, 123000000, time.UTC))
 	id := "report-7"
 	return &analytics.ReportResourceCountsRequest{SystemId: "sys-1", ReportId: &id, ResourceCounts: []*analytics.ResourceCount{
-		{InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION, ParentId: "o1",
-			ResourceName: "user", TableName: "projections.users14", UpdatedAt: ts, Amount: 42},
-		{InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE, ParentId: "i1",
-			ResourceName: "organization", UpdatedAt: ts},
+		{
+			InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_ORGANIZATION, ParentId: "o1",
+			ResourceName: "user", TableName: "projections.users14", UpdatedAt: ts, Amount: 42,
+		},
+		{
+			InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE, ParentId: "i1",
+			ResourceName: "organization", UpdatedAt: ts,
+		},
 		{InstanceId: "i2", ParentId: "o2", ResourceName: "ünïcödé", Amount: 4294967295},
 		{},
 	}}
@@ -36,7 +40,7 @@ func TestJSONDecoderTakesWhatProtojsonTakes(t *testing.T) {
 		fast bool // the fast path reads it without protojson
 	}{
 		"protojson output":     {string(written), true},
-		"indented":             {string(protojson.MarshalOptions{Multiline: true}.Format(samplePage())), true},
+		"indented":             {protojson.MarshalOptions{Multiline: true}.Format(samplePage()), true},
 		"proto field names":    {`{"system_id":"s","report_id":"r","resource_counts":[{"instance_id":"i","parent_type":"COUNT_PARENT_TYPE_INSTANCE","parent_id":"p","resource_name":"user","table_name":"t","updated_at":"2025-01-01T00:00:00Z","amount":3}]}`, true},
 		"empty":                {`{}`, true},
 		"no rows":              {`{"systemId":"s","resourceCounts":[]}`, true},
@@ -148,7 +152,8 @@ func TestDecodingWithoutTimes(t *testing.T) {
 	}
 
 	tooLate := &analytics.ReportResourceCountsRequest{ResourceCounts: []*analytics.ResourceCount{
-		{UpdatedAt: &timestamppb.Timestamp{Seconds: 253402300800}}}}
+		{UpdatedAt: &timestamppb.Timestamp{Seconds: 253402300800}},
+	}}
 	binary, err = proto.Marshal(tooLate)
 	require.NoError(t, err)
 	_, err = DecodeCountsWithoutTimes(binary, true)

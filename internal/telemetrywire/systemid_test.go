@@ -45,8 +45,10 @@ func TestSystemIDReadsWhatTheDecoderWould(t *testing.T) {
 		})
 	}
 
-	page, err := proto.Marshal(&analytics.ReportResourceCountsRequest{SystemId: "sys-proto", ReportId: proto.String("r"),
-		ResourceCounts: []*analytics.ResourceCount{{InstanceId: "i", UpdatedAt: timestamppb.Now()}}})
+	page, err := proto.Marshal(&analytics.ReportResourceCountsRequest{
+		SystemId: "sys-proto", ReportId: proto.String("r"),
+		ResourceCounts: []*analytics.ResourceCount{{InstanceId: "i", UpdatedAt: timestamppb.Now()}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,9 +120,11 @@ func newAuthority(tb testing.TB, name string) *authority {
 	tb.Helper()
 	key := newKey(tb)
 	from, to := validity()
-	tmpl := &x509.Certificate{SerialNumber: serial(tb), Subject: pkix.Name{CommonName: name},
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(tb), Subject: pkix.Name{CommonName: name},
 		NotBefore: from, NotAfter: to, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		tb.Fatal(err)
@@ -138,9 +140,11 @@ func (a *authority) issue(tb testing.TB, dir, name string, hosts []string, usage
 	tb.Helper()
 	key := newKey(tb)
 	from, to := validity()
-	tmpl := &x509.Certificate{SerialNumber: serial(tb), Subject: pkix.Name{CommonName: hosts[0]},
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(tb), Subject: pkix.Name{CommonName: hosts[0]},
 		NotBefore: from, NotAfter: to, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{usage}}
+		ExtKeyUsage: []x509.ExtKeyUsage{usage},
+	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {
 			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
@@ -156,8 +160,10 @@ func (a *authority) issue(tb testing.TB, dir, name string, hosts []string, usage
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := Pair{CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		KeyPEM: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})}
+	p := Pair{
+		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
+	}
 	p.CertFile = writeFile(tb, dir, name+".pem", p.CertPEM)
 	p.KeyFile = writeFile(tb, dir, name+"-key.pem", p.KeyPEM)
 	return p

@@ -35,7 +35,11 @@ var fuzzValues = []any{
 	"", "x", "user", "5", "1.5", "-1", "http", "grpc", "connect", "database", "api", "127.0.0.1:4317/api/ping",
 	"https://zitadel.com/api/ping", "postgres://u:p@h:99999/db", "host=x sslmode=bogus", "ops@example.com",
 	"\xff", strings.Repeat("a", 300), 0, 1, -1, 5, 1.5, 10000, 1 << 40, math.MaxInt64, math.Inf(1), true, false,
-	[]any{"user", "usres"}, []any{}, map[string]any{}, map[string]any{"enabled": false}, nil,
+	[]any{"user", "usres"},
+	[]any{},
+	map[string]any{},
+	map[string]any{"enabled": false},
+	nil,
 }
 
 // freshValue copies maps and lists, so that no two keys share one: YAML

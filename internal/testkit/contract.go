@@ -19,13 +19,17 @@ func ContractMetrics(systemID string, instances, orgsPerInstance int, resources 
 	b := contract.NewBuilder(Observed.Add(-time.Hour), Observed, "", "")
 	for i := range instances {
 		instanceID := fmt.Sprintf("1%017d", i)
-		b.RecordInstance(model.Instance{SystemID: systemID, Version: "v4.2.0", ID: instanceID,
-			Domains: []string{fmt.Sprintf("i%d.zitadel.example", i)}, CreatedAt: Observed.AddDate(-1, 0, i)})
+		b.RecordInstance(model.Instance{
+			SystemID: systemID, Version: "v4.2.0", ID: instanceID,
+			Domains: []string{fmt.Sprintf("i%d.zitadel.example", i)}, CreatedAt: Observed.AddDate(-1, 0, i),
+		})
 		for o := range orgsPerInstance {
 			for r, resource := range resources {
-				b.RecordCount(model.Count{InstanceID: instanceID, ParentType: model.ParentOrganization,
+				b.RecordCount(model.Count{
+					InstanceID: instanceID, ParentType: model.ParentOrganization,
 					ParentID: fmt.Sprintf("2%08d%09d", i, o), Resource: resource, Table: "projections." + resource + "s",
-					Amount: int64(o*10 + r)})
+					Amount: int64(o*10 + r),
+				})
 			}
 		}
 	}

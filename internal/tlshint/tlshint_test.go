@@ -5,8 +5,10 @@ import (
 	"testing"
 )
 
-var testLink = Link{Name: "ZITADEL's API", UnknownCA: "set ca_file", WrongHost: "set server_name_override",
-	Plaintext: "set insecure", ClientCert: "set cert_file"}
+var testLink = Link{
+	Name: "ZITADEL's API", UnknownCA: "set ca_file", WrongHost: "set server_name_override",
+	Plaintext: "set insecure", ClientCert: "set cert_file",
+}
 
 // The texts gRPC flattens a TLS failure into, as grpc-go and crypto/tls
 // write them, and what each is explained as.

@@ -35,17 +35,23 @@ func passwordLoginPages(b *testing.B, pages int) []*adminpb.ListEventsResponse {
 				"userID": user, "userResourceOwner": org, "sessionID": fmt.Sprintf("4%017d", n), "clientID": "web-client",
 				"audience": []any{"web-client"}, "scope": []any{"openid", "profile"}, "authMethods": []any{4.0},
 				"authTime": at.Format(time.RFC3339Nano),
-				"userAgent": map[string]any{"fingerprint_id": "fp-1", "ip": "203.0.113.7", "description": "Mozilla/5.0 (X11; Linux x86_64)",
-					"header": map[string]any{"accept-language": []any{"de-CH"}}},
+				"userAgent": map[string]any{
+					"fingerprint_id": "fp-1", "ip": "203.0.113.7", "description": "Mozilla/5.0 (X11; Linux x86_64)",
+					"header": map[string]any{"accept-language": []any{"de-CH"}},
+				},
 			})
 			require.NoError(b, err)
 			created := timestamppb.New(at)
 			resp.Events = append(resp.Events,
-				&eventpb.Event{Sequence: uint64(n/100_000 + 1), CreationDate: created, Type: &eventpb.EventType{Type: "user.human.password.check.succeeded"},
-					Aggregate: &eventpb.Aggregate{Id: user, Type: &eventpb.AggregateType{Type: "user"}, ResourceOwner: org}},
-				&eventpb.Event{Sequence: 1, CreationDate: created, Type: &eventpb.EventType{Type: activity.TypeOIDCSessionAdded},
+				&eventpb.Event{
+					Sequence: uint64(n/100_000 + 1), CreationDate: created, Type: &eventpb.EventType{Type: "user.human.password.check.succeeded"},
+					Aggregate: &eventpb.Aggregate{Id: user, Type: &eventpb.AggregateType{Type: "user"}, ResourceOwner: org},
+				},
+				&eventpb.Event{
+					Sequence: 1, CreationDate: created, Type: &eventpb.EventType{Type: activity.TypeOIDCSessionAdded},
 					Aggregate: &eventpb.Aggregate{Id: fmt.Sprintf("V2_5%017d", n), Type: &eventpb.AggregateType{Type: "oidc_session"}, ResourceOwner: org},
-					Payload:   payload})
+					Payload:   payload,
+				})
 			n++
 		}
 		out[p] = resp

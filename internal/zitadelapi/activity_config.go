@@ -38,8 +38,10 @@ func (c *DeprecatedActivityConfig) Block() activity.Config {
 
 func newDefaultDeprecatedActivityConfig() DeprecatedActivityConfig {
 	d := activity.NewDefaultConfig()
-	return DeprecatedActivityConfig{Lookback: d.Lookback, MaxPagesPerScrape: (d.MaxEventsPerScrape + maxEventPage - 1) / maxEventPage,
-		MaxApplicationsPerOrganization: d.MaxApplicationsPerOrganization}
+	return DeprecatedActivityConfig{
+		Lookback: d.Lookback, MaxPagesPerScrape: (d.MaxEventsPerScrape + maxEventPage - 1) / maxEventPage,
+		MaxApplicationsPerOrganization: d.MaxApplicationsPerOrganization,
+	}
 }
 
 func (c *DeprecatedActivityConfig) validate() []error {

@@ -130,8 +130,10 @@ func TestSystemUserTokenIsReusedUntilRenewal(t *testing.T) {
 	pemKey, _, err := fakezitadel.NewSystemUserKey()
 	require.NoError(t, err)
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	c := &systemUserCredentials{userID: "u", keyFile: writeFile(t, "k.pem", pemKey), audience: "https://z.example.com",
-		now: func() time.Time { return now }}
+	c := &systemUserCredentials{
+		userID: "u", keyFile: writeFile(t, "k.pem", pemKey), audience: "https://z.example.com",
+		now: func() time.Time { return now },
+	}
 
 	first, err := c.token(context.Background())
 	require.NoError(t, err)

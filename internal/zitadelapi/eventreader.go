@@ -48,8 +48,10 @@ func (r *eventReader) Read(ctx context.Context, q zitadelevent.Query) (zitadelev
 		}
 		since = cur.At.Add(-eventOverlap)
 	}
-	rd := eventRead{aggregateTypes: q.AggregateTypes, eventTypes: q.EventTypes, pageSize: r.pageSize,
-		maxPages: (q.Limit + r.pageSize - 1) / r.pageSize, aggregateHash: cur.Hash, now: now}
+	rd := eventRead{
+		aggregateTypes: q.AggregateTypes, eventTypes: q.EventTypes, pageSize: r.pageSize,
+		maxPages: (q.Limit + r.pageSize - 1) / r.pageSize, aggregateHash: cur.Hash, now: now,
+	}
 	var page zitadelevent.Page
 	var payloads payloadBlocks
 	next, end, err := r.c.readEvents(ctx, r.sc, rd, since, positionOf(cur), func(e *eventpb.Event) {
@@ -102,7 +104,8 @@ func (p *payloadBlocks) eventOf(e *eventpb.Event, q zitadelevent.Query) zitadele
 	if len(fields) == 0 || payload == nil {
 		return out
 	}
-	buf := append(p.scratch[:0], '{')
+	buf := p.scratch[:0]
+	buf = append(buf, '{')
 	for _, f := range fields {
 		v, ok := payload[f]
 		if !ok {
@@ -115,7 +118,8 @@ func (p *payloadBlocks) eventOf(e *eventpb.Event, q zitadelevent.Query) zitadele
 		buf = append(buf, ':')
 		buf = appendJSONValue(buf, v)
 	}
-	p.scratch = append(buf, '}')
+	buf = append(buf, '}')
+	p.scratch = buf
 	out.Payload = p.keep(p.scratch)
 	return out
 }

@@ -26,9 +26,11 @@ func TestEventReaderPagesWithNamedFieldsAndRefusesImpossibleDates(t *testing.T) 
 
 	s := startSource(t, testConfig(srv), model.NewResourceFilter([]string{model.ResourceOrganization}))
 	r := s.client.eventReader(scope{}, 6) // one write of writeDay has five logins
-	q := zitadelevent.Query{InstanceID: in.ID, Since: now.Add(-24 * time.Hour), Limit: 6,
+	q := zitadelevent.Query{
+		InstanceID: in.ID, Since: now.Add(-24 * time.Hour), Limit: 6,
 		EventTypes:    []string{"oidc_session.added", "saml_session.added"},
-		PayloadFields: map[string][]string{"oidc_session.added": {"clientID", "userResourceOwner"}}}
+		PayloadFields: map[string][]string{"oidc_session.added": {"clientID", "userResourceOwner"}},
+	}
 	var events []zitadelevent.Event
 	refused := 0
 	for range 10 {

@@ -77,7 +77,7 @@ func TestFeatureUsageAsZitadelCountsIt(t *testing.T) {
 		assert.Empty(t, rec.countsFor(model.ParentOrganization, res), "%s has the instance as its only parent, as in ZITADEL", res)
 	}
 	assert.Greater(t, login, 1, "the dataset has organizations with their own login policy")
-	assert.Greater(t, ldap, 0, "the dataset has LDAP providers")
+	assert.Positive(t, ldap, "the dataset has LDAP providers")
 
 	orgCustom := rec.countsFor(model.ParentOrganization, model.ResourceOrganizationCustomLoginPolicy)
 	assert.Len(t, orgCustom, len(in.Orgs))
@@ -96,7 +96,8 @@ func TestOrganizationFeatureFigures(t *testing.T) {
 	cfg := testConfig(srv)
 	cfg.PageSize = 2
 	s := startSource(t, cfg, model.NewResourceFilter([]string{
-		model.ResourceOrganizationEnforceMFA, model.ResourceOrganizationVerifiedCustomDomain}))
+		model.ResourceOrganizationEnforceMFA, model.ResourceOrganizationVerifiedCustomDomain,
+	}))
 
 	rec, err := scrape(t, s)
 	require.NoError(t, err)
@@ -140,7 +141,8 @@ func TestOneLoginPolicyCallServesEveryCountOfIt(t *testing.T) {
 	srv := startFake(t, oneInstance(), fakezitadel.Options{})
 	s := startSource(t, testConfig(srv), model.NewResourceFilter([]string{
 		model.ResourceLoginPolicy, model.ResourceEnforceMFA,
-		model.ResourceOrganizationEnforceMFA, model.ResourceOrganizationCustomLoginPolicy}))
+		model.ResourceOrganizationEnforceMFA, model.ResourceOrganizationCustomLoginPolicy,
+	}))
 
 	rec, err := scrape(t, s)
 	require.NoError(t, err)

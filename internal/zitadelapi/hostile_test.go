@@ -155,7 +155,7 @@ func TestOversizedEventPagesArePagedSmaller(t *testing.T) {
 	padding := structpb.NewStringValue(strings.Repeat("x", 8<<10))
 	spec := fakezitadel.DefaultSpec()
 	spec.Instances = 1
-	srv := startFake(t, spec, fakezitadel.Options{Tamper: func(method string, answer any) {
+	srv := startFake(t, spec, fakezitadel.Options{Tamper: func(_ string, answer any) {
 		if a, ok := answer.(*adminpb.ListEventsResponse); ok {
 			for _, e := range a.Events {
 				// 8 KiB an event: a page of 1,000 is 8 MiB, of 500 still 4 MiB.

@@ -67,7 +67,7 @@ func (r *scrapeRun) planInstance(inst *instanceRun) (*changes, *instanceState) {
 		return nil, nil
 	}
 	prev := r.src.state[inst.id]
-	reason := ""
+	var reason string
 	switch {
 	case prev == nil:
 		reason = "no earlier count of it"

@@ -80,8 +80,10 @@ func (r *scrapeRun) discover() {
 
 // startInstance records the instance and queues its counts.
 func (r *scrapeRun) startInstance(sc scope, id string, details *objectv1.ObjectDetails, version string, domains []*instancepb.Domain) {
-	inst := &instanceRun{id: id, label: "instance " + id, sc: sc, domains: orderDomains(domains),
-		sums: make(map[string]*instanceSum, len(r.src.plan.sums))}
+	inst := &instanceRun{
+		id: id, label: "instance " + id, sc: sc, domains: orderDomains(domains),
+		sums: make(map[string]*instanceSum, len(r.src.plan.sums)),
+	}
 	for _, res := range r.src.plan.sums {
 		inst.sums[res] = new(instanceSum)
 	}

@@ -22,7 +22,7 @@ import (
 // The scope ZITADEL needs to issue a token for its own APIs.
 const apiScope = "openid urn:zitadel:iam:org:project:id:zitadel:aud"
 
-const grantTypeJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+const grantTypeJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer" //nolint:gosec // G101: a grant type's name, no credential
 
 // assertionLifetime is ZITADEL's limit for the age of a signed JWT.
 const assertionLifetime = time.Hour

@@ -26,12 +26,14 @@ func BenchmarkMilestonesOfUnknownTypes(b *testing.B) {
 	}
 	spec := fakezitadel.DefaultSpec()
 	spec.Instances = 1
-	srv := fakezitadel.NewServer(fakezitadel.Generate(spec), fakezitadel.Options{PATs: map[string]string{testPAT: ""},
+	srv := fakezitadel.NewServer(fakezitadel.Generate(spec), fakezitadel.Options{
+		PATs: map[string]string{testPAT: ""},
 		Tamper: func(_ string, answer any) {
 			if a, ok := answer.(*adminpb.ListMilestonesResponse); ok {
 				a.Result = append(a.Result, unknown...)
 			}
-		}})
+		},
+	})
 	require.NoError(b, srv.Start("127.0.0.1:0", "127.0.0.1:0"))
 	b.Cleanup(srv.Close)
 	s := NewSource(activityConfig(srv), activityConfig(srv).Activity.Block(), model.NewResourceFilter([]string{model.ResourceOrganization}), componenttest.NewNopTelemetrySettings(), nopOwnMetrics(b)).(*source)

@@ -2,7 +2,6 @@ package zitadelapi
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +68,7 @@ func TestScrapeNeverSendsLimitZero(t *testing.T) {
 	_, err := scrape(t, s)
 	require.NoError(t, err)
 	assert.Empty(t, srv.ZeroLimitRequests())
-	assert.Greater(t, srv.Calls(mgmtpb.ManagementService_ListApps_FullMethodName), int64(0))
+	assert.Positive(t, srv.Calls(mgmtpb.ManagementService_ListApps_FullMethodName))
 }
 
 func TestResourcesSelectTheCalls(t *testing.T) {
@@ -116,7 +115,7 @@ func TestPartialFailureKeepsTheOtherCounts(t *testing.T) {
 	rec, err := scrape(t, s)
 	require.Error(t, err)
 	var partial scrapererror.PartialScrapeError
-	require.True(t, errors.As(err, &partial), "a partial scrape error lets the other counts flow: %v", err)
+	require.ErrorAs(t, err, &partial, "a partial scrape error lets the other counts flow")
 	orgs := srv.Dataset().Instances[0].Orgs
 	assert.Equal(t, len(orgs), partial.Failed)
 	assert.Contains(t, err.Error(), "authorization failed for 23 organizations")

@@ -16,8 +16,10 @@ func (r *scrapeRun) countInstanceShares(inst *instanceRun) {
 			inst.addOwn(model.ResourceEnforceMFA, b2i(p.enforcesMFA))
 		}, model.ResourceLoginPolicy, model.ResourceEnforceMFA)
 	}
-	for _, res := range []string{model.ResourcePasswordComplexityPolicy, model.ResourcePasswordExpiryPolicy,
-		model.ResourceLockoutPolicy, model.ResourcePasswordChangeNotification} {
+	for _, res := range []string{
+		model.ResourcePasswordComplexityPolicy, model.ResourcePasswordExpiryPolicy,
+		model.ResourceLockoutPolicy, model.ResourcePasswordChangeNotification,
+	} {
 		if !plan.sumsUp(res) {
 			continue
 		}

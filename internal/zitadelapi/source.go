@@ -121,8 +121,10 @@ func (s *source) credentials(ctx context.Context) (credentials, error) {
 		transport.TLSClientConfig = tlsCfg
 		// No redirect is followed: it would carry the signed assertion, good
 		// for an hour, to wherever the answer points.
-		s.httpClient = &http.Client{Transport: transport, Timeout: s.cfg.RequestTimeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		s.httpClient = &http.Client{
+			Transport: transport, Timeout: s.cfg.RequestTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 		return &jwtProfileCredentials{
 			keyFile:  s.cfg.KeyFile,
 			audience: issuer,

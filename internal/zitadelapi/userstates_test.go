@@ -33,7 +33,8 @@ func stateTotals(rec *recorder) (sums map[string]int64, points map[string]map[st
 func TestUsersByStateAddUpToUsers(t *testing.T) {
 	srv := startFake(t, oneInstance(), fakezitadel.Options{})
 	s := startSource(t, testConfig(srv), model.NewResourceFilter([]string{
-		model.ResourceUser, model.ResourceUserMachine, model.ResourceUserByState}))
+		model.ResourceUser, model.ResourceUserMachine, model.ResourceUserByState,
+	}))
 
 	rec, err := scrape(t, s)
 	require.NoError(t, err)

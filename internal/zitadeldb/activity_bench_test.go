@@ -34,17 +34,25 @@ func dayOfLogins(b *testing.B, d *zitadeldbtest.DB) {
 		org := fmt.Sprintf("2%017d", i%100)
 		user := fmt.Sprintf("3%017d", i)
 		batch = append(batch,
-			zitadeldbtest.Event{InstanceID: "i1", AggregateType: "user", AggregateID: user, Type: "user.human.password.check.succeeded",
-				Owner: org, Creator: user, Payload: `{}`, CreatedAt: at},
-			zitadeldbtest.Event{InstanceID: "i1", AggregateType: "oidc_session", AggregateID: "V2_" + s, Type: "oidc_session.added",
+			zitadeldbtest.Event{
+				InstanceID: "i1", AggregateType: "user", AggregateID: user, Type: "user.human.password.check.succeeded",
+				Owner: org, Creator: user, Payload: `{}`, CreatedAt: at,
+			},
+			zitadeldbtest.Event{
+				InstanceID: "i1", AggregateType: "oidc_session", AggregateID: "V2_" + s, Type: "oidc_session.added",
 				Owner: org, CreatedAt: at, Payload: `{"userID":"` + user + `","userResourceOwner":"` + org + `","sessionID":"4` + s +
 					`","clientID":"web-client","audience":["web-client"],"scope":["openid","profile"],"authMethods":[4],` +
 					`"authTime":"` + at.Format(time.RFC3339Nano) + `","userAgent":{"fingerprint_id":"fp-1","ip":"203.0.113.7",` +
-					`"description":"Mozilla/5.0 (X11; Linux x86_64)","header":{"accept-language":["de-CH"]}}}`},
-			zitadeldbtest.Event{InstanceID: "i1", AggregateType: "session", AggregateID: "4" + s, Type: "session.user.checked",
-				Owner: "i1", CreatedAt: at, Payload: `{"userID":"` + user + `","userResourceOwner":"` + org + `"}`},
-			zitadeldbtest.Event{InstanceID: "i2", AggregateType: "oidc_session", AggregateID: "V2_" + s, Type: "oidc_session.added",
-				Owner: org, CreatedAt: at, Payload: `{"userID":"` + user + `","clientID":"other","sessionID":"x","authMethods":[4]}`})
+					`"description":"Mozilla/5.0 (X11; Linux x86_64)","header":{"accept-language":["de-CH"]}}}`,
+			},
+			zitadeldbtest.Event{
+				InstanceID: "i1", AggregateType: "session", AggregateID: "4" + s, Type: "session.user.checked",
+				Owner: "i1", CreatedAt: at, Payload: `{"userID":"` + user + `","userResourceOwner":"` + org + `"}`,
+			},
+			zitadeldbtest.Event{
+				InstanceID: "i2", AggregateType: "oidc_session", AggregateID: "V2_" + s, Type: "oidc_session.added",
+				Owner: org, CreatedAt: at, Payload: `{"userID":"` + user + `","clientID":"other","sessionID":"x","authMethods":[4]}`,
+			})
 		if len(batch) >= 1000 {
 			flush()
 		}
@@ -95,8 +103,10 @@ func BenchmarkDatabaseActivity(b *testing.B) {
 	})
 
 	b.Run("bare-read", func(b *testing.B) {
-		q := zitadelevent.Query{InstanceID: "i1", AggregateTypes: activity.AggregateTypes(), EventTypes: activity.EventTypes(),
-			PayloadFields: activity.PayloadFields(), Limit: act.MaxEventsPerScrape}
+		q := zitadelevent.Query{
+			InstanceID: "i1", AggregateTypes: activity.AggregateTypes(), EventTypes: activity.EventTypes(),
+			PayloadFields: activity.PayloadFields(), Limit: act.MaxEventsPerScrape,
+		}
 		after, err := decodeCursor(nil, time.Now().Add(-48*time.Hour))
 		if err != nil {
 			b.Fatal(err)

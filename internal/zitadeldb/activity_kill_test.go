@@ -117,10 +117,14 @@ func TestActivityReadWhileWrittenSurvivesKills(t *testing.T) {
 					app, org := killSeries(i)
 					s := strconv.Itoa(i)
 					batch = append(batch,
-						zitadeldbtest.Event{InstanceID: "i1", AggregateType: "oidc_session", AggregateID: "V2_" + s, Type: "oidc_session.added",
-							Owner: org, Payload: `{"userID":"u` + s + `","userResourceOwner":"` + org + `","sessionID":"s` + s + `","clientID":"` + app + `","authMethods":[4]}`},
-						zitadeldbtest.Event{InstanceID: "i1", AggregateType: "user", AggregateID: "u" + s, Type: "user.human.password.check.succeeded",
-							Owner: org, Payload: `{}`})
+						zitadeldbtest.Event{
+							InstanceID: "i1", AggregateType: "oidc_session", AggregateID: "V2_" + s, Type: "oidc_session.added",
+							Owner: org, Payload: `{"userID":"u` + s + `","userResourceOwner":"` + org + `","sessionID":"s` + s + `","clientID":"` + app + `","authMethods":[4]}`,
+						},
+						zitadeldbtest.Event{
+							InstanceID: "i1", AggregateType: "user", AggregateID: "u" + s, Type: "user.human.password.check.succeeded",
+							Owner: org, Payload: `{}`,
+						})
 				}
 				tx, err := pool.Begin(context.Background())
 				if !assert.NoError(t, err) {

@@ -50,10 +50,14 @@ func TestDatabaseActivitySurvivesARestartWithStorage(t *testing.T) {
 	for i := range 5 {
 		d.PushNow(t, login("i1", fmt.Sprint("s", i), "o1", "app"), passwordCheck("i1", "u1", "o1"))
 	}
-	d.PushNow(t, zitadeldbtest.Event{InstanceID: "i1", AggregateType: "milestone", AggregateID: "i1", Type: "milestone.reached",
-		Owner: "i1", Payload: `{"type": 2, "reachedDate": "2026-03-01T10:00:00.5Z"}`})
-	d.PushNow(t, zitadeldbtest.Event{InstanceID: "i1", AggregateType: "milestone", AggregateID: "i1", Type: "milestone.reached",
-		Owner: "i1", Payload: `{"type": "no_such_milestone", "reachedDate": "2026-03-01T10:00:00Z"}`})
+	d.PushNow(t, zitadeldbtest.Event{
+		InstanceID: "i1", AggregateType: "milestone", AggregateID: "i1", Type: "milestone.reached",
+		Owner: "i1", Payload: `{"type": 2, "reachedDate": "2026-03-01T10:00:00.5Z"}`,
+	})
+	d.PushNow(t, zitadeldbtest.Event{
+		InstanceID: "i1", AggregateType: "milestone", AggregateID: "i1", Type: "milestone.reached",
+		Owner: "i1", Payload: `{"type": "no_such_milestone", "reachedDate": "2026-03-01T10:00:00Z"}`,
+	})
 	id, host := activitytest.FileStorage(t)
 	act := activity.NewDefaultConfig()
 	act.Enabled, act.Storage = true, &id
@@ -62,8 +66,10 @@ func TestDatabaseActivitySurvivesARestartWithStorage(t *testing.T) {
 	rep := scrapeActivity(t, first, "i1")
 	assert.Equal(t, uint64(5), activitytest.Logins(rep))
 	assert.Equal(t, []activity.Check{{CheckKey: activity.CheckKey{Organization: "o1", Factor: "password", Outcome: "succeeded"}, Count: 5}}, rep.Checks)
-	assert.Equal(t, []activity.Milestone{{Type: "authentication_succeeded_on_instance",
-		ReachedAt: time.Date(2026, 3, 1, 10, 0, 0, 5e8, time.UTC)}}, rep.Milestones, "the numbered form of older releases; unknown types left out")
+	assert.Equal(t, []activity.Milestone{{
+		Type:      "authentication_succeeded_on_instance",
+		ReachedAt: time.Date(2026, 3, 1, 10, 0, 0, 5e8, time.UTC),
+	}}, rep.Milestones, "the numbered form of older releases; unknown types left out")
 	n, _ := activeOf(rep, activity.UserHuman, "1d")
 	assert.Equal(t, uint64(5), n)
 	require.NoError(t, first.Shutdown(context.Background()))
@@ -90,8 +96,10 @@ func TestDatabaseActivityLeavesOutImpossibleDates(t *testing.T) {
 	d := zitadeldbtest.New(t)
 	d.AddInstance(t, "i1", time.Now().Add(-time.Hour), "i1.example.com")
 	d.PushNow(t, login("i1", "a", "o1", "app"))
-	d.PushNow(t, zitadeldbtest.Event{InstanceID: "i1", AggregateType: "user", AggregateID: "u9", Type: "user.human.password.check.failed",
-		Owner: "o1", CreatedAt: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)})
+	d.PushNow(t, zitadeldbtest.Event{
+		InstanceID: "i1", AggregateType: "user", AggregateID: "u9", Type: "user.human.password.check.failed",
+		Owner: "o1", CreatedAt: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC),
+	})
 	d.PushNow(t, login("i1", "b", "o1", "app"))
 	core, logs := observer.New(zap.WarnLevel)
 	act := activity.NewDefaultConfig()

@@ -37,34 +37,62 @@ func TestConfigValidate(t *testing.T) {
 			c.Timeout, c.PageSize, c.MaxConns = 0, 1, 1
 		}},
 		{desc: "no events table", modify: func(c *Config) { c.EventsTable = "" }},
-		{desc: "dsn and endpoint", modify: func(c *Config) { c.DSN, c.Endpoint = "host=db", "db:5432" },
-			want: []string{"dsn and endpoint: set one of them, not both"}},
-		{desc: "endpoint without port", modify: func(c *Config) { c.Endpoint = "db" },
-			want: []string{`endpoint: "db" is not host:port`}},
-		{desc: "endpoint without host", modify: func(c *Config) { c.Endpoint = ":5432" },
-			want: []string{`endpoint: ":5432" has no host`}},
-		{desc: "endpoint port out of range", modify: func(c *Config) { c.Endpoint = "db:70000" },
-			want: []string{`endpoint: "db:70000": port must be a number from 1 to 65535`}},
-		{desc: "two passwords", modify: func(c *Config) { c.Password, c.PasswordFile = "x", "/pw" },
-			want: []string{"password and password_file: set one of them, not both"}},
-		{desc: "limits", modify: func(c *Config) { c.MaxConns, c.Timeout, c.PageSize = 0, -time.Second, 0 },
-			want: []string{"max_conns: must be at least 1, got 0", "timeout: per-query timeout must not be negative, got -1s", "page_size: must be at least 1, got 0"}},
-		{desc: "instances", modify: func(c *Config) { c.Instances = []string{"1", "", "1"} },
-			want: []string{"instances[1]: empty instance id", `instances[2]: "1" is listed twice`}},
-		{desc: "dsn with an unknown sslmode", modify: func(c *Config) { c.DSN = "host=db sslmode=bogus" },
-			want: []string{"dsn: sslmode is invalid"}},
-		{desc: "dsn that is no dsn", modify: func(c *Config) { c.DSN = "the zitadel database" },
-			want: []string{"dsn: invalid keyword/value"}},
-		{desc: "dsn port out of range", modify: func(c *Config) { c.DSN = "host=db port=99999" },
-			want: []string{"dsn: invalid port"}},
-		{desc: "dsn url port out of range, password kept out", modify: func(c *Config) { c.DSN = "postgres://reader:s3cret@db:99999/zitadel" },
-			want: []string{"dsn: invalid port"}},
-		{desc: "dsn url that is no url", modify: func(c *Config) { c.DSN = "postgres://reader:s3cret@db:5432/%zz" },
-			want: []string{"dsn: invalid percent-encoded token"}},
-		{desc: "events table", modify: func(c *Config) { c.EventsTable = "a.b.c" },
-			want: []string{`events_table: "a.b.c": want name or schema.name`}},
-		{desc: "events table empty part", modify: func(c *Config) { c.EventsTable = "eventstore." },
-			want: []string{`events_table: "eventstore.": want name or schema.name`}},
+		{
+			desc: "dsn and endpoint", modify: func(c *Config) { c.DSN, c.Endpoint = "host=db", "db:5432" },
+			want: []string{"dsn and endpoint: set one of them, not both"},
+		},
+		{
+			desc: "endpoint without port", modify: func(c *Config) { c.Endpoint = "db" },
+			want: []string{`endpoint: "db" is not host:port`},
+		},
+		{
+			desc: "endpoint without host", modify: func(c *Config) { c.Endpoint = ":5432" },
+			want: []string{`endpoint: ":5432" has no host`},
+		},
+		{
+			desc: "endpoint port out of range", modify: func(c *Config) { c.Endpoint = "db:70000" },
+			want: []string{`endpoint: "db:70000": port must be a number from 1 to 65535`},
+		},
+		{
+			desc: "two passwords", modify: func(c *Config) { c.Password, c.PasswordFile = "x", "/pw" },
+			want: []string{"password and password_file: set one of them, not both"},
+		},
+		{
+			desc: "limits", modify: func(c *Config) { c.MaxConns, c.Timeout, c.PageSize = 0, -time.Second, 0 },
+			want: []string{"max_conns: must be at least 1, got 0", "timeout: per-query timeout must not be negative, got -1s", "page_size: must be at least 1, got 0"},
+		},
+		{
+			desc: "instances", modify: func(c *Config) { c.Instances = []string{"1", "", "1"} },
+			want: []string{"instances[1]: empty instance id", `instances[2]: "1" is listed twice`},
+		},
+		{
+			desc: "dsn with an unknown sslmode", modify: func(c *Config) { c.DSN = "host=db sslmode=bogus" },
+			want: []string{"dsn: sslmode is invalid"},
+		},
+		{
+			desc: "dsn that is no dsn", modify: func(c *Config) { c.DSN = "the zitadel database" },
+			want: []string{"dsn: invalid keyword/value"},
+		},
+		{
+			desc: "dsn port out of range", modify: func(c *Config) { c.DSN = "host=db port=99999" },
+			want: []string{"dsn: invalid port"},
+		},
+		{
+			desc: "dsn url port out of range, password kept out", modify: func(c *Config) { c.DSN = "postgres://reader:s3cret@db:99999/zitadel" },
+			want: []string{"dsn: invalid port"},
+		},
+		{
+			desc: "dsn url that is no url", modify: func(c *Config) { c.DSN = "postgres://reader:s3cret@db:5432/%zz" },
+			want: []string{"dsn: invalid percent-encoded token"},
+		},
+		{
+			desc: "events table", modify: func(c *Config) { c.EventsTable = "a.b.c" },
+			want: []string{`events_table: "a.b.c": want name or schema.name`},
+		},
+		{
+			desc: "events table empty part", modify: func(c *Config) { c.EventsTable = "eventstore." },
+			want: []string{`events_table: "eventstore.": want name or schema.name`},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
@@ -93,10 +121,14 @@ func TestTLSConfigValidate(t *testing.T) {
 		{desc: "empty", tls: TLSConfig{}},
 		{desc: "verify-full", tls: TLSConfig{Mode: TLSVerifyFull, CAFile: "ca.pem"}},
 		{desc: "client certificate", tls: TLSConfig{CertFile: "c.pem", KeyFile: "k.pem"}},
-		{desc: "unknown mode", tls: TLSConfig{Mode: "on"},
-			want: `mode: "on" is not a mode; use one of disable, allow, prefer, require, verify-ca, verify-full`},
-		{desc: "disable with files", tls: TLSConfig{Mode: TLSDisable, CAFile: "ca.pem"},
-			want: "mode: disable turns TLS off, so ca_file, cert_file and key_file would be ignored"},
+		{
+			desc: "unknown mode", tls: TLSConfig{Mode: "on"},
+			want: `mode: "on" is not a mode; use one of disable, allow, prefer, require, verify-ca, verify-full`,
+		},
+		{
+			desc: "disable with files", tls: TLSConfig{Mode: TLSDisable, CAFile: "ca.pem"},
+			want: "mode: disable turns TLS off, so ca_file, cert_file and key_file would be ignored",
+		},
 		{desc: "cert without key", tls: TLSConfig{CertFile: "c.pem"}, want: "cert_file and key_file: set both or neither"},
 		{desc: "key without cert", tls: TLSConfig{KeyFile: "k.pem"}, want: "cert_file and key_file: set both or neither"},
 	}

@@ -77,7 +77,7 @@ func grantHint(msg string, relations []string, user string) string {
 func quoteIdent(s string) string {
 	plain := s != ""
 	for i, r := range s {
-		if !(r >= 'a' && r <= 'z' || r == '_' || i > 0 && (r >= '0' && r <= '9' || r == '$')) {
+		if (r < 'a' || r > 'z') && r != '_' && (i == 0 || (r < '0' || r > '9') && r != '$') {
 			plain = false
 			break
 		}

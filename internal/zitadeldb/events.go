@@ -70,8 +70,10 @@ func NewEventReader(pool *pgxpool.Pool, relation string, timeout time.Duration) 
 	if err != nil {
 		return nil, fmt.Errorf("events_table: %w", err)
 	}
-	return &EventReader{pool: pool, table: pgx.Identifier(parts).Sanitize(), relation: relation,
-		user: pool.Config().ConnConfig.User, timeout: timeout, now: time.Now, pageBytes: maxPageBytes}, nil
+	return &EventReader{
+		pool: pool, table: pgx.Identifier(parts).Sanitize(), relation: relation,
+		user: pool.Config().ConnConfig.User, timeout: timeout, now: time.Now, pageBytes: maxPageBytes,
+	}, nil
 }
 
 // The columns read, in this order.
@@ -191,7 +193,7 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 		}
 		seq, err := intValue(fds[colSequence], raw[colSequence])
 		if err != nil || seq < 0 {
-			return zitadelevent.Page{}, fmt.Errorf("event read: sequence %d: %v", seq, err)
+			return zitadelevent.Page{}, fmt.Errorf("event read: sequence %d: %w", seq, err)
 		}
 		b.add(zitadelevent.Event{
 			InstanceID:    q.InstanceID,
@@ -333,7 +335,7 @@ func decodeCursor(c zitadelevent.Cursor, since time.Time) (cursor, error) {
 	out := cursor{position: string(d.Bytes()), set: true}
 	out.inTxOrder = d.Varint()
 	if err := d.Finish(); err != nil {
-		return cursor{}, fmt.Errorf("%w: %v", zitadelevent.ErrCursor, err)
+		return cursor{}, fmt.Errorf("%w: %w", zitadelevent.ErrCursor, err)
 	}
 	if !validPosition(out.position) || out.inTxOrder < math.MinInt32 || out.inTxOrder > math.MaxInt32 {
 		return cursor{}, fmt.Errorf("%w: not a position of ZITADEL's", zitadelevent.ErrCursor)

@@ -35,13 +35,17 @@ func identity(e zitadelevent.Event) string {
 }
 
 func login(instance, id, org, client string) zitadeldbtest.Event {
-	return zitadeldbtest.Event{InstanceID: instance, AggregateType: "oidc_session", AggregateID: id, Type: "oidc_session.added",
-		Owner: org, Payload: fmt.Sprintf(`{"userID":"u-%s","clientID":%q,"sessionID":"s","userAgent":{"ip":"192.0.2.1"},"authMethods":[4]}`, id, client)}
+	return zitadeldbtest.Event{
+		InstanceID: instance, AggregateType: "oidc_session", AggregateID: id, Type: "oidc_session.added",
+		Owner: org, Payload: fmt.Sprintf(`{"userID":"u-%s","clientID":%q,"sessionID":"s","userAgent":{"ip":"192.0.2.1"},"authMethods":[4]}`, id, client),
+	}
 }
 
 func passwordCheck(instance, user, org string) zitadeldbtest.Event {
-	return zitadeldbtest.Event{InstanceID: instance, AggregateType: "user", AggregateID: user, Type: "user.human.password.check.succeeded",
-		Owner: org, Creator: user, Payload: `{}`}
+	return zitadeldbtest.Event{
+		InstanceID: instance, AggregateType: "user", AggregateID: user, Type: "user.human.password.check.succeeded",
+		Owner: org, Creator: user, Payload: `{}`,
+	}
 }
 
 var loginQuery = zitadelevent.Query{
@@ -55,8 +59,10 @@ func TestEventReaderPagesInPositionOrderWithNamedFieldsOnly(t *testing.T) {
 	r, _ := newEventReader(t, d, 2)
 	d.PushNow(t, login("i1", "a", "o1", "app1"), passwordCheck("i1", "u1", "o1"))
 	d.PushNow(t, login("i2", "b", "o2", "app2")) // another instance
-	d.PushNow(t, zitadeldbtest.Event{InstanceID: "i1", AggregateType: "user", AggregateID: "u1", Type: "user.human.added",
-		Owner: "o1", Payload: `{"encodedHash":"$2a$secret"}`}) // not asked for
+	d.PushNow(t, zitadeldbtest.Event{
+		InstanceID: "i1", AggregateType: "user", AggregateID: "u1", Type: "user.human.added",
+		Owner: "o1", Payload: `{"encodedHash":"$2a$secret"}`,
+	}) // not asked for
 	d.PushNow(t, login("i1", "c", "o1", "app1"))
 
 	q := loginQuery
@@ -175,7 +181,7 @@ func TestEventReaderReadsEveryEventOnceWhileWritten(t *testing.T) {
 			break
 		}
 	}
-	assert.Equal(t, writers*pushes*2, len(seen), "events read")
+	assert.Len(t, seen, writers*pushes*2, "events read")
 	for id, n := range seen {
 		assert.Equal(t, 1, n, id)
 	}

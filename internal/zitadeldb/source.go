@@ -48,8 +48,10 @@ func NewSource(cfg *Config, act activity.Config, filter model.ResourceFilter, se
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	return &source{cfg: cfg, filter: filter, logger: logger, rows: own.ZitadelReceiverDatabaseRows,
-		activity: activity.NewTracker(act, 0, logger), now: time.Now}
+	return &source{
+		cfg: cfg, filter: filter, logger: logger, rows: own.ZitadelReceiverDatabaseRows,
+		activity: activity.NewTracker(act, 0, logger), now: time.Now,
+	}
 }
 
 // SetStorageOwner names the receiver its storage client belongs to.

@@ -32,11 +32,15 @@ func TestActivityThroughTheEventsView(t *testing.T) {
 	d := zitadeldbtest.New(t)
 	d.Exec(t, EventsView())
 	d.AddInstance(t, "i1", time.Now().Add(-time.Hour), "i1.example.com")
-	d.PushNow(t, zitadeldbtest.Event{InstanceID: "i1", AggregateType: "user", AggregateID: "u1", Type: "user.human.added",
-		Owner: "o1", Payload: `{"userName": "jane", "email": "jane@example.com", "encodedHash": "$2a$14$secret"}`})
+	d.PushNow(t, zitadeldbtest.Event{
+		InstanceID: "i1", AggregateType: "user", AggregateID: "u1", Type: "user.human.added",
+		Owner: "o1", Payload: `{"userName": "jane", "email": "jane@example.com", "encodedHash": "$2a$14$secret"}`,
+	})
 	d.PushNow(t, login("i1", "s1", "o1", "app"), passwordCheck("i1", "u1", "o1"))
-	d.PushNow(t, zitadeldbtest.Event{InstanceID: "i1", AggregateType: "milestone", AggregateID: "i1", Type: "milestone.reached",
-		Owner: "i1", Payload: `{"type": "instance_created", "reachedDate": "2026-01-02T03:04:05Z", "primaryDomain": "login.example.com"}`})
+	d.PushNow(t, zitadeldbtest.Event{
+		InstanceID: "i1", AggregateType: "milestone", AggregateID: "i1", Type: "milestone.reached",
+		Owner: "i1", Payload: `{"type": "instance_created", "reachedDate": "2026-01-02T03:04:05Z", "primaryDomain": "login.example.com"}`,
+	})
 	role := d.CreateRole(t)
 	d.Grant(t, role, zitadeldbtest.ViewReaderGrants...)
 
@@ -74,8 +78,10 @@ func TestEventReadUsesTheProjectionIndex(t *testing.T) {
 	var events []zitadeldbtest.Event
 	for i := range 5000 {
 		events = append(events, login(fmt.Sprint("i", i%50), fmt.Sprint("s", i), "o1", "app"),
-			zitadeldbtest.Event{InstanceID: fmt.Sprint("i", i%50), AggregateType: "user", AggregateID: fmt.Sprint("u", i),
-				Type: "user.human.added", Owner: "o1", Payload: `{}`})
+			zitadeldbtest.Event{
+				InstanceID: fmt.Sprint("i", i%50), AggregateType: "user", AggregateID: fmt.Sprint("u", i),
+				Type: "user.human.added", Owner: "o1", Payload: `{}`,
+			})
 	}
 	d.PushNow(t, events...)
 	d.Exec(t, "ANALYZE eventstore.events2")

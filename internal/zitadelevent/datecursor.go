@@ -84,7 +84,7 @@ func DecodeDateCursor(c Cursor, now time.Time) (*DateCursor, error) {
 		out.Seen[k] = readDate(d, now)
 	}
 	if err := d.Finish(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCursor, err)
+		return nil, fmt.Errorf("%w: %w", ErrCursor, err)
 	}
 	return out, nil
 }

@@ -119,7 +119,7 @@ func (f *Fields) Value() []byte { return f.value }
 
 // Err is the damage found, nil at a clean end.
 func (f *Fields) Err() error {
-	if f.err == errDone {
+	if errors.Is(f.err, errDone) {
 		return nil
 	}
 	return f.err

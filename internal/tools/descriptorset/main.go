@@ -21,6 +21,8 @@
 //	descriptorset -tgz zitadel-proto-1.3.1.tgz -out testdata/zitadel-proto-1.3.1.binpb
 package main
 
+// The blank imports register the well-known google/protobuf files that
+// ZITADEL's files import.
 import (
 	"archive/tar"
 	"compress/gzip"
@@ -40,8 +42,6 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
-
-	// Registers the well-known google/protobuf files that ZITADEL's files import.
 	_ "google.golang.org/protobuf/types/known/anypb"
 	_ "google.golang.org/protobuf/types/known/apipb"
 	_ "google.golang.org/protobuf/types/known/durationpb"

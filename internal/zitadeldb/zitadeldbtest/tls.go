@@ -24,7 +24,9 @@ import (
 // the owner of the cluster's data directory.
 func (d *DB) ServeTLS(tb testing.TB, certPEM, keyPEM []byte) {
 	tb.Helper()
-	dir, err := os.MkdirTemp("", "zitadel-test-pg-tls")
+	// Not tb.TempDir: PostgreSQL's user must enter it, and a test's temporary
+	// directories sit in one only the test's user may enter.
+	dir, err := os.MkdirTemp("", "zitadel-test-pg-tls") //nolint:usetesting // see above
 	if err != nil {
 		tb.Fatal(err)
 	}
