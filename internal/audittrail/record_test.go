@@ -54,8 +54,8 @@ func loginEvents() []zitadelevent.Event {
 // events, none of them personal but the user ids.
 func namedPayload() map[string][]string {
 	return map[string][]string{
-		"oidc_session.added": {"clientID", "authMethods", "userID", "nonce"},
-		"user.human.added":   {"preferredLanguage"},
+		"oidc_session.added":  {"clientID", "authMethods", "userID", "nonce"},
+		"user.human.added":    {"preferredLanguage"},
 		"org.domain.verified": {"domain"},
 	}
 }
@@ -154,7 +154,11 @@ func TestRecordUIDIsTheEventsIdentity(t *testing.T) {
 		"instance":       func(*zitadelevent.Event) string { return testInstance + "1" },
 		// The parts are length-prefixed: moving a character from one to the
 		// next is another identity.
-		"boundary": func(e *zitadelevent.Event) string { e.AggregateType = "use"; e.AggregateID = "r" + e.AggregateID; return testInstance },
+		"boundary": func(e *zitadelevent.Event) string {
+			e.AggregateType = "use"
+			e.AggregateID = "r" + e.AggregateID
+			return testInstance
+		},
 	} {
 		o := e
 		inst := other(&o)
