@@ -217,7 +217,9 @@ func TestTrailContinuesAfterARestartFromStorage(t *testing.T) {
 // failingStore is a storage whose writes fail, as a full disk makes them.
 type failingStore struct{ storage.Client }
 
-func (failingStore) Set(context.Context, string, []byte) error { return errors.New("no space left on device") }
+func (failingStore) Set(context.Context, string, []byte) error {
+	return errors.New("no space left on device")
+}
 
 func TestUnstoredPositionRepeatsWithTheSameUIDs(t *testing.T) {
 	dir := t.TempDir()
