@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/audittrail"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/configcheck"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/confignumbers"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
@@ -62,6 +63,10 @@ type ReceiverConfig struct {
 
 	API      zitadelapi.Config `mapstructure:"api"`
 	Database zitadeldb.Config  `mapstructure:"database"`
+
+	// AuditLog configures ZITADEL's audit trail, read when the receiver sits
+	// in a logs pipeline.
+	AuditLog audittrail.Config `mapstructure:"audit_log"`
 
 	// contract.MetricsBuilderConfig holds the `metrics:` and `resource_attributes:`
 	// switches.

@@ -28,6 +28,7 @@ import (
 	"go.opentelemetry.io/collector/scraper"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/audittrail"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
@@ -75,6 +76,7 @@ func createDefaultReceiverConfig() component.Config {
 		Source:           SourceAPI,
 		API:              zitadelapi.NewDefaultConfig(),
 		Database:         zitadeldb.NewDefaultConfig(),
+		AuditLog:         audittrail.NewDefaultConfig(),
 
 		MetricsBuilderConfig: contract.DefaultMetricsBuilderConfig(),
 	}

@@ -87,16 +87,19 @@ type zitadelScraper struct {
 }
 
 func newZitadelScraper(cfg *ReceiverConfig, set component.TelemetrySettings) *zitadelScraper {
-	filter := model.NewResourceFilter(cfg.Resources)
-	var src model.Source
-	switch cfg.Source {
-	case SourceDatabase:
-		src = zitadeldb.NewSource(&cfg.Database, filter, set)
-	default:
-		src = zitadelapi.NewSource(&cfg.API, filter, set)
-	}
+	src := sourceOf(cfg, func() model.Source { return newSource(cfg, set) })
 	stopping, stop := context.WithCancel(context.Background())
 	return &zitadelScraper{cfg: cfg, set: set, source: src, now: time.Now, stopping: stopping, stop: stop}
+}
+
+// newSource is the configured source; a metrics and a logs pipeline of one
+// receiver id share it (sourceOf).
+func newSource(cfg *ReceiverConfig, set component.TelemetrySettings) model.Source {
+	filter := model.NewResourceFilter(cfg.Resources)
+	if cfg.Source == SourceDatabase {
+		return zitadeldb.NewSource(&cfg.Database, filter, set)
+	}
+	return zitadelapi.NewSource(&cfg.API, filter, set)
 }
 
 func (s *zitadelScraper) start(ctx context.Context, host component.Host) error {
@@ -204,7 +207,7 @@ func sourceLink(source string) tlshint.Link {
 
 // setStorageOwner names this receiver to the source's storage client.
 func (s *zitadelScraper) setStorageOwner(id component.ID) {
-	if o, ok := s.source.(interface{ SetStorageOwner(component.ID) }); ok {
+	if o, ok := s.source.(*sharedSource).Source.(interface{ SetStorageOwner(component.ID) }); ok {
 		o.SetStorageOwner(id)
 	}
 }
