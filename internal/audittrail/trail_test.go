@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -19,6 +20,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
 // refusing passes records on to a sink unless it is told to refuse, as a
@@ -267,3 +270,11 @@ func TestDamagedStoredPositionReadsFromTheLookback(t *testing.T) {
 		})
 	}
 }
+
+func queryOf(cfg *Config, instanceID string) zitadelevent.Query {
+	q := New(cfg, Settings{}).query
+	q.InstanceID = instanceID
+	return q
+}
+
+func configKey(k string) configopaque.String { return configopaque.String(k) }
