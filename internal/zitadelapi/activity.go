@@ -180,7 +180,7 @@ func (r *scrapeRun) readActivity(t *activityTracker, inst *instanceRun, in *acti
 	}
 	var batch activityBatch
 	rd := eventRead{aggregateTypes: activity.AggregateTypes(), eventTypes: activity.EventTypes(),
-		pageSize: r.src.eventPage, maxPages: t.cfg.MaxPagesPerScrape, aggregateHash: in.AggregateHash}
+		pageSize: r.src.eventPage, maxPages: t.cfg.MaxPagesPerScrape, aggregateHash: in.AggregateHash, now: r.now}
 	next, end, err := r.src.client.readEvents(r.ctx, inst.sc, rd, since, pos, batch.take)
 	if err != nil {
 		return err

@@ -68,7 +68,7 @@ func BenchmarkActivityPerEvent(b *testing.B) {
 		wire[i], err = proto.Marshal(p)
 		require.NoError(b, err)
 	}
-	rd := eventRead{aggregateTypes: activity.AggregateTypes(), eventTypes: activity.EventTypes(), pageSize: maxEventPage}
+	rd := eventRead{aggregateTypes: activity.AggregateTypes(), eventTypes: activity.EventTypes(), pageSize: maxEventPage, now: time.Now()}
 	// One position runs through the pages as through a long read; each page
 	// is one read's batch of events.
 	pos := eventPosition{seen: map[eventKey]time.Time{}}

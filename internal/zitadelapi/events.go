@@ -10,6 +10,7 @@ import (
 
 	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
 	eventpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/event"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
 const (
@@ -96,7 +97,7 @@ func (c *client) readChanges(ctx context.Context, sc scope, instanceID string, p
 	if !since.IsZero() {
 		since = since.Add(-eventOverlap)
 	}
-	rd := eventRead{aggregateTypes: changeAggregates, pageSize: pageSize}
+	rd := eventRead{aggregateTypes: changeAggregates, pageSize: pageSize, now: time.Now()}
 	pos, _, err := c.readEvents(ctx, sc, rd, since, eventPosition{cursor: prev.cursor, seen: prev.seen},
 		func(e *eventpb.Event) { ch.note(e, instanceID) })
 	if err != nil {
@@ -116,6 +117,9 @@ type eventRead struct {
 	// aggregateHash, when set, replaces aggregate ids in the kept position
 	// by their keyed hash, for aggregates whose ids are user ids.
 	aggregateHash func(string) uint64
+	// now is the collector's clock: creation dates zitadelevent.Plausible
+	// refuses at it are left out, and the position never moves to them.
+	now time.Time
 }
 
 // eventPosition is how far the events are read: the newest creation date
@@ -123,6 +127,8 @@ type eventRead struct {
 type eventPosition struct {
 	cursor time.Time
 	seen   map[eventKey]time.Time
+	// refused counts the events left out for an impossible date.
+	refused int
 }
 
 // readEvents pages through the events created strictly after since, oldest
@@ -136,13 +142,15 @@ func (c *client) readEvents(ctx context.Context, sc scope, rd eventRead, since t
 	}
 	// Every page after the first starts just before the previous page's
 	// last date, so that the rest of a write that page ended in is read too.
-	end := false
-	for pages := 0; rd.maxPages == 0 || pages < rd.maxPages; pages++ {
+	// Pages that brought nothing new (the overlap read again) do not count
+	// against maxPages, so that every read moves forward.
+	end, taken := false, 0
+	for pages := 0; rd.maxPages == 0 || pages < rd.maxPages || taken == 0; pages++ {
 		page, err := c.listEventsAfter(ctx, sc, since, rd)
 		if err != nil {
 			return eventPosition{}, false, err
 		}
-		next.takeNew(page, rd, take)
+		taken += next.takeNew(page, rd, take)
 		// Pages run forward, so what lies before the overlap now is never
 		// read again: the kept events stay about a page, however long the read.
 		next.forgetBeforeOverlap()
@@ -150,7 +158,10 @@ func (c *client) readEvents(ctx context.Context, sc scope, rd eventRead, since t
 			end = true
 			break
 		}
-		last := page[len(page)-1].GetCreationDate().AsTime()
+		last, ok := lastPlausible(page, rd.now)
+		if !ok {
+			return eventPosition{}, false, fmt.Errorf("a full page of %d events has only impossible creation dates", len(page))
+		}
 		after := last.Add(-dateResolution)
 		if !after.After(since) {
 			// One write has more events than a page: no page gets past it.
@@ -163,7 +174,8 @@ func (c *client) readEvents(ctx context.Context, sc scope, rd eventRead, since t
 
 // takeNew hands each event of a page not seen before to take, and moves the
 // position past it.
-func (pos *eventPosition) takeNew(page []*eventpb.Event, rd eventRead, take func(*eventpb.Event)) {
+func (pos *eventPosition) takeNew(page []*eventpb.Event, rd eventRead, take func(*eventpb.Event)) int {
+	n := 0
 	for _, e := range page {
 		k := eventKey{aggregateID: e.GetAggregate().GetId(), sequence: e.GetSequence()}
 		if rd.aggregateHash != nil {
@@ -173,12 +185,28 @@ func (pos *eventPosition) takeNew(page []*eventpb.Event, rd eventRead, take func
 			continue
 		}
 		at := e.GetCreationDate().AsTime()
+		if !zitadelevent.Plausible(at, rd.now) {
+			pos.refused++
+			continue
+		}
 		pos.seen[k] = at
 		take(e)
+		n++
 		if at.After(pos.cursor) {
 			pos.cursor = at
 		}
 	}
+	return n
+}
+
+// lastPlausible is the creation date of a page's last event with a possible one.
+func lastPlausible(page []*eventpb.Event, now time.Time) (time.Time, bool) {
+	for i := len(page) - 1; i >= 0; i-- {
+		if at := page[i].GetCreationDate().AsTime(); zitadelevent.Plausible(at, now) {
+			return at, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // forgetBeforeOverlap keeps only the events the next read overlaps.

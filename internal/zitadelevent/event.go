@@ -22,7 +22,8 @@ type Event struct {
 	CreatedAt     time.Time
 	// Owner is the resource owner: an organization id, or the instance id.
 	Owner string
-	// Creator is the editor's user id; empty where ZITADEL wrote the event itself.
+	// Creator is the editor's user id; empty where ZITADEL wrote the event
+	// itself, and on the api source, whose ListEvents subset leaves it out.
 	Creator string
 	// Payload is a JSON object holding only the payload fields a consumer
 	// named for this event type; nil when none were named.
@@ -34,14 +35,18 @@ type Cursor []byte
 
 // Query asks for the events of one instance after a cursor, oldest first.
 type Query struct {
-	InstanceID     string
-	After          Cursor   // nil: from the start of the look-back
+	InstanceID string
+	After      Cursor // nil: from Since
+	// Since is where a read without a cursor starts: the look-back.
+	Since          time.Time
 	AggregateTypes []string // empty: every aggregate type
 	EventTypes     []string // empty: every event type
 	// PayloadFields names, per event type, the payload fields to return;
 	// no other field is read.
 	PayloadFields map[string][]string
-	Limit         int
+	// Limit bounds the events of one page. The api source reads whole
+	// ListEvents pages of 1,000 events, so it rounds Limit up to them.
+	Limit int
 }
 
 // Page is one answer: the events, the cursor after the last of them, and
@@ -50,6 +55,9 @@ type Page struct {
 	Events []Event
 	Next   Cursor
 	More   bool
+	// Refused counts the events left out for a creation date no ZITADEL
+	// can write (see Plausible); the cursor moves past them where it can.
+	Refused int
 }
 
 // Reader reads ZITADEL's events without missing one that commits after a

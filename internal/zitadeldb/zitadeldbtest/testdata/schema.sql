@@ -40,6 +40,8 @@ CREATE TABLE eventstore.events2 (
     PRIMARY KEY (instance_id, aggregate_type, aggregate_id, "sequence")
 );
 CREATE INDEX es_projection ON eventstore.events2 (instance_id, aggregate_type, event_type, "position");
+CREATE INDEX es_wm ON eventstore.events2 (instance_id, aggregate_id, aggregate_type, event_type, "position");
+CREATE INDEX es_active_instances ON eventstore.events2 (created_at DESC, instance_id);
 
 CREATE TABLE projections.instances (
     id                TEXT        NOT NULL,

@@ -1,0 +1,77 @@
+package zitadelapi
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
+)
+
+func TestEventReaderPagesWithNamedFieldsAndRefusesImpossibleDates(t *testing.T) {
+	spec := fakezitadel.DefaultSpec()
+	spec.Instances = 1
+	srv := startFake(t, spec, fakezitadel.Options{})
+	in := srv.Dataset().Instances[0]
+	now := time.Now().UTC()
+	writeDay(srv, in, now.Add(-3*time.Hour))
+	// A date 2^62 seconds after 1970, beyond what UnixNano holds.
+	srv.Write(in.ID, time.Unix(1<<62, 0), func(w *fakezitadel.Writer) {
+		w.Login(fakezitadel.Login{UserID: "zed", Org: in.Orgs[0], ClientID: "app-web", AuthMethods: []int{fakezitadel.AuthPassword}})
+	})
+
+	s := startSource(t, testConfig(srv), model.NewResourceFilter([]string{model.ResourceOrganization}))
+	r := s.client.eventReader(scope{}, 6) // one write of writeDay has five logins
+	q := zitadelevent.Query{InstanceID: in.ID, Since: now.Add(-24 * time.Hour), Limit: 6,
+		EventTypes:    []string{"oidc_session.added", "saml_session.added"},
+		PayloadFields: map[string][]string{"oidc_session.added": {"clientID", "userResourceOwner"}}}
+	var events []zitadelevent.Event
+	refused := 0
+	for range 10 {
+		page, err := r.Read(t.Context(), q)
+		require.NoError(t, err)
+		events = append(events, page.Events...)
+		refused += page.Refused
+		q.After = page.Next
+		if !page.More {
+			break
+		}
+	}
+	require.Len(t, events, 6, "every login once, across pages")
+	assert.Positive(t, refused, "the login dated 2^62 s is refused")
+	assert.JSONEq(t, `{"clientID":"app-web","userResourceOwner":"`+in.Orgs[0].ID+`"}`, string(events[0].Payload))
+	assert.Equal(t, in.ID, events[0].InstanceID)
+	for _, e := range events {
+		assert.NotContains(t, string(e.Payload), "userAgent")
+	}
+
+	// Read again from the stored cursor: nothing is repeated, the cursor
+	// stays where it was, far from year 146,138,514,283.
+	page, err := r.Read(t.Context(), q)
+	require.NoError(t, err)
+	assert.Empty(t, page.Events)
+	cur, err := decodeAPICursor(page.Next, time.Time{}, time.Now())
+	require.NoError(t, err)
+	assert.WithinDuration(t, now.Add(-3*time.Hour), cur.pos.cursor, 2*time.Second)
+}
+
+func TestEventReaderRefusesDamagedCursors(t *testing.T) {
+	now := time.Now()
+	good := (&apiCursor{key: make([]byte, cursorKeySize), pos: eventPosition{cursor: now, seen: map[eventKey]time.Time{{aggregateHash: 1, sequence: 2}: now}}}).encode()
+	_, err := decodeAPICursor(good, time.Time{}, now)
+	require.NoError(t, err)
+	far := (&apiCursor{key: make([]byte, cursorKeySize), pos: eventPosition{cursor: time.Unix(1<<62, 0), seen: map[eventKey]time.Time{}}}).encode()
+	for name, c := range map[string]zitadelevent.Cursor{
+		"another reader's": zitadelevent.Cursor("zitadel.db.events.v1\x031.5\x00"),
+		"cut off":          good[:len(good)-1],
+		"trailing bytes":   append(append([]byte(nil), good...), 0),
+		"a far date":       far,
+	} {
+		_, err := decodeAPICursor(c, time.Time{}, now)
+		assert.Error(t, err, name)
+	}
+}

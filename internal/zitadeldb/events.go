@@ -1,0 +1,360 @@
+package zitadeldb
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storedform"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
+)
+
+// maxPayloadFields bounds the payload fields named for one event type:
+// jsonb_build_object takes at most 100 arguments.
+const maxPayloadFields = 50
+
+// lockEvents is ZITADEL's guard against events that commit after later
+// ones (AwaitOpenTransactions in ZITADEL's eventstore): every push holds the
+// shared advisory lock of its instance until it commits, so taking and
+// releasing the exclusive one waits for every push of the instance in
+// flight. The key is eventstore.events2's own, whatever relation is read.
+const lockEvents = `SELECT pg_advisory_lock('eventstore.events2'::REGCLASS::OID::INTEGER, hashtext($1)),
+  pg_advisory_unlock('eventstore.events2'::REGCLASS::OID::INTEGER, hashtext($1))`
+
+// EventReader reads eventstore.events2, or a view over it with the same
+// columns, in ZITADEL's own order (position, in_tx_order) through the
+// es_projection index.
+//
+// One read is one transaction of one round trip: BEGIN (READ COMMITTED, so
+// the read's snapshot is taken after the lock is released), the lock, the
+// page, COMMIT. Its events end at the transaction's start (position <=
+// now()): a push that began later takes its position after the lock was
+// released, so nothing before the cursor can commit afterwards.
+type EventReader struct {
+	pool     *pgxpool.Pool
+	table    string // sanitized
+	relation string // as configured, for the GRANT an error asks for
+	user     string
+	timeout  time.Duration
+	now      func() time.Time
+}
+
+// NewEventReader reads the events of relation ("eventstore.events2" or a
+// view) through pool; timeout bounds one read, lock wait included.
+func NewEventReader(pool *pgxpool.Pool, relation string, timeout time.Duration) (*EventReader, error) {
+	parts, err := parseRelation(relation)
+	if err != nil {
+		return nil, fmt.Errorf("events_table: %w", err)
+	}
+	return &EventReader{pool: pool, table: pgx.Identifier(parts).Sanitize(), relation: relation,
+		user: pool.Config().ConnConfig.User, timeout: timeout, now: time.Now}, nil
+}
+
+// The columns read, in this order.
+const (
+	colAggregateType = iota
+	colAggregateID
+	colSequence
+	colEventType
+	colCreatedAt
+	colOwner
+	colCreator
+	colPayload
+	colPosition
+	colInTxOrder
+	columns
+)
+
+// Read returns the events of one instance after q.After, oldest first.
+func (r *EventReader) Read(ctx context.Context, q zitadelevent.Query) (zitadelevent.Page, error) {
+	if q.Limit < 1 {
+		return zitadelevent.Page{}, errors.New("event read: limit must be at least 1")
+	}
+	after, err := decodeCursor(q.After, q.Since)
+	if err != nil {
+		return zitadelevent.Page{}, err
+	}
+	sql, args, err := r.pageQuery(q, after)
+	if err != nil {
+		return zitadelevent.Page{}, err
+	}
+	if r.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.timeout)
+		defer cancel()
+	}
+	b := &pgx.Batch{}
+	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY")
+	b.Queue(lockEvents, q.InstanceID)
+	b.Queue(sql, args...)
+	b.Queue("COMMIT")
+	conn, err := r.pool.Acquire(ctx)
+	if err != nil {
+		return zitadelevent.Page{}, r.explain(err)
+	}
+	defer conn.Release()
+	res := conn.SendBatch(ctx, b)
+	page, err := r.readPage(res, q, after)
+	if cerr := res.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		// A batch cut short leaves its transaction open: the session is
+		// not given back.
+		_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		return zitadelevent.Page{}, r.explain(err)
+	}
+	return page, nil
+}
+
+func (r *EventReader) explain(err error) error {
+	return explain(err, "reading events", []string{r.relation}, r.user)
+}
+
+func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after cursor) (zitadelevent.Page, error) {
+	for range 2 { // BEGIN, the lock
+		if _, err := res.Exec(); err != nil {
+			return zitadelevent.Page{}, err
+		}
+	}
+	rows, err := res.Query()
+	if err != nil {
+		return zitadelevent.Page{}, err
+	}
+	defer rows.Close()
+	page := zitadelevent.Page{Next: q.After}
+	var (
+		last  = after
+		names = newInterner()
+		now   = r.now()
+		n     int
+	)
+	for rows.Next() {
+		n++
+		raw := rows.RawValues()
+		if len(raw) != columns {
+			return zitadelevent.Page{}, fmt.Errorf("event read: %d columns", len(raw))
+		}
+		pos := string(raw[colPosition])
+		order, err := intValue(rows.FieldDescriptions()[colInTxOrder], raw[colInTxOrder])
+		if err != nil {
+			return zitadelevent.Page{}, err
+		}
+		if !validPosition(pos) || order < math.MinInt32 || order > math.MaxInt32 {
+			return zitadelevent.Page{}, fmt.Errorf("event read: position %.40q, %d is not ZITADEL's", pos, order)
+		}
+		last = cursor{position: pos, inTxOrder: order, set: true}
+		created, err := timeValue(rows.FieldDescriptions()[colCreatedAt], raw[colCreatedAt])
+		if err != nil {
+			return zitadelevent.Page{}, err
+		}
+		if !zitadelevent.Plausible(created, now) {
+			page.Refused++
+			continue
+		}
+		seq, err := intValue(rows.FieldDescriptions()[colSequence], raw[colSequence])
+		if err != nil || seq < 0 {
+			return zitadelevent.Page{}, fmt.Errorf("event read: sequence %d: %v", seq, err)
+		}
+		e := zitadelevent.Event{
+			InstanceID:    q.InstanceID,
+			AggregateType: names.get(raw[colAggregateType]),
+			AggregateID:   string(raw[colAggregateID]),
+			Sequence:      uint64(seq),
+			Type:          names.get(raw[colEventType]),
+			CreatedAt:     created,
+			Owner:         names.get(raw[colOwner]),
+			Creator:       string(raw[colCreator]),
+		}
+		if raw[colPayload] != nil {
+			e.Payload = append([]byte(nil), raw[colPayload]...)
+		}
+		page.Events = append(page.Events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return zitadelevent.Page{}, err
+	}
+	if _, err := res.Exec(); err != nil { // COMMIT
+		return zitadelevent.Page{}, err
+	}
+	page.More = n == q.Limit
+	if last.set {
+		page.Next = last.encode()
+	}
+	return page, nil
+}
+
+// pageQuery is the SQL of one page and its arguments.
+func (r *EventReader) pageQuery(q zitadelevent.Query, after cursor) (string, []any, error) {
+	args := []any{q.InstanceID, after.position, after.inTxOrder}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	var payload strings.Builder
+	if len(q.PayloadFields) == 0 {
+		payload.WriteString("NULL::text")
+	} else {
+		payload.WriteString("CASE event_type")
+		for typ, fields := range q.PayloadFields {
+			if len(fields) == 0 {
+				continue
+			}
+			if len(fields) > maxPayloadFields {
+				return "", nil, fmt.Errorf("event read: %d payload fields of %s; at most %d", len(fields), typ, maxPayloadFields)
+			}
+			fmt.Fprintf(&payload, " WHEN %s::text THEN jsonb_strip_nulls(jsonb_build_object(", arg(typ))
+			for i, f := range fields {
+				if i > 0 {
+					payload.WriteString(", ")
+				}
+				p := arg(f)
+				fmt.Fprintf(&payload, "%s::text, payload->%s::text", p, p)
+			}
+			payload.WriteString("))::text")
+		}
+		payload.WriteString(" END")
+	}
+	var where strings.Builder
+	where.WriteString(`instance_id = $1`)
+	if len(q.AggregateTypes) > 0 {
+		fmt.Fprintf(&where, ` AND aggregate_type = ANY(%s::text[])`, arg(q.AggregateTypes))
+	}
+	if len(q.EventTypes) > 0 {
+		fmt.Fprintf(&where, ` AND event_type = ANY(%s::text[])`, arg(q.EventTypes))
+	}
+	limit := arg(q.Limit)
+	return `SELECT aggregate_type, aggregate_id, "sequence", event_type, created_at, "owner", creator,
+  ` + payload.String() + `, "position"::text, in_tx_order
+FROM ` + r.table + `
+WHERE ` + where.String() + `
+  AND "position" >= $2::numeric AND ("position" > $2::numeric OR in_tx_order > $3::int8)
+  AND "position" <= EXTRACT(EPOCH FROM now())
+ORDER BY "position", in_tx_order
+LIMIT ` + limit, args, nil
+}
+
+// cursor is the database reader's position: ZITADEL's own (position,
+// in_tx_order). The position stays the decimal text PostgreSQL wrote, so no
+// conversion can round or overflow it.
+type cursor struct {
+	position  string
+	inTxOrder int64
+	set       bool
+}
+
+// cursorFormat starts every database cursor.
+const cursorFormat = "zitadel.db.events.v1"
+
+func (c cursor) encode() zitadelevent.Cursor {
+	buf := append([]byte(nil), cursorFormat...)
+	buf = binary.AppendUvarint(buf, uint64(len(c.position)))
+	buf = append(buf, c.position...)
+	return binary.AppendVarint(buf, c.inTxOrder)
+}
+
+// decodeCursor reads a cursor; without one the read starts at since (all
+// events of the same position included).
+func decodeCursor(c zitadelevent.Cursor, since time.Time) (cursor, error) {
+	if c == nil {
+		pos := "0"
+		if !since.IsZero() && since.Unix() > 0 {
+			pos = strconv.FormatInt(since.Unix(), 10)
+		}
+		return cursor{position: pos, inTxOrder: math.MinInt32 - 1}, nil
+	}
+	if !strings.HasPrefix(string(c), cursorFormat) {
+		return cursor{}, errors.New("event read: the cursor is not one of the database source")
+	}
+	d := storedform.NewDecoder(c[len(cursorFormat):], "event cursor")
+	out := cursor{position: string(d.Bytes()), set: true}
+	out.inTxOrder = d.Varint()
+	if err := d.Finish(); err != nil {
+		return cursor{}, err
+	}
+	if !validPosition(out.position) || out.inTxOrder < math.MinInt32 || out.inTxOrder > math.MaxInt32 {
+		return cursor{}, errors.New("damaged event cursor: not a position of ZITADEL's")
+	}
+	return out, nil
+}
+
+// validPosition holds a position to the decimals ZITADEL writes
+// (EXTRACT(EPOCH FROM clock_timestamp())): digits with at most one point.
+func validPosition(p string) bool {
+	if p == "" || len(p) > 64 {
+		return false
+	}
+	point := false
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c >= '0' && c <= '9':
+		case c == '.' && !point && i > 0:
+			point = true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// intValue decodes an integer column in either wire format.
+func intValue(fd pgconn.FieldDescription, raw []byte) (int64, error) {
+	if fd.Format == pgx.BinaryFormatCode {
+		switch len(raw) {
+		case 2:
+			return int64(int16(binary.BigEndian.Uint16(raw))), nil
+		case 4:
+			return int64(int32(binary.BigEndian.Uint32(raw))), nil
+		case 8:
+			return int64(binary.BigEndian.Uint64(raw)), nil
+		}
+		return 0, fmt.Errorf("event read: an integer of %d bytes", len(raw))
+	}
+	return strconv.ParseInt(string(raw), 10, 64)
+}
+
+// postgresEpoch is where PostgreSQL's binary timestamps count from, in Unix seconds.
+const postgresEpoch = 946684800
+
+// timeValue decodes a timestamptz column in either wire format. Infinity and
+// dates beyond Go's reach come back as dates Plausible refuses.
+func timeValue(fd pgconn.FieldDescription, raw []byte) (time.Time, error) {
+	if fd.Format == pgx.BinaryFormatCode {
+		if len(raw) != 8 {
+			return time.Time{}, fmt.Errorf("event read: a timestamp of %d bytes", len(raw))
+		}
+		us := int64(binary.BigEndian.Uint64(raw))
+		return time.Unix(postgresEpoch+us/1e6, us%1e6*1e3).UTC(), nil
+	}
+	t, err := time.Parse("2006-01-02 15:04:05.999999-07", string(raw))
+	if err != nil {
+		return time.Time{}, nil // infinity or a year past 9999: refused as implausible
+	}
+	return t, nil
+}
+
+// interner shares the strings of a page that repeat: types and owners.
+type interner map[string]string
+
+func newInterner() interner { return interner{} }
+
+func (in interner) get(b []byte) string {
+	if s, ok := in[string(b)]; ok {
+		return s
+	}
+	if len(in) >= 4096 {
+		return string(b)
+	}
+	s := string(b)
+	in[s] = s
+	return s
+}

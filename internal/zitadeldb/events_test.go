@@ -1,0 +1,215 @@
+package zitadeldb
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
+)
+
+func newEventReader(t *testing.T, d *zitadeldbtest.DB, conns int32) (*EventReader, *pgxpool.Pool) {
+	t.Helper()
+	pc, err := pgxpool.ParseConfig(d.DSN)
+	require.NoError(t, err)
+	pc.MaxConns = conns
+	pool, err := pgxpool.NewWithConfig(t.Context(), pc)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	r, err := NewEventReader(pool, "eventstore.events2", 30*time.Second)
+	require.NoError(t, err)
+	return r, pool
+}
+
+func identity(e zitadelevent.Event) string {
+	return fmt.Sprintf("%s/%s/%s/%d", e.InstanceID, e.AggregateType, e.AggregateID, e.Sequence)
+}
+
+func login(instance, id, org, client string) zitadeldbtest.Event {
+	return zitadeldbtest.Event{InstanceID: instance, AggregateType: "oidc_session", AggregateID: id, Type: "oidc_session.added",
+		Owner: org, Payload: fmt.Sprintf(`{"userID":"u-%s","clientID":%q,"sessionID":"s","userAgent":{"ip":"192.0.2.1"},"authMethods":[4]}`, id, client)}
+}
+
+func passwordCheck(instance, user, org string) zitadeldbtest.Event {
+	return zitadeldbtest.Event{InstanceID: instance, AggregateType: "user", AggregateID: user, Type: "user.human.password.check.succeeded",
+		Owner: org, Creator: user, Payload: `{}`}
+}
+
+var loginQuery = zitadelevent.Query{
+	AggregateTypes: []string{"oidc_session", "user"},
+	EventTypes:     []string{"oidc_session.added", "user.human.password.check.succeeded"},
+	PayloadFields:  map[string][]string{"oidc_session.added": {"userID", "clientID", "authMethods", "missing"}},
+}
+
+func TestEventReaderPagesInPositionOrderWithNamedFieldsOnly(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	r, _ := newEventReader(t, d, 2)
+	d.PushNow(t, login("i1", "a", "o1", "app1"), passwordCheck("i1", "u1", "o1"))
+	d.PushNow(t, login("i2", "b", "o2", "app2")) // another instance
+	d.PushNow(t, zitadeldbtest.Event{InstanceID: "i1", AggregateType: "user", AggregateID: "u1", Type: "user.human.added",
+		Owner: "o1", Payload: `{"encodedHash":"$2a$secret"}`}) // not asked for
+	d.PushNow(t, login("i1", "c", "o1", "app1"))
+
+	q := loginQuery
+	q.InstanceID, q.Limit = "i1", 2
+	page, err := r.Read(t.Context(), q)
+	require.NoError(t, err)
+	require.Len(t, page.Events, 2)
+	assert.True(t, page.More)
+	assert.Equal(t, "i1/oidc_session/a/1", identity(page.Events[0]))
+	assert.Equal(t, "i1/user/u1/1", identity(page.Events[1]), "in_tx_order inside one push")
+	assert.Equal(t, "o1", page.Events[0].Owner)
+	assert.JSONEq(t, `{"userID":"u-a","clientID":"app1","authMethods":[4]}`, string(page.Events[0].Payload),
+		"only the named fields, never the user agent")
+	assert.Nil(t, page.Events[1].Payload, "no field named for the check")
+
+	q.After = page.Next
+	page, err = r.Read(t.Context(), q)
+	require.NoError(t, err)
+	require.Len(t, page.Events, 1)
+	assert.Equal(t, "i1/oidc_session/c/1", identity(page.Events[0]))
+	assert.False(t, page.More)
+
+	q.After = page.Next
+	empty, err := r.Read(t.Context(), q)
+	require.NoError(t, err)
+	assert.Empty(t, empty.Events)
+	assert.Equal(t, page.Next, empty.Next, "nothing new keeps the cursor")
+}
+
+// TestEventReaderWaitsForAPushCommittingLate holds one push open while a
+// later one commits: a reader that went by "the last position seen" would
+// read the later event first and lose the earlier one for good.
+func TestEventReaderWaitsForAPushCommittingLate(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	r, pool := newEventReader(t, d, 4)
+	ctx := t.Context()
+
+	early, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer early.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	require.NoError(t, zitadeldbtest.Push(ctx, early, login("i1", "early", "o1", "app")))
+	d.PushNow(t, login("i1", "late", "o1", "app")) // a larger position, committed first
+
+	q := loginQuery
+	q.InstanceID, q.Limit = "i1", 100
+	read := make(chan zitadelevent.Page, 1)
+	go func() {
+		page, err := r.Read(ctx, q)
+		assert.NoError(t, err)
+		read <- page
+	}()
+	select {
+	case page := <-read:
+		t.Fatalf("the read did not wait for the push in flight: %d events", len(page.Events))
+	case <-time.After(300 * time.Millisecond):
+	}
+	require.NoError(t, early.Commit(ctx))
+	page := <-read
+	var got []string
+	for _, e := range page.Events {
+		got = append(got, e.AggregateID)
+	}
+	assert.Equal(t, []string{"early", "late"}, got)
+}
+
+// TestEventReaderReadsEveryEventOnceWhileWritten runs concurrent pushes that
+// commit out of order (each holds its transaction a random while, some hold
+// it across several reads) while a reader follows with small pages: every
+// event is read exactly once.
+func TestEventReaderReadsEveryEventOnceWhileWritten(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	r, pool := newEventReader(t, d, 12)
+	ctx := t.Context()
+	const writers, pushes = 8, 60
+
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			rnd := rand.New(rand.NewPCG(uint64(w), 1))
+			for p := range pushes {
+				tx, err := pool.Begin(ctx)
+				if !assert.NoError(t, err) {
+					return
+				}
+				id := fmt.Sprintf("w%d-p%d", w, p)
+				err = zitadeldbtest.Push(ctx, tx, login("i1", id, "o1", "app"), passwordCheck("i1", "u-"+id, "o1"),
+					login("i2", id, "o2", "app"))
+				if assert.NoError(t, err) {
+					time.Sleep(time.Duration(rnd.IntN(20)) * time.Millisecond)
+					assert.NoError(t, tx.Commit(ctx))
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+
+	seen := map[string]int{}
+	q := loginQuery
+	q.InstanceID, q.Limit = "i1", 7
+	finished := false
+	for reads := 0; ; reads++ {
+		require.Less(t, reads, 100000)
+		select {
+		case <-done:
+			finished = true
+		default:
+		}
+		page, err := r.Read(ctx, q)
+		require.NoError(t, err)
+		for _, e := range page.Events {
+			seen[identity(e)]++
+		}
+		q.After = page.Next
+		if finished && !page.More {
+			break
+		}
+	}
+	assert.Equal(t, writers*pushes*2, len(seen), "events read")
+	for id, n := range seen {
+		assert.Equal(t, 1, n, id)
+	}
+}
+
+func TestEventReaderRefusesImpossibleDatesAndMovesPastThem(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	r, _ := newEventReader(t, d, 2)
+	d.PushNow(t, login("i1", "a", "o1", "app"))
+	d.PushNow(t, login("i1", "future", "o1", "app"))
+	d.Exec(t, `UPDATE eventstore.events2 SET created_at = 'infinity' WHERE aggregate_id = 'future'`)
+	d.PushNow(t, login("i1", "b", "o1", "app"))
+
+	q := loginQuery
+	q.InstanceID, q.Limit = "i1", 10
+	page, err := r.Read(t.Context(), q)
+	require.NoError(t, err)
+	require.Len(t, page.Events, 2)
+	assert.Equal(t, 1, page.Refused)
+	assert.Equal(t, "b", page.Events[1].AggregateID)
+}
+
+func TestEventReaderRefusesDamagedCursors(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	r, _ := newEventReader(t, d, 1)
+	q := loginQuery
+	q.InstanceID, q.Limit = "i1", 10
+	for _, c := range []zitadelevent.Cursor{
+		zitadelevent.Cursor("zitadel.api.events"),
+		zitadelevent.Cursor(cursorFormat + "\x05" + "1.5'; --"),
+		cursor{position: "1e9", inTxOrder: 0}.encode(),
+		append(cursor{position: "1.5", inTxOrder: 0}.encode(), 0),
+	} {
+		q.After = c
+		_, err := r.Read(t.Context(), q)
+		assert.Error(t, err, "%q", c)
+	}
+}
