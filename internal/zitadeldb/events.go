@@ -174,6 +174,7 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 			CreatedAt:     created,
 			Owner:         names.get(raw[colOwner]),
 			Creator:       string(raw[colCreator]),
+			Position:      pos,
 		}
 		if raw[colPayload] != nil {
 			e.Payload = append([]byte(nil), raw[colPayload]...)
