@@ -125,6 +125,9 @@ func (m *Mapper) record(lr plog.LogRecord, instanceID string, e *zitadelevent.Ev
 	}
 	attrs.PutStr(AttrAggregateID, aggregateID)
 	attrs.PutInt(AttrSequence, int64(e.Sequence)) //nolint:gosec // ZITADEL's sequence is a bigint
+	if e.Position != "" {
+		attrs.PutStr(AttrPosition, e.Position)
+	}
 	if e.Owner != "" {
 		attrs.PutStr(AttrOwner, e.Owner)
 	}

@@ -34,7 +34,7 @@ func loginEvents() []zitadelevent.Event {
 			Payload: []byte(`{"userName":"ada@example.com","firstName":"Ada","lastName":"Lovelace","displayName":"Ada Lovelace",` +
 				`"email":"ada@example.com","preferredLanguage":"en","encodedHash":"$2a$14$9fTJkqYJQqvS7Uj0cVbZ3eJX0n6sH8"}`)},
 		{InstanceID: testInstance, AggregateType: "session", AggregateID: "312909100000000001", Sequence: 2, Type: "session.user.checked",
-			CreatedAt: at(10), Owner: testInstance, Creator: "312909075211922222",
+			CreatedAt: at(10), Owner: testInstance, Creator: "312909075211922222", Position: "1796030100.133456",
 			Payload: []byte(`{"userID":"312909075212010000","userResourceOwner":"312909075211977000","checkedAt":"2026-11-30T09:15:00.133Z"}`)},
 		{InstanceID: testInstance, AggregateType: "user", AggregateID: "312909075212010000", Sequence: 2, Type: "user.human.password.check.failed",
 			CreatedAt: at(20), Owner: "312909075211977000", Creator: "312909075211922222", Payload: []byte(`{}`)},

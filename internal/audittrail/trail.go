@@ -47,7 +47,14 @@ type Trail struct {
 
 	positions map[string]zitadelevent.Cursor
 	query     zitadelevent.Query
+	instances []string
+	listed    time.Time
 }
+
+// instancesEvery is how often the instances are listed again: a new
+// instance's trail starts within a minute, and an installation of many
+// instances is not asked for the list on every round.
+const instancesEvery = time.Minute
 
 // Settings are what a trail needs besides its configuration.
 type Settings struct {
@@ -97,11 +104,14 @@ func (t *Trail) Run(ctx context.Context) {
 // the consumer refused is read again next time, nothing after it is read
 // before it.
 func (t *Trail) Round(ctx context.Context) (more bool, err error) {
-	instances, err := t.source.Instances(ctx)
-	if err != nil {
-		return false, fmt.Errorf("listing ZITADEL's instances: %w", err)
+	if t.instances == nil || t.now().Sub(t.listed) >= instancesEvery {
+		instances, err := t.source.Instances(ctx)
+		if err != nil {
+			return false, fmt.Errorf("listing ZITADEL's instances: %w", err)
+		}
+		t.instances, t.listed = instances, t.now()
 	}
-	for _, id := range instances {
+	for _, id := range t.instances {
 		m, err := t.deliverPage(ctx, id)
 		if err != nil {
 			return false, err
@@ -120,9 +130,16 @@ func (t *Trail) deliverPage(ctx context.Context, instanceID string) (more bool, 
 	q := t.query
 	q.InstanceID = instanceID
 	q.After = after
+	if after == nil {
+		q.Since = t.now().Add(-t.cfg.Lookback)
+	}
 	page, err := t.source.Read(ctx, q)
 	if err != nil {
 		return false, fmt.Errorf("reading the events of instance %s: %w", instanceID, err)
+	}
+	if page.Refused > 0 {
+		t.logger.Warn("Events with a creation date ZITADEL cannot have written were left out of the audit trail",
+			zap.String("instance", instanceID), zap.Int("events", page.Refused))
 	}
 	logs := plog.NewLogs()
 	st := t.mapper.Append(logs, instanceID, page.Events, t.now())

@@ -33,6 +33,8 @@ type source struct {
 	eventPage int
 	// activity is nil unless activity::enabled.
 	activity *activityTracker
+	// events reaches the instances whose events are read (Instances, Read).
+	events eventScopes
 }
 
 // NewSource returns the `api` source.

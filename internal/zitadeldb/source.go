@@ -31,6 +31,8 @@ type source struct {
 	q    *queries
 
 	warnedNoSystemID bool
+
+	events eventSource
 }
 
 // NewSource returns the `database` source.
@@ -76,6 +78,7 @@ func (s *source) Shutdown(context.Context) error {
 		s.pool.Close()
 		s.pool = nil
 	}
+	s.events.reader = nil
 	return nil
 }
 
