@@ -46,7 +46,9 @@ var (
 
 const (
 	receiverStability = component.StabilityLevelAlpha
-	exporterStability = component.StabilityLevelAlpha
+	// auditTrailStability is the receiver's logs signal: ZITADEL's audit trail.
+	auditTrailStability = component.StabilityLevelDevelopment
+	exporterStability   = component.StabilityLevelAlpha
 
 	// Counting is cheap on the database and costly on the API; an hour keeps a
 	// dashboard fresh without loading a large installation.
@@ -65,7 +67,8 @@ const (
 // NewReceiverFactory returns the factory of the `zitadel` receiver.
 func NewReceiverFactory() receiver.Factory {
 	return receiver.NewFactory(ReceiverType, createDefaultReceiverConfig,
-		receiver.WithMetrics(createMetricsReceiver, receiverStability))
+		receiver.WithMetrics(createMetricsReceiver, receiverStability),
+		receiver.WithLogs(createLogsReceiver, auditTrailStability))
 }
 
 func createDefaultReceiverConfig() component.Config {

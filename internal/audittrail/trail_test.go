@@ -6,21 +6,19 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
@@ -184,13 +182,7 @@ func TestFailedReadDeliversNothing(t *testing.T) {
 
 func newFileStorage(t *testing.T, dir string) storage.Client {
 	t.Helper()
-	f := filestorage.NewFactory()
-	fcfg := f.CreateDefaultConfig().(*filestorage.Config)
-	fcfg.Directory = dir
-	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), fcfg)
-	require.NoError(t, err)
-	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
+	_, ext := testkit.StartFileStorage(t, dir)
 	client, err := ext.(storage.Extension).GetClient(context.Background(), component.KindReceiver,
 		component.MustNewID("zitadel"), "audit_log")
 	require.NoError(t, err)
