@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/audittrail"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/configcheck"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/confignumbers"
@@ -67,6 +68,11 @@ type ReceiverConfig struct {
 	// AuditLog configures ZITADEL's audit trail, read when the receiver sits
 	// in a logs pipeline.
 	AuditLog audittrail.Config `mapstructure:"audit_log"`
+	// Activity counts logins, checks, lockouts and active users from
+	// ZITADEL's events, and reports its milestones, on either source.
+	Activity activity.Config `mapstructure:"activity"`
+	// deprecatedAPIActivity is set when the activity came from api::activity.
+	deprecatedAPIActivity bool
 
 	// contract.MetricsBuilderConfig holds the `metrics:` and `resource_attributes:`
 	// switches.
@@ -102,6 +108,10 @@ func (c *ReceiverConfig) Validate() error {
 		return ""
 	})...)
 	errs = append(errs, validateReportIdentity(c.SystemID, c.Version)...)
+	errs = append(errs, c.Activity.Check("activity")...)
+	if c.Source == SourceAPI {
+		errs = append(errs, c.API.CheckActivity(&c.Activity)...)
+	}
 	return errors.Join(errs...)
 }
 
@@ -273,7 +283,26 @@ func (c *ReceiverConfig) Unmarshal(conf *confmap.Conf) error {
 	if err := receiverRawKeys.Check(conf); err != nil {
 		return err
 	}
-	return conf.Unmarshal(c)
+	if err := conf.Unmarshal(c); err != nil {
+		return err
+	}
+	// api::activity is read for one more release, as the top-level block.
+	if conf.IsSet("api::activity") {
+		if conf.IsSet("activity") {
+			return errors.New("api::activity: replaced by the top-level activity block, which is set too; move its keys there")
+		}
+		c.Activity, c.deprecatedAPIActivity = c.API.Activity.Block(), true
+	}
+	return nil
+}
+
+// deprecationWarning names the new key of a deprecated one in use.
+func (c *ReceiverConfig) deprecationWarning() string {
+	if !c.deprecatedAPIActivity {
+		return ""
+	}
+	return "api::activity is deprecated and will be removed in the next release: move its keys to the receiver's top-level " +
+		"activity block, which serves both sources (max_pages_per_scrape: n becomes max_events_per_scrape: n000)"
 }
 
 // Unmarshal decodes the exporter's configuration. Besides fractional numbers

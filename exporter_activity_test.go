@@ -16,7 +16,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 )
 
-// TestExporterSendsNoActivity passes a scrape with api::activity through the
+// TestExporterSendsNoActivity passes a scrape with activity through the
 // exporter to the reference endpoint: the report holds exactly the scrape's
 // resource counts, and no request carries an activity metric's name,
 // attribute or application id.

@@ -28,6 +28,7 @@ import (
 	"go.opentelemetry.io/collector/scraper"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/audittrail"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
@@ -80,6 +81,7 @@ func createDefaultReceiverConfig() component.Config {
 		API:              zitadelapi.NewDefaultConfig(),
 		Database:         zitadeldb.NewDefaultConfig(),
 		AuditLog:         audittrail.NewDefaultConfig(),
+		Activity:         activity.NewDefaultConfig(),
 
 		MetricsBuilderConfig: contract.DefaultMetricsBuilderConfig(),
 	}
@@ -87,6 +89,9 @@ func createDefaultReceiverConfig() component.Config {
 
 func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
 	rc := cfg.(*ReceiverConfig)
+	if w := rc.deprecationWarning(); w != "" {
+		set.Logger.Warn(w)
+	}
 	s := newZitadelScraper(rc, set.TelemetrySettings)
 	s.receiverID = set.ID.String()
 	s.setStorageOwner(set.ID)

@@ -97,9 +97,9 @@ func newZitadelScraper(cfg *ReceiverConfig, set component.TelemetrySettings) *zi
 func newSource(cfg *ReceiverConfig, set component.TelemetrySettings) model.Source {
 	filter := model.NewResourceFilter(cfg.Resources)
 	if cfg.Source == SourceDatabase {
-		return zitadeldb.NewSource(&cfg.Database, filter, set)
+		return zitadeldb.NewSource(&cfg.Database, cfg.Activity, filter, set)
 	}
-	return zitadelapi.NewSource(&cfg.API, filter, set)
+	return zitadelapi.NewSource(&cfg.API, cfg.Activity, filter, set)
 }
 
 func (s *zitadelScraper) start(ctx context.Context, host component.Host) error {

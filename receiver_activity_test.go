@@ -21,14 +21,14 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 )
 
-// scrapeSampleActivity runs the receiver with api::activity against the fake
+// scrapeSampleActivity runs the receiver with activity against the fake
 // ZITADEL after a month of its sample activity, and returns the first scrape.
 func scrapeSampleActivity(t *testing.T) (pmetric.Metrics, fakezitadel.SampleActivity) {
 	t.Helper()
 	srv := startFakeZitadel(t)
 	sample := srv.WriteSampleActivity(srv.Dataset().Instances[0].ID, time.Now().UTC())
 	cfg := apiReceiverConfig(srv)
-	cfg.API.Activity.Enabled = true
+	cfg.Activity.Enabled = true
 	cfg.Resources = []string{"organization", "user"}
 	require.NoError(t, confmap.Validate(cfg))
 

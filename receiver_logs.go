@@ -65,16 +65,19 @@ func (s *sharedSource) Start(ctx context.Context, host component.Host) error {
 func (s *sharedSource) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.running == 0 {
-		return nil // never started, or shut down already
-	}
-	s.running--
-	if s.running > 0 {
+	if s.running > 1 {
+		s.running--
 		return nil
 	}
 	sharedSources.Lock()
-	delete(sharedSources.m, s.cfg)
+	if sharedSources.m[s.cfg] == s {
+		delete(sharedSources.m, s.cfg)
+	}
 	sharedSources.Unlock()
+	if s.running == 0 {
+		return nil // never started, or shut down already
+	}
+	s.running = 0
 	return s.Source.Shutdown(ctx)
 }
 

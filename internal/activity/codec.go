@@ -4,31 +4,32 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/axiomhq/hyperloglog"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storedform"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
 // stateFormat starts every stored state; a value of another format is
 // ignored, as if nothing was stored.
-const stateFormat = "zitadel.activity.v2"
+const stateFormat = "zitadel.activity.v3"
+
+// stateFormatV2 kept the read position as a creation date (in UnixNano,
+// which a far-future date overflows) and the events read before it, hashed
+// under the state's key: what a DateCursor holds.
+const stateFormatV2 = "zitadel.activity.v2"
 
 // Marshal encodes the instance's whole state: one value, so the counters,
 // the read position and the users it stores always belong together.
 func (in *Instance) Marshal() []byte {
 	buf := append([]byte(nil), stateFormat...)
 	buf = appendTime(buf, in.Start)
-	buf = appendTime(buf, in.Position.Cursor)
+	buf = appendBytes(buf, in.Position.Cursor)
 	buf = appendBool(buf, in.CaughtUp)
 	buf = appendBool(buf, in.perOrganization)
 	buf = appendBytes(buf, in.key)
-	buf = binary.AppendUvarint(buf, uint64(len(in.Position.Seen)))
-	for k, t := range in.Position.Seen {
-		buf = appendString(buf, k.AggregateID)
-		buf = binary.AppendUvarint(buf, k.Sequence)
-		buf = appendTime(buf, t)
-	}
 	buf = binary.AppendUvarint(buf, uint64(len(in.counters.logins)))
 	for k, n := range in.counters.logins {
 		buf = appendString(buf, k.Protocol)
@@ -115,11 +116,19 @@ var ErrNotAState = errors.New("the stored value is not an activity state of this
 
 // Unmarshal decodes what Marshal wrote; a damaged value is refused whole.
 func Unmarshal(data []byte) (*Instance, error) {
-	if len(data) < len(stateFormat) || string(data[:len(stateFormat)]) != stateFormat {
+	v2 := len(data) >= len(stateFormatV2) && string(data[:len(stateFormatV2)]) == stateFormatV2
+	if !v2 && (len(data) < len(stateFormat) || string(data[:len(stateFormat)]) != stateFormat) {
 		return nil, ErrNotAState
 	}
 	d := storedform.NewDecoder(data[len(stateFormat):], "activity state")
-	start, cursor := d.Time(), d.Time()
+	start := d.Time()
+	var cursor zitadelevent.Cursor
+	var at time.Time
+	if v2 {
+		at = d.Time()
+	} else if c := d.Bytes(); len(c) > 0 {
+		cursor = append(zitadelevent.Cursor(nil), c...)
+	}
 	caughtUp, perOrg := d.Bool(), d.Bool()
 	key := d.Bytes()
 	if d.Err() == nil && len(key) != hashKeySize {
@@ -130,9 +139,8 @@ func Unmarshal(data []byte) (*Instance, error) {
 	}
 	in := newInstance(start, perOrg, key)
 	in.Position.Cursor, in.CaughtUp = cursor, caughtUp
-	for range d.Count() {
-		k := EventKey{AggregateID: d.String(), Sequence: d.Uvarint()}
-		in.Position.Seen[k] = d.Time()
+	if v2 {
+		in.Position.Cursor = readV2Position(d, at, key)
 	}
 	for range d.Count() {
 		k := LoginKey{Protocol: d.String(), Application: d.String(), Organization: d.String(), Kind: d.String(), MultiFactor: d.Bool()}
@@ -154,6 +162,23 @@ func Unmarshal(data []byte) (*Instance, error) {
 		return nil, err
 	}
 	return in, nil
+}
+
+// readV2Position turns a v2 read position into the DateCursor the api
+// source reads on with: the same date, the same hashes under the same key.
+func readV2Position(d *storedform.Decoder, at time.Time, key []byte) zitadelevent.Cursor {
+	if d.Err() == nil && !zitadelevent.Plausible(at, time.Now()) {
+		d.Fail("a read position of %s", at.Format(time.RFC3339))
+	}
+	c := &zitadelevent.DateCursor{At: at, Seen: map[zitadelevent.DateKey]time.Time{}}
+	copy(c.Key[:], key)
+	for range d.Count() {
+		id, seq, seen := d.String(), d.Uvarint(), d.Time()
+		if h, err := strconv.ParseUint(id, 16, 64); err == nil {
+			c.Seen[zitadelevent.DateKey{AggregateHash: h, Sequence: seq}] = seen
+		}
+	}
+	return c.Encode()
 }
 
 func readUserSet(d *storedform.Decoder) *userSet {

@@ -6,24 +6,17 @@ import (
 	"time"
 
 	"github.com/dchest/siphash"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
 // hashKeySize is the size of SipHash's key.
 const hashKeySize = 16
 
-// EventKey identifies an event: sequences are per aggregate. The aggregate
-// is named by AggregateKey, since a user's aggregate id is the user id.
-type EventKey struct {
-	AggregateID string
-	Sequence    uint64
-}
-
-// Position is how far an instance's events are read: the newest creation
-// date taken into account, and the events just before it, which the next
-// read overlaps and must not count again.
+// Position is where an instance's next read continues: the reader's
+// cursor, nil before the first read.
 type Position struct {
-	Cursor time.Time
-	Seen   map[EventKey]time.Time
+	Cursor zitadelevent.Cursor
 }
 
 // parentKey names one user set: a parent and a user type.
@@ -63,7 +56,6 @@ func NewInstance(start time.Time, perOrganization bool) *Instance {
 func newInstance(start time.Time, perOrganization bool, key []byte) *Instance {
 	return &Instance{
 		Start:           start,
-		Position:        Position{Cursor: start, Seen: map[EventKey]time.Time{}},
 		perOrganization: perOrganization,
 		key:             key,
 		k0:              binary.LittleEndian.Uint64(key),
@@ -94,11 +86,6 @@ func (in *Instance) hashID(id string) uint64 {
 	in.buf = append(in.buf[:0], id...)
 	return siphash.Hash(in.k0, in.k1, in.buf)
 }
-
-// AggregateHash is the keyed hash of an aggregate id: what the read
-// position keeps of the events it read, since a user's aggregate id is the
-// user id.
-func (in *Instance) AggregateHash(id string) uint64 { return in.hashID(id) }
 
 // Apply counts one event. Events are de-duplicated by the reader, before.
 func (in *Instance) Apply(e *Event) {

@@ -7,7 +7,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 )
 
-// The activity metrics (api::activity): what happens, beside what exists.
+// The activity metrics (activity): what happens, beside what exists.
 // The exporter reads only zitadel.resource.count, so none of them reaches a
 // TelemetryService report.
 const (
@@ -29,7 +29,7 @@ const (
 )
 
 // DefaultMetricsConfig switches every metric on; the activity metrics only
-// appear with api::activity::enabled.
+// appear with activity::enabled.
 func DefaultMetricsConfig() MetricsConfig {
 	on := MetricConfig{Enabled: true}
 	return MetricsConfig{ZitadelResourceCount: on, ZitadelLogins: on, ZitadelChecks: on, ZitadelLockouts: on,

@@ -17,7 +17,7 @@ type MetricsBuilderConfig struct {
 // MetricsConfig switches the `zitadel` receiver's metrics.
 type MetricsConfig struct {
 	ZitadelResourceCount MetricConfig `mapstructure:"zitadel.resource.count"`
-	// The activity metrics (api::activity::enabled).
+	// The activity metrics (activity::enabled).
 	ZitadelLogins           MetricConfig `mapstructure:"zitadel.logins"`
 	ZitadelChecks           MetricConfig `mapstructure:"zitadel.checks"`
 	ZitadelLockouts         MetricConfig `mapstructure:"zitadel.lockouts"`

@@ -5,55 +5,54 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 )
 
-// Defaults of the `activity:` block.
-const (
-	// defaultLookback is how far the first read reaches back: the longest
-	// active-user window.
-	defaultLookback = 30 * 24 * time.Hour
-	// defaultActivityPages bounds one scrape's event pages per instance, so
-	// a first read of a large installation takes several scrapes instead of
-	// holding up the counts: 60 pages are a day of 60,000 logins.
-	defaultActivityPages = 60
-)
-
-// ActivityConfig is the `api::activity:` block.
-type ActivityConfig struct {
-	// Enabled reads the login, check and lockout events
-	// (AdminService/ListEvents, events.read) and the milestones
-	// (AdminService/ListMilestones, milestones.read).
-	Enabled bool `mapstructure:"enabled"`
-	// Lookback is how far back the first read of an instance starts.
+// DeprecatedActivityConfig is the `api::activity:` block, replaced by the
+// receiver's top-level `activity:` block and read for one more release.
+type DeprecatedActivityConfig struct {
+	Enabled  bool          `mapstructure:"enabled"`
 	Lookback time.Duration `mapstructure:"lookback"`
-	// MaxPagesPerScrape bounds the ListEvents pages (1,000 events each) one
-	// scrape reads per instance; the rest is read by the next scrapes.
-	MaxPagesPerScrape int `mapstructure:"max_pages_per_scrape"`
-	// ActiveUsersPerOrganization reports active users per organization too,
-	// not only per instance.
-	ActiveUsersPerOrganization bool `mapstructure:"active_users_per_organization"`
-	// Storage is a storage extension that keeps the counters, the read
-	// position and the active users across restarts.
-	Storage *component.ID `mapstructure:"storage"`
+	// MaxPagesPerScrape is ListEvents pages of 1,000 events: the top-level
+	// block's max_events_per_scrape in thousands.
+	MaxPagesPerScrape          int           `mapstructure:"max_pages_per_scrape"`
+	ActiveUsersPerOrganization bool          `mapstructure:"active_users_per_organization"`
+	Storage                    *component.ID `mapstructure:"storage"`
 
 	_ struct{}
 }
 
-func newDefaultActivityConfig() ActivityConfig {
-	return ActivityConfig{Lookback: defaultLookback, MaxPagesPerScrape: defaultActivityPages}
+// Block is the top-level `activity:` block this one says.
+func (c *DeprecatedActivityConfig) Block() activity.Config {
+	return activity.Config{
+		Enabled:                    c.Enabled,
+		Lookback:                   c.Lookback,
+		MaxEventsPerScrape:         c.MaxPagesPerScrape * maxEventPage,
+		ActiveUsersPerOrganization: c.ActiveUsersPerOrganization,
+		Storage:                    c.Storage,
+	}
 }
 
-func (c *ActivityConfig) validate(retention time.Duration) []error {
-	var errs []error
-	if c.Lookback <= 0 {
-		errs = append(errs, fmt.Errorf("activity::lookback: %s must be positive", c.Lookback))
-	}
+func newDefaultDeprecatedActivityConfig() DeprecatedActivityConfig {
+	d := activity.NewDefaultConfig()
+	return DeprecatedActivityConfig{Lookback: d.Lookback, MaxPagesPerScrape: (d.MaxEventsPerScrape + maxEventPage - 1) / maxEventPage}
+}
+
+func (c *DeprecatedActivityConfig) validate() []error {
 	if c.MaxPagesPerScrape < 1 {
-		errs = append(errs, fmt.Errorf("activity::max_pages_per_scrape: %d must be at least 1", c.MaxPagesPerScrape))
+		return []error{fmt.Errorf("activity::max_pages_per_scrape: %d must be at least 1", c.MaxPagesPerScrape)}
 	}
-	if c.Enabled && retention > 0 && c.Lookback > retention {
-		errs = append(errs, fmt.Errorf("activity::lookback: %s is longer than audit_log_retention (%s): ZITADEL hides older events, "+
-			"so the counters would claim a start they cannot have; set lookback to at most %s", c.Lookback, retention, retention))
+	b := c.Block()
+	return b.Check("activity")
+}
+
+// CheckActivity holds the receiver's `activity:` block to ZITADEL's
+// audit_log_retention, which hides older events from ListEvents.
+func (c *Config) CheckActivity(act *activity.Config) []error {
+	if act.Enabled && c.AuditLogRetention > 0 && act.Lookback > c.AuditLogRetention {
+		return []error{fmt.Errorf("activity::lookback: %s is longer than api::audit_log_retention (%s): ZITADEL hides older events, "+
+			"so the counters would claim a start they cannot have; set lookback to at most %s", act.Lookback, c.AuditLogRetention, c.AuditLogRetention)}
 	}
-	return errs
+	return nil
 }

@@ -63,8 +63,22 @@ func activityConfig(srv *fakezitadel.Server) *Config {
 // counting one resource, with the collector's clock at clk.
 func startActivitySource(t *testing.T, cfg *Config, host component.Host, clk *clock) *source {
 	t.Helper()
+	return startActivitySourceLogged(t, cfg, host, clk, zap.NewNop())
+}
+
+// startActivitySourceLogged is startActivitySource logging to logger.
+func startActivitySourceLogged(t *testing.T, cfg *Config, host component.Host, clk *clock, logger *zap.Logger) *source {
+	t.Helper()
+	return startActivitySourceWith(t, cfg, cfg.Activity.Block(), host, clk, logger)
+}
+
+// startActivitySourceWith is startActivitySource with the `activity:` block act.
+func startActivitySourceWith(t *testing.T, cfg *Config, act activity.Config, host component.Host, clk *clock, logger *zap.Logger) *source {
+	t.Helper()
+	set := componenttest.NewNopTelemetrySettings()
+	set.Logger = logger
 	require.NoError(t, cfg.Validate())
-	s := NewSource(cfg, model.NewResourceFilter([]string{model.ResourceOrganization}), componenttest.NewNopTelemetrySettings()).(*source)
+	s := NewSource(cfg, act, model.NewResourceFilter([]string{model.ResourceOrganization}), set).(*source)
 	s.SetStorageOwner(component.MustNewID("zitadel"))
 	s.now = clk.now
 	require.NoError(t, s.Start(context.Background(), host))
@@ -127,13 +141,12 @@ func TestActivityCountsZitadelsEventsOnceEach(t *testing.T) {
 
 	clk := &clock{t: now}
 	core, logs := observer.New(zap.DebugLevel)
-	src := startActivitySource(t, activityConfig(srv), componenttest.NewNopHost(), clk)
-	src.set.Logger = zap.New(core)
+	src := startActivitySourceLogged(t, activityConfig(srv), componenttest.NewNopHost(), clk, zap.New(core))
 	t.Cleanup(func() { require.NoError(t, src.Shutdown(context.Background())) })
 
 	rep, err := scrapeActivity(t, src)
 	require.NoError(t, err)
-	assert.Equal(t, now.Add(-defaultLookback), rep.Start, "the counters start where the first read began")
+	assert.Equal(t, now.Add(-activity.DefaultLookback), rep.Start, "the counters start where the first read began")
 	assert.Equal(t, map[activity.LoginKey]uint64{
 		{Protocol: "oidc", Application: "app-web", Organization: a, Kind: "session"}:                        2,
 		{Protocol: "oidc", Application: "app-web", Organization: a, Kind: "session", MultiFactor: true}:     1,
@@ -170,7 +183,7 @@ func TestActivityCountsZitadelsEventsOnceEach(t *testing.T) {
 	assert.Equal(t, rep.Checks, again.Checks)
 
 	// Nothing personal is emitted, kept or logged.
-	state := string(src.activity.instances[in.ID].Marshal())
+	state := string(src.activity.Instance(in.ID).Marshal())
 	text := fmt.Sprintf("%+v", again)
 	for _, l := range logs.All() {
 		text += l.Message + fmt.Sprint(l.ContextMap())
@@ -246,9 +259,10 @@ func TestActivityFirstReadCatchesUpOverSeveralScrapes(t *testing.T) {
 		})
 	}
 	cfg := activityConfig(srv)
-	cfg.Activity.MaxPagesPerScrape = 2
+	act := cfg.Activity.Block()
+	act.MaxEventsPerScrape = 4 // two pages of two
 	clk := &clock{t: now}
-	src := startActivitySource(t, cfg, componenttest.NewNopHost(), clk)
+	src := startActivitySourceWith(t, cfg, act, componenttest.NewNopHost(), clk, zap.NewNop())
 	t.Cleanup(func() { require.NoError(t, src.Shutdown(context.Background())) })
 	src.eventPage = 2
 
@@ -286,10 +300,9 @@ func TestActivityWarnsWhenRetentionRemovedUnreadEvents(t *testing.T) {
 	cfg.AuditLogRetention = time.Hour
 	cfg.Activity.Lookback = time.Hour
 	clk := &clock{t: now}
-	src := startActivitySource(t, cfg, componenttest.NewNopHost(), clk)
-	t.Cleanup(func() { require.NoError(t, src.Shutdown(context.Background())) })
 	core, logs := observer.New(zap.WarnLevel)
-	src.set.Logger = zap.New(core)
+	src := startActivitySourceLogged(t, cfg, componenttest.NewNopHost(), clk, zap.New(core))
+	t.Cleanup(func() { require.NoError(t, src.Shutdown(context.Background())) })
 	_, err := scrapeActivity(t, src)
 	require.NoError(t, err)
 	assert.Zero(t, logs.Len())
@@ -357,7 +370,7 @@ func BenchmarkActivityDayOfLogins(b *testing.B) {
 			writeLogins(now.Add(-24*time.Hour), 50_000)
 			calls := func() int64 { return srv.Calls(adminpb.AdminService_ListEvents_FullMethodName) }
 			for range b.N {
-				s := NewSource(activityConfig(srv), model.NewResourceFilter([]string{model.ResourceOrganization}), componenttest.NewNopTelemetrySettings()).(*source)
+				s := NewSource(activityConfig(srv), activityConfig(srv).Activity.Block(), model.NewResourceFilter([]string{model.ResourceOrganization}), componenttest.NewNopTelemetrySettings()).(*source)
 				require.NoError(b, s.Start(context.Background(), componenttest.NewNopHost()))
 				before, scrapes := calls(), 0
 				rec := &activityRecorder{}

@@ -80,9 +80,8 @@ type Config struct {
 	// room for the overlap of the reads and the clocks of two machines.
 	AuditLogRetention time.Duration `mapstructure:"audit_log_retention"`
 
-	// Activity counts logins, checks, lockouts and active users from
-	// ZITADEL's events, and reports its milestones.
-	Activity ActivityConfig `mapstructure:"activity"`
+	// Activity is the deprecated place of the receiver's `activity:` block.
+	Activity DeprecatedActivityConfig `mapstructure:"activity"`
 
 	_ struct{}
 }
@@ -133,7 +132,7 @@ func NewDefaultConfig() Config {
 			MaxInterval:     defaultMaxBackoff,
 		},
 		FullScrapeInterval: defaultFullScrape,
-		Activity:           newDefaultActivityConfig(),
+		Activity:           newDefaultDeprecatedActivityConfig(),
 	}
 }
 
@@ -195,7 +194,7 @@ func (c *Config) Validate() error {
 			"without an error, so an incremental scrape could miss changes; set full_scrape_interval to at most %s",
 			c.FullScrapeInterval, c.AuditLogRetention, c.AuditLogRetention/2))
 	}
-	errs = append(errs, c.Activity.validate(c.AuditLogRetention)...)
+	errs = append(errs, c.Activity.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	grpccredentials "google.golang.org/grpc/credentials"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 )
 
@@ -196,7 +197,7 @@ func TestAuthExtensionReplacesTheCredentials(t *testing.T) {
 	cfg.Auth = configoptional.Some(configauth.Config{AuthenticatorID: authID})
 	require.NoError(t, cfg.Required())
 
-	s := NewSource(cfg, nil, componenttest.NewNopTelemetrySettings()).(*source)
+	s := NewSource(cfg, activity.Config{}, nil, componenttest.NewNopTelemetrySettings()).(*source)
 	require.NoError(t, s.Start(context.Background(), hostWithExtensions{authID: bearerAuthenticator{token: testPAT}}))
 	t.Cleanup(func() { require.NoError(t, s.Shutdown(context.Background())) })
 

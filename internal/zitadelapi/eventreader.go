@@ -2,18 +2,14 @@ package zitadelapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"strconv"
 	"time"
 
-	"github.com/dchest/siphash"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	eventpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/event"
-	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storedform"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
@@ -43,25 +39,25 @@ func (r *eventReader) Read(ctx context.Context, q zitadelevent.Query) (zitadelev
 		return zitadelevent.Page{}, errors.New("event read: limit must be at least 1")
 	}
 	now := r.now()
-	cur, err := decodeAPICursor(q.After, q.Since, now)
-	if err != nil {
-		return zitadelevent.Page{}, err
-	}
-	since := cur.pos.cursor
+	cur := zitadelevent.NewDateCursor(q.Since)
+	since := q.Since
 	if q.After != nil {
-		since = since.Add(-eventOverlap)
+		var err error
+		if cur, err = zitadelevent.DecodeDateCursor(q.After, now); err != nil {
+			return zitadelevent.Page{}, err
+		}
+		since = cur.At.Add(-eventOverlap)
 	}
 	rd := eventRead{aggregateTypes: q.AggregateTypes, eventTypes: q.EventTypes, pageSize: r.pageSize,
-		maxPages: (q.Limit + r.pageSize - 1) / r.pageSize, aggregateHash: cur.hash, now: now}
+		maxPages: (q.Limit + r.pageSize - 1) / r.pageSize, aggregateHash: cur.Hash, now: now}
 	var page zitadelevent.Page
-	next, end, err := r.c.readEvents(ctx, r.sc, rd, since, cur.pos, func(e *eventpb.Event) {
+	next, end, err := r.c.readEvents(ctx, r.sc, rd, since, positionOf(cur), func(e *eventpb.Event) {
 		page.Events = append(page.Events, eventOf(e, q))
 	})
 	if err != nil {
 		return zitadelevent.Page{}, err
 	}
-	cur.pos = next
-	page.Next, page.More, page.Refused = cur.encode(), !end, next.refused
+	page.Next, page.More, page.Refused = cursorAt(cur.Key, next), !end, next.refused
 	return page, nil
 }
 
@@ -128,75 +124,20 @@ func appendJSONValue(buf []byte, v *structpb.Value) []byte {
 	return append(buf, "null"...)
 }
 
-// apiCursorFormat starts every api cursor.
-const apiCursorFormat = "zitadel.api.events.v1"
-
-// apiCursor is the api reader's position: the newest creation date read,
-// and the events read within the overlap before it. Their aggregates are
-// named by a keyed hash (the key travels in the cursor), since a user's
-// aggregate id is the user id. Dates are kept as seconds and nanoseconds,
-// which no date overflows.
-type apiCursor struct {
-	key []byte
-	pos eventPosition
+// positionOf is a DateCursor as readEvents keeps it.
+func positionOf(c *zitadelevent.DateCursor) eventPosition {
+	pos := eventPosition{cursor: c.At, seen: make(map[eventKey]time.Time, len(c.Seen))}
+	for k, at := range c.Seen {
+		pos.seen[eventKey{aggregateHash: k.AggregateHash, sequence: k.Sequence}] = at
+	}
+	return pos
 }
 
-func (c *apiCursor) hash(id string) uint64 {
-	return siphash.Hash(binary.LittleEndian.Uint64(c.key), binary.LittleEndian.Uint64(c.key[8:]), []byte(id))
-}
-
-func (c *apiCursor) encode() zitadelevent.Cursor {
-	buf := append([]byte(nil), apiCursorFormat...)
-	buf = append(buf, c.key...)
-	buf = appendDate(buf, c.pos.cursor)
-	buf = binary.AppendUvarint(buf, uint64(len(c.pos.seen)))
-	for k, at := range c.pos.seen {
-		buf = binary.LittleEndian.AppendUint64(buf, k.aggregateHash)
-		buf = binary.AppendUvarint(buf, k.sequence)
-		buf = appendDate(buf, at)
+// cursorAt is pos as a DateCursor under key.
+func cursorAt(key [16]byte, pos eventPosition) zitadelevent.Cursor {
+	c := &zitadelevent.DateCursor{Key: key, At: pos.cursor, Seen: make(map[zitadelevent.DateKey]time.Time, len(pos.seen))}
+	for k, at := range pos.seen {
+		c.Seen[zitadelevent.DateKey{AggregateHash: k.aggregateHash, Sequence: k.sequence}] = at
 	}
-	return buf
-}
-
-func appendDate(buf []byte, t time.Time) []byte {
-	buf = binary.AppendVarint(buf, t.Unix())
-	return binary.AppendUvarint(buf, uint64(t.Nanosecond()))
-}
-
-// cursorKeySize is the size of SipHash's key.
-const cursorKeySize = 16
-
-// decodeAPICursor reads a cursor; without one the read starts after since
-// with a new key. A cursor with a date no ZITADEL can have written is
-// refused as damaged.
-func decodeAPICursor(c zitadelevent.Cursor, since, now time.Time) (*apiCursor, error) {
-	if c == nil {
-		key := make([]byte, cursorKeySize)
-		_, _ = rand.Read(key) // crypto/rand.Read never fails
-		return &apiCursor{key: key, pos: eventPosition{cursor: since, seen: map[eventKey]time.Time{}}}, nil
-	}
-	if len(c) < len(apiCursorFormat)+cursorKeySize || string(c[:len(apiCursorFormat)]) != apiCursorFormat {
-		return nil, errors.New("event read: the cursor is not one of the api source")
-	}
-	rest := c[len(apiCursorFormat):]
-	out := &apiCursor{key: append([]byte(nil), rest[:cursorKeySize]...), pos: eventPosition{seen: map[eventKey]time.Time{}}}
-	d := storedform.NewDecoder(rest[cursorKeySize:], "event cursor")
-	out.pos.cursor = readDate(d, now)
-	for range d.Count() {
-		k := eventKey{aggregateHash: d.Uint64(), sequence: d.Uvarint()}
-		out.pos.seen[k] = readDate(d, now)
-	}
-	if err := d.Finish(); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func readDate(d *storedform.Decoder, now time.Time) time.Time {
-	sec, nsec := d.Varint(), d.Below(1e9)
-	t := time.Unix(sec, int64(nsec)).UTC()
-	if d.Err() == nil && !zitadelevent.Plausible(t, now) {
-		d.Fail("the date %d is not one ZITADEL can have written", sec)
-	}
-	return t
+	return c.Encode()
 }

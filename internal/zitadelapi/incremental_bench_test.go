@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/collector/component/componenttest"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 )
 
@@ -33,7 +34,7 @@ func BenchmarkIncrementalScrape10kOrgs(b *testing.B) {
 			cfg.Token = testPAT
 			cfg.MaxConcurrency = 16
 			cfg.Incremental = true
-			s := NewSource(&cfg, nil, componenttest.NewNopTelemetrySettings()).(*source)
+			s := NewSource(&cfg, activity.Config{}, nil, componenttest.NewNopTelemetrySettings()).(*source)
 			if err := s.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 				b.Fatal(err)
 			}

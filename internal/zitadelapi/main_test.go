@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.uber.org/goleak"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
@@ -73,7 +74,7 @@ func startSource(t *testing.T, cfg *Config, filter model.ResourceFilter) *source
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	require.NoError(t, cfg.Required())
-	s := NewSource(cfg, filter, componenttest.NewNopTelemetrySettings()).(*source)
+	s := NewSource(cfg, activity.Config{}, filter, componenttest.NewNopTelemetrySettings()).(*source)
 	require.NoError(t, s.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.Shutdown(context.Background())) })
 	return s

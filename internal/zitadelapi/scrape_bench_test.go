@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	userpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/user/v2"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
@@ -138,7 +139,7 @@ func BenchmarkScrape10kOrgs(b *testing.B) {
 			cfg.TLS.Insecure = true
 			cfg.Token = testPAT
 			cfg.MaxConcurrency = workers
-			s := NewSource(&cfg, nil, componenttest.NewNopTelemetrySettings()).(*source)
+			s := NewSource(&cfg, activity.Config{}, nil, componenttest.NewNopTelemetrySettings()).(*source)
 			if err := s.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 				b.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"google.golang.org/grpc/codes"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	mgmtpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/management"
 	userpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/user/v2"
@@ -295,7 +296,7 @@ func TestRequestRateIsCapped(t *testing.T) {
 
 func TestScrapeBeforeStartFails(t *testing.T) {
 	cfg := NewDefaultConfig()
-	s := NewSource(&cfg, nil, componenttest.NewNopTelemetrySettings())
+	s := NewSource(&cfg, activity.Config{}, nil, componenttest.NewNopTelemetrySettings())
 	require.EqualError(t, s.Scrape(context.Background(), &recorder{}), "api source: not started")
 	require.NoError(t, s.Shutdown(context.Background()))
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
 
@@ -32,13 +33,13 @@ type source struct {
 	// eventPage is the ListEvents page asked for: ZITADEL's largest.
 	eventPage int
 	// activity is nil unless activity::enabled.
-	activity *activityTracker
+	activity *activity.Tracker
 	// events reaches the instances whose events are read (Instances, Read).
 	events eventScopes
 }
 
-// NewSource returns the `api` source.
-func NewSource(cfg *Config, filter model.ResourceFilter, set component.TelemetrySettings) model.Source {
+// NewSource returns the `api` source; act is the receiver's `activity:` block.
+func NewSource(cfg *Config, act activity.Config, filter model.ResourceFilter, set component.TelemetrySettings) model.Source {
 	return &source{
 		cfg:      cfg,
 		plan:     newPlan(filter, cfg.PerOrganization),
@@ -48,7 +49,7 @@ func NewSource(cfg *Config, filter model.ResourceFilter, set component.Telemetry
 		state:    map[string]*instanceState{},
 
 		eventPage: maxEventPage,
-		activity:  newActivityTracker(cfg, set.Logger),
+		activity:  activity.NewTracker(act, cfg.AuditLogRetention, set.Logger),
 	}
 }
 
@@ -63,7 +64,7 @@ func (s *source) Start(ctx context.Context, host component.Host) error {
 	if err != nil {
 		return err
 	}
-	if err := s.activity.start(ctx, host); err != nil {
+	if err := s.activity.Start(ctx, host); err != nil {
 		return err
 	}
 	metrics, err := newCallMetrics(s.set.MeterProvider)
@@ -165,7 +166,7 @@ func (s *source) Scrape(ctx context.Context, rec model.Recorder) error {
 }
 
 func (s *source) Shutdown(ctx context.Context) error {
-	storeErr := s.activity.shutdown(ctx)
+	storeErr := s.activity.Shutdown(ctx)
 	if s.httpClient != nil {
 		s.httpClient.CloseIdleConnections()
 	}

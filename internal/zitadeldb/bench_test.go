@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configopaque"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
 )
@@ -32,7 +33,7 @@ func BenchmarkReadCounts(b *testing.B) {
 	b.Run("source", func(b *testing.B) {
 		cfg := NewDefaultConfig()
 		cfg.DSN = configopaque.String(dsn)
-		src := NewSource(&cfg, nil, componenttest.NewNopTelemetrySettings())
+		src := NewSource(&cfg, activity.Config{}, nil, componenttest.NewNopTelemetrySettings())
 		if err := src.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 			b.Fatal(err)
 		}

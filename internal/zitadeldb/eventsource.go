@@ -61,10 +61,10 @@ func (s *source) Read(ctx context.Context, q zitadelevent.Query) (zitadelevent.P
 }
 
 func (s *source) eventReader() (*EventReader, error) {
-	s.events.mu.Lock()
-	defer s.events.mu.Unlock()
-	if s.events.reader != nil {
-		return s.events.reader, nil
+	s.audit.mu.Lock()
+	defer s.audit.mu.Unlock()
+	if s.audit.reader != nil {
+		return s.audit.reader, nil
 	}
 	if s.pool == nil {
 		return nil, errors.New("database source: not started")
@@ -77,6 +77,6 @@ func (s *source) eventReader() (*EventReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.events.reader = r
+	s.audit.reader = r
 	return r, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 )
 
@@ -30,13 +32,20 @@ type source struct {
 	user string // the role, for the GRANT an error asks for
 	q    *queries
 
+	// activity is nil unless activity::enabled; events reads for it.
+	activity  *activity.Tracker
+	events    *EventReader
+	eventsRel string // events_table, sanitized
+	now       func() time.Time
+
 	warnedNoSystemID bool
 
-	events eventSource
+	// audit reads the events of the audit trail.
+	audit eventSource
 }
 
-// NewSource returns the `database` source.
-func NewSource(cfg *Config, filter model.ResourceFilter, set component.TelemetrySettings) model.Source {
+// NewSource returns the `database` source; act is the receiver's `activity:` block.
+func NewSource(cfg *Config, act activity.Config, filter model.ResourceFilter, set component.TelemetrySettings) model.Source {
 	logger := set.Logger
 	if logger == nil {
 		logger = zap.NewNop()
@@ -45,19 +54,23 @@ func NewSource(cfg *Config, filter model.ResourceFilter, set component.Telemetry
 	if meters == nil {
 		meters = noop.NewMeterProvider()
 	}
-	return &source{cfg: cfg, filter: filter, logger: logger, meters: meters}
+	return &source{cfg: cfg, filter: filter, logger: logger, meters: meters,
+		activity: activity.NewTracker(act, 0, logger), now: time.Now}
 }
+
+// SetStorageOwner names the receiver its storage client belongs to.
+func (s *source) SetStorageOwner(id component.ID) { s.activity.SetOwner(id) }
 
 // Start prepares the pool without connecting: a database that is down at
 // start-up is a scrape error, retried every scrape, not a collector that
 // refuses to start.
-func (s *source) Start(ctx context.Context, _ component.Host) error {
+func (s *source) Start(ctx context.Context, host component.Host) error {
 	q, err := newQueries(s.cfg, s.filter)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
 	s.rows, err = s.meters.Meter(model.ScopeName).Int64Counter(MetricRowsRead, metric.WithUnit("{row}"),
-		metric.WithDescription("Rows the zitadel receiver read from ZITADEL's database, by query (attribute query - instances, resource_counts)."))
+		metric.WithDescription("Rows the zitadel receiver read from ZITADEL's database, by query (attribute query - instances, resource_counts, events)."))
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
@@ -65,21 +78,33 @@ func (s *source) Start(ctx context.Context, _ component.Host) error {
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
+	if s.activity != nil && s.cfg.EventsTable == "" {
+		return errors.New("database::events_table: activity reads the events; set events_table (eventstore.events2 or a view over it)")
+	}
+	if err := s.activity.Start(ctx, host); err != nil {
+		return err
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
 	s.pool, s.user, s.q = pool, pc.ConnConfig.User, q
+	if s.activity != nil {
+		if s.events, err = NewEventReader(pool, s.cfg.EventsTable, s.cfg.Timeout); err != nil {
+			return err
+		}
+		s.eventsRel = s.events.table
+	}
 	return nil
 }
 
-func (s *source) Shutdown(context.Context) error {
+func (s *source) Shutdown(ctx context.Context) error {
 	if s.pool != nil {
 		s.pool.Close()
 		s.pool = nil
 	}
-	s.events.reader = nil
-	return nil
+	s.audit.reader = nil
+	return s.activity.Shutdown(ctx)
 }
 
 // systemInfo is what the eventstore says about the installation.
@@ -115,10 +140,12 @@ func (s *source) Scrape(ctx context.Context, rec model.Recorder) error {
 			fail(err)
 		}
 	}
+	var instances []string
 	if sessionOK {
-		n, err := s.readInstances(ctx, rec, info)
-		recorded += n
-		s.countRows(ctx, queryInstances, n)
+		var err error
+		instances, err = s.readInstances(ctx, rec, info)
+		recorded += len(instances)
+		s.countRows(ctx, queryInstances, len(instances))
 		if err != nil {
 			fail(err)
 		}
@@ -128,6 +155,12 @@ func (s *source) Scrape(ctx context.Context, rec model.Recorder) error {
 		recorded += n
 		s.countRows(ctx, queryResourceCounts, n)
 		if err != nil {
+			fail(err)
+		}
+	}
+
+	if ar, ok := rec.(activity.Recorder); ok && s.activity != nil && sessionOK && len(instances) > 0 {
+		for _, err := range s.scrapeActivity(ctx, ar, instances) {
 			fail(err)
 		}
 	}
@@ -151,6 +184,7 @@ const MetricRowsRead = "otelcol_zitadel_receiver_database_rows"
 const (
 	queryInstances      = "instances"
 	queryResourceCounts = "resource_counts"
+	queryEvents         = "events"
 )
 
 func (s *source) countRows(ctx context.Context, query string, n int) {
@@ -214,8 +248,8 @@ func (s *source) readSystem(ctx context.Context) (systemInfo, error) {
 	return info, nil
 }
 
-func (s *source) readInstances(ctx context.Context, rec model.Recorder, info systemInfo) (int, error) {
-	n := 0
+func (s *source) readInstances(ctx context.Context, rec model.Recorder, info systemInfo) ([]string, error) {
+	var ids []string
 	err := s.readOnly(ctx, func(tx pgx.Tx) error {
 		qctx, cancel := s.queryContext(ctx)
 		defer cancel()
@@ -230,12 +264,12 @@ func (s *source) readInstances(ctx context.Context, rec model.Recorder, info sys
 				return err
 			}
 			rec.RecordInstance(in)
-			n++
+			ids = append(ids, in.ID)
 		}
 		return rows.Err()
 	})
 	if err != nil {
-		return n, explain(err, "reading instances", []string{relInstances, relInstanceDomains}, s.user)
+		return ids, explain(err, "reading instances", []string{relInstances, relInstanceDomains}, s.user)
 	}
-	return n, nil
+	return ids, nil
 }

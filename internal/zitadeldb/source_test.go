@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
 )
@@ -54,7 +55,7 @@ func startSource(t *testing.T, cfg *Config, filter model.ResourceFilter) model.S
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	require.NoError(t, cfg.Required())
-	src := NewSource(cfg, filter, componenttest.NewNopTelemetrySettings())
+	src := NewSource(cfg, activity.Config{}, filter, componenttest.NewNopTelemetrySettings())
 	require.NoError(t, src.Start(t.Context(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, src.Shutdown(context.Background())) })
 	return src

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
 )
 
@@ -25,7 +26,7 @@ func TestRowsReadAreCounted(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	src := NewSource(cfg, nil, tel.NewTelemetrySettings())
+	src := NewSource(cfg, activity.Config{}, nil, tel.NewTelemetrySettings())
 	require.NoError(t, src.Start(t.Context(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, src.Shutdown(context.Background())) })
 

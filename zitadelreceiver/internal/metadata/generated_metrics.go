@@ -242,7 +242,7 @@ type metricZitadelChecks struct {
 // init fills zitadel.checks metric with initial data.
 func (m *metricZitadelChecks) init() {
 	m.data.SetName("zitadel.checks")
-	m.data.SetDescription("Password, OTP (app, SMS, e-mail) and recovery-code checks since the start time (api::activity), by the user's organization, factor and outcome. ZITADEL's checks name no application.")
+	m.data.SetDescription("Password, OTP (app, SMS, e-mail) and recovery-code checks since the start time (activity), by the user's organization, factor and outcome. ZITADEL's checks name no application.")
 	m.data.SetUnit("{check}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -339,7 +339,7 @@ type metricZitadelLockouts struct {
 // init fills zitadel.lockouts metric with initial data.
 func (m *metricZitadelLockouts) init() {
 	m.data.SetName("zitadel.lockouts")
-	m.data.SetDescription("Users locked by the lockout policy since the start time (api::activity, user.locked events), by organization.")
+	m.data.SetDescription("Users locked by the lockout policy since the start time (activity, user.locked events), by organization.")
 	m.data.SetUnit("{lockout}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -430,7 +430,7 @@ type metricZitadelLogins struct {
 // init fills zitadel.logins metric with initial data.
 func (m *metricZitadelLogins) init() {
 	m.data.SetName("zitadel.logins")
-	m.data.SetDescription("Logins since the start time (api::activity) - one per oidc_session.added or saml_session.added event - by application, the user's organization, kind and factors.")
+	m.data.SetDescription("Logins since the start time (activity) - one per oidc_session.added or saml_session.added event - by application, the user's organization, kind and factors.")
 	m.data.SetUnit("{login}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -533,7 +533,7 @@ type metricZitadelMilestoneReached struct {
 // init fills zitadel.milestone.reached metric with initial data.
 func (m *metricZitadelMilestoneReached) init() {
 	m.data.SetName("zitadel.milestone.reached")
-	m.data.SetDescription("When the instance reached each of ZITADEL's milestones (api::activity, AdminService/ListMilestones), in seconds since the Unix epoch.")
+	m.data.SetDescription("When the instance reached each of ZITADEL's milestones (activity; AdminService/ListMilestones or milestone.reached events), in seconds since the Unix epoch.")
 	m.data.SetUnit("s")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
@@ -731,7 +731,7 @@ type metricZitadelUsersActive struct {
 // init fills zitadel.users.active metric with initial data.
 func (m *metricZitadelUsersActive) init() {
 	m.data.SetName("zitadel.users.active")
-	m.data.SetDescription("Distinct users with a login in the window (api::activity), per instance and, with active_users_per_organization, per organization; exact below 10,000 users of a parent and type, else a HyperLogLog estimate (0.81% standard error).")
+	m.data.SetDescription("Distinct users with a login in the window (activity), per instance and, with active_users_per_organization, per organization; exact below 10,000 users of a parent and type, else a HyperLogLog estimate (0.81% standard error).")
 	m.data.SetUnit("{user}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)

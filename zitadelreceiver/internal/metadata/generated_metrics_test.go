@@ -166,7 +166,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["zitadel.checks"] = true
 						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-						assert.Equal(t, "Password, OTP (app, SMS, e-mail) and recovery-code checks since the start time (api::activity), by the user's organization, factor and outcome. ZITADEL's checks name no application.", mi.Description())
+						assert.Equal(t, "Password, OTP (app, SMS, e-mail) and recovery-code checks since the start time (activity), by the user's organization, factor and outcome. ZITADEL's checks name no application.", mi.Description())
 						assert.Equal(t, "{check}", mi.Unit())
 						assert.True(t, mi.Sum().IsMonotonic())
 						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -189,7 +189,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["zitadel.checks"] = true
 						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-						assert.Equal(t, "Password, OTP (app, SMS, e-mail) and recovery-code checks since the start time (api::activity), by the user's organization, factor and outcome. ZITADEL's checks name no application.", mi.Description())
+						assert.Equal(t, "Password, OTP (app, SMS, e-mail) and recovery-code checks since the start time (activity), by the user's organization, factor and outcome. ZITADEL's checks name no application.", mi.Description())
 						assert.Equal(t, "{check}", mi.Unit())
 						assert.True(t, mi.Sum().IsMonotonic())
 						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -220,7 +220,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["zitadel.lockouts"] = true
 						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-						assert.Equal(t, "Users locked by the lockout policy since the start time (api::activity, user.locked events), by organization.", mi.Description())
+						assert.Equal(t, "Users locked by the lockout policy since the start time (activity, user.locked events), by organization.", mi.Description())
 						assert.Equal(t, "{lockout}", mi.Unit())
 						assert.True(t, mi.Sum().IsMonotonic())
 						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -237,7 +237,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["zitadel.lockouts"] = true
 						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-						assert.Equal(t, "Users locked by the lockout policy since the start time (api::activity, user.locked events), by organization.", mi.Description())
+						assert.Equal(t, "Users locked by the lockout policy since the start time (activity, user.locked events), by organization.", mi.Description())
 						assert.Equal(t, "{lockout}", mi.Unit())
 						assert.True(t, mi.Sum().IsMonotonic())
 						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -264,7 +264,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["zitadel.logins"] = true
 						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-						assert.Equal(t, "Logins since the start time (api::activity) - one per oidc_session.added or saml_session.added event - by application, the user's organization, kind and factors.", mi.Description())
+						assert.Equal(t, "Logins since the start time (activity) - one per oidc_session.added or saml_session.added event - by application, the user's organization, kind and factors.", mi.Description())
 						assert.Equal(t, "{login}", mi.Unit())
 						assert.True(t, mi.Sum().IsMonotonic())
 						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -293,7 +293,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["zitadel.logins"] = true
 						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-						assert.Equal(t, "Logins since the start time (api::activity) - one per oidc_session.added or saml_session.added event - by application, the user's organization, kind and factors.", mi.Description())
+						assert.Equal(t, "Logins since the start time (activity) - one per oidc_session.added or saml_session.added event - by application, the user's organization, kind and factors.", mi.Description())
 						assert.Equal(t, "{login}", mi.Unit())
 						assert.True(t, mi.Sum().IsMonotonic())
 						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -328,7 +328,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["zitadel.milestone.reached"] = true
 						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
 						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "When the instance reached each of ZITADEL's milestones (api::activity, AdminService/ListMilestones), in seconds since the Unix epoch.", mi.Description())
+						assert.Equal(t, "When the instance reached each of ZITADEL's milestones (activity; AdminService/ListMilestones or milestone.reached events), in seconds since the Unix epoch.", mi.Description())
 						assert.Equal(t, "s", mi.Unit())
 						dp := mi.Gauge().DataPoints().At(0)
 						assert.Equal(t, start, dp.StartTimestamp())
@@ -343,7 +343,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["zitadel.milestone.reached"] = true
 						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
 						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "When the instance reached each of ZITADEL's milestones (api::activity, AdminService/ListMilestones), in seconds since the Unix epoch.", mi.Description())
+						assert.Equal(t, "When the instance reached each of ZITADEL's milestones (activity; AdminService/ListMilestones or milestone.reached events), in seconds since the Unix epoch.", mi.Description())
 						assert.Equal(t, "s", mi.Unit())
 						dp := mi.Gauge().DataPoints().At(0)
 						assert.Equal(t, start, dp.StartTimestamp())
@@ -442,7 +442,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["zitadel.users.active"] = true
 						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
 						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Distinct users with a login in the window (api::activity), per instance and, with active_users_per_organization, per organization; exact below 10,000 users of a parent and type, else a HyperLogLog estimate (0.81% standard error).", mi.Description())
+						assert.Equal(t, "Distinct users with a login in the window (activity), per instance and, with active_users_per_organization, per organization; exact below 10,000 users of a parent and type, else a HyperLogLog estimate (0.81% standard error).", mi.Description())
 						assert.Equal(t, "{user}", mi.Unit())
 						dp := mi.Gauge().DataPoints().At(0)
 						assert.Equal(t, start, dp.StartTimestamp())
@@ -466,7 +466,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["zitadel.users.active"] = true
 						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
 						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
-						assert.Equal(t, "Distinct users with a login in the window (api::activity), per instance and, with active_users_per_organization, per organization; exact below 10,000 users of a parent and type, else a HyperLogLog estimate (0.81% standard error).", mi.Description())
+						assert.Equal(t, "Distinct users with a login in the window (activity), per instance and, with active_users_per_organization, per organization; exact below 10,000 users of a parent and type, else a HyperLogLog estimate (0.81% standard error).", mi.Description())
 						assert.Equal(t, "{user}", mi.Unit())
 						dp := mi.Gauge().DataPoints().At(0)
 						assert.Equal(t, start, dp.StartTimestamp())

@@ -82,7 +82,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ZitadelReceiverDatabaseRows, err = builder.meter.Int64Counter(
 		"otelcol_zitadel_receiver_database_rows",
-		metric.WithDescription("Rows the zitadel receiver read from ZITADEL's database, by query (attribute query - instances, resource_counts). [Alpha]"),
+		metric.WithDescription("Rows the zitadel receiver read from ZITADEL's database, by query (attribute query - instances, resource_counts, events). [Alpha]"),
 		metric.WithUnit("{row}"),
 	)
 	errs = errors.Join(errs, err)

@@ -72,7 +72,7 @@ func AssertEqualZitadelReceiverAPIThrottledCalls(t *testing.T, tt *componenttest
 func AssertEqualZitadelReceiverDatabaseRows(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_zitadel_receiver_database_rows",
-		Description: "Rows the zitadel receiver read from ZITADEL's database, by query (attribute query - instances, resource_counts). [Alpha]",
+		Description: "Rows the zitadel receiver read from ZITADEL's database, by query (attribute query - instances, resource_counts, events). [Alpha]",
 		Unit:        "{row}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

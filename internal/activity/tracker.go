@@ -1,0 +1,252 @@
+package activity
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
+)
+
+// storageName names the receiver's storage client.
+const storageName = "activity"
+
+// Tracker keeps the activity of every instance between scrapes, and in the
+// storage extension when one is configured, whichever source reads the
+// events.
+type Tracker struct {
+	cfg Config
+	// retention is ZITADEL's audit_log_retention where the reader is subject
+	// to it (the api source), 0 otherwise.
+	retention time.Duration
+	logger    *zap.Logger
+	owner     component.ID
+	store     storage.Client // nil without storage
+
+	mu        sync.Mutex
+	instances map[string]*Instance
+}
+
+// NewTracker returns the tracker of an `activity:` block, nil when it is
+// not enabled.
+func NewTracker(cfg Config, retention time.Duration, logger *zap.Logger) *Tracker {
+	if !cfg.Enabled {
+		return nil
+	}
+	return &Tracker{cfg: cfg, retention: retention, logger: logger, instances: map[string]*Instance{}}
+}
+
+// SetOwner names the receiver its storage client belongs to.
+func (t *Tracker) SetOwner(id component.ID) {
+	if t != nil {
+		t.owner = id
+	}
+}
+
+// Start opens the storage client. A receiver with storage does not run
+// without it: it would count every event of the look-back again.
+func (t *Tracker) Start(ctx context.Context, host component.Host) error {
+	if t == nil {
+		return nil
+	}
+	if t.cfg.Storage == nil {
+		t.logger.Info("Activity counters start again at every restart: set activity::storage to keep them")
+		return nil
+	}
+	id := *t.cfg.Storage
+	var ext component.Component
+	if host != nil {
+		ext = host.GetExtensions()[id]
+	}
+	if ext == nil {
+		return fmt.Errorf("activity::storage: extension %q is not configured; add it under extensions and service::extensions", id)
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return fmt.Errorf("activity::storage: extension %q is not a storage extension", id)
+	}
+	client, err := se.GetClient(ctx, component.KindReceiver, t.owner, storageName)
+	if err != nil {
+		return fmt.Errorf("activity::storage: extension %q: %w", id, err)
+	}
+	t.store = client
+	return nil
+}
+
+// Shutdown closes the storage client.
+func (t *Tracker) Shutdown(ctx context.Context) error {
+	if t == nil || t.store == nil {
+		return nil
+	}
+	err := t.store.Close(ctx)
+	t.store = nil
+	return err
+}
+
+func storageKey(instanceID string) string { return "instance/" + instanceID }
+
+// instance returns the kept activity of an instance: from memory, from
+// storage, or new, starting the look-back before now.
+func (t *Tracker) instance(ctx context.Context, id string, now time.Time) *Instance {
+	t.mu.Lock()
+	in, ok := t.instances[id]
+	t.mu.Unlock()
+	if ok {
+		return in
+	}
+	if t.store != nil {
+		data, err := t.store.Get(ctx, storageKey(id))
+		switch {
+		case err != nil:
+			t.logger.Warn("Activity state not read from storage; counting starts again", zap.String("instance", id), zap.Error(err))
+		case data != nil:
+			if in, err = Unmarshal(data); err != nil {
+				t.logger.Warn("Activity state in storage not usable; counting starts again", zap.String("instance", id), zap.Error(err))
+			}
+		}
+	}
+	if in == nil {
+		in = NewInstance(now.Add(-t.cfg.Lookback), t.cfg.ActiveUsersPerOrganization)
+	}
+	in.SetPerOrganization(t.cfg.ActiveUsersPerOrganization)
+	t.mu.Lock()
+	t.instances[id] = in
+	t.mu.Unlock()
+	return in
+}
+
+// Instance returns the kept activity of an instance, nil before its first scrape.
+func (t *Tracker) Instance(id string) *Instance {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.instances[id]
+}
+
+// persist writes an instance's activity, so a restart continues where it is.
+func (t *Tracker) persist(ctx context.Context, id string, in *Instance) {
+	if t.store == nil {
+		return
+	}
+	if err := t.store.Set(ctx, storageKey(id), in.Marshal()); err != nil {
+		t.logger.Error("Activity state not written to storage; a restart counts again from the last state written",
+			zap.String("instance", id), zap.Error(err))
+	}
+}
+
+// Scrape reads an instance's new events, at most max_events_per_scrape,
+// counts them once the read succeeded and stores the state with the new
+// position in one value; it returns the activity at now. A failed read
+// counts nothing and moves nothing: the next scrape reads the same events.
+func (t *Tracker) Scrape(ctx context.Context, r zitadelevent.Reader, instanceID string, now time.Time) (Report, error) {
+	in := t.instance(ctx, instanceID, now)
+	err := t.read(ctx, r, instanceID, in, now)
+	rep := in.Report(now)
+	if err == nil {
+		t.persist(ctx, instanceID, in)
+	}
+	return rep, err
+}
+
+func (t *Tracker) read(ctx context.Context, r zitadelevent.Reader, id string, in *Instance, now time.Time) error {
+	t.warnRetention(id, in, now)
+	page, err := r.Read(ctx, zitadelevent.Query{
+		InstanceID:     id,
+		After:          in.Position.Cursor,
+		Since:          in.Start,
+		AggregateTypes: AggregateTypes(),
+		EventTypes:     EventTypes(),
+		PayloadFields:  PayloadFields(),
+		Limit:          t.cfg.MaxEventsPerScrape,
+	})
+	if err != nil {
+		return err
+	}
+	if page.Refused > 0 {
+		t.logger.Warn("Events with a creation date ZITADEL cannot have written were left out of the activity",
+			zap.String("instance", id), zap.Int("events", page.Refused))
+	}
+	in.ApplyEvents(page.Events)
+	in.Position.Cursor = page.Next
+	if !page.More {
+		in.CaughtUp = true
+	}
+	return nil
+}
+
+// warnRetention says when ZITADEL's audit_log_retention may have removed
+// events before they were read.
+func (t *Tracker) warnRetention(id string, in *Instance, now time.Time) {
+	if t.retention <= 0 {
+		return
+	}
+	readTo := in.Start
+	if in.Position.Cursor != nil {
+		c, err := zitadelevent.DecodeDateCursor(in.Position.Cursor, now)
+		if err != nil {
+			return
+		}
+		readTo = c.At
+	}
+	if readTo.Before(now.Add(-t.retention)) {
+		t.logger.Warn("ZITADEL may have removed activity events before they were read (audit_log_retention): "+
+			"the counters miss what it removed", zap.String("instance", id), zap.Time("read_up_to", readTo),
+			zap.Duration("audit_log_retention", t.retention))
+	}
+}
+
+// PayloadFields are the only payload fields read: of the logins, the user
+// (hashed at once), the organization, whether a session exists, the
+// application and the methods. User agents and IP addresses are never read.
+// Readers do not change the map.
+func PayloadFields() map[string][]string { return payloadFields }
+
+var payloadFields = map[string][]string{
+	TypeOIDCSessionAdded: {"userID", "userResourceOwner", "sessionID", "clientID", "authMethods"},
+	TypeSAMLSessionAdded: {"userID", "userResourceOwner", "sessionID", "entityID", "authMethods"},
+}
+
+// ApplyEvents counts the events of a page; a reader hands each event once.
+func (in *Instance) ApplyEvents(events []zitadelevent.Event) {
+	var ae Event
+	var methods []int
+	for i := range events {
+		e := &events[i]
+		if !Relevant(e.Type) {
+			continue
+		}
+		ae = Event{
+			AggregateID:   e.AggregateID,
+			AggregateType: e.AggregateType,
+			ResourceOwner: e.Owner,
+			Type:          e.Type,
+			Sequence:      e.Sequence,
+			CreatedAt:     e.CreatedAt,
+		}
+		methods = methods[:0]
+		// A payload the readers did not build leaves the login without its
+		// fields rather than failing the read.
+		_ = zitadelevent.EachField(e.Payload, func(key string, v []byte) {
+			switch key {
+			case "userID":
+				ae.UserID = zitadelevent.String(v)
+			case "userResourceOwner":
+				ae.UserResourceOwner = zitadelevent.String(v)
+			case "sessionID":
+				ae.HasSession = zitadelevent.String(v) != ""
+			case "clientID":
+				ae.ClientID = zitadelevent.String(v)
+			case "entityID":
+				ae.EntityID = zitadelevent.String(v)
+			case "authMethods":
+				methods = zitadelevent.AppendInts(methods, v)
+			}
+		})
+		ae.AuthMethods = methods
+		in.Apply(&ae)
+	}
+}
