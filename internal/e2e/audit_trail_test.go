@@ -55,12 +55,13 @@ receivers:
       lookback: 1h
       storage: file_storage
       poll_interval: 1s
+      page_size: 10000
       event_types:
         include: [user.human.added, user.human.password.check.failed, user.locked]
       aggregate_types:
         include: [user]
 exporters:
-  otlphttp:
+  otlp_http:
     endpoint: http://{{.Sink}}
     retry_on_failure:
       initial_interval: 100ms
@@ -73,7 +74,7 @@ exporters:
   pipelines:
     logs:
       receivers: [zitadel]
-      exporters: [otlphttp]
+      exporters: [otlp_http]
 `))
 
 // logStore is an OTLP/HTTP log store that keeps, per event identity, the
@@ -255,7 +256,7 @@ func TestAuditTrailSurvivesKills(t *testing.T) {
 	col := startCollector(t, bin, configPath)
 	killRNG := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
 	kills := 0
-	deadline := time.Now().Add(time.Duration(60+n/2000) * time.Second)
+	deadline := time.Now().Add(time.Duration(120+n/500) * time.Second)
 	for kills < *auditKills {
 		// Kill once the store holds another share of the events.
 		if store.distinct() >= (kills+1)*n/(*auditKills+1) {
