@@ -103,16 +103,19 @@ func createLogsReceiver(_ context.Context, set receiver.Settings, cfg component.
 }
 
 func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
-	store, err := r.openStorage(ctx, host)
-	if err != nil {
-		return err
-	}
 	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
 		ReceiverID: r.set.ID, Transport: r.cfg.Source, LongLivedCtx: true, ReceiverCreateSettings: r.set})
 	if err != nil {
 		return err
 	}
+	store, err := r.openStorage(ctx, host)
+	if err != nil {
+		return err
+	}
 	if err := r.source.Start(ctx, host); err != nil {
+		if store != nil {
+			_ = store.Close(ctx)
+		}
 		return err
 	}
 	if store == nil {

@@ -23,6 +23,8 @@ type memReader struct {
 	events    map[string][]zitadelevent.Event
 	reads     []zitadelevent.Query
 	failRead  error
+	// failInstance fails the reads of one instance only.
+	failInstance string
 }
 
 func newMemReader(perInstance int, instances ...string) *memReader {
@@ -65,7 +67,7 @@ func (r *memReader) Read(_ context.Context, q zitadelevent.Query) (zitadelevent.
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.reads = append(r.reads, q)
-	if r.failRead != nil {
+	if r.failRead != nil && (r.failInstance == "" || r.failInstance == q.InstanceID) {
 		return zitadelevent.Page{}, r.failRead
 	}
 	from := 0

@@ -3,6 +3,7 @@ package audittrail
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -100,9 +101,10 @@ func (t *Trail) Run(ctx context.Context) {
 }
 
 // Round reads and delivers one page of each instance. It reports whether an
-// instance has more events ready, and stops at the first failure: a page
-// the consumer refused is read again next time, nothing after it is read
-// before it.
+// instance has more events ready. An instance whose events cannot be read
+// does not hold up the others; a page the consumer refused stops the round,
+// since the consumer would refuse the next instance's page too, and is read
+// again next time.
 func (t *Trail) Round(ctx context.Context) (more bool, err error) {
 	if t.instances == nil || t.now().Sub(t.listed) >= instancesEvery {
 		instances, err := t.source.Instances(ctx)
@@ -111,21 +113,31 @@ func (t *Trail) Round(ctx context.Context) (more bool, err error) {
 		}
 		t.instances, t.listed = instances, t.now()
 	}
+	var readErrs []error
 	for _, id := range t.instances {
 		m, err := t.deliverPage(ctx, id)
-		if err != nil {
+		var rerr readError
+		switch {
+		case errors.As(err, &rerr):
+			readErrs = append(readErrs, err)
+		case err != nil:
 			return false, err
 		}
 		more = more || m
 	}
-	return more, nil
+	return more, errors.Join(readErrs...)
 }
+
+// readError is a failure to read an instance's events or its position.
+type readError struct{ error }
+
+func (e readError) Unwrap() error { return e.error }
 
 // deliverPage reads one page of an instance's events and delivers it.
 func (t *Trail) deliverPage(ctx context.Context, instanceID string) (more bool, err error) {
 	after, err := t.position(ctx, instanceID)
 	if err != nil {
-		return false, err
+		return false, readError{err}
 	}
 	q := t.query
 	q.InstanceID = instanceID
@@ -135,7 +147,7 @@ func (t *Trail) deliverPage(ctx context.Context, instanceID string) (more bool, 
 	}
 	page, err := t.source.Read(ctx, q)
 	if err != nil {
-		return false, fmt.Errorf("reading the events of instance %s: %w", instanceID, err)
+		return false, readError{fmt.Errorf("reading the events of instance %s: %w", instanceID, err)}
 	}
 	if page.Refused > 0 {
 		t.logger.Warn("Events with a creation date ZITADEL cannot have written were left out of the audit trail",

@@ -180,6 +180,16 @@ func TestFailedReadDeliversNothing(t *testing.T) {
 	assert.Equal(t, 10, sink.LogRecordCount())
 }
 
+func TestUnreadableInstanceDoesNotHoldUpTheOthers(t *testing.T) {
+	src := newMemReader(10, "inst-a", "inst-b")
+	src.failRead, src.failInstance = errors.New("instance not found"), "inst-a"
+	sink := new(consumertest.LogsSink)
+	tr := newTestTrail(NewDefaultConfig(), src, sink, nil, nil)
+	_, err := tr.Round(t.Context())
+	require.ErrorContains(t, err, "reading the events of instance inst-a: instance not found")
+	assert.Equal(t, 10, sink.LogRecordCount(), "inst-b's events are delivered")
+}
+
 func newFileStorage(t *testing.T, dir string) storage.Client {
 	t.Helper()
 	_, ext := testkit.StartFileStorage(t, dir)
