@@ -66,7 +66,7 @@ func TestConfigValidate(t *testing.T) {
 func TestDefaultConfig(t *testing.T) {
 	cfg := NewDefaultConfig()
 	assert.Equal(t, 24*time.Hour, cfg.Lookback)
-	assert.Equal(t, 1000, cfg.PageSize, "ZITADEL's own ListEvents page")
+	assert.Equal(t, 10*1000, cfg.PageSize, "ten of ZITADEL's ListEvents pages of 1,000")
 	assert.Empty(t, cfg.Payload, "no payload field leaves by default")
 	assert.Empty(t, cfg.IDHashKey)
 }

@@ -45,6 +45,14 @@ func (r *refusing) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 
 func (*refusing) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
 
+// pagedConfig reads pages of 1,000 events, so that the tests' few thousand
+// events take several pages.
+func pagedConfig() Config {
+	cfg := NewDefaultConfig()
+	cfg.PageSize = 1000
+	return cfg
+}
+
 func newTestTrail(cfg Config, src Source, next consumer.Logs, store storage.Client, logger *zap.Logger) *Trail {
 	if logger == nil {
 		logger = zap.NewNop()
@@ -87,7 +95,7 @@ func uidCounts(t *testing.T, all []plog.Logs) map[string]int {
 func TestTrailDeliversEveryEventOnce(t *testing.T) {
 	src := newMemReader(2500, "inst-a", "inst-b")
 	sink := new(consumertest.LogsSink)
-	tr := newTestTrail(NewDefaultConfig(), src, sink, nil, nil)
+	tr := newTestTrail(pagedConfig(), src, sink, nil, nil)
 	require.NoError(t, deliverAll(t, tr))
 
 	counts := uidCounts(t, sink.AllLogs())
@@ -128,7 +136,7 @@ func TestRefusingConsumerHoldsTheTrail(t *testing.T) {
 	src := newMemReader(3000, "inst-a")
 	next := newRefusing()
 	core, logs := observer.New(zap.WarnLevel)
-	tr := newTestTrail(NewDefaultConfig(), src, next, nil, zap.New(core))
+	tr := newTestTrail(pagedConfig(), src, next, nil, zap.New(core))
 
 	_, err := tr.Round(t.Context())
 	require.NoError(t, err)
@@ -159,7 +167,7 @@ func TestPermanentRefusalIsLoggedAndHoldsTheTrail(t *testing.T) {
 	next.err = consumererror.NewPermanent(errors.New("HTTP 400: entry too far behind"))
 	next.refuse.Store(1)
 	core, logs := observer.New(zap.ErrorLevel)
-	tr := newTestTrail(NewDefaultConfig(), src, next, nil, zap.New(core))
+	tr := newTestTrail(pagedConfig(), src, next, nil, zap.New(core))
 	_, err := tr.Round(t.Context())
 	require.Error(t, err)
 	require.Equal(t, 1, logs.Len())
@@ -172,7 +180,7 @@ func TestFailedReadDeliversNothing(t *testing.T) {
 	src := newMemReader(10, "inst-a")
 	src.failRead = errors.New("connection reset by peer")
 	sink := new(consumertest.LogsSink)
-	tr := newTestTrail(NewDefaultConfig(), src, sink, nil, nil)
+	tr := newTestTrail(pagedConfig(), src, sink, nil, nil)
 	_, err := tr.Round(t.Context())
 	require.ErrorContains(t, err, "reading the events of instance inst-a: connection reset by peer")
 	src.failRead = nil
@@ -184,7 +192,7 @@ func TestUnreadableInstanceDoesNotHoldUpTheOthers(t *testing.T) {
 	src := newMemReader(10, "inst-a", "inst-b")
 	src.failRead, src.failInstance = errors.New("instance not found"), "inst-a"
 	sink := new(consumertest.LogsSink)
-	tr := newTestTrail(NewDefaultConfig(), src, sink, nil, nil)
+	tr := newTestTrail(pagedConfig(), src, sink, nil, nil)
 	_, err := tr.Round(t.Context())
 	require.ErrorContains(t, err, "reading the events of instance inst-a: instance not found")
 	assert.Equal(t, 10, sink.LogRecordCount(), "inst-b's events are delivered")
@@ -204,13 +212,13 @@ func TestTrailContinuesAfterARestartFromStorage(t *testing.T) {
 	src := newMemReader(2500, "inst-a")
 	sink := new(consumertest.LogsSink)
 	store := newFileStorage(t, dir)
-	first := newTestTrail(NewDefaultConfig(), src, sink, store, nil)
+	first := newTestTrail(pagedConfig(), src, sink, store, nil)
 	_, err := first.Round(t.Context())
 	require.NoError(t, err)
 	require.NoError(t, store.Close(t.Context()))
 
 	// A new process: the same storage, a new trail.
-	second := newTestTrail(NewDefaultConfig(), src, sink, newFileStorage(t, dir), nil)
+	second := newTestTrail(pagedConfig(), src, sink, newFileStorage(t, dir), nil)
 	require.NoError(t, deliverAll(t, second))
 	counts := uidCounts(t, sink.AllLogs())
 	assert.Len(t, counts, 2500)
@@ -231,7 +239,7 @@ func TestUnstoredPositionRepeatsWithTheSameUIDs(t *testing.T) {
 	src := newMemReader(2500, "inst-a")
 	sink := new(consumertest.LogsSink)
 	store := newFileStorage(t, dir)
-	first := newTestTrail(NewDefaultConfig(), src, sink, store, nil)
+	first := newTestTrail(pagedConfig(), src, sink, store, nil)
 	_, err := first.Round(t.Context()) // stored
 	require.NoError(t, err)
 	core, logs := observer.New(zap.ErrorLevel)
@@ -241,7 +249,7 @@ func TestUnstoredPositionRepeatsWithTheSameUIDs(t *testing.T) {
 	require.Equal(t, 1, logs.Len())
 	assert.Contains(t, logs.All()[0].Message, "a restart repeats the records after the last position written")
 
-	second := newTestTrail(NewDefaultConfig(), src, sink, store, nil)
+	second := newTestTrail(pagedConfig(), src, sink, store, nil)
 	require.NoError(t, deliverAll(t, second))
 	counts := uidCounts(t, sink.AllLogs())
 	assert.Len(t, counts, 2500, "nothing lost")
@@ -259,7 +267,7 @@ func TestDamagedStoredPositionReadsFromTheLookback(t *testing.T) {
 			require.NoError(t, store.Set(t.Context(), storageKey("inst-a"), value))
 			src := newMemReader(5, "inst-a")
 			sink := new(consumertest.LogsSink)
-			tr := newTestTrail(NewDefaultConfig(), src, sink, store, nil)
+			tr := newTestTrail(pagedConfig(), src, sink, store, nil)
 			err := deliverAll(t, tr)
 			if name == "not a cursor" {
 				// The reader refuses what is not its cursor; the trail

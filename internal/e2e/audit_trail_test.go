@@ -55,7 +55,6 @@ receivers:
       lookback: 1h
       storage: file_storage
       poll_interval: 1s
-      page_size: 10000
       event_types:
         include: [user.human.added, user.human.password.check.failed, user.locked]
       aggregate_types:
