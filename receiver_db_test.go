@@ -43,7 +43,7 @@ func TestDatabaseReceiverConfig(t *testing.T) {
 		Timeout:      10 * time.Second,
 		PageSize:     5000,
 		Instances:    []string{"312000000000000001"},
-		EventsTable:  "eventstore.otelcol_system_events",
+		EventsTable:  "eventstore.otelcol_events",
 	}
 	dsnOnly := createDefaultReceiverConfig().(*ReceiverConfig)
 	dsnOnly.Source = SourceDatabase

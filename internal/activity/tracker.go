@@ -167,7 +167,7 @@ func (t *Tracker) read(ctx context.Context, r zitadelevent.Reader, id string, in
 		return err
 	}
 	if page.Refused > 0 {
-		t.logger.Warn("Events with a creation date ZITADEL cannot have written were left out of the activity",
+		t.logger.Warn("Events ZITADEL cannot have written (an impossible creation date, or an oversized id or payload) were left out of the activity",
 			zap.String("instance", id), zap.Int("events", page.Refused))
 	}
 	in.ApplyEvents(page.Events)
@@ -196,57 +196,5 @@ func (t *Tracker) warnRetention(id string, in *Instance, now time.Time) {
 		t.logger.Warn("ZITADEL may have removed activity events before they were read (audit_log_retention): "+
 			"the counters miss what it removed", zap.String("instance", id), zap.Time("read_up_to", readTo),
 			zap.Duration("audit_log_retention", t.retention))
-	}
-}
-
-// PayloadFields are the only payload fields read: of the logins, the user
-// (hashed at once), the organization, whether a session exists, the
-// application and the methods. User agents and IP addresses are never read.
-// Readers do not change the map.
-func PayloadFields() map[string][]string { return payloadFields }
-
-var payloadFields = map[string][]string{
-	TypeOIDCSessionAdded: {"userID", "userResourceOwner", "sessionID", "clientID", "authMethods"},
-	TypeSAMLSessionAdded: {"userID", "userResourceOwner", "sessionID", "entityID", "authMethods"},
-}
-
-// ApplyEvents counts the events of a page; a reader hands each event once.
-func (in *Instance) ApplyEvents(events []zitadelevent.Event) {
-	var ae Event
-	var methods []int
-	for i := range events {
-		e := &events[i]
-		if !Relevant(e.Type) {
-			continue
-		}
-		ae = Event{
-			AggregateID:   e.AggregateID,
-			AggregateType: e.AggregateType,
-			ResourceOwner: e.Owner,
-			Type:          e.Type,
-			Sequence:      e.Sequence,
-			CreatedAt:     e.CreatedAt,
-		}
-		methods = methods[:0]
-		// A payload the readers did not build leaves the login without its
-		// fields rather than failing the read.
-		_ = zitadelevent.EachField(e.Payload, func(key string, v []byte) {
-			switch key {
-			case "userID":
-				ae.UserID = zitadelevent.String(v)
-			case "userResourceOwner":
-				ae.UserResourceOwner = zitadelevent.String(v)
-			case "sessionID":
-				ae.HasSession = zitadelevent.String(v) != ""
-			case "clientID":
-				ae.ClientID = zitadelevent.String(v)
-			case "entityID":
-				ae.EntityID = zitadelevent.String(v)
-			case "authMethods":
-				methods = zitadelevent.AppendInts(methods, v)
-			}
-		})
-		ae.AuthMethods = methods
-		in.Apply(&ae)
 	}
 }

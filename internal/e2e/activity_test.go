@@ -14,9 +14,9 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/prometheustest"
 )
 
-// activityYAML turns on the api source's activity; it continues receiverYAML's api block.
-const activityYAML = `      activity:
-        enabled: true
+// activityYAML turns on the activity; it follows receiverYAML's api block.
+const activityYAML = `    activity:
+      enabled: true
 `
 
 // labelledPrometheusYAML exposes the counts the way dashboards/README.md asks:
@@ -123,7 +123,7 @@ func assertLabelValues(t *testing.T, what string, samples []prometheustest.Sampl
 // collector reads on where it stopped: what a run does to make it read the
 // events written since (collection_interval is at least a minute).
 func activityStoredConfig(storageDir string) *template.Template {
-	return template.Must(template.New("config").Parse(receiverYAML + activityYAML + `        storage: file_storage
+	return template.Must(template.New("config").Parse(receiverYAML + activityYAML + `      storage: file_storage
     resources: [organization]
 extensions:
   file_storage:

@@ -183,3 +183,13 @@ func matchesReached(qs []*milestonepb.MilestoneQuery, reached bool) bool {
 	}
 	return true
 }
+
+// Milestones are the instance's reached milestones and when, instance
+// creation included: what ListMilestones answers as reached.
+func (in *Instance) Milestones() map[milestonepb.MilestoneType]time.Time {
+	out := map[milestonepb.MilestoneType]time.Time{milestonepb.MilestoneType_MILESTONE_TYPE_INSTANCE_CREATED: in.CreatedAt}
+	for t, at := range in.milestones {
+		out[t] = at
+	}
+	return out
+}

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/cputime"
 	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
 	eventpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/event"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
@@ -77,7 +78,8 @@ func BenchmarkActivityPerEvent(b *testing.B) {
 	var events []zitadelevent.Event
 	count := func(in *activity.Instance, page []*eventpb.Event) {
 		events = events[:0]
-		pos.takeNew(page, rd, func(e *eventpb.Event) { events = append(events, eventOf(e, q)) })
+		var payloads payloadBlocks
+		pos.takeNew(page, rd, func(e *eventpb.Event) { events = append(events, payloads.eventOf(e, q)) })
 		pos.forgetBeforeOverlap()
 		in.ApplyEvents(events)
 	}
@@ -91,7 +93,7 @@ func BenchmarkActivityPerEvent(b *testing.B) {
 	perEvent := func(b *testing.B) {
 		events := float64(b.N * maxEventPage)
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/events, "ns/event")
-		if cpu := processCPU(); cpu > 0 {
+		if cpu := cputime.ProcessCPU(); cpu > 0 {
 			b.ReportMetric(float64((cpu-cpuStart).Nanoseconds())/events, "cpu-ns/event")
 		}
 	}
@@ -100,7 +102,7 @@ func BenchmarkActivityPerEvent(b *testing.B) {
 		in := newInstance()
 		b.ReportAllocs()
 		b.ResetTimer()
-		cpuStart = processCPU()
+		cpuStart = cputime.ProcessCPU()
 		for i := range b.N {
 			count(in, pages[i%len(pages)].Events)
 		}
@@ -110,7 +112,7 @@ func BenchmarkActivityPerEvent(b *testing.B) {
 		in := newInstance()
 		b.ReportAllocs()
 		b.ResetTimer()
-		cpuStart = processCPU()
+		cpuStart = cputime.ProcessCPU()
 		for i := range b.N {
 			resp := &adminpb.ListEventsResponse{}
 			if err := proto.Unmarshal(wire[i%len(wire)], resp); err != nil {

@@ -7,16 +7,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity/activitytest"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
 	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
@@ -47,10 +46,6 @@ func scrapeActivity(t *testing.T, s *source) (activity.Report, error) {
 	}
 	return activity.Report{}, err
 }
-
-type extensions map[component.ID]component.Component
-
-func (h extensions) GetExtensions() map[component.ID]component.Component { return h }
 
 func activityConfig(srv *fakezitadel.Server) *Config {
 	cfg := testConfig(srv)
@@ -211,17 +206,9 @@ func TestActivitySurvivesARestartWithStorage(t *testing.T) {
 	now := time.Now().UTC()
 	writeDay(srv, in, now.Add(-2*time.Hour))
 
-	f := filestorage.NewFactory()
-	fcfg := f.CreateDefaultConfig().(*filestorage.Config)
-	fcfg.Directory = t.TempDir()
-	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), fcfg)
-	require.NoError(t, err)
-	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
-	id := component.NewID(f.Type())
+	id, host := activitytest.FileStorage(t)
 	cfg := activityConfig(srv)
 	cfg.Activity.Storage = &id
-	host := extensions{id: ext}
 
 	clk := &clock{t: now}
 	first := startActivitySource(t, cfg, host, clk)

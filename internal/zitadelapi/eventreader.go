@@ -51,8 +51,9 @@ func (r *eventReader) Read(ctx context.Context, q zitadelevent.Query) (zitadelev
 	rd := eventRead{aggregateTypes: q.AggregateTypes, eventTypes: q.EventTypes, pageSize: r.pageSize,
 		maxPages: (q.Limit + r.pageSize - 1) / r.pageSize, aggregateHash: cur.Hash, now: now}
 	var page zitadelevent.Page
+	var payloads payloadBlocks
 	next, end, err := r.c.readEvents(ctx, r.sc, rd, since, positionOf(cur), func(e *eventpb.Event) {
-		page.Events = append(page.Events, eventOf(e, q))
+		page.Events = append(page.Events, payloads.eventOf(e, q))
 	})
 	if err != nil {
 		return zitadelevent.Page{}, err
@@ -61,9 +62,29 @@ func (r *eventReader) Read(ctx context.Context, q zitadelevent.Query) (zitadelev
 	return page, nil
 }
 
+// payloadBlocks holds the payloads of a read in a few blocks: each
+// payload is built in a scratch buffer and copied once into a block that
+// never moves, so a page of 1,000 events costs a few allocations.
+type payloadBlocks struct {
+	scratch []byte
+	block   []byte
+}
+
+// payloadBlock is the size of a block; a larger payload gets its own.
+const payloadBlock = 64 << 10
+
+func (p *payloadBlocks) keep(b []byte) []byte {
+	if cap(p.block)-len(p.block) < len(b) {
+		p.block = make([]byte, 0, max(payloadBlock, len(b)))
+	}
+	start := len(p.block)
+	p.block = append(p.block, b...)
+	return p.block[start:len(p.block):len(p.block)]
+}
+
 // eventOf is what a consumer sees of an event: its identity, type, time,
 // owner, and the payload fields q names for its type.
-func eventOf(e *eventpb.Event, q zitadelevent.Query) zitadelevent.Event {
+func (p *payloadBlocks) eventOf(e *eventpb.Event, q zitadelevent.Query) zitadelevent.Event {
 	agg := e.GetAggregate()
 	out := zitadelevent.Event{
 		InstanceID:    q.InstanceID,
@@ -81,7 +102,7 @@ func eventOf(e *eventpb.Event, q zitadelevent.Query) zitadelevent.Event {
 	if len(fields) == 0 || payload == nil {
 		return out
 	}
-	buf := []byte{'{'}
+	buf := append(p.scratch[:0], '{')
 	for _, f := range fields {
 		v, ok := payload[f]
 		if !ok {
@@ -94,7 +115,8 @@ func eventOf(e *eventpb.Event, q zitadelevent.Query) zitadelevent.Event {
 		buf = append(buf, ':')
 		buf = appendJSONValue(buf, v)
 	}
-	out.Payload = append(buf, '}')
+	p.scratch = append(buf, '}')
+	out.Payload = p.keep(p.scratch)
 	return out
 }
 

@@ -115,14 +115,15 @@ func (s *source) scrapeActivity(ctx context.Context, rec activity.Recorder, inst
 	return errs
 }
 
-// countingReader counts the rows the activity read.
+// countingReader counts the reads (one query each) and rows of the activity.
 type countingReader struct {
 	zitadelevent.Reader
-	rows int
+	reads, rows int
 }
 
 func (c *countingReader) Read(ctx context.Context, q zitadelevent.Query) (zitadelevent.Page, error) {
 	p, err := c.Reader.Read(ctx, q)
+	c.reads++
 	c.rows += len(p.Events) + p.Refused
 	return p, err
 }

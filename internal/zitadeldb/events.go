@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,18 @@ import (
 // maxPayloadFields bounds the payload fields named for one event type:
 // jsonb_build_object takes at most 100 arguments.
 const maxPayloadFields = 50
+
+// Bounds a damaged or hostile table cannot move: an event whose id,
+// creator and named payload fields together exceed maxEventBytes is
+// refused, and a page ends early (More) once it holds maxPageBytes.
+// ZITADEL's own events of a login hold a few hundred bytes of it.
+const (
+	maxEventBytes = 64 << 10
+	maxPageBytes  = 64 << 20
+)
+
+// closeTimeout bounds ending a session whose read failed.
+const closeTimeout = 5 * time.Second
 
 // lockEvents is ZITADEL's guard against events that commit after later
 // ones (AwaitOpenTransactions in ZITADEL's eventstore): every push holds the
@@ -46,6 +59,8 @@ type EventReader struct {
 	user     string
 	timeout  time.Duration
 	now      func() time.Time
+	// pageBytes is maxPageBytes, smaller in tests.
+	pageBytes int
 }
 
 // NewEventReader reads the events of relation ("eventstore.events2" or a
@@ -56,7 +71,7 @@ func NewEventReader(pool *pgxpool.Pool, relation string, timeout time.Duration) 
 		return nil, fmt.Errorf("events_table: %w", err)
 	}
 	return &EventReader{pool: pool, table: pgx.Identifier(parts).Sanitize(), relation: relation,
-		user: pool.Config().ConnConfig.User, timeout: timeout, now: time.Now}, nil
+		user: pool.Config().ConnConfig.User, timeout: timeout, now: time.Now, pageBytes: maxPageBytes}, nil
 }
 
 // The columns read, in this order.
@@ -108,9 +123,11 @@ func (r *EventReader) Read(ctx context.Context, q zitadelevent.Query) (zitadelev
 		err = cerr
 	}
 	if err != nil {
-		// A batch cut short leaves its transaction open: the session is
-		// not given back.
-		_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		// A batch cut short leaves its transaction open, and perhaps the
+		// advisory lock taken: the session ends.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+		_ = conn.Conn().Close(cctx)
+		cancel()
 		return zitadelevent.Page{}, r.explain(err)
 	}
 	return page, nil
@@ -137,6 +154,12 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 		names = newInterner()
 		now   = r.now()
 		n     int
+		b     pageBuilder
+		// lastPos is the last row's position, copied: raw values live
+		// until the next row only.
+		lastPos []byte
+		// full is a page ended at maxPageBytes.
+		full bool
 	)
 	for rows.Next() {
 		n++
@@ -144,16 +167,17 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 		if len(raw) != columns {
 			return zitadelevent.Page{}, fmt.Errorf("event read: %d columns", len(raw))
 		}
-		pos := string(raw[colPosition])
-		order, err := intValue(rows.FieldDescriptions()[colInTxOrder], raw[colInTxOrder])
+		fds := rows.FieldDescriptions()
+		pos := raw[colPosition]
+		order, err := intValue(fds[colInTxOrder], raw[colInTxOrder])
 		if err != nil {
 			return zitadelevent.Page{}, err
 		}
 		if !validPosition(pos) || order < math.MinInt32 || order > math.MaxInt32 {
 			return zitadelevent.Page{}, fmt.Errorf("event read: position %.40q, %d is not ZITADEL's", pos, order)
 		}
-		last = cursor{position: pos, inTxOrder: order, set: true}
-		created, err := timeValue(rows.FieldDescriptions()[colCreatedAt], raw[colCreatedAt])
+		lastPos, last.inTxOrder, last.set = append(lastPos[:0], pos...), order, true
+		created, err := timeValue(fds[colCreatedAt], raw[colCreatedAt])
 		if err != nil {
 			return zitadelevent.Page{}, err
 		}
@@ -161,25 +185,27 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 			page.Refused++
 			continue
 		}
-		seq, err := intValue(rows.FieldDescriptions()[colSequence], raw[colSequence])
+		if len(raw[colAggregateID])+len(raw[colCreator])+len(raw[colPayload]) > maxEventBytes {
+			page.Refused++
+			continue
+		}
+		seq, err := intValue(fds[colSequence], raw[colSequence])
 		if err != nil || seq < 0 {
 			return zitadelevent.Page{}, fmt.Errorf("event read: sequence %d: %v", seq, err)
 		}
-		e := zitadelevent.Event{
+		b.add(zitadelevent.Event{
 			InstanceID:    q.InstanceID,
 			AggregateType: names.get(raw[colAggregateType]),
-			AggregateID:   string(raw[colAggregateID]),
 			Sequence:      uint64(seq),
 			Type:          names.get(raw[colEventType]),
 			CreatedAt:     created,
 			Owner:         names.get(raw[colOwner]),
-			Creator:       string(raw[colCreator]),
-			Position:      pos,
+			Position:      string(pos),
+		}, raw[colAggregateID], raw[colCreator], raw[colPayload])
+		if b.size >= r.pageBytes {
+			full = true
+			break
 		}
-		if raw[colPayload] != nil {
-			e.Payload = append([]byte(nil), raw[colPayload]...)
-		}
-		page.Events = append(page.Events, e)
 	}
 	if err := rows.Err(); err != nil {
 		return zitadelevent.Page{}, err
@@ -187,7 +213,11 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 	if _, err := res.Exec(); err != nil { // COMMIT
 		return zitadelevent.Page{}, err
 	}
-	page.More = n == q.Limit
+	page.Events = b.events()
+	if last.set && lastPos != nil {
+		last.position = string(lastPos)
+	}
+	page.More = n == q.Limit || full
 	if last.set {
 		page.Next = last.encode()
 	}
@@ -195,6 +225,12 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 }
 
 // pageQuery is the SQL of one page and its arguments.
+//
+// With both aggregate and event types named, each pair of them is read on
+// its own through es_projection (instance, aggregate type, event type,
+// position), in position order and at most a page of it, and the pairs are
+// merged: a read costs the rows it returns, however many events lie after
+// the cursor. Without them the instance's events are read in one scan.
 func (r *EventReader) pageQuery(q zitadelevent.Query, after cursor) (string, []any, error) {
 	args := []any{q.InstanceID, after.position, after.inTxOrder}
 	arg := func(v any) string {
@@ -205,7 +241,7 @@ func (r *EventReader) pageQuery(q zitadelevent.Query, after cursor) (string, []a
 	if len(q.PayloadFields) == 0 {
 		payload.WriteString("NULL::text")
 	} else {
-		payload.WriteString("CASE event_type")
+		payload.WriteString("CASE e.event_type")
 		for typ, fields := range q.PayloadFields {
 			if len(fields) == 0 {
 				continue
@@ -219,11 +255,34 @@ func (r *EventReader) pageQuery(q zitadelevent.Query, after cursor) (string, []a
 					payload.WriteString(", ")
 				}
 				p := arg(f)
-				fmt.Fprintf(&payload, "%s::text, payload->%s::text", p, p)
+				fmt.Fprintf(&payload, "%s::text, e.payload->%s::text", p, p)
 			}
 			payload.WriteString("))::text")
 		}
 		payload.WriteString(" END")
+	}
+	limit := arg(q.Limit)
+	const afterCursor = `"position" >= $2::numeric AND ("position" > $2::numeric OR in_tx_order > $3::int8)
+  AND "position" <= EXTRACT(EPOCH FROM now())`
+	// The order is by the column e."position", a number, not by the
+	// output column of the same name, its text.
+	columns := `SELECT e.aggregate_type, e.aggregate_id, e."sequence", e.event_type, e.created_at, e."owner", e.creator,
+  ` + payload.String() + `, e."position"::text AS position_text, e.in_tx_order`
+	order := `
+ORDER BY e."position", e.in_tx_order
+LIMIT ` + limit
+	if len(q.AggregateTypes) > 0 && len(q.EventTypes) > 0 {
+		return columns + `
+FROM unnest(` + arg(q.AggregateTypes) + `::text[]) AS a(aggregate_type)
+CROSS JOIN unnest(` + arg(q.EventTypes) + `::text[]) AS t(event_type)
+CROSS JOIN LATERAL (
+  SELECT aggregate_type, aggregate_id, "sequence", event_type, created_at, "owner", creator, payload, "position", in_tx_order
+  FROM ` + r.table + `
+  WHERE instance_id = $1 AND aggregate_type = a.aggregate_type AND event_type = t.event_type
+    AND ` + afterCursor + `
+  ORDER BY "position", in_tx_order
+  LIMIT ` + limit + `
+) e` + order, args, nil
 	}
 	var where strings.Builder
 	where.WriteString(`instance_id = $1`)
@@ -233,15 +292,10 @@ func (r *EventReader) pageQuery(q zitadelevent.Query, after cursor) (string, []a
 	if len(q.EventTypes) > 0 {
 		fmt.Fprintf(&where, ` AND event_type = ANY(%s::text[])`, arg(q.EventTypes))
 	}
-	limit := arg(q.Limit)
-	return `SELECT aggregate_type, aggregate_id, "sequence", event_type, created_at, "owner", creator,
-  ` + payload.String() + `, "position"::text, in_tx_order
-FROM ` + r.table + `
+	return columns + `
+FROM ` + r.table + ` e
 WHERE ` + where.String() + `
-  AND "position" >= $2::numeric AND ("position" > $2::numeric OR in_tx_order > $3::int8)
-  AND "position" <= EXTRACT(EPOCH FROM now())
-ORDER BY "position", in_tx_order
-LIMIT ` + limit, args, nil
+  AND ` + afterCursor + order, args, nil
 }
 
 // cursor is the database reader's position: ZITADEL's own (position,
@@ -290,8 +344,8 @@ func decodeCursor(c zitadelevent.Cursor, since time.Time) (cursor, error) {
 
 // validPosition holds a position to the decimals ZITADEL writes
 // (EXTRACT(EPOCH FROM clock_timestamp())): digits with at most one point.
-func validPosition(p string) bool {
-	if p == "" || len(p) > 64 {
+func validPosition[T string | []byte](p T) bool {
+	if len(p) == 0 || len(p) > 64 {
 		return false
 	}
 	point := false
@@ -341,6 +395,85 @@ func timeValue(fd pgconn.FieldDescription, raw []byte) (time.Time, error) {
 		return time.Time{}, nil // infinity or a year past 9999: refused as implausible
 	}
 	return t, nil
+}
+
+// pageBuilder gathers a page's events in chunks, and their ids and
+// payloads in blocks of text, so that a page of 100,000 events costs a few
+// allocations, and copies each byte once, instead of several per event.
+type pageBuilder struct {
+	chunks [][]zitadelevent.Event
+	spans  []span // per event: aggregate id, creator, payload
+	blocks [][]byte
+	size   int // bytes held, roughly
+}
+
+// span is where an event's variable parts lie in pageBuilder.blocks: its
+// block and the bounds in it; a payload end of -1 is no payload.
+type span struct {
+	block                         int
+	aggregateID, creator, payload [2]int
+}
+
+const (
+	chunkEvents = 4096
+	blockBytes  = 1 << 20
+)
+
+// perEventBytes is what an event costs a page besides its text.
+var perEventBytes = int(reflect.TypeFor[zitadelevent.Event]().Size() + reflect.TypeFor[span]().Size())
+
+func (b *pageBuilder) add(e zitadelevent.Event, aggregateID, creator, payload []byte) {
+	if len(b.chunks) == 0 || len(b.chunks[len(b.chunks)-1]) == chunkEvents {
+		b.chunks = append(b.chunks, make([]zitadelevent.Event, 0, chunkEvents))
+	}
+	c := &b.chunks[len(b.chunks)-1]
+	*c = append(*c, e)
+	// An event's parts share a block.
+	need := len(aggregateID) + len(creator) + len(payload)
+	if len(b.blocks) == 0 || cap(b.blocks[len(b.blocks)-1])-len(b.blocks[len(b.blocks)-1]) < need {
+		b.blocks = append(b.blocks, make([]byte, 0, max(blockBytes, need)))
+	}
+	sp := span{block: len(b.blocks) - 1, payload: [2]int{0, -1}}
+	sp.aggregateID = b.appendText(aggregateID)
+	sp.creator = b.appendText(creator)
+	if payload != nil {
+		sp.payload = b.appendText(payload)
+	}
+	b.spans = append(b.spans, sp)
+	b.size += need + perEventBytes
+}
+
+func (b *pageBuilder) appendText(v []byte) [2]int {
+	blk := &b.blocks[len(b.blocks)-1]
+	start := len(*blk)
+	*blk = append(*blk, v...)
+	return [2]int{start, len(*blk)}
+}
+
+// events is the page: one slice of events, their ids slices of one string
+// per block and their payloads slices of the blocks.
+func (b *pageBuilder) events() []zitadelevent.Event {
+	if len(b.spans) == 0 {
+		return nil
+	}
+	out := make([]zitadelevent.Event, 0, len(b.spans))
+	for _, c := range b.chunks {
+		out = append(out, c...)
+	}
+	texts := make([]string, len(b.blocks))
+	for i, blk := range b.blocks {
+		texts[i] = string(blk)
+	}
+	for i := range out {
+		sp := b.spans[i]
+		text, blk := texts[sp.block], b.blocks[sp.block]
+		out[i].AggregateID = text[sp.aggregateID[0]:sp.aggregateID[1]]
+		out[i].Creator = text[sp.creator[0]:sp.creator[1]]
+		if sp.payload[1] >= 0 {
+			out[i].Payload = blk[sp.payload[0]:sp.payload[1]:sp.payload[1]]
+		}
+	}
+	return out
 }
 
 // interner shares the strings of a page that repeat: types and owners.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
-func newEventReader(t *testing.T, d *zitadeldbtest.DB, conns int32) (*EventReader, *pgxpool.Pool) {
+func newEventReader(t testing.TB, d *zitadeldbtest.DB, conns int32) (*EventReader, *pgxpool.Pool) {
 	t.Helper()
 	pc, err := pgxpool.ParseConfig(d.DSN)
 	require.NoError(t, err)
@@ -212,4 +213,53 @@ func TestEventReaderRefusesDamagedCursors(t *testing.T) {
 		_, err := r.Read(t.Context(), q)
 		assert.Error(t, err, "%q", c)
 	}
+}
+
+// Positions are numbers: 9.5 comes before 10.25, though "10.25" < "9.5" as text.
+func TestEventReaderOrdersPositionsAsNumbers(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	r, _ := newEventReader(t, d, 1)
+	for i, pos := range []string{"10.25", "9.5", "100", "9.75"} {
+		d.Exec(t, `INSERT INTO eventstore.events2 (instance_id, aggregate_type, aggregate_id, event_type, "sequence", revision,
+			created_at, payload, creator, "owner", "position", in_tx_order)
+			VALUES ('i1', 'user', $1, 'user.locked', 1, 1, now(), NULL, '', 'o1', $2::numeric, 0)`, fmt.Sprint("u", i), pos)
+	}
+	q := zitadelevent.Query{InstanceID: "i1", Since: time.Unix(1, 0), Limit: 2}
+	var got []string
+	for range 3 {
+		page, err := r.Read(t.Context(), q)
+		require.NoError(t, err)
+		for _, e := range page.Events {
+			got = append(got, e.AggregateID)
+		}
+		q.After = page.Next
+	}
+	assert.Equal(t, []string{"u1", "u3", "u0", "u2"}, got)
+}
+
+// A hostile table cannot grow a page beyond its bounds: an oversized event
+// is refused, and a page ends early once it holds maxPageBytes.
+func TestEventReaderBoundsWhatAPageHolds(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	r, _ := newEventReader(t, d, 1)
+	r.pageBytes = 1 << 20
+	big := strings.Repeat("x", maxEventBytes)
+	d.PushNow(t, login("i1", "a", "o1", "app"))
+	d.PushNow(t, login("i1", "b", "o1", big))
+	var many []zitadeldbtest.Event
+	for i := range 70 {
+		many = append(many, login("i1", fmt.Sprint("c", i), "o1", strings.Repeat("y", maxEventBytes/2)))
+	}
+	for i := range 70 {
+		d.PushNow(t, many[i:i+1]...)
+	}
+	q := loginQuery
+	q.InstanceID, q.Limit = "i1", 10000
+	page, err := r.Read(t.Context(), q)
+	require.NoError(t, err)
+	assert.Equal(t, 1, page.Refused, "the event of more than maxEventBytes")
+	assert.Equal(t, "a", page.Events[0].AggregateID)
+	assert.True(t, page.More, "the page ended at maxPageBytes")
+	assert.Less(t, len(page.Events), 70)
+	assert.Greater(t, len(page.Events), 2)
 }

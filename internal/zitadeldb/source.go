@@ -32,8 +32,9 @@ type source struct {
 	user string // the role, for the GRANT an error asks for
 	q    *queries
 
-	// activity is nil unless activity::enabled; events reads for it.
-	activity  *activity.Tracker
+	// activity is nil unless activity::enabled.
+	activity *activity.Tracker
+	// events reads events_table; nil without one.
 	events    *EventReader
 	eventsRel string // events_table, sanitized
 	now       func() time.Time
@@ -89,7 +90,7 @@ func (s *source) Start(ctx context.Context, host component.Host) error {
 		return fmt.Errorf("database: %w", err)
 	}
 	s.pool, s.user, s.q = pool, pc.ConnConfig.User, q
-	if s.activity != nil {
+	if s.cfg.EventsTable != "" {
 		if s.events, err = NewEventReader(pool, s.cfg.EventsTable, s.cfg.Timeout); err != nil {
 			return err
 		}

@@ -358,7 +358,7 @@ func TestMissingTableNamed(t *testing.T) {
 // with README's grants, without access to eventstore.events2.
 func TestNarrowEventsView(t *testing.T) {
 	d := zitadeldbtest.New(t)
-	d.Exec(t, zitadeldbtest.SystemEventsView)
+	d.Exec(t, EventsView())
 	d.AddInstance(t, "i1", time.Now(), "a.example.com")
 	d.AddSystemEvent(t, "system.id.generated", `{"id": "s"}`)
 	d.SetupRun(t, "v4.13.1")
@@ -367,7 +367,7 @@ func TestNarrowEventsView(t *testing.T) {
 
 	cfg := dbConfig(d)
 	cfg.Username, cfg.Password = role.Name, configopaqueString(role.Password)
-	cfg.EventsTable = "eventstore.otelcol_system_events"
+	cfg.EventsTable = EventsViewName
 	rec := scrape(t, startSource(t, cfg, nil))
 	require.Len(t, rec.instances, 1)
 	assert.Equal(t, "s", rec.instances[0].SystemID)

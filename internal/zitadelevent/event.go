@@ -59,8 +59,9 @@ type Page struct {
 	Events []Event
 	Next   Cursor
 	More   bool
-	// Refused counts the events left out for a creation date no ZITADEL
-	// can write (see Plausible); the cursor moves past them where it can.
+	// Refused counts the events left out as damage: a creation date no
+	// ZITADEL can write (see Plausible), or more bytes than a reader keeps
+	// of one event. The cursor moves past them where it can.
 	Refused int
 }
 

@@ -27,34 +27,102 @@ var errPayload = errors.New("event payload: not a JSON object of named fields")
 // value, without decoding the values. It reads the objects both readers
 // build; anything else is an error.
 func EachField(payload []byte, fn func(key string, value []byte)) error {
+	var f Fields
+	f.Reset(payload)
+	for f.Next() {
+		fn(string(f.Key()), f.Value())
+	}
+	return f.Err()
+}
+
+// Fields steps through the top-level fields of a payload without
+// allocating: Reset, then Next until it is false, then Err.
+type Fields struct {
+	s          scanner
+	key, value []byte
+	started    bool
+	err        error
+}
+
+// Reset starts on payload; an empty payload has no fields.
+func (f *Fields) Reset(payload []byte) {
+	*f = Fields{s: scanner{b: payload}}
 	if len(payload) == 0 {
-		return nil
+		f.started, f.err = true, errDone
 	}
-	s := scanner{b: payload}
-	if !s.byte('{') {
-		return errPayload
+}
+
+// errDone ends a Fields without an error.
+var errDone = errors.New("done")
+
+// Next moves to the next field.
+func (f *Fields) Next() bool {
+	if f.err != nil {
+		return false
 	}
-	if s.byte('}') {
-		return s.end()
-	}
-	for {
-		key, ok := s.str()
-		if !ok || !s.byte(':') {
-			return errPayload
+	s := &f.s
+	if !f.started {
+		f.started = true
+		if !s.byte('{') {
+			f.err = errPayload
+			return false
 		}
-		s.space()
-		start := s.i
-		if !s.skipValue(0) {
-			return errPayload
-		}
-		fn(key, payload[start:s.i])
 		if s.byte('}') {
-			return s.end()
+			f.finish()
+			return false
+		}
+	} else {
+		if s.byte('}') {
+			f.finish()
+			return false
 		}
 		if !s.byte(',') {
-			return errPayload
+			f.err = errPayload
+			return false
 		}
 	}
+	s.space()
+	start := s.i
+	if !s.skipString() {
+		f.err = errPayload
+		return false
+	}
+	keyEnd := s.i - 1 // the closing quote
+	if !s.byte(':') {
+		f.err = errPayload
+		return false
+	}
+	f.key = s.b[start+1 : keyEnd]
+	s.space()
+	start = s.i
+	if !s.skipValue(0) {
+		f.err = errPayload
+		return false
+	}
+	f.value = s.b[start:s.i]
+	return true
+}
+
+func (f *Fields) finish() {
+	if err := f.s.end(); err != nil {
+		f.err = err
+		return
+	}
+	f.err = errDone
+}
+
+// Key is the current field's key as JSON has it, escapes not decoded.
+func (f *Fields) Key() []byte { return f.key }
+
+// Value is the current field's raw JSON value.
+func (f *Fields) Value() []byte { return f.value }
+
+// Err is the damage found, nil at a clean end.
+func (f *Fields) Err() error {
+	if f.err == errDone {
+		return nil
+	}
+	return f.err
 }
 
 // String decodes a raw JSON string value; anything else is "".
@@ -127,16 +195,6 @@ func (s *scanner) end() error {
 		return errPayload
 	}
 	return nil
-}
-
-// str reads a JSON string and returns it decoded.
-func (s *scanner) str() (string, bool) {
-	s.space()
-	start := s.i
-	if !s.skipString() {
-		return "", false
-	}
-	return String(s.b[start:s.i]), true
 }
 
 func (s *scanner) skipString() bool {

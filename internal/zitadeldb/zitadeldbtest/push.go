@@ -3,6 +3,7 @@ package zitadeldbtest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -17,6 +18,9 @@ type Event struct {
 	Creator       string
 	// Payload is JSON; empty writes NULL.
 	Payload string
+	// CreatedAt replays an event of another time; zero is the statement's
+	// timestamp, as ZITADEL writes it.
+	CreatedAt time.Time
 }
 
 // pushSQL writes the events of one push as ZITADEL v4's eventstore does:
@@ -31,8 +35,8 @@ const pushSQL = `WITH locks AS (
 ), pos AS (
   SELECT EXTRACT(EPOCH FROM clock_timestamp()) AS p FROM (SELECT count(*) FROM locks) l
 ), e AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
-    WITH ORDINALITY AS e(instance_id, aggregate_type, aggregate_id, event_type, "owner", creator, payload, n)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamptz[])
+    WITH ORDINALITY AS e(instance_id, aggregate_type, aggregate_id, event_type, "owner", creator, payload, created_at, n)
 )
 INSERT INTO eventstore.events2 (instance_id, aggregate_type, aggregate_id, event_type, "sequence", revision,
   created_at, payload, creator, "owner", "position", in_tx_order)
@@ -40,7 +44,7 @@ SELECT e.instance_id, e.aggregate_type, e.aggregate_id, e.event_type,
   COALESCE((SELECT max(s."sequence") FROM eventstore.events2 s
     WHERE s.instance_id = e.instance_id AND s.aggregate_type = e.aggregate_type AND s.aggregate_id = e.aggregate_id), 0)
     + row_number() OVER (PARTITION BY e.instance_id, e.aggregate_type, e.aggregate_id ORDER BY e.n),
-  1, statement_timestamp(), e.payload, e.creator, e."owner", pos.p, e.n - 1
+  1, COALESCE(e.created_at, statement_timestamp()), e.payload, e.creator, e."owner", pos.p, e.n - 1
 FROM e, pos`
 
 // Push writes events as one ZITADEL push in the transaction (or session)
@@ -48,7 +52,11 @@ FROM e, pos`
 func Push(ctx context.Context, tx pgx.Tx, events ...Event) error {
 	cols := make([][]string, 6)
 	payloads := make([]*string, len(events))
+	created := make([]*time.Time, len(events))
 	for i, e := range events {
+		if !e.CreatedAt.IsZero() {
+			created[i] = &events[i].CreatedAt
+		}
 		for c, v := range []string{e.InstanceID, e.AggregateType, e.AggregateID, e.Type, e.Owner, e.Creator} {
 			cols[c] = append(cols[c], v)
 		}
@@ -56,7 +64,7 @@ func Push(ctx context.Context, tx pgx.Tx, events ...Event) error {
 			payloads[i] = &events[i].Payload
 		}
 	}
-	_, err := tx.Exec(ctx, pushSQL, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], payloads)
+	_, err := tx.Exec(ctx, pushSQL, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], payloads, created)
 	return err
 }
 

@@ -133,20 +133,11 @@ var ReaderGrants = []string{
 	"GRANT SELECT ON projections.resource_counts, projections.instances, projections.instance_domains, eventstore.events2 TO %s",
 }
 
-// SystemEventsView is README.md's narrower alternative to granting all of
-// eventstore.events2: the two kinds of event the receiver reads, through a
-// view owned by ZITADEL's role.
-const SystemEventsView = `CREATE VIEW eventstore.otelcol_system_events WITH (security_barrier) AS
-SELECT instance_id, aggregate_type, aggregate_id, event_type, payload, "position", in_tx_order
-FROM eventstore.events2
-WHERE instance_id = '' AND aggregate_type = 'system'
-  AND (event_type = 'system.id.generated'
-    OR event_type = 'system.migration.repeatable.done' AND payload->>'name' = 'projection_tables')`
-
-// ViewReaderGrants are the grants README.md documents with SystemEventsView.
+// ViewReaderGrants are the grants README.md documents with its view of the
+// events (zitadeldb.EventsView).
 var ViewReaderGrants = []string{
 	"GRANT USAGE ON SCHEMA projections, eventstore TO %s",
-	"GRANT SELECT ON projections.resource_counts, projections.instances, projections.instance_domains, eventstore.otelcol_system_events TO %s",
+	"GRANT SELECT ON projections.resource_counts, projections.instances, projections.instance_domains, eventstore.otelcol_events TO %s",
 }
 
 // Grant runs each statement with the role's name in place of %s.

@@ -1,15 +1,15 @@
 //go:build unix
 
-package zitadelapi
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU is the CPU time the process has used, on every thread: what
+// ProcessCPU is the CPU time the process has used, on every thread: what
 // a benchmark costs a busy machine, however its time is sliced.
-func processCPU() time.Duration {
+func ProcessCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

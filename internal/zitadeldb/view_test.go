@@ -1,0 +1,103 @@
+package zitadeldb
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity/activitytest"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
+)
+
+func TestREADMEHoldsTheEventsView(t *testing.T) {
+	readme, err := os.ReadFile("../../zitadelreceiver/README.md")
+	require.NoError(t, err)
+	assert.Contains(t, string(readme), EventsView())
+	for _, g := range zitadeldbtest.ViewReaderGrants {
+		assert.Contains(t, string(readme), fmt.Sprintf(g, "zitadel_reader")+";")
+	}
+}
+
+// TestActivityThroughTheEventsView counts through README's view with
+// README's grants: the same activity as from the table, and a role that can
+// read neither a password hash nor a login's user agent.
+func TestActivityThroughTheEventsView(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	d.Exec(t, EventsView())
+	d.AddInstance(t, "i1", time.Now().Add(-time.Hour), "i1.example.com")
+	d.PushNow(t, zitadeldbtest.Event{InstanceID: "i1", AggregateType: "user", AggregateID: "u1", Type: "user.human.added",
+		Owner: "o1", Payload: `{"userName": "jane", "email": "jane@example.com", "encodedHash": "$2a$14$secret"}`})
+	d.PushNow(t, login("i1", "s1", "o1", "app"), passwordCheck("i1", "u1", "o1"))
+	d.PushNow(t, zitadeldbtest.Event{InstanceID: "i1", AggregateType: "milestone", AggregateID: "i1", Type: "milestone.reached",
+		Owner: "i1", Payload: `{"type": "instance_created", "reachedDate": "2026-01-02T03:04:05Z", "primaryDomain": "login.example.com"}`})
+	role := d.CreateRole(t)
+	d.Grant(t, role, zitadeldbtest.ViewReaderGrants...)
+
+	cfg := dbConfig(d)
+	cfg.Username, cfg.Password = role.Name, configopaqueString(role.Password)
+	cfg.EventsTable = EventsViewName
+	act := activity.NewDefaultConfig()
+	act.Enabled = true
+	s := NewSource(cfg, act, nil, componenttest.NewNopTelemetrySettings()).(*source)
+	require.NoError(t, s.Start(t.Context(), nil))
+	t.Cleanup(func() { require.NoError(t, s.Shutdown(t.Context())) })
+	rep := scrapeActivity(t, s, "i1")
+	assert.Equal(t, uint64(1), activitytest.Logins(rep))
+	assert.Len(t, rep.Checks, 1)
+	assert.Equal(t, []activity.Milestone{{Type: "instance_created", ReachedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}, rep.Milestones)
+
+	rows, err := d.Conn.Query(t.Context(), fmt.Sprintf(`SET ROLE %q`, role.Name))
+	require.NoError(t, err)
+	rows.Close()
+	defer d.Exec(t, "RESET ROLE")
+	var all string
+	require.NoError(t, d.Conn.QueryRow(t.Context(), `SELECT string_agg(COALESCE(payload::text, ''), ' ') FROM `+EventsViewName).Scan(&all))
+	for _, secret := range []string{"encodedHash", "jane", "userAgent", "192.0.2.1", "login.example.com"} {
+		assert.NotContains(t, all, secret)
+	}
+	_, err = d.Conn.Exec(t.Context(), `SELECT 1 FROM eventstore.events2`)
+	assert.ErrorContains(t, err, "permission denied")
+}
+
+// TestEventReadUsesTheProjectionIndex reads ZITADEL's way, through
+// es_projection, on the table and through the view.
+func TestEventReadUsesTheProjectionIndex(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	d.Exec(t, EventsView())
+	var events []zitadeldbtest.Event
+	for i := range 5000 {
+		events = append(events, login(fmt.Sprint("i", i%50), fmt.Sprint("s", i), "o1", "app"),
+			zitadeldbtest.Event{InstanceID: fmt.Sprint("i", i%50), AggregateType: "user", AggregateID: fmt.Sprint("u", i),
+				Type: "user.human.added", Owner: "o1", Payload: `{}`})
+	}
+	d.PushNow(t, events...)
+	d.Exec(t, "ANALYZE eventstore.events2")
+	_, pool := newEventReader(t, d, 2)
+	for _, rel := range []string{"eventstore.events2", EventsViewName} {
+		r, err := NewEventReader(pool, rel, time.Minute)
+		require.NoError(t, err)
+		q := loginQuery
+		q.InstanceID, q.Limit = "i7", 1000
+		after, err := decodeCursor(nil, time.Now().Add(-time.Hour))
+		require.NoError(t, err)
+		sql, args, err := r.pageQuery(q, after)
+		require.NoError(t, err)
+		rows, err := d.Conn.Query(t.Context(), "EXPLAIN "+sql, args...)
+		require.NoError(t, err)
+		var lines []string
+		for rows.Next() {
+			var l string
+			require.NoError(t, rows.Scan(&l))
+			lines = append(lines, l)
+		}
+		rows.Close()
+		assert.Contains(t, strings.Join(lines, "\n"), "es_projection", rel)
+	}
+}
