@@ -2,6 +2,7 @@ package activity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -145,6 +146,16 @@ func (t *Tracker) persist(ctx context.Context, id string, in *Instance) {
 func (t *Tracker) Scrape(ctx context.Context, r zitadelevent.Reader, instanceID string, now time.Time) (Report, error) {
 	in := t.instance(ctx, instanceID, now)
 	err := t.read(ctx, r, instanceID, in, now)
+	if errors.Is(err, zitadelevent.ErrCursor) {
+		// Kept, the position would stop the activity for good.
+		t.logger.Warn("Activity state's read position is not one this source can read on (the receiver's source changed, "+
+			"or the state is damaged); the counters start again from the look-back", zap.String("instance", instanceID), zap.Error(err))
+		in = NewInstance(now.Add(-t.cfg.Lookback), t.cfg.ActiveUsersPerOrganization)
+		t.mu.Lock()
+		t.instances[instanceID] = in
+		t.mu.Unlock()
+		err = t.read(ctx, r, instanceID, in, now)
+	}
 	rep := in.Report(now)
 	if err == nil {
 		t.persist(ctx, instanceID, in)

@@ -99,6 +99,10 @@ func TestActivityReadWhileWrittenSurvivesKills(t *testing.T) {
 	var written atomic.Int64
 	var wg sync.WaitGroup
 	const writers, perPush = 6, 10 // logins per push
+	// The writes are paced to last at least minWriting, so that each
+	// reader reads while they go on, whatever the size.
+	const minWriting = 6 * time.Second
+	pause := minWriting * writers / time.Duration(logins/perPush+1)
 	next := atomic.Int64{}
 	for w := range writers {
 		wg.Go(func() {
@@ -135,6 +139,7 @@ func TestActivityReadWhileWrittenSurvivesKills(t *testing.T) {
 					return
 				}
 				written.Add(int64(len(batch)))
+				time.Sleep(pause)
 			}
 		})
 	}
@@ -145,12 +150,14 @@ func TestActivityReadWhileWrittenSurvivesKills(t *testing.T) {
 	kills := 0
 	for _, quarters := range []int64{1, 2, 3} {
 		reader := startKillChild(t, "run", d.DSN, storage)
-		for written.Load() < int64(events)*quarters/4 {
+		for _, read := reader.counted(); !read || written.Load() < int64(events)*quarters/4; _, read = reader.counted() {
+			require.Less(t, written.Load(), int64(events), "the writes ended before reader %d read", quarters)
 			time.Sleep(5 * time.Millisecond)
 		}
 		reader.kill(t)
 		kills++
-		progress = append(progress, fmt.Sprintf("%d of %d written", reader.counted(), written.Load()))
+		counted, _ := reader.counted()
+		progress = append(progress, fmt.Sprintf("%d of %d written", counted, written.Load()))
 	}
 	wg.Wait()
 	wrote := time.Since(started)
@@ -217,15 +224,17 @@ func (c *killChild) output() string {
 	return string(b)
 }
 
-// counted is the last count the reader printed.
-func (c *killChild) counted() uint64 {
+// counted is the last count the reader printed, and whether it printed one.
+func (c *killChild) counted() (uint64, bool) {
 	var n uint64
+	read := false
 	for _, l := range strings.Split(c.output(), "\n") {
 		if v, ok := strings.CutPrefix(l, "counted "); ok {
 			n, _ = strconv.ParseUint(v, 10, 64)
+			read = true
 		}
 	}
-	return n
+	return n, read
 }
 
 // kill ends the reader with SIGKILL, wherever it is.

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity/activitytest"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
 // activityRecording keeps the activity a scrape records besides the counts.
@@ -112,4 +114,30 @@ func TestDatabaseActivityNeedsTheEventsTable(t *testing.T) {
 	err := s.Start(t.Context(), componenttest.NewNopHost())
 	require.ErrorContains(t, err, "database::events_table")
 	require.NoError(t, s.Shutdown(context.Background()))
+}
+
+// A receiver whose source changed from api to database over the same
+// storage finds the api source's read position: it says so and counts again
+// from the look-back, instead of failing every scrape.
+func TestDatabaseActivityStartsAgainOnAnotherSourcesPosition(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	d.AddInstance(t, "i1", time.Now().Add(-time.Hour), "i1.example.com")
+	d.PushNow(t, login("i1", "a", "o1", "app"), login("i1", "b", "o1", "app"))
+	id, host := activitytest.FileStorage(t)
+	client, err := host[id].(storage.Extension).GetClient(t.Context(), component.KindReceiver, component.MustNewID("zitadel"), "activity")
+	require.NoError(t, err)
+	fromAPI := activity.NewInstance(time.Now().Add(-time.Hour), false)
+	fromAPI.Position.Cursor = zitadelevent.NewDateCursor(time.Now().Add(-time.Minute)).Encode()
+	require.NoError(t, client.Set(t.Context(), "instance/i1", fromAPI.Marshal()))
+	require.NoError(t, client.Close(t.Context()))
+
+	core, logs := observer.New(zap.WarnLevel)
+	act := activity.NewDefaultConfig()
+	act.Enabled, act.Storage = true, &id
+	s := startActivitySource(t, d, act, host, zap.New(core))
+	t.Cleanup(func() { require.NoError(t, s.Shutdown(context.Background())) })
+	rec := &activityRecording{Reports: activitytest.Reports{}}
+	require.NoError(t, s.Scrape(t.Context(), rec))
+	assert.Equal(t, uint64(2), activitytest.Logins(rec.Reports["i1"]))
+	assert.Equal(t, 1, logs.FilterMessageSnippet("the receiver's source changed").Len())
 }

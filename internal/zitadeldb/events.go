@@ -328,16 +328,16 @@ func decodeCursor(c zitadelevent.Cursor, since time.Time) (cursor, error) {
 		return cursor{position: pos, inTxOrder: math.MinInt32 - 1}, nil
 	}
 	if !strings.HasPrefix(string(c), cursorFormat) {
-		return cursor{}, errors.New("event read: the cursor is not one of the database source")
+		return cursor{}, fmt.Errorf("%w: not one of the database source", zitadelevent.ErrCursor)
 	}
 	d := storedform.NewDecoder(c[len(cursorFormat):], "event cursor")
 	out := cursor{position: string(d.Bytes()), set: true}
 	out.inTxOrder = d.Varint()
 	if err := d.Finish(); err != nil {
-		return cursor{}, err
+		return cursor{}, fmt.Errorf("%w: %v", zitadelevent.ErrCursor, err)
 	}
 	if !validPosition(out.position) || out.inTxOrder < math.MinInt32 || out.inTxOrder > math.MaxInt32 {
-		return cursor{}, errors.New("damaged event cursor: not a position of ZITADEL's")
+		return cursor{}, fmt.Errorf("%w: not a position of ZITADEL's", zitadelevent.ErrCursor)
 	}
 	return out, nil
 }

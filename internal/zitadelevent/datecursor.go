@@ -3,7 +3,7 @@ package zitadelevent
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
+	"fmt"
 	"time"
 
 	"github.com/dchest/siphash"
@@ -72,7 +72,7 @@ func IsDateCursor(c Cursor) bool {
 // date no ZITADEL can have written by now, is refused.
 func DecodeDateCursor(c Cursor, now time.Time) (*DateCursor, error) {
 	if !IsDateCursor(c) || len(c) < len(dateCursorFormat)+16 {
-		return nil, errors.New("event read: the cursor is not a creation-date cursor")
+		return nil, fmt.Errorf("%w: not a creation-date cursor", ErrCursor)
 	}
 	rest := c[len(dateCursorFormat):]
 	out := &DateCursor{Seen: map[DateKey]time.Time{}}
@@ -84,7 +84,7 @@ func DecodeDateCursor(c Cursor, now time.Time) (*DateCursor, error) {
 		out.Seen[k] = readDate(d, now)
 	}
 	if err := d.Finish(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", ErrCursor, err)
 	}
 	return out, nil
 }

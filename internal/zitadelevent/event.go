@@ -4,10 +4,19 @@
 // The reader keeps no read position of its own: a consumer (the activity
 // counters, the audit trail) holds its Cursor and stores it only once what it
 // made of a page is safe, so a page is read again rather than lost.
+//
+// Two readers implement it: the api source's pages AdminService/ListEvents
+// by creation date (its cursor a DateCursor), the database source's
+// (zitadeldb.EventReader) reads eventstore.events2 in ZITADEL's own order
+// after ZITADEL's advisory lock (its cursor the position and in_tx_order).
+// Both leave out events whose creation date no ZITADEL can write
+// (Plausible), and return of the payload only the fields a Query names:
+// Fields steps through them.
 package zitadelevent
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -36,6 +45,11 @@ type Event struct {
 
 // Cursor is a reader's read position, opaque to consumers, stored as it is.
 type Cursor []byte
+
+// ErrCursor is the error of a read whose cursor the reader cannot use: one
+// of another source's reader (the receiver's source changed over the same
+// storage), or damaged. Reading on needs a new cursor.
+var ErrCursor = errors.New("the read position cannot be used by this source's reader")
 
 // Query asks for the events of one instance after a cursor, oldest first.
 type Query struct {
