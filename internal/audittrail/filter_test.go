@@ -36,7 +36,7 @@ func TestFilter(t *testing.T) {
 			name: "aggregates",
 			aggs: Patterns{Exclude: []string{"org*", "instance"}},
 			kept: []ev{{"user.locked", "user"}},
-			// org.* as the issue writes it is an event type pattern; an
+			// org.* is an event type pattern (every organization event); an
 			// aggregate type pattern org* also drops org's events.
 			dropped: []ev{{"org.added", "org"}, {"instance.added", "instance"}},
 		},
@@ -53,7 +53,7 @@ func TestFilter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := NewFilter(&Config{EventTypes: tt.eventTypes, AggregateTypes: tt.aggs})
-			for range 2 { // the second round answers from the memo
+			for range 2 { // the second pass answers from the memo
 				for _, e := range tt.kept {
 					assert.True(t, f.Keep(e.eventType, e.aggregateType), "%v", e)
 				}

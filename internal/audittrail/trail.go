@@ -54,7 +54,7 @@ type Trail struct {
 
 // instancesEvery is how often the instances are listed again: a new
 // instance's trail starts within a minute, and an installation of many
-// instances is not asked for the list on every round.
+// instances is not asked for the list on every pass.
 const instancesEvery = time.Minute
 
 // Settings are what a trail needs besides its configuration.
@@ -84,7 +84,7 @@ func New(cfg *Config, set Settings) *Trail {
 func (t *Trail) Run(ctx context.Context) {
 	wait := firstRetry
 	for ctx.Err() == nil {
-		more, err := t.Round(ctx)
+		more, err := t.Pass(ctx)
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -100,12 +100,12 @@ func (t *Trail) Run(ctx context.Context) {
 	}
 }
 
-// Round reads and delivers one page of each instance. It reports whether an
+// Pass reads and delivers one page of each instance. It reports whether an
 // instance has more events ready. An instance whose events cannot be read
-// does not hold up the others; a page the consumer refused stops the round,
+// does not hold up the others; a page the consumer refused stops the pass,
 // since the consumer would refuse the next instance's page too, and is read
 // again next time.
-func (t *Trail) Round(ctx context.Context) (more bool, err error) {
+func (t *Trail) Pass(ctx context.Context) (more bool, err error) {
 	if t.instances == nil || t.now().Sub(t.listed) >= instancesEvery {
 		instances, err := t.source.Instances(ctx)
 		if err != nil {

@@ -98,7 +98,7 @@ func BenchmarkTrailFromAPI(b *testing.B) {
 				var n atomic.Int64
 				tr := New(&trailCfg, Settings{Source: src.(Source), Next: countingConsumer{&n}, Logger: zap.NewNop()})
 				for {
-					more, err := tr.Round(b.Context())
+					more, err := tr.Pass(b.Context())
 					if err != nil {
 						b.Fatal(err)
 					}

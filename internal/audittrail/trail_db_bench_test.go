@@ -97,7 +97,7 @@ func BenchmarkTrailFromDatabase(b *testing.B) {
 				var n atomic.Int64
 				tr := New(&cfg, Settings{Source: dbSource{reader}, Next: countingConsumer{&n}, Logger: zap.NewNop()})
 				for {
-					more, err := tr.Round(b.Context())
+					more, err := tr.Pass(b.Context())
 					if err != nil {
 						b.Fatal(err)
 					}

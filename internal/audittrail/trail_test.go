@@ -60,12 +60,12 @@ func newTestTrail(cfg Config, src Source, next consumer.Logs, store storage.Clie
 	return New(&cfg, Settings{Source: src, Next: next, Store: store, Logger: logger})
 }
 
-// deliverAll runs rounds until every instance is read to the end; it stops
+// deliverAll runs passes until every instance is read to the end; it stops
 // at the first failure.
 func deliverAll(t *testing.T, tr *Trail) error {
 	t.Helper()
 	for range 10_000 {
-		more, err := tr.Round(t.Context())
+		more, err := tr.Pass(t.Context())
 		if err != nil || !more {
 			return err
 		}
@@ -138,11 +138,11 @@ func TestRefusingConsumerHoldsTheTrail(t *testing.T) {
 	core, logs := observer.New(zap.WarnLevel)
 	tr := newTestTrail(pagedConfig(), src, next, nil, zap.New(core))
 
-	_, err := tr.Round(t.Context())
+	_, err := tr.Pass(t.Context())
 	require.NoError(t, err)
 	next.refuse.Store(3)
 	for range 3 {
-		_, err = tr.Round(t.Context())
+		_, err = tr.Pass(t.Context())
 		require.ErrorContains(t, err, "the next consumer did not accept 1000 audit records of instance inst-a: data refused")
 	}
 	// Every read while refused asked again for the page after the first.
@@ -168,7 +168,7 @@ func TestPermanentRefusalIsLoggedAndHoldsTheTrail(t *testing.T) {
 	next.refuse.Store(1)
 	core, logs := observer.New(zap.ErrorLevel)
 	tr := newTestTrail(pagedConfig(), src, next, nil, zap.New(core))
-	_, err := tr.Round(t.Context())
+	_, err := tr.Pass(t.Context())
 	require.Error(t, err)
 	require.Equal(t, 1, logs.Len())
 	assert.Contains(t, logs.All()[0].Message, "the trail waits at its position")
@@ -181,7 +181,7 @@ func TestFailedReadDeliversNothing(t *testing.T) {
 	src.failRead = errors.New("connection reset by peer")
 	sink := new(consumertest.LogsSink)
 	tr := newTestTrail(pagedConfig(), src, sink, nil, nil)
-	_, err := tr.Round(t.Context())
+	_, err := tr.Pass(t.Context())
 	require.ErrorContains(t, err, "reading the events of instance inst-a: connection reset by peer")
 	src.failRead = nil
 	require.NoError(t, deliverAll(t, tr))
@@ -193,7 +193,7 @@ func TestUnreadableInstanceDoesNotHoldUpTheOthers(t *testing.T) {
 	src.failRead, src.failInstance = errors.New("instance not found"), "inst-a"
 	sink := new(consumertest.LogsSink)
 	tr := newTestTrail(pagedConfig(), src, sink, nil, nil)
-	_, err := tr.Round(t.Context())
+	_, err := tr.Pass(t.Context())
 	require.ErrorContains(t, err, "reading the events of instance inst-a: instance not found")
 	assert.Equal(t, 10, sink.LogRecordCount(), "inst-b's events are delivered")
 }
@@ -213,7 +213,7 @@ func TestTrailContinuesAfterARestartFromStorage(t *testing.T) {
 	sink := new(consumertest.LogsSink)
 	store := newFileStorage(t, dir)
 	first := newTestTrail(pagedConfig(), src, sink, store, nil)
-	_, err := first.Round(t.Context())
+	_, err := first.Pass(t.Context())
 	require.NoError(t, err)
 	require.NoError(t, store.Close(t.Context()))
 
@@ -240,11 +240,11 @@ func TestUnstoredPositionRepeatsWithTheSameUIDs(t *testing.T) {
 	sink := new(consumertest.LogsSink)
 	store := newFileStorage(t, dir)
 	first := newTestTrail(pagedConfig(), src, sink, store, nil)
-	_, err := first.Round(t.Context()) // stored
+	_, err := first.Pass(t.Context()) // stored
 	require.NoError(t, err)
 	core, logs := observer.New(zap.ErrorLevel)
 	first.store, first.logger = failingStore{store}, zap.New(core)
-	_, err = first.Round(t.Context()) // delivered, not stored
+	_, err = first.Pass(t.Context()) // delivered, not stored
 	require.NoError(t, err)
 	require.Equal(t, 1, logs.Len())
 	assert.Contains(t, logs.All()[0].Message, "a restart repeats the records after the last position written")
