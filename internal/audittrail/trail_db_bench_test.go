@@ -55,7 +55,8 @@ func (dbSource) Instances(context.Context) ([]string, error) { return []string{b
 // BenchmarkTrailFromDatabase delivers every event of the database into a
 // consumer that takes everything, page by page, from a new trail (no read
 // position) per iteration. The reader alone, paging through the same events
-// without making records, is the floor.
+// without making records, is the floor; caught-up is one poll of a trail
+// that has read every event.
 func BenchmarkTrailFromDatabase(b *testing.B) {
 	d := zitadeldbtest.New(b)
 	fillEvents(b, d, *benchEvents)
@@ -89,6 +90,18 @@ func BenchmarkTrailFromDatabase(b *testing.B) {
 				"user.human.password.check.failed", "user.locked", "oidc_session.added"}
 		}
 		name := fmt.Sprintf("%s/page=%d", bc.name, bc.pageSize)
+		b.Run("caught-up/"+name, func(b *testing.B) {
+			q := caughtUp(b, reader, &cfg)
+			for b.Loop() {
+				page, err := reader.Read(b.Context(), q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(page.Events) != 0 || page.More {
+					b.Fatalf("a caught-up poll read %d events", len(page.Events))
+				}
+			}
+		})
 		b.Run("floor/"+name, func(b *testing.B) {
 			benchDelivery(b, func() int { return readAll(b, reader, &cfg) })
 		})
@@ -143,5 +156,23 @@ func readAll(b *testing.B, r zitadelevent.Reader, cfg *Config) int {
 			return n
 		}
 		q.After = page.Next
+	}
+}
+
+// caughtUp is the trail's query after every event: what each poll_interval
+// asks once the trail has caught up.
+func caughtUp(b *testing.B, r zitadelevent.Reader, cfg *Config) zitadelevent.Query {
+	q := New(cfg, Settings{}).query
+	q.InstanceID = benchInstance
+	q.Since = time.Now().Add(-cfg.Lookback)
+	for {
+		page, err := r.Read(b.Context(), q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		q.After = page.Next
+		if !page.More {
+			return q
+		}
 	}
 }
