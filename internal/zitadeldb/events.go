@@ -217,8 +217,7 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 			Type:          names.get(raw[colEventType]),
 			CreatedAt:     created,
 			Owner:         names.get(raw[colOwner]),
-			Position:      string(pos),
-		}, raw[colAggregateID], raw[colCreator], raw[colPayload])
+		}, pos, raw[colAggregateID], raw[colCreator], raw[colPayload])
 		if b.size >= r.pageBytes {
 			full = true
 			break
@@ -462,8 +461,8 @@ func timeValue(fd pgconn.FieldDescription, raw []byte) (time.Time, error) {
 	return t, nil
 }
 
-// pageBuilder gathers a page's events in chunks, and their ids and
-// payloads in blocks of text, so that a page of 100,000 events costs a few
+// pageBuilder gathers a page's events in chunks, and their positions, ids
+// and payloads in blocks of text, so that a page of 100,000 events costs a few
 // allocations, and copies each byte once, instead of several per event.
 type pageBuilder struct {
 	chunks [][]zitadelevent.Event
@@ -475,8 +474,8 @@ type pageBuilder struct {
 // span is where an event's variable parts lie in pageBuilder.blocks: its
 // block and the bounds in it; a payload end of -1 is no payload.
 type span struct {
-	block                         int
-	aggregateID, creator, payload [2]int
+	block                                   int
+	position, aggregateID, creator, payload [2]int
 }
 
 const (
@@ -487,18 +486,19 @@ const (
 // perEventBytes is what an event costs a page besides its text.
 var perEventBytes = int(reflect.TypeFor[zitadelevent.Event]().Size() + reflect.TypeFor[span]().Size())
 
-func (b *pageBuilder) add(e zitadelevent.Event, aggregateID, creator, payload []byte) {
+func (b *pageBuilder) add(e zitadelevent.Event, position, aggregateID, creator, payload []byte) {
 	if len(b.chunks) == 0 || len(b.chunks[len(b.chunks)-1]) == chunkEvents {
 		b.chunks = append(b.chunks, make([]zitadelevent.Event, 0, chunkEvents))
 	}
 	c := &b.chunks[len(b.chunks)-1]
 	*c = append(*c, e)
 	// An event's parts share a block.
-	need := len(aggregateID) + len(creator) + len(payload)
+	need := len(position) + len(aggregateID) + len(creator) + len(payload)
 	if len(b.blocks) == 0 || cap(b.blocks[len(b.blocks)-1])-len(b.blocks[len(b.blocks)-1]) < need {
 		b.blocks = append(b.blocks, make([]byte, 0, max(blockBytes, need)))
 	}
 	sp := span{block: len(b.blocks) - 1, payload: [2]int{0, -1}}
+	sp.position = b.appendText(position)
 	sp.aggregateID = b.appendText(aggregateID)
 	sp.creator = b.appendText(creator)
 	if payload != nil {
@@ -515,8 +515,8 @@ func (b *pageBuilder) appendText(v []byte) [2]int {
 	return [2]int{start, len(*blk)}
 }
 
-// events is the page: one slice of events, their ids slices of one string
-// per block and their payloads slices of the blocks.
+// events is the page: one slice of events, their positions and ids slices
+// of one string per block and their payloads slices of the blocks.
 func (b *pageBuilder) events() []zitadelevent.Event {
 	if len(b.spans) == 0 {
 		return nil
@@ -532,6 +532,7 @@ func (b *pageBuilder) events() []zitadelevent.Event {
 	for i := range out {
 		sp := b.spans[i]
 		text, blk := texts[sp.block], b.blocks[sp.block]
+		out[i].Position = text[sp.position[0]:sp.position[1]]
 		out[i].AggregateID = text[sp.aggregateID[0]:sp.aggregateID[1]]
 		out[i].Creator = text[sp.creator[0]:sp.creator[1]]
 		if sp.payload[1] >= 0 {

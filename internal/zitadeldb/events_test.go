@@ -248,11 +248,11 @@ func TestEventReaderOrdersPositionsAsNumbers(t *testing.T) {
 		page, err := r.Read(t.Context(), q)
 		require.NoError(t, err)
 		for _, e := range page.Events {
-			got = append(got, e.AggregateID)
+			got = append(got, e.AggregateID+"@"+e.Position)
 		}
 		q.After = page.Next
 	}
-	assert.Equal(t, []string{"u1", "u3", "u0", "u2"}, got)
+	assert.Equal(t, []string{"u1@9.5", "u3@9.75", "u0@10.25", "u2@100"}, got, "in order, each with its own position")
 }
 
 // A hostile table cannot grow a page beyond its bounds: an oversized event
