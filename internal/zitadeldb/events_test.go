@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -342,4 +343,15 @@ func TestEventReaderWalksABacklogOfEveryEventInWindows(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 	assert.LessOrEqual(t, reads, events/4+2, "reads")
+}
+
+// TestREADMETellsHowFarAReadOfEveryEventReachesBack holds the main README's
+// cost of the audit trail to the margin the reader uses.
+func TestREADMETellsHowFarAReadOfEveryEventReachesBack(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	text := strings.Join(strings.Fields(string(readme)), " ")
+	secs := int(createdAtMargin.Seconds())
+	assert.Contains(t, text, fmt.Sprintf("the next page's worth of events and the %d seconds of the instance's events before the read position", secs))
+	assert.Contains(t, text, fmt.Sprintf("A push whose statement ran longer than %d seconds before its insert", secs))
 }
