@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storedform"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
@@ -187,9 +188,11 @@ func (t *Trail) consume(ctx context.Context, logs plog.Logs, n int) error {
 	return err
 }
 
-// storageVersion starts each stored position: a value written by another
-// version of the trail is not read as a cursor.
-const storageVersion = 1
+// positionFormat is how an instance's read position is stored, as the
+// activity's state is: versioned and checksummed, so that a value damaged in
+// storage or written by another version is refused, not read as another
+// position that would skip events.
+var positionFormat = storedform.Format{What: "audit trail position", Current: "zitadel.audit_log.position.v1"}
 
 func storageKey(instanceID string) string { return "instance/" + instanceID }
 
@@ -206,13 +209,14 @@ func (t *Trail) position(ctx context.Context, instanceID string) (zitadelevent.C
 			// Reading from the look-back instead would repeat what was sent.
 			return nil, fmt.Errorf("reading the audit trail's position of instance %s from storage: %w", instanceID, err)
 		}
-		switch {
-		case data == nil:
-		case len(data) < 2 || data[0] != storageVersion:
-			t.logger.Warn("Audit trail position in storage not usable; the instance is read again from the start of the look-back, "+
-				"repeated records carry the same log.record.uid", zap.String("instance", instanceID), zap.Int("bytes", len(data)))
-		default:
-			c = zitadelevent.Cursor(data[1:])
+		if data != nil {
+			body, _, err := positionFormat.Open(data)
+			if err != nil {
+				t.logger.Warn("Audit trail position in storage not usable; the instance is read again from the start of the look-back, "+
+					"repeated records carry the same log.record.uid", zap.String("instance", instanceID), zap.Error(err))
+			} else {
+				c = zitadelevent.Cursor(body)
+			}
 		}
 	}
 	t.positions[instanceID] = c
@@ -228,7 +232,7 @@ func (t *Trail) advance(ctx context.Context, instanceID string, next zitadeleven
 	if t.store == nil {
 		return
 	}
-	value := append([]byte{storageVersion}, next...)
+	value := positionFormat.Seal(append(positionFormat.Start(len(next)), next...))
 	if err := t.store.Set(context.WithoutCancel(ctx), storageKey(instanceID), value); err != nil {
 		t.logger.Error("Audit trail position not written to storage; a restart repeats the records after the last position written",
 			zap.String("instance", instanceID), zap.Error(err))

@@ -3,6 +3,7 @@ package audittrail
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 
@@ -261,7 +262,8 @@ func TestUnstoredPositionRepeatsWithTheSameUIDs(t *testing.T) {
 }
 
 func TestDamagedStoredPositionReadsFromTheLookback(t *testing.T) {
-	for name, value := range map[string][]byte{"empty": {}, "other version": {9, 1, 2}, "not a cursor": {storageVersion, 1, 2}} {
+	notACursor := positionFormat.Seal(append(positionFormat.Start(2), 1, 2))
+	for name, value := range map[string][]byte{"empty": {}, "other version": {9, 1, 2}, "not a cursor": notACursor} {
 		t.Run(name, func(t *testing.T) {
 			store := newFileStorage(t, t.TempDir())
 			require.NoError(t, store.Set(t.Context(), storageKey("inst-a"), value))
@@ -279,6 +281,28 @@ func TestDamagedStoredPositionReadsFromTheLookback(t *testing.T) {
 			assert.Equal(t, 5, sink.LogRecordCount())
 		})
 	}
+}
+
+// A bit flipped in a stored position is refused with a warning: read as a
+// cursor it would be another position, and the events between would be lost.
+func TestFlippedBitInStoredPositionLosesNothing(t *testing.T) {
+	store := newFileStorage(t, t.TempDir())
+	src := newMemReader(5, "inst-a")
+	require.NoError(t, deliverAll(t, newTestTrail(pagedConfig(), src, new(consumertest.LogsSink), store, nil)))
+	value, err := store.Get(t.Context(), storageKey("inst-a"))
+	require.NoError(t, err)
+	require.NotEmpty(t, value)
+	value[len(value)-5] ^= 0x04 // in the position itself, before any checksum
+	require.NoError(t, store.Set(t.Context(), storageKey("inst-a"), value))
+
+	src.add("inst-a", 5)
+	sink := new(consumertest.LogsSink)
+	core, logs := observer.New(zap.WarnLevel)
+	require.NoError(t, deliverAll(t, newTestTrail(pagedConfig(), src, sink, store, zap.New(core))))
+	assert.Len(t, uidCounts(t, sink.AllLogs()), 10, "every event, the stored ones again under the same uids")
+	warned := logs.FilterMessageSnippet("Audit trail position in storage not usable").All()
+	require.Len(t, warned, 1)
+	assert.Contains(t, fmt.Sprint(warned[0].ContextMap()["error"]), "checksum")
 }
 
 func queryOf(cfg *Config, instanceID string) zitadelevent.Query {
