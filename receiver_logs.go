@@ -128,7 +128,8 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	}
 	r.store = store
 	trail := audittrail.New(&r.cfg.AuditLog, audittrail.Settings{
-		Source: r.source.Source.(audittrail.Source), Next: r.next, Store: store, Obs: obs, Logger: r.set.Logger})
+		Source: r.source.Source.(audittrail.Source), Next: r.next, Store: store, Obs: obs, Logger: r.set.Logger,
+		Host: host})
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel, r.done = cancel, make(chan struct{})
 	go func() {

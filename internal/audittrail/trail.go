@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/health"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storedform"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
@@ -46,6 +48,9 @@ type Trail struct {
 	obs    *receiverhelper.ObsReport
 	logger *zap.Logger
 	now    func() time.Time
+	// host takes the trail's health when it pauses and when it runs again.
+	host    component.Host
+	failing bool
 
 	positions map[string]zitadelevent.Cursor
 	query     zitadelevent.Query
@@ -66,6 +71,8 @@ type Settings struct {
 	Store  storage.Client
 	Obs    *receiverhelper.ObsReport
 	Logger *zap.Logger
+	// Host takes the trail's health, as the scraper's; nil reports nothing.
+	Host component.Host
 }
 
 // New is the trail of a valid configuration.
@@ -73,7 +80,7 @@ func New(cfg *Config, set Settings) *Trail {
 	f := NewFilter(cfg)
 	return &Trail{
 		cfg: cfg, source: set.Source, mapper: NewMapper(cfg), next: set.Next, store: set.Store, obs: set.Obs,
-		logger: set.Logger, now: time.Now, positions: map[string]zitadelevent.Cursor{},
+		logger: set.Logger, now: time.Now, host: set.Host, positions: map[string]zitadelevent.Cursor{},
 		query: zitadelevent.Query{
 			AggregateTypes: f.AggregateTypes(), EventTypes: f.EventTypes(),
 			PayloadFields: cfg.Payload, Limit: cfg.PageSize,
@@ -91,14 +98,28 @@ func (t *Trail) Run(ctx context.Context) {
 			return
 		case err != nil:
 			t.logger.Warn("Audit trail paused; it continues from its read position", zap.Error(err), zap.Duration("retry_in", wait))
+			t.reportHealth(err)
 			sleep(ctx, wait)
 			wait = min(2*wait, lastRetry)
 			continue
-		case !more:
+		}
+		t.reportHealth(nil)
+		if !more {
 			sleep(ctx, t.cfg.PollInterval)
 		}
 		wait = firstRetry
 	}
+}
+
+// reportHealth makes a paused trail a recoverable error of the receiver,
+// which health_check and zpages show until a pass delivers again. Only a
+// change is reported: a trail polls every few seconds.
+func (t *Trail) reportHealth(err error) {
+	if err == nil && !t.failing {
+		return
+	}
+	t.failing = err != nil
+	health.Report(t.host, err)
 }
 
 // Pass reads and delivers one page of each instance. It reports whether an

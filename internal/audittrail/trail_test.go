@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -303,6 +305,34 @@ func TestFlippedBitInStoredPositionLosesNothing(t *testing.T) {
 	warned := logs.FilterMessageSnippet("Audit trail position in storage not usable").All()
 	require.Len(t, warned, 1)
 	assert.Contains(t, fmt.Sprint(warned[0].ContextMap()["error"]), "checksum")
+}
+
+// A paused trail is the receiver's recoverable error in health_check until it
+// delivers again.
+func TestPausedTrailReportsItsHealth(t *testing.T) {
+	src := newMemReader(5, "inst-a")
+	src.failRead = errors.New("connection refused")
+	host := &testkit.StatusHost{}
+	sink := new(consumertest.LogsSink)
+	tr := New(&Config{PageSize: 1000, PollInterval: time.Hour}, Settings{Source: src, Next: sink, Logger: zap.NewNop(), Host: host})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tr.Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+
+	require.Eventually(t, func() bool { return len(host.Statuses()) > 0 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, componentstatus.StatusRecoverableError, host.Statuses()[0])
+	require.ErrorContains(t, host.Events()[0].Err(), "connection refused")
+
+	src.mu.Lock()
+	src.failRead = nil
+	src.mu.Unlock()
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == 5 }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(host.Statuses()) == 2 }, time.Second, 10*time.Millisecond)
+	assert.Equal(t, componentstatus.StatusOK, host.Statuses()[1], "OK again once it delivers, reported once")
 }
 
 func queryOf(cfg *Config, instanceID string) zitadelevent.Query {
