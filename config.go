@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/audittrail"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/configcheck"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/confignumbers"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
@@ -64,6 +65,9 @@ type ReceiverConfig struct {
 	API      zitadelapi.Config `mapstructure:"api"`
 	Database zitadeldb.Config  `mapstructure:"database"`
 
+	// AuditLog configures ZITADEL's audit trail, read when the receiver sits
+	// in a logs pipeline.
+	AuditLog audittrail.Config `mapstructure:"audit_log"`
 	// Activity counts logins, checks, lockouts and active users from
 	// ZITADEL's events, and reports its milestones, on either source.
 	Activity activity.Config `mapstructure:"activity"`

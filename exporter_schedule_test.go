@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -18,7 +17,6 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/exporter/exportertest"
-	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -390,14 +388,7 @@ func TestScheduleRunsOnTheZonesWallClockAcrossDaylightSaving(t *testing.T) {
 
 func startFileStorage(t *testing.T, dir string) (component.ID, component.Component) {
 	t.Helper()
-	f := filestorage.NewFactory()
-	cfg := f.CreateDefaultConfig().(*filestorage.Config)
-	cfg.Directory = dir
-	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), cfg)
-	require.NoError(t, err)
-	require.NoError(t, ext.Start(context.Background(), testkit.ExtensionsHost{}))
-	t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
-	return component.NewID(f.Type()), ext
+	return testkit.StartFileStorage(t, dir)
 }
 
 func TestSnapshotSurvivesARestartWithStorage(t *testing.T) {

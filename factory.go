@@ -30,6 +30,7 @@ import (
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/audittrail"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
@@ -65,7 +66,8 @@ const (
 // NewReceiverFactory returns the factory of the `zitadel` receiver.
 func NewReceiverFactory() receiver.Factory {
 	return receiver.NewFactory(ReceiverType, createDefaultReceiverConfig,
-		receiver.WithMetrics(createMetricsReceiver, zitadelreceivermetadata.MetricsStability))
+		receiver.WithMetrics(createMetricsReceiver, zitadelreceivermetadata.MetricsStability),
+		receiver.WithLogs(createLogsReceiver, zitadelreceivermetadata.LogsStability))
 }
 
 func createDefaultReceiverConfig() component.Config {
@@ -76,6 +78,7 @@ func createDefaultReceiverConfig() component.Config {
 		Source:           SourceAPI,
 		API:              zitadelapi.NewDefaultConfig(),
 		Database:         zitadeldb.NewDefaultConfig(),
+		AuditLog:         audittrail.NewDefaultConfig(),
 		Activity:         activity.NewDefaultConfig(),
 
 		MetricsBuilderConfig: contract.DefaultMetricsBuilderConfig(),

@@ -15,7 +15,7 @@ const module = "github.com/otelcol-zitadel/zitadeltelemetry"
 // The packages that name the shared concepts, and the adapters and
 // generated code below them.
 var (
-	conceptPackages = []string{"confignumbers", "contract", "drain", "health", "idhash", "report", "schedule", "testkit"}
+	conceptPackages = []string{"audittrail", "confignumbers", "contract", "drain", "health", "idhash", "report", "schedule", "testkit"}
 	componentDirs   = []string{"zitadelreceiver", "zitadelexporter", "zitadeltelemetryreceiver"}
 )
 

@@ -95,16 +95,19 @@ func newZitadelScraper(cfg *ReceiverConfig, set component.TelemetrySettings) (*z
 	if err != nil {
 		return nil, err
 	}
-	filter := model.NewResourceFilter(cfg.Resources)
-	var src model.Source
-	switch cfg.Source {
-	case SourceDatabase:
-		src = zitadeldb.NewSource(&cfg.Database, cfg.Activity, filter, set, own)
-	default:
-		src = zitadelapi.NewSource(&cfg.API, cfg.Activity, filter, set, own)
-	}
+	src := sourceOf(cfg, func() model.Source { return newSource(cfg, set, own) })
 	stopping, stop := context.WithCancel(context.Background())
 	return &zitadelScraper{cfg: cfg, set: set, source: src, own: own, now: time.Now, stopping: stopping, stop: stop}, nil
+}
+
+// newSource is the configured source; a metrics and a logs pipeline of one
+// receiver id share it (sourceOf).
+func newSource(cfg *ReceiverConfig, set component.TelemetrySettings, own *zitadelreceivermetadata.TelemetryBuilder) model.Source {
+	filter := model.NewResourceFilter(cfg.Resources)
+	if cfg.Source == SourceDatabase {
+		return zitadeldb.NewSource(&cfg.Database, cfg.Activity, filter, set, own)
+	}
+	return zitadelapi.NewSource(&cfg.API, cfg.Activity, filter, set, own)
 }
 
 func (s *zitadelScraper) start(ctx context.Context, host component.Host) error {
@@ -207,7 +210,7 @@ func sourceLink(source string) tlshint.Link {
 
 // setStorageOwner names this receiver to the source's storage client.
 func (s *zitadelScraper) setStorageOwner(id component.ID) {
-	if o, ok := s.source.(interface{ SetStorageOwner(component.ID) }); ok {
+	if o, ok := s.source.(*sharedSource).Source.(interface{ SetStorageOwner(component.ID) }); ok {
 		o.SetStorageOwner(id)
 	}
 }

@@ -33,6 +33,7 @@ var exampleEnv = []string{
 	"KNOWN_SYSTEMS=acme-eu-1|acme-us-1",
 	"COLLECTORS_AUDIENCE=otelcol-central",
 	"REMOTE_WRITE_URL=https://prometheus.example.com/api/v1/write",
+	"AUDIT_ID_HASH_KEY=a-key-of-at-least-32-bytes-for-user-ids",
 }
 
 func TestExampleConfigsValidate(t *testing.T) {

@@ -110,9 +110,9 @@ func (w *Writer) CheckPassword(o *Org, userID string, ok bool) {
 
 // Check writes a check event of a user, such as
 // user.human.mfa.otp.sms.check.failed; the Session API writes them with an
-// empty payload.
+// empty payload, the user as their editor.
 func (w *Writer) Check(o *Org, userID, eventType string) {
-	w.eventWith(Event{AggregateType: AggregateUser, AggregateID: userID, ResourceOwner: o.ID, Type: eventType})
+	w.eventWith(Event{AggregateType: AggregateUser, AggregateID: userID, ResourceOwner: o.ID, Type: eventType, Creator: userID})
 }
 
 // Lock writes user.locked, as the lockout policy does after too many failed checks.

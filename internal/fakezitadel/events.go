@@ -39,6 +39,9 @@ type Event struct {
 	// Sequence counts the aggregate's events: it is no global order.
 	Sequence  uint64
 	CreatedAt time.Time
+	// Creator is the editor's user id; empty where ZITADEL wrote the event
+	// itself.
+	Creator string
 	// Payload is the event's JSON payload; nil for events without one.
 	Payload  map[string]any
 	position int // insertion order, ZITADEL's tie-break within one write
@@ -117,6 +120,7 @@ func (a adminService) ListEvents(ctx context.Context, req *adminpb.ListEventsReq
 			continue
 		}
 		out = append(out, &eventpb.Event{
+			Editor: &eventpb.Editor{UserId: e.Creator},
 			Aggregate: &eventpb.Aggregate{
 				Id: e.AggregateID, Type: &eventpb.AggregateType{Type: e.AggregateType}, ResourceOwner: e.ResourceOwner,
 			},

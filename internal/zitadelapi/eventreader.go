@@ -96,8 +96,7 @@ func (p *payloadBlocks) eventOf(e *eventpb.Event, q zitadelevent.Query) zitadele
 		Type:          e.GetType().GetType(),
 		CreatedAt:     e.GetCreationDate().AsTime(),
 		Owner:         agg.GetResourceOwner(),
-		// Creator stays empty: the proto subset leaves the editor out
-		// (its display name is personal).
+		Creator:       e.GetEditor().GetUserId(),
 	}
 	fields := q.PayloadFields[out.Type]
 	payload := e.GetPayload().GetFields()

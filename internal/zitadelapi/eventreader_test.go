@@ -13,12 +13,7 @@ import (
 )
 
 func TestEventReaderPagesWithNamedFieldsAndRefusesImpossibleDates(t *testing.T) {
-	spec := fakezitadel.DefaultSpec()
-	spec.Instances = 1
-	srv := startFake(t, spec, fakezitadel.Options{})
-	in := srv.Dataset().Instances[0]
-	now := time.Now().UTC()
-	writeDay(srv, in, now.Add(-3*time.Hour))
+	srv, in, now := fakeWithADay(t)
 	// A date 2^62 seconds after 1970, beyond what UnixNano holds.
 	srv.Write(in.ID, time.Unix(1<<62, 0), func(w *fakezitadel.Writer) {
 		w.Login(fakezitadel.Login{UserID: "zed", Org: in.Orgs[0], ClientID: "app-web", AuthMethods: []int{fakezitadel.AuthPassword}})
@@ -59,4 +54,40 @@ func TestEventReaderPagesWithNamedFieldsAndRefusesImpossibleDates(t *testing.T) 
 	cur, err := zitadelevent.DecodeDateCursor(page.Next, time.Now())
 	require.NoError(t, err)
 	assert.WithinDuration(t, now.Add(-3*time.Hour), cur.At, 2*time.Second)
+}
+
+// The editor's user id is the event's creator; ZITADEL's own writes have none.
+func TestEventReaderTellsTheEditor(t *testing.T) {
+	srv, in, now := fakeWithADay(t)
+
+	s := startSource(t, testConfig(srv), model.NewResourceFilter([]string{model.ResourceOrganization}))
+	r := s.client.eventReader(scope{}, 100)
+	q := zitadelevent.Query{InstanceID: in.ID, Since: now.Add(-24 * time.Hour), Limit: 100,
+		EventTypes: []string{"user.human.password.check.succeeded", "oidc_session.added"}}
+	page, err := r.Read(t.Context(), q)
+	require.NoError(t, err)
+	checks := 0
+	for _, e := range page.Events {
+		switch e.Type {
+		case "user.human.password.check.succeeded":
+			checks++
+			assert.Equal(t, e.AggregateID, e.Creator, "the user checked their own password")
+		default:
+			assert.Empty(t, e.Creator, "ZITADEL wrote the session itself")
+		}
+	}
+	assert.Positive(t, checks)
+}
+
+// fakeWithADay is a fake ZITADEL of one instance with a day of logins
+// written three hours ago.
+func fakeWithADay(t *testing.T) (*fakezitadel.Server, *fakezitadel.Instance, time.Time) {
+	t.Helper()
+	spec := fakezitadel.DefaultSpec()
+	spec.Instances = 1
+	srv := startFake(t, spec, fakezitadel.Options{})
+	in := srv.Dataset().Instances[0]
+	now := time.Now().UTC()
+	writeDay(srv, in, now.Add(-3*time.Hour))
+	return srv, in, now
 }

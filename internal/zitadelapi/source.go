@@ -36,6 +36,8 @@ type source struct {
 	eventPage int
 	// activity is nil unless activity::enabled.
 	activity *activity.Tracker
+	// events reaches the instances whose events are read (Instances, Read).
+	events eventScopes
 }
 
 // NewSource returns the `api` source, which counts its calls in own; act is

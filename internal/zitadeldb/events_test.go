@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -96,6 +97,22 @@ func TestEventReaderPagesInPositionOrderWithNamedFieldsOnly(t *testing.T) {
 // later one commits: a reader that went by "the last position seen" would
 // read the later event first and lose the earlier one for good.
 func TestEventReaderWaitsForAPushCommittingLate(t *testing.T) {
+	forEachRead(t, testWaitsForAPushCommittingLate)
+}
+
+// everyEvent reads every event type: the window through es_active_instances.
+var everyEvent = zitadelevent.Query{
+	PayloadFields: loginQuery.PayloadFields,
+}
+
+// forEachRead runs test with each kind of read: named pairs through
+// es_projection, and every event type through a window of creation.
+func forEachRead(t *testing.T, test func(*testing.T, zitadelevent.Query)) {
+	t.Run("pairs", func(t *testing.T) { test(t, loginQuery) })
+	t.Run("every", func(t *testing.T) { test(t, everyEvent) })
+}
+
+func testWaitsForAPushCommittingLate(t *testing.T, q zitadelevent.Query) {
 	d := zitadeldbtest.New(t)
 	r, pool := newEventReader(t, d, 4)
 	ctx := t.Context()
@@ -106,7 +123,6 @@ func TestEventReaderWaitsForAPushCommittingLate(t *testing.T) {
 	require.NoError(t, zitadeldbtest.Push(ctx, early, login("i1", "early", "o1", "app")))
 	d.PushNow(t, login("i1", "late", "o1", "app")) // a larger position, committed first
 
-	q := loginQuery
 	q.InstanceID, q.Limit = "i1", 100
 	read := make(chan zitadelevent.Page, 1)
 	go func() {
@@ -133,6 +149,10 @@ func TestEventReaderWaitsForAPushCommittingLate(t *testing.T) {
 // it across several reads) while a reader follows with small pages: every
 // event is read exactly once.
 func TestEventReaderReadsEveryEventOnceWhileWritten(t *testing.T) {
+	forEachRead(t, testReadsEveryEventOnceWhileWritten)
+}
+
+func testReadsEveryEventOnceWhileWritten(t *testing.T, q zitadelevent.Query) {
 	d := zitadeldbtest.New(t)
 	r, pool := newEventReader(t, d, 12)
 	ctx := t.Context()
@@ -161,7 +181,6 @@ func TestEventReaderReadsEveryEventOnceWhileWritten(t *testing.T) {
 	go func() { wg.Wait(); close(done) }()
 
 	seen := map[string]int{}
-	q := loginQuery
 	q.InstanceID, q.Limit = "i1", 7
 	finished := false
 	for reads := 0; ; reads++ {
@@ -236,11 +255,11 @@ func TestEventReaderOrdersPositionsAsNumbers(t *testing.T) {
 		page, err := r.Read(t.Context(), q)
 		require.NoError(t, err)
 		for _, e := range page.Events {
-			got = append(got, e.AggregateID)
+			got = append(got, e.AggregateID+"@"+e.Position)
 		}
 		q.After = page.Next
 	}
-	assert.Equal(t, []string{"u1", "u3", "u0", "u2"}, got)
+	assert.Equal(t, []string{"u1@9.5", "u3@9.75", "u0@10.25", "u2@100"}, got, "in order, each with its own position")
 }
 
 // A hostile table cannot grow a page beyond its bounds: an oversized event
@@ -268,4 +287,77 @@ func TestEventReaderBoundsWhatAPageHolds(t *testing.T) {
 	assert.True(t, page.More, "the page ended at maxPageBytes")
 	assert.Less(t, len(page.Events), 70)
 	assert.Greater(t, len(page.Events), 2)
+}
+
+// TestEventReaderReachesBackForAPushThatBeganBeforeTheCursor reads every
+// event type, bounded by creation: a push whose statement began before the
+// reader's cursor (waiting for its lock, say) commits a position after it
+// with a creation before it, and is read all the same.
+func TestEventReaderReachesBackForAPushThatBeganBeforeTheCursor(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	r, _ := newEventReader(t, d, 2)
+	d.PushNow(t, login("i1", "a", "o1", "app"))
+	q := everyEvent
+	q.InstanceID, q.Limit = "i1", 10
+	page, err := r.Read(t.Context(), q)
+	require.NoError(t, err)
+	require.Len(t, page.Events, 1)
+	require.False(t, page.More)
+
+	slow := login("i1", "slow", "o1", "app")
+	slow.CreatedAt = time.Now().Add(-createdAtMargin / 2)
+	d.PushNow(t, slow)
+	q.After = page.Next
+	page, err = r.Read(t.Context(), q)
+	require.NoError(t, err)
+	require.Len(t, page.Events, 1, "the push that began before the cursor")
+	assert.Equal(t, "slow", page.Events[0].AggregateID)
+}
+
+// TestEventReaderWalksABacklogOfEveryEventInWindows reads a month of
+// events, days apart, in pages of four: each once, in order, and the
+// windows step over the empty days instead of walking through them.
+func TestEventReaderWalksABacklogOfEveryEventInWindows(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	r, _ := newEventReader(t, d, 2)
+	const events = 30
+	d.Exec(t, `INSERT INTO eventstore.events2 (instance_id, aggregate_type, aggregate_id, event_type, "sequence", revision,
+		created_at, payload, creator, "owner", "position", in_tx_order)
+	SELECT i.id, 'user', 'u' || n, 'user.human.added', 1, 1, at, '{}', 'u0', 'o1', EXTRACT(EPOCH FROM at), 0
+	FROM generate_series(1, $1) n, unnest(ARRAY['i1', 'i2']) i(id),
+	LATERAL (SELECT now() - interval '40 days' + n * interval '1 day' + (n % 3) * interval '1 hour' AS at) t`, events)
+
+	q := everyEvent
+	q.InstanceID, q.Limit = "i1", 4
+	var got []string
+	reads := 0
+	for ; reads < 3*events; reads++ {
+		page, err := r.Read(t.Context(), q)
+		require.NoError(t, err)
+		for _, e := range page.Events {
+			assert.Equal(t, "i1", e.InstanceID)
+			got = append(got, e.AggregateID)
+		}
+		q.After = page.Next
+		if !page.More {
+			break
+		}
+	}
+	want := make([]string, events)
+	for n := range want {
+		want[n] = fmt.Sprintf("u%d", n+1)
+	}
+	assert.Equal(t, want, got)
+	assert.LessOrEqual(t, reads, events/4+2, "reads")
+}
+
+// TestREADMETellsHowFarAReadOfEveryEventReachesBack holds the receiver's
+// reference on the audit trail's cost to the margin the reader uses.
+func TestREADMETellsHowFarAReadOfEveryEventReachesBack(t *testing.T) {
+	readme, err := os.ReadFile("../../zitadelreceiver/README.md")
+	require.NoError(t, err)
+	text := strings.Join(strings.Fields(string(readme)), " ")
+	secs := int(createdAtMargin.Seconds())
+	assert.Contains(t, text, fmt.Sprintf("the next page's worth of events and the %d seconds of the instance's events before the read position", secs))
+	assert.Contains(t, text, fmt.Sprintf("A push whose statement ran longer than %d seconds before its insert", secs))
 }

@@ -39,6 +39,9 @@ type source struct {
 	now       func() time.Time
 
 	warnedNoSystemID bool
+
+	// audit reads the events of the audit trail.
+	audit eventSource
 }
 
 // NewSource returns the `database` source, which counts the rows it reads
@@ -94,6 +97,7 @@ func (s *source) Shutdown(ctx context.Context) error {
 		s.pool.Close()
 		s.pool = nil
 	}
+	s.audit.reader = nil
 	return s.activity.Shutdown(ctx)
 }
 

@@ -31,9 +31,13 @@ type Event struct {
 	CreatedAt     time.Time
 	// Owner is the resource owner: an organization id, or the instance id.
 	Owner string
-	// Creator is the editor's user id; empty where ZITADEL wrote the event
-	// itself, and on the api source, whose ListEvents subset leaves it out.
+	// Creator is the editor's user id (on the api source ListEvents' editor);
+	// empty where ZITADEL wrote the event itself.
 	Creator string
+	// Position is ZITADEL's global order of events (eventstore.events2's
+	// position, as PostgreSQL wrote it); empty on the api source, whose
+	// ListEvents does not return it.
+	Position string
 	// Payload is a JSON object holding only the payload fields a consumer
 	// named for this event type; nil when none were named.
 	Payload []byte
