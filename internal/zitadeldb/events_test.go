@@ -246,6 +246,27 @@ func testReadsPushesSharingAPositionWhereAPageEnds(t *testing.T, q zitadelevent.
 	}
 }
 
+// A damaged identity past maxEventBytes is not carried in the cursor, which
+// an operator's storage keeps: the read steps past its position and
+// in_tx_order instead.
+func TestEventReaderKeepsNoOversizedIdentityInItsCursor(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	r, _ := newEventReader(t, d, 2)
+	d.PushNow(t, login("i1", strings.Repeat("x", maxEventBytes+1), "o1", "app"))
+	d.PushNow(t, login("i1", "b", "o1", "app"))
+	q := loginQuery
+	q.InstanceID, q.Limit = "i1", 1
+	page, err := r.Read(t.Context(), q)
+	require.NoError(t, err)
+	assert.Equal(t, 1, page.Refused)
+	assert.Less(t, len(page.Next), 256, "cursor bytes")
+	q.After = page.Next
+	page, err = r.Read(t.Context(), q)
+	require.NoError(t, err)
+	require.Len(t, page.Events, 1)
+	assert.Equal(t, "b", page.Events[0].AggregateID)
+}
+
 func TestEventReaderRefusesImpossibleDatesAndMovesPastThem(t *testing.T) {
 	d := zitadeldbtest.New(t)
 	r, _ := newEventReader(t, d, 2)
