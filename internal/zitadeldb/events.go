@@ -45,7 +45,11 @@ const lockEvents = `SELECT pg_advisory_lock('eventstore.events2'::REGCLASS::OID:
 
 // EventReader reads eventstore.events2, or a view over it with the same
 // columns, in ZITADEL's own order (position, in_tx_order) through the
-// es_projection index.
+// es_projection index, ties broken by the event's identity: every event of
+// a push shares its position, and pushes of one microsecond share one
+// with in_tx_order from 0 each. A read that sees one event of a position
+// sees all of them (their pushes held the shared lock before the read's
+// transaction began), so a cursor of that whole order loses none.
 //
 // One read is one transaction of one round trip: BEGIN (READ COMMITTED, so
 // the read's snapshot is taken after the lock is released), the lock, the
@@ -162,9 +166,9 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 		now   = r.now()
 		n     int
 		b     pageBuilder
-		// lastPos is the last row's position, copied: raw values live
-		// until the next row only.
-		lastPos []byte
+		// lastPos, lastType and lastID are the last row's, copied: raw
+		// values live until the next row only.
+		lastPos, lastType, lastID []byte
 		// full is a page ended at maxPageBytes.
 		full bool
 	)
@@ -195,7 +199,12 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 		if !validPosition(pos) || order < math.MinInt32 || order > math.MaxInt32 {
 			return zitadelevent.Page{}, fmt.Errorf("event read: position %.40q, %d is not ZITADEL's", pos, order)
 		}
-		lastPos, last.inTxOrder, last.set = append(lastPos[:0], pos...), order, true
+		seq, err := intValue(fds[colSequence], raw[colSequence])
+		if err != nil || seq < 0 {
+			return zitadelevent.Page{}, fmt.Errorf("event read: sequence %d: %w", seq, err)
+		}
+		lastPos, last.inTxOrder, last.sequence, last.set = append(lastPos[:0], pos...), order, seq, true
+		lastType, lastID = append(lastType[:0], raw[colAggregateType]...), append(lastID[:0], raw[colAggregateID]...)
 		created, err := timeValue(fds[colCreatedAt], raw[colCreatedAt])
 		if err != nil {
 			return zitadelevent.Page{}, err
@@ -207,10 +216,6 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 		if len(raw[colAggregateID])+len(raw[colCreator])+len(raw[colPayload]) > maxEventBytes {
 			page.Refused++
 			continue
-		}
-		seq, err := intValue(fds[colSequence], raw[colSequence])
-		if err != nil || seq < 0 {
-			return zitadelevent.Page{}, fmt.Errorf("event read: sequence %d: %w", seq, err)
 		}
 		b.add(zitadelevent.Event{
 			InstanceID:    q.InstanceID,
@@ -233,13 +238,18 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 	}
 	page.Events = b.events()
 	if last.set && lastPos != nil {
-		last.position = string(lastPos)
+		last.position, last.aggregateType, last.aggregateID = string(lastPos), string(lastType), string(lastID)
+		if len(lastType)+len(lastID) > maxEventBytes {
+			// A damaged identity is not kept: the cursor steps past its
+			// position and in_tx_order instead.
+			last = cursor{position: last.position, inTxOrder: last.inTxOrder + 1, sequence: math.MinInt64, set: true}
+		}
 	}
 	page.More = n == q.Limit || full || windowed
 	if n < q.Limit && !full && validPosition(readTo) {
 		// Every event up to the read's end has been returned: the next
 		// read starts there, and its window with it.
-		last = cursor{position: string(readTo), inTxOrder: math.MaxInt32, set: true}
+		last = cursor{position: string(readTo), inTxOrder: math.MaxInt32 + 1, sequence: math.MinInt64, set: true}
 	}
 	if last.set {
 		page.Next = last.encode()
@@ -282,7 +292,7 @@ const clockStepSlack = time.Second
 // in the window) from the cursor's position less createdAtMargin. A read
 // costs a page and the margin's events, and a caught-up read the margin's.
 func (r *EventReader) pageQuery(q zitadelevent.Query, after cursor) (string, []any, error) {
-	args := []any{q.InstanceID, after.position, after.inTxOrder}
+	args := []any{q.InstanceID, after.position, after.inTxOrder, after.aggregateType, after.aggregateID, after.sequence}
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
@@ -312,14 +322,17 @@ func (r *EventReader) pageQuery(q zitadelevent.Query, after cursor) (string, []a
 		payload.WriteString(" END")
 	}
 	limit := arg(q.Limit)
-	const afterCursor = `"position" >= $2::numeric AND ("position" > $2::numeric OR in_tx_order > $3::int8)
+	// The position's own range keeps to the index; the row comparison
+	// decides among the events of the cursor's position.
+	const afterCursor = `"position" >= $2::numeric
+  AND ("position", in_tx_order, aggregate_type, aggregate_id, "sequence") > ($2::numeric, $3::int8, $4::text, $5::text, $6::int8)
   AND "position" <= EXTRACT(EPOCH FROM now())`
 	// The order is by the column e."position", a number, not by the
 	// output column of the same name, its text.
 	columns := `SELECT e.aggregate_type, e.aggregate_id, e."sequence", e.event_type, e.created_at, e."owner", e.creator,
   ` + payload.String() + `, e."position"::text AS position_text, e.in_tx_order`
 	order := `
-ORDER BY e."position", e.in_tx_order
+ORDER BY e."position", e.in_tx_order, e.aggregate_type, e.aggregate_id, e."sequence"
 LIMIT ` + limit
 	if len(q.AggregateTypes) > 0 && len(q.EventTypes) > 0 {
 		return columns + `, NULL::text, NULL::text
@@ -330,7 +343,7 @@ CROSS JOIN LATERAL (
   FROM ` + r.table + `
   WHERE instance_id = $1 AND aggregate_type = a.aggregate_type AND event_type = t.event_type
     AND ` + afterCursor + `
-  ORDER BY "position", in_tx_order
+  ORDER BY "position", in_tx_order, aggregate_type, aggregate_id, "sequence"
   LIMIT ` + limit + `
 ) e` + order, args, nil
 	}
@@ -361,16 +374,22 @@ FROM w LEFT JOIN LATERAL (
     AND created_at >= to_timestamp($2::numeric::float8 - ` + margin + `) AND created_at <= w.hi + interval '` + clockSlack + ` seconds'
     AND ` + afterCursor + ` AND "position" <= EXTRACT(EPOCH FROM w.hi)` + order + `
 ) x ON true
-ORDER BY x.position_text::numeric, x.in_tx_order`, args, nil
+ORDER BY x.position_text::numeric, x.in_tx_order, x.aggregate_type, x.aggregate_id, x."sequence"`, args, nil
 }
 
-// cursor is the database reader's position: ZITADEL's own (position,
-// in_tx_order). The position stays the decimal text PostgreSQL wrote, so no
-// conversion can round or overflow it.
+// cursor is the database reader's place in its order: the last event's
+// (position, in_tx_order, aggregate_type, aggregate_id, sequence). The
+// position stays the decimal text PostgreSQL wrote, so no conversion can
+// round or overflow it. An in_tx_order beyond int4's range, with an empty
+// identity and the least sequence, stands before or after every event of
+// the position.
 type cursor struct {
-	position  string
-	inTxOrder int64
-	set       bool
+	position      string
+	inTxOrder     int64
+	aggregateType string
+	aggregateID   string
+	sequence      int64
+	set           bool
 }
 
 // cursorFormat starts every database cursor.
@@ -380,7 +399,12 @@ func (c cursor) encode() zitadelevent.Cursor {
 	buf := append([]byte(nil), cursorFormat...)
 	buf = binary.AppendUvarint(buf, uint64(len(c.position)))
 	buf = append(buf, c.position...)
-	return binary.AppendVarint(buf, c.inTxOrder)
+	buf = binary.AppendVarint(buf, c.inTxOrder)
+	buf = binary.AppendUvarint(buf, uint64(len(c.aggregateType)))
+	buf = append(buf, c.aggregateType...)
+	buf = binary.AppendUvarint(buf, uint64(len(c.aggregateID)))
+	buf = append(buf, c.aggregateID...)
+	return binary.AppendVarint(buf, c.sequence)
 }
 
 // decodeCursor reads a cursor; without one the read starts at since (all
@@ -391,7 +415,7 @@ func decodeCursor(c zitadelevent.Cursor, since time.Time) (cursor, error) {
 		if !since.IsZero() && since.Unix() > 0 {
 			pos = strconv.FormatInt(since.Unix(), 10)
 		}
-		return cursor{position: pos, inTxOrder: math.MinInt32 - 1}, nil
+		return cursor{position: pos, inTxOrder: math.MinInt32 - 1, sequence: math.MinInt64}, nil
 	}
 	if !strings.HasPrefix(string(c), cursorFormat) {
 		return cursor{}, fmt.Errorf("%w: not one of the database source", zitadelevent.ErrCursor)
@@ -399,10 +423,13 @@ func decodeCursor(c zitadelevent.Cursor, since time.Time) (cursor, error) {
 	d := storedform.NewDecoder(c[len(cursorFormat):], "event cursor")
 	out := cursor{position: string(d.Bytes()), set: true}
 	out.inTxOrder = d.Varint()
+	out.aggregateType = d.String()
+	out.aggregateID = d.String()
+	out.sequence = d.Varint()
 	if err := d.Finish(); err != nil {
 		return cursor{}, fmt.Errorf("%w: %w", zitadelevent.ErrCursor, err)
 	}
-	if !validPosition(out.position) || out.inTxOrder < math.MinInt32 || out.inTxOrder > math.MaxInt32 {
+	if !validPosition(out.position) || out.inTxOrder < math.MinInt32 || out.inTxOrder > math.MaxInt32+1 {
 		return cursor{}, fmt.Errorf("%w: not a position of ZITADEL's", zitadelevent.ErrCursor)
 	}
 	return out, nil

@@ -206,6 +206,73 @@ func testReadsEveryEventOnceWhileWritten(t *testing.T, q zitadelevent.Query) {
 	}
 }
 
+// TestEventReaderReadsPushesSharingAPositionWhereAPageEnds pages through
+// two pushes of one microsecond: they share a position and each counts
+// in_tx_order from 0, so a cursor of (position, in_tx_order) at the end of
+// one push's first event would step over the other's.
+func TestEventReaderReadsPushesSharingAPositionWhereAPageEnds(t *testing.T) {
+	forEachRead(t, testReadsPushesSharingAPositionWhereAPageEnds)
+}
+
+func testReadsPushesSharingAPositionWhereAPageEnds(t *testing.T, q zitadelevent.Query) {
+	d := zitadeldbtest.New(t)
+	r, _ := newEventReader(t, d, 2)
+	at := time.Now().Add(-time.Second).Truncate(time.Microsecond)
+	position := fmt.Sprintf("%d.%06d", at.Unix(), at.Nanosecond()/1000)
+	push := func(ids ...string) {
+		var events []zitadeldbtest.Event
+		for _, id := range ids {
+			e := login("i1", id, "o1", "app")
+			e.CreatedAt = at
+			events = append(events, e)
+		}
+		d.PushAt(t, position, events...)
+	}
+	push("a0", "a1")
+	push("b0", "b1")
+	d.PushNow(t, login("i1", "c", "o1", "app"))
+
+	for limit := 1; limit <= 5; limit++ {
+		q := q
+		q.InstanceID, q.Limit = "i1", limit
+		var got []string
+		for reads := 0; reads < 10; reads++ {
+			page, err := r.Read(t.Context(), q)
+			require.NoError(t, err)
+			for _, e := range page.Events {
+				got = append(got, e.AggregateID)
+			}
+			q.After = page.Next
+			if !page.More {
+				break
+			}
+		}
+		assert.ElementsMatch(t, []string{"a0", "a1", "b0", "b1", "c"}, got, "pages of %d", limit)
+		assert.Equal(t, "c", got[len(got)-1], "pages of %d: the later position last", limit)
+	}
+}
+
+// A damaged identity past maxEventBytes is not carried in the cursor, which
+// an operator's storage keeps: the read steps past its position and
+// in_tx_order instead.
+func TestEventReaderKeepsNoOversizedIdentityInItsCursor(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	r, _ := newEventReader(t, d, 2)
+	d.PushNow(t, login("i1", strings.Repeat("x", maxEventBytes+1), "o1", "app"))
+	d.PushNow(t, login("i1", "b", "o1", "app"))
+	q := loginQuery
+	q.InstanceID, q.Limit = "i1", 1
+	page, err := r.Read(t.Context(), q)
+	require.NoError(t, err)
+	assert.Equal(t, 1, page.Refused)
+	assert.Less(t, len(page.Next), 256, "cursor bytes")
+	q.After = page.Next
+	page, err = r.Read(t.Context(), q)
+	require.NoError(t, err)
+	require.Len(t, page.Events, 1)
+	assert.Equal(t, "b", page.Events[0].AggregateID)
+}
+
 func TestEventReaderRefusesImpossibleDatesAndMovesPastThem(t *testing.T) {
 	d := zitadeldbtest.New(t)
 	r, _ := newEventReader(t, d, 2)

@@ -8,7 +8,8 @@
 // Two readers implement it: the api source's pages AdminService/ListEvents
 // by creation date (its cursor a DateCursor), the database source's
 // (zitadeldb.EventReader) reads eventstore.events2 in ZITADEL's own order
-// after ZITADEL's advisory lock (its cursor the position and in_tx_order).
+// after ZITADEL's advisory lock (its cursor the position and in_tx_order,
+// and the event's identity among pushes of one position).
 // Both leave out events whose creation date no ZITADEL can write
 // (Plausible), and return of the payload only the fields a Query names:
 // Fields steps through them.
