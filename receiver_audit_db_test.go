@@ -27,15 +27,23 @@ const auditInstance = "312000000000000001"
 func signUpAndLockOut(t *testing.T, d *zitadeldbtest.DB, user string) {
 	t.Helper()
 	org := "312000000000000011"
-	d.PushNow(t, zitadeldbtest.Event{InstanceID: auditInstance, AggregateType: "user", AggregateID: user, Type: "user.human.added",
-		Owner: org, Creator: user, Payload: `{"userName":"ada@example.com","email":"ada@example.com","encodedHash":"$2a$14$secret"}`})
-	d.PushNow(t, zitadeldbtest.Event{InstanceID: auditInstance, AggregateType: "user", AggregateID: user,
-		Type: "user.human.password.check.failed", Owner: org, Creator: user, Payload: `{}`})
-	d.PushNow(t, zitadeldbtest.Event{InstanceID: auditInstance, AggregateType: "user", AggregateID: user, Type: "user.locked",
-		Owner: org, Creator: user})
-	d.PushNow(t, zitadeldbtest.Event{InstanceID: auditInstance, AggregateType: "oidc_session", AggregateID: "V2_" + user,
+	d.PushNow(t, zitadeldbtest.Event{
+		InstanceID: auditInstance, AggregateType: "user", AggregateID: user, Type: "user.human.added",
+		Owner: org, Creator: user, Payload: `{"userName":"ada@example.com","email":"ada@example.com","encodedHash":"$2a$14$secret"}`,
+	})
+	d.PushNow(t, zitadeldbtest.Event{
+		InstanceID: auditInstance, AggregateType: "user", AggregateID: user,
+		Type: "user.human.password.check.failed", Owner: org, Creator: user, Payload: `{}`,
+	})
+	d.PushNow(t, zitadeldbtest.Event{
+		InstanceID: auditInstance, AggregateType: "user", AggregateID: user, Type: "user.locked",
+		Owner: org, Creator: user,
+	})
+	d.PushNow(t, zitadeldbtest.Event{
+		InstanceID: auditInstance, AggregateType: "oidc_session", AggregateID: "V2_" + user,
 		Type: "oidc_session.added", Owner: org,
-		Payload: `{"userID":"` + user + `","clientID":"app-web","userAgent":{"ip":"192.0.2.1"}}`})
+		Payload: `{"userID":"` + user + `","clientID":"app-web","userAgent":{"ip":"192.0.2.1"}}`,
+	})
 }
 
 func auditConfig(d *zitadeldbtest.DB) *ReceiverConfig {

@@ -109,7 +109,8 @@ func createLogsReceiver(_ context.Context, set receiver.Settings, cfg component.
 
 func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
-		ReceiverID: r.set.ID, Transport: r.cfg.Source, LongLivedCtx: true, ReceiverCreateSettings: r.set})
+		ReceiverID: r.set.ID, Transport: r.cfg.Source, LongLivedCtx: true, ReceiverCreateSettings: r.set,
+	})
 	if err != nil {
 		return err
 	}
@@ -129,7 +130,8 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	r.store = store
 	trail := audittrail.New(&r.cfg.AuditLog, audittrail.Settings{
 		Source: r.source.Source.(audittrail.Source), Next: r.next, Store: store, Obs: obs, Logger: r.set.Logger,
-		Host: host})
+		Host: host,
+	})
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel, r.done = cancel, make(chan struct{})
 	go func() {

@@ -21,29 +21,53 @@ func TestConfigValidate(t *testing.T) {
 			c.Payload = map[string][]string{"oidc_session.added": {"clientID"}}
 			c.IDHashKey = "0123456789abcdef0123456789abcdef"
 		}},
-		{name: "lookback", modify: func(c *Config) { c.Lookback = 0 },
-			errs: []string{"audit_log::lookback: 0s must be positive"}},
-		{name: "page size", modify: func(c *Config) { c.PageSize = MaxPageSize + 1 },
-			errs: []string{"audit_log::page_size: 10001 is out of range; use 1 to 10000"}},
-		{name: "poll interval without unit", modify: func(c *Config) { c.PollInterval = 10 },
-			errs: []string{"audit_log::poll_interval: 10ns is below the minimum of 1s"}},
-		{name: "bad pattern", modify: func(c *Config) { c.EventTypes.Include = []string{"user.[", ""} },
-			errs: []string{`audit_log::event_types::include[0]: "user.[" is not a glob pattern`,
-				"audit_log::event_types::include[1]: empty event type pattern"}},
-		{name: "pattern twice", modify: func(c *Config) { c.AggregateTypes.Exclude = []string{"org", "org"} },
-			errs: []string{`audit_log::aggregate_types::exclude[1]: "org" is listed twice`}},
-		{name: "space in a type", modify: func(c *Config) { c.EventTypes.Exclude = []string{"user locked"} },
-			errs: []string{`audit_log::event_types::exclude[0]: "user locked" holds ' '`}},
-		{name: "payload of a pattern", modify: func(c *Config) { c.Payload = map[string][]string{"user.*": {"userName"}} },
-			errs: []string{"audit_log::payload::user.*: event type holds '*'; name one exactly"}},
-		{name: "payload field pattern", modify: func(c *Config) { c.Payload = map[string][]string{"user.human.added": {"*"}} },
-			errs: []string{`audit_log::payload::user.human.added[0]: "*" holds '*'; name one exactly`}},
-		{name: "payload without field", modify: func(c *Config) { c.Payload = map[string][]string{"user.human.added": nil} },
-			errs: []string{"audit_log::payload::user.human.added: no field named"}},
-		{name: "nested payload field", modify: func(c *Config) { c.Payload = map[string][]string{"oidc_session.added": {"userAgent/ip"}} },
-			errs: []string{`audit_log::payload::oidc_session.added[0]: "userAgent/ip" holds '/'`}},
-		{name: "short key", modify: func(c *Config) { c.IDHashKey = "short" },
-			errs: []string{"audit_log::id_hash_key: 5 bytes is too short"}},
+		{
+			name: "lookback", modify: func(c *Config) { c.Lookback = 0 },
+			errs: []string{"audit_log::lookback: 0s must be positive"},
+		},
+		{
+			name: "page size", modify: func(c *Config) { c.PageSize = MaxPageSize + 1 },
+			errs: []string{"audit_log::page_size: 10001 is out of range; use 1 to 10000"},
+		},
+		{
+			name: "poll interval without unit", modify: func(c *Config) { c.PollInterval = 10 },
+			errs: []string{"audit_log::poll_interval: 10ns is below the minimum of 1s"},
+		},
+		{
+			name: "bad pattern", modify: func(c *Config) { c.EventTypes.Include = []string{"user.[", ""} },
+			errs: []string{
+				`audit_log::event_types::include[0]: "user.[" is not a glob pattern`,
+				"audit_log::event_types::include[1]: empty event type pattern",
+			},
+		},
+		{
+			name: "pattern twice", modify: func(c *Config) { c.AggregateTypes.Exclude = []string{"org", "org"} },
+			errs: []string{`audit_log::aggregate_types::exclude[1]: "org" is listed twice`},
+		},
+		{
+			name: "space in a type", modify: func(c *Config) { c.EventTypes.Exclude = []string{"user locked"} },
+			errs: []string{`audit_log::event_types::exclude[0]: "user locked" holds ' '`},
+		},
+		{
+			name: "payload of a pattern", modify: func(c *Config) { c.Payload = map[string][]string{"user.*": {"userName"}} },
+			errs: []string{"audit_log::payload::user.*: event type holds '*'; name one exactly"},
+		},
+		{
+			name: "payload field pattern", modify: func(c *Config) { c.Payload = map[string][]string{"user.human.added": {"*"}} },
+			errs: []string{`audit_log::payload::user.human.added[0]: "*" holds '*'; name one exactly`},
+		},
+		{
+			name: "payload without field", modify: func(c *Config) { c.Payload = map[string][]string{"user.human.added": nil} },
+			errs: []string{"audit_log::payload::user.human.added: no field named"},
+		},
+		{
+			name: "nested payload field", modify: func(c *Config) { c.Payload = map[string][]string{"oidc_session.added": {"userAgent/ip"}} },
+			errs: []string{`audit_log::payload::oidc_session.added[0]: "userAgent/ip" holds '/'`},
+		},
+		{
+			name: "short key", modify: func(c *Config) { c.IDHashKey = "short" },
+			errs: []string{"audit_log::id_hash_key: 5 bytes is too short"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,8 +22,12 @@ func TestFilter(t *testing.T) {
 		{
 			name:       "failed checks and lockouts",
 			eventTypes: Patterns{Include: []string{"user.human.password.check.*", "user.human.mfa.*.check.failed", "user.locked"}},
-			kept: []ev{{"user.human.password.check.failed", "user"}, {"user.human.password.check.succeeded", "user"},
-				{"user.human.mfa.otp.sms.check.failed", "user"}, {"user.locked", "user"}},
+			kept: []ev{
+				{"user.human.password.check.failed", "user"},
+				{"user.human.password.check.succeeded", "user"},
+				{"user.human.mfa.otp.sms.check.failed", "user"},
+				{"user.locked", "user"},
+			},
 			dropped: []ev{{"user.human.added", "user"}, {"user.unlocked", "user"}, {"user.human.mfa.otp.check.succeeded", "user"}},
 		},
 		{

@@ -44,8 +44,10 @@ func (r *memReader) add(instanceID string, n int) {
 	have := len(r.events[instanceID])
 	for i := have; i < have+n; i++ {
 		user := fmt.Sprintf("3129090752%08d", i%997)
-		e := zitadelevent.Event{InstanceID: instanceID, AggregateType: "user", AggregateID: user, Sequence: uint64(i/997 + 1),
-			CreatedAt: base.Add(time.Duration(i) * time.Millisecond), Owner: "312909075211977000", Creator: user}
+		e := zitadelevent.Event{
+			InstanceID: instanceID, AggregateType: "user", AggregateID: user, Sequence: uint64(i/997 + 1),
+			CreatedAt: base.Add(time.Duration(i) * time.Millisecond), Owner: "312909075211977000", Creator: user,
+		}
 		switch i % 10 {
 		case 3:
 			e.Type = "user.human.password.check.failed"

@@ -43,8 +43,10 @@ func TestREADMENamesEveryAttribute(t *testing.T) {
 	_, section, ok := strings.Cut(string(readme), "## The audit trail")
 	require.True(t, ok)
 	section, _, _ = strings.Cut(section, "\n## ")
-	for _, name := range []string{AttrInstanceID, AttrEventType, AttrAggregateType, AttrAggregateID, AttrSequence,
-		AttrPosition, AttrOwner, AttrCreator, AttrPayloadPrefix + "<field>", AttrRecordUID} {
+	for _, name := range []string{
+		AttrInstanceID, AttrEventType, AttrAggregateType, AttrAggregateID, AttrSequence,
+		AttrPosition, AttrOwner, AttrCreator, AttrPayloadPrefix + "<field>", AttrRecordUID,
+	} {
 		assert.Contains(t, section, "`"+name+"`")
 	}
 }

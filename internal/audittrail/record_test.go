@@ -29,24 +29,36 @@ var (
 func loginEvents() []zitadelevent.Event {
 	at := func(ms int) time.Time { return testCreated.Add(time.Duration(ms) * time.Millisecond) }
 	return []zitadelevent.Event{
-		{InstanceID: testInstance, AggregateType: "user", AggregateID: "312909075212010000", Sequence: 1, Type: "user.human.added",
+		{
+			InstanceID: testInstance, AggregateType: "user", AggregateID: "312909075212010000", Sequence: 1, Type: "user.human.added",
 			CreatedAt: at(0), Owner: "312909075211977000", Creator: "312909075211911111",
 			Payload: []byte(`{"userName":"ada@example.com","firstName":"Ada","lastName":"Lovelace","displayName":"Ada Lovelace",` +
-				`"email":"ada@example.com","preferredLanguage":"en","encodedHash":"$2a$14$9fTJkqYJQqvS7Uj0cVbZ3eJX0n6sH8"}`)},
-		{InstanceID: testInstance, AggregateType: "session", AggregateID: "312909100000000001", Sequence: 2, Type: "session.user.checked",
+				`"email":"ada@example.com","preferredLanguage":"en","encodedHash":"$2a$14$9fTJkqYJQqvS7Uj0cVbZ3eJX0n6sH8"}`),
+		},
+		{
+			InstanceID: testInstance, AggregateType: "session", AggregateID: "312909100000000001", Sequence: 2, Type: "session.user.checked",
 			CreatedAt: at(10), Owner: testInstance, Creator: "312909075211922222", Position: "1796030100.133456",
-			Payload: []byte(`{"userID":"312909075212010000","userResourceOwner":"312909075211977000","checkedAt":"2026-11-30T09:15:00.133Z"}`)},
-		{InstanceID: testInstance, AggregateType: "user", AggregateID: "312909075212010000", Sequence: 2, Type: "user.human.password.check.failed",
-			CreatedAt: at(20), Owner: "312909075211977000", Creator: "312909075211922222", Payload: []byte(`{}`)},
-		{InstanceID: testInstance, AggregateType: "user", AggregateID: "312909075212010000", Sequence: 3, Type: "user.locked",
-			CreatedAt: at(30), Owner: "312909075211977000", Creator: "312909075211922222"},
-		{InstanceID: testInstance, AggregateType: "oidc_session", AggregateID: "V2_312909200000000001", Sequence: 1, Type: "oidc_session.added",
+			Payload: []byte(`{"userID":"312909075212010000","userResourceOwner":"312909075211977000","checkedAt":"2026-11-30T09:15:00.133Z"}`),
+		},
+		{
+			InstanceID: testInstance, AggregateType: "user", AggregateID: "312909075212010000", Sequence: 2, Type: "user.human.password.check.failed",
+			CreatedAt: at(20), Owner: "312909075211977000", Creator: "312909075211922222", Payload: []byte(`{}`),
+		},
+		{
+			InstanceID: testInstance, AggregateType: "user", AggregateID: "312909075212010000", Sequence: 3, Type: "user.locked",
+			CreatedAt: at(30), Owner: "312909075211977000", Creator: "312909075211922222",
+		},
+		{
+			InstanceID: testInstance, AggregateType: "oidc_session", AggregateID: "V2_312909200000000001", Sequence: 1, Type: "oidc_session.added",
 			CreatedAt: at(40), Owner: "312909075211977000",
 			Payload: []byte(`{"userID":"312909075212010000","userResourceOwner":"312909075211977000","sessionID":"312909100000000001",` +
 				`"clientID":"312909300000000001@portal","audience":["312909300000000000"],"scope":["openid","profile"],"authMethods":[4,1],` +
-				`"authTime":"2026-11-30T09:15:00.1Z","userAgent":{"fingerprintID":"fp","ip":"203.0.113.7","description":"Firefox"}}`)},
-		{InstanceID: testInstance, AggregateType: "org", AggregateID: "312909075211977000", Sequence: 4, Type: "org.domain.verified",
-			CreatedAt: at(50), Owner: "312909075211977000", Creator: "312909075211911111", Payload: []byte(`{"domain":"example.com"}`)},
+				`"authTime":"2026-11-30T09:15:00.1Z","userAgent":{"fingerprintID":"fp","ip":"203.0.113.7","description":"Firefox"}}`),
+		},
+		{
+			InstanceID: testInstance, AggregateType: "org", AggregateID: "312909075211977000", Sequence: 4, Type: "org.domain.verified",
+			CreatedAt: at(50), Owner: "312909075211977000", Creator: "312909075211911111", Payload: []byte(`{"domain":"example.com"}`),
+		},
 	}
 }
 
@@ -116,8 +128,10 @@ func TestRecordsPseudonymous(t *testing.T) {
 func assertNoPayload(t *testing.T, logs plog.Logs, allowed string) {
 	t.Helper()
 	text := marshalJSON(t, logs)
-	for _, v := range []string{"ada@example.com", "Ada", "Lovelace", "$2a$14$", "203.0.113.7", "Firefox", "fp",
-		"encodedHash", "userAgent", "userResourceOwner", "sessionID", "openid", "checkedAt", "authTime", "email"} {
+	for _, v := range []string{
+		"ada@example.com", "Ada", "Lovelace", "$2a$14$", "203.0.113.7", "Firefox", "fp",
+		"encodedHash", "userAgent", "userResourceOwner", "sessionID", "openid", "checkedAt", "authTime", "email",
+	} {
 		assert.NotContains(t, text, v)
 	}
 	if allowed == "" {
@@ -172,10 +186,14 @@ func TestRecordUIDIsTheEventsIdentity(t *testing.T) {
 
 func TestSeverity(t *testing.T) {
 	// Event types as ZITADEL v4 writes them (internal/repository/user, idpintent, session).
-	warn := []string{"user.human.password.check.failed", "user.human.mfa.otp.check.failed", "user.human.mfa.otp.sms.check.failed",
-		"user.human.mfa.otp.email.check.failed", "user.human.mfa.recoverycode.check.failed", "idpintent.failed", "user.locked"}
-	info := []string{"user.human.password.check.succeeded", "user.unlocked", "oidc_session.added", "session.password.checked",
-		"user.human.added", "org.added", "user.human.mfa.otp.check.succeeded", "idpintent.succeeded"}
+	warn := []string{
+		"user.human.password.check.failed", "user.human.mfa.otp.check.failed", "user.human.mfa.otp.sms.check.failed",
+		"user.human.mfa.otp.email.check.failed", "user.human.mfa.recoverycode.check.failed", "idpintent.failed", "user.locked",
+	}
+	info := []string{
+		"user.human.password.check.succeeded", "user.unlocked", "oidc_session.added", "session.password.checked",
+		"user.human.added", "org.added", "user.human.mfa.otp.check.succeeded", "idpintent.succeeded",
+	}
 	for _, ty := range warn {
 		assert.True(t, Warns(ty), ty)
 	}

@@ -42,8 +42,10 @@ func startFakeWithLogins(b *testing.B) (*fakezitadel.Server, string) {
 	start := time.Now().Add(-2 * time.Hour)
 	for i := range benchAPILogins {
 		srv.Write(in.ID, start.Add(time.Duration(i)*time.Second), func(w *fakezitadel.Writer) {
-			w.Login(fakezitadel.Login{UserID: fmt.Sprintf("3129%014d", i%997), Org: in.Orgs[i%len(in.Orgs)], ClientID: "app-web",
-				AuthMethods: []int{fakezitadel.AuthPassword}})
+			w.Login(fakezitadel.Login{
+				UserID: fmt.Sprintf("3129%014d", i%997), Org: in.Orgs[i%len(in.Orgs)], ClientID: "app-web",
+				AuthMethods: []int{fakezitadel.AuthPassword},
+			})
 		})
 	}
 	return srv, in.ID
@@ -68,8 +70,10 @@ func BenchmarkTrailFromAPI(b *testing.B) {
 		benchAPIDelivery(b, srv, func() int {
 			n, from := 0, since
 			for {
-				resp, err := client.ListEvents(ctx, &adminpb.ListEventsRequest{Limit: 1000, Asc: true,
-					CreationDateFilter: &adminpb.ListEventsRequest_From{From: timestamppb.New(from)}})
+				resp, err := client.ListEvents(ctx, &adminpb.ListEventsRequest{
+					Limit: 1000, Asc: true,
+					CreationDateFilter: &adminpb.ListEventsRequest_From{From: timestamppb.New(from)},
+				})
 				if err != nil {
 					b.Fatal(err)
 				}

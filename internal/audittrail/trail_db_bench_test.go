@@ -86,8 +86,10 @@ func BenchmarkTrailFromDatabase(b *testing.B) {
 		if bc.narrowed {
 			// Plain names: the read filters by them through es_projection.
 			cfg.AggregateTypes.Include = []string{"session", "user", "oidc_session"}
-			cfg.EventTypes.Include = []string{"session.added", "session.user.checked", "user.human.password.check.succeeded",
-				"user.human.password.check.failed", "user.locked", "oidc_session.added"}
+			cfg.EventTypes.Include = []string{
+				"session.added", "session.user.checked", "user.human.password.check.succeeded",
+				"user.human.password.check.failed", "user.locked", "oidc_session.added",
+			}
 		}
 		name := fmt.Sprintf("%s/page=%d", bc.name, bc.pageSize)
 		b.Run("caught-up/"+name, func(b *testing.B) {

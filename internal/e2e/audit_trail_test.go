@@ -79,13 +79,12 @@ exporters:
 // logStore is an OTLP/HTTP log store that keeps, per event identity, the
 // log.record.uid it arrived with and how often it arrived.
 type logStore struct {
-	mu         sync.Mutex
-	uids       map[string]string // identity -> uid
-	owners     map[string]string // uid -> identity
-	records    int
-	conflicts  int // an identity under two uids, or a uid of two identities
-	personal   int // records carrying a payload field
-	unexpected []string
+	mu        sync.Mutex
+	uids      map[string]string // identity -> uid
+	owners    map[string]string // uid -> identity
+	records   int
+	conflicts int // an identity under two uids, or a uid of two identities
+	personal  int // records carrying a payload field
 }
 
 func (s *logStore) distinct() int {
@@ -210,8 +209,10 @@ func TestAuditTrailSurvivesKills(t *testing.T) {
 	configPath := filepath.Join(dir, "config.yaml")
 	writeConfig(t, configPath, auditConfig, map[string]any{
 		"Dir": dir, "Sink": sink.Listener.Addr().String(), "TelemetryPort": 0,
-		"DB": soakDatabaseValues{Endpoint: pc.Host + ":" + strconv.Itoa(int(pc.Port)), Username: role.Name,
-			Password: role.Password, Database: d.Name},
+		"DB": soakDatabaseValues{
+			Endpoint: pc.Host + ":" + strconv.Itoa(int(pc.Port)), Username: role.Name,
+			Password: role.Password, Database: d.Name,
+		},
 	})
 
 	// Writers: pushes of 30 events (ten users), four sessions at a time.
@@ -239,9 +240,11 @@ func TestAuditTrailSurvivesKills(t *testing.T) {
 				var events []zitadeldbtest.Event
 				for i := 0; i < perPush && p*perPush+i < n; i++ {
 					user := fmt.Sprintf("3129%014d", p*perPush/len(auditEventTypes)+i/len(auditEventTypes))
-					events = append(events, zitadeldbtest.Event{InstanceID: auditTrailInstance, AggregateType: "user",
+					events = append(events, zitadeldbtest.Event{
+						InstanceID: auditTrailInstance, AggregateType: "user",
 						AggregateID: user, Type: auditEventTypes[i%len(auditEventTypes)], Owner: "312000000000000011", Creator: user,
-						Payload: `{"email":"` + user + `@example.com","encodedHash":"$2a$14$secret"}`})
+						Payload: `{"email":"` + user + `@example.com","encodedHash":"$2a$14$secret"}`,
+					})
 				}
 				hold := time.Duration(rng.IntN(20)) * time.Millisecond
 				if err := rec.push(context.Background(), pool, events, hold); err != nil {

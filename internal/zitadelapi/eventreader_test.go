@@ -62,8 +62,10 @@ func TestEventReaderTellsTheEditor(t *testing.T) {
 
 	s := startSource(t, testConfig(srv), model.NewResourceFilter([]string{model.ResourceOrganization}))
 	r := s.client.eventReader(scope{}, 100)
-	q := zitadelevent.Query{InstanceID: in.ID, Since: now.Add(-24 * time.Hour), Limit: 100,
-		EventTypes: []string{"user.human.password.check.succeeded", "oidc_session.added"}}
+	q := zitadelevent.Query{
+		InstanceID: in.ID, Since: now.Add(-24 * time.Hour), Limit: 100,
+		EventTypes: []string{"user.human.password.check.succeeded", "oidc_session.added"},
+	}
 	page, err := r.Read(t.Context(), q)
 	require.NoError(t, err)
 	checks := 0
