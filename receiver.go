@@ -15,10 +15,12 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/audittrail"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/health"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/sharedsource"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/tlshint"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelapi"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
@@ -95,13 +97,13 @@ func newZitadelScraper(cfg *ReceiverConfig, set component.TelemetrySettings) (*z
 	if err != nil {
 		return nil, err
 	}
-	src := sourceOf(cfg, func() model.Source { return newSource(cfg, set, own) })
+	src := sharedsource.Of(cfg, func() model.Source { return newSource(cfg, set, own) })
 	stopping, stop := context.WithCancel(context.Background())
 	return &zitadelScraper{cfg: cfg, set: set, source: src, own: own, now: time.Now, stopping: stopping, stop: stop}, nil
 }
 
 // newSource is the configured source; a metrics and a logs pipeline of one
-// receiver id share it (sourceOf).
+// receiver id share it (sharedsource.Of).
 func newSource(cfg *ReceiverConfig, set component.TelemetrySettings, own *zitadelreceivermetadata.TelemetryBuilder) model.Source {
 	filter := model.NewResourceFilter(cfg.Resources)
 	if cfg.Source == SourceDatabase {
@@ -210,7 +212,23 @@ func sourceLink(source string) tlshint.Link {
 
 // setStorageOwner names this receiver to the source's storage client.
 func (s *zitadelScraper) setStorageOwner(id component.ID) {
-	if o, ok := s.source.(*sharedSource).Source.(interface{ SetStorageOwner(component.ID) }); ok {
+	if o, ok := s.source.(*sharedsource.Source).Source.(interface{ SetStorageOwner(component.ID) }); ok {
 		o.SetStorageOwner(id)
 	}
+}
+
+// createLogsReceiver delivers the audit trail through the source a metrics
+// pipeline of the same receiver id shares.
+func createLogsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
+	rc := cfg.(*ReceiverConfig)
+	own, err := zitadelreceivermetadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	src := sharedsource.Of(rc, func() model.Source { return newSource(rc, set.TelemetrySettings, own) })
+	events, ok := src.Source.(audittrail.Source)
+	if !ok {
+		return nil, fmt.Errorf("audit_log: source %q does not read ZITADEL's events", rc.Source)
+	}
+	return audittrail.NewReceiver(&rc.AuditLog, set, rc.Source, next, src, events), nil
 }

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/audittrail"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/sharedsource"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
 )
@@ -97,11 +98,9 @@ func TestAuditTrailFromTheDatabase(t *testing.T) {
 	sink := new(consumertest.LogsSink)
 	logs := startLogs(t, cfg, componenttest.NewNopHost(), sink)
 	require.NoError(t, metrics.Start(t.Context(), componenttest.NewNopHost()))
-	sharedSources.Lock()
-	shared := sharedSources.m[cfg]
-	sharedSources.Unlock()
-	require.NotNil(t, shared)
-	assert.Equal(t, 2, shared.running, "both pipelines run on one source")
+	held, running := sharedsource.Held(cfg)
+	require.True(t, held)
+	assert.Equal(t, 2, running, "both pipelines run on one source")
 
 	require.Eventually(t, func() bool { return sink.LogRecordCount() == 4 }, 10*time.Second, 10*time.Millisecond)
 	got := records(sink)
@@ -122,11 +121,11 @@ func TestAuditTrailFromTheDatabase(t *testing.T) {
 	}
 
 	require.NoError(t, logs.Shutdown(context.Background()))
-	assert.Equal(t, 1, shared.running, "the metrics pipeline still runs")
+	_, running = sharedsource.Held(cfg)
+	assert.Equal(t, 1, running, "the metrics pipeline still runs")
 	require.NoError(t, metrics.Shutdown(context.Background()))
-	sharedSources.Lock()
-	assert.NotContains(t, sharedSources.m, cfg, "the last shutdown closes the shared source")
-	sharedSources.Unlock()
+	held, _ = sharedsource.Held(cfg)
+	assert.False(t, held, "the last shutdown closes the shared source")
 }
 
 func marshalLogs(t *testing.T, sink *consumertest.LogsSink) string {

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fieldshape"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storageclient"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
@@ -60,21 +61,9 @@ func (t *Tracker) Start(ctx context.Context, host component.Host) error {
 		t.logger.Info("Activity counters start again at every restart: set activity::storage to keep them")
 		return nil
 	}
-	id := *t.cfg.Storage
-	var ext component.Component
-	if host != nil {
-		ext = host.GetExtensions()[id]
-	}
-	if ext == nil {
-		return fmt.Errorf("activity::storage: extension %q is not configured; add it under extensions and service::extensions", id)
-	}
-	se, ok := ext.(storage.Extension)
-	if !ok {
-		return fmt.Errorf("activity::storage: extension %q is not a storage extension", id)
-	}
-	client, err := se.GetClient(ctx, component.KindReceiver, t.owner, storageName)
+	client, err := storageclient.Open(ctx, host, "activity::storage", *t.cfg.Storage, component.KindReceiver, t.owner, storageName)
 	if err != nil {
-		return fmt.Errorf("activity::storage: extension %q: %w", id, err)
+		return err
 	}
 	t.store = client
 	return nil

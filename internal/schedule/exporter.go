@@ -3,7 +3,6 @@ package schedule
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/drain"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/report"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storageclient"
 )
 
 // PersistDelay gathers the pieces of one scrape into one write to storage.
@@ -142,19 +142,7 @@ func (s *Exporter) Start(ctx context.Context, host component.Host) error {
 }
 
 func storageClient(ctx context.Context, host component.Host, id, owner component.ID) (storage.Client, error) {
-	ext, ok := host.GetExtensions()[id]
-	if !ok {
-		return nil, fmt.Errorf("storage: extension %q is not configured; add it under extensions and service::extensions", id)
-	}
-	se, ok := ext.(storage.Extension)
-	if !ok {
-		return nil, fmt.Errorf("storage: extension %q is not a storage extension", id)
-	}
-	client, err := se.GetClient(ctx, component.KindExporter, owner, SnapshotStorageName)
-	if err != nil {
-		return nil, fmt.Errorf("storage: extension %q: %w", id, err)
-	}
-	return client, nil
+	return storageclient.Open(ctx, host, "storage", id, component.KindExporter, owner, SnapshotStorageName)
 }
 
 // load reads the stored snapshot. One that cannot be read is replaced by
