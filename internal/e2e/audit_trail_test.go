@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"compress/gzip"
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -97,22 +95,8 @@ func (s *logStore) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A store that takes a while to answer: a kill lands while a page is
 	// on its way more often than not.
 	time.Sleep(30 * time.Millisecond)
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		body = zr
-	}
-	raw, err := io.ReadAll(body)
 	req := plogotlp.NewExportRequest()
-	if err == nil {
-		err = req.UnmarshalProto(raw)
-	}
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if !readOTLP(w, r, req.UnmarshalProto) {
 		return
 	}
 	s.mu.Lock()

@@ -38,22 +38,8 @@ func startOTLPSink(t *testing.T) *otlpSink {
 	t.Helper()
 	s := &otlpSink{}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body io.Reader = r.Body
-		if r.Header.Get("Content-Encoding") == "gzip" {
-			zr, err := gzip.NewReader(r.Body)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			body = zr
-		}
-		raw, err := io.ReadAll(body)
 		req := pmetricotlp.NewExportRequest()
-		if err == nil {
-			err = req.UnmarshalProto(raw)
-		}
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		if !readOTLP(w, r, req.UnmarshalProto) {
 			return
 		}
 		s.mu.Lock()
@@ -243,4 +229,27 @@ func TestCollectorReceivesZITADELServicePing(t *testing.T) {
 		require.Zero(t, points)
 	})
 	require.NoError(t, c.terminate(15*time.Second))
+}
+
+// readOTLP decodes an OTLP/HTTP protobuf body, gzip-compressed or not, with
+// unmarshal; a body it cannot read is answered 400.
+func readOTLP(w http.ResponseWriter, r *http.Request, unmarshal func([]byte) error) bool {
+	var body io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return false
+		}
+		body = zr
+	}
+	raw, err := io.ReadAll(body)
+	if err == nil {
+		err = unmarshal(raw)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return false
+	}
+	return true
 }
