@@ -8,6 +8,10 @@ GO         ?= go
 
 OCB_VERSION := v0.165.0
 OCB         := $(BIN)/builder
+# Tools are defined before the rules that need them: make expands a rule's prerequisites as it
+# reads the rule, so a tool defined further down is an empty prerequisite that is never built.
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT         := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 OTELCOL     := build/otelcol-zitadel-src/otelcol-zitadel
 # The collector is rebuilt only when the manifest or this module's sources change.
 OTELCOL_SRC := builder-config.yaml go.mod go.sum $(shell git ls-files '*.go' 2>/dev/null | grep -v _test.go)
@@ -97,10 +101,8 @@ bench:
 	@mkdir -p build
 	set -o pipefail; ./scripts/with-postgres.sh $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem -count $(COUNT) ./... | tee build/bench.out
 
-# golangci-lint at a pinned version, built with `go install` into the project-local bin directory
-# under a name that carries the version, so that changing the version installs it anew.
-GOLANGCI_LINT_VERSION := v2.15.0
-GOLANGCI_LINT         := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+# golangci-lint at its pinned version (GOLANGCI_LINT_VERSION, above), installed under a name
+# that carries the version, so that changing the version installs it anew.
 $(GOLANGCI_LINT):
 	@mkdir -p $(BIN)
 	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
