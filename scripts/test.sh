@@ -8,7 +8,7 @@ log=build/test.log
 
 # Prometheus and promtool (the dashboard and rules tests) come from Debian's
 # prometheus package; buildah, podman and runc (the image test) and the CA
-# certificates the image carries from theirs. They are installed here when
+# certificates the image carries from theirs; ss from iproute2. They are installed here when
 # missing and running as root. Without them those tests skip, or fail with CI=true.
 missing=()
 command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
@@ -16,6 +16,8 @@ for tool in buildah podman runc; do
 	command -v "$tool" >/dev/null || missing+=("$tool")
 done
 [[ -r /etc/ssl/certs/ca-certificates.crt ]] || missing+=(ca-certificates)
+# ss (iproute2) aborts the telemetry receiver's listening socket under the built collector.
+command -v ss >/dev/null || missing+=(iproute2)
 if ((${#missing[@]})); then
 	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
 		echo "test: installing ${missing[*]} from Debian packages" >&2
