@@ -47,9 +47,9 @@ exporters:
     endpoint: {{.ScrapedProm}}
   prometheus/received:
     endpoint: {{.ReceivedProm}}
-  otlphttp/scraped:
+  otlp_http/scraped:
     endpoint: {{.ScrapedOTLP}}
-  otlphttp/received:
+  otlp_http/received:
     endpoint: {{.ReceivedOTLP}}
   zitadeltelemetry:
     endpoint: {{.TelemetryURL}}/api/ping
@@ -73,13 +73,13 @@ service:
   pipelines:
     metrics/api:
       receivers: [zitadel]
-      exporters: [prometheus/scraped, otlphttp/scraped, zitadeltelemetry, zitadeltelemetry/own]
+      exporters: [prometheus/scraped, otlp_http/scraped, zitadeltelemetry, zitadeltelemetry/own]
     metrics/database:
       receivers: [zitadel/database]
       exporters: [debug]
     metrics/received:
       receivers: [zitadeltelemetry]
-      exporters: [prometheus/received, otlphttp/received]
+      exporters: [prometheus/received, otlp_http/received]
 `))
 
 type everyMetricValues struct {

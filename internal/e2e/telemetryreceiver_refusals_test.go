@@ -54,19 +54,19 @@ receivers:
       key: ` + refusalsReportKey + `
     max_rows_per_page: 5
 exporters:
-  otlphttp:
+  otlp_http:
     endpoint: {{.OTLP}}
     compression: none
 {{.Exporter}}
 ` + serviceTelemetryYAML + `  pipelines:
     metrics:
       receivers: [zitadeltelemetry]
-      exporters: [otlphttp]
+      exporters: [otlp_http]
 `))
 
 type refusalsValues struct {
 	HTTPAddr, GRPCAddr, OTLP, TelemetryPort string
-	// Exporter is more of the otlphttp exporter's settings, indented.
+	// Exporter is more of the otlp_http exporter's settings, indented.
 	Exporter string
 }
 

@@ -106,7 +106,7 @@ processors:
     send_batch_size: 1000000
 exporters:
 {{- if .OTLP}}
-  otlphttp:
+  otlp_http:
     endpoint: {{.OTLP}}
     compression: none
 {{- end}}
@@ -122,13 +122,13 @@ exporters:
       processors: [batch]
       exporters: [zitadeltelemetry]
 {{- else}}
-      exporters: [otlphttp]
+      exporters: [otlp_http]
 {{- end}}
 `))
 
 type centralValues struct {
 	HTTPAddr, GRPCAddr string
-	OTLP               string // otlphttp endpoint, or ""
+	OTLP               string // otlp_http endpoint, or ""
 	Telemetry          string // reference endpoint for a zitadeltelemetry exporter, or ""
 	TelemetryPort      string // serves the collector's own metrics, or ""
 }
