@@ -161,11 +161,10 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 	defer rows.Close()
 	page := zitadelevent.Page{Next: q.After}
 	var (
-		last  = after
-		names = newInterner()
-		now   = r.now()
-		n     int
-		b     pageBuilder
+		last = after
+		now  = r.now()
+		n    int
+		b    pageBuilder
 		// lastPos, lastType and lastID are the last row's, copied: raw
 		// values live until the next row only.
 		lastPos, lastType, lastID []byte
@@ -217,14 +216,8 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 			page.Refused++
 			continue
 		}
-		b.add(zitadelevent.Event{
-			InstanceID:    q.InstanceID,
-			AggregateType: names.get(raw[colAggregateType]),
-			Sequence:      uint64(seq),
-			Type:          names.get(raw[colEventType]),
-			CreatedAt:     created,
-			Owner:         names.get(raw[colOwner]),
-		}, pos, raw[colAggregateID], raw[colCreator], raw[colPayload])
+		b.add(raw[colAggregateType], raw[colEventType], raw[colOwner], pos, raw[colAggregateID], raw[colCreator], raw[colPayload],
+			uint64(seq), created)
 		if b.size >= r.pageBytes {
 			full = true
 			break
@@ -236,7 +229,7 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 	if _, err := res.Exec(); err != nil { // COMMIT
 		return zitadelevent.Page{}, err
 	}
-	page.Events = b.events()
+	page.Events = b.events(q.InstanceID)
 	if last.set && lastPos != nil {
 		last.position, last.aggregateType, last.aggregateID = string(lastPos), string(lastType), string(lastID)
 		if len(lastType)+len(lastID) > maxEventBytes {
@@ -490,100 +483,141 @@ func timeValue(fd pgconn.FieldDescription, raw []byte) (time.Time, error) {
 	return t, nil
 }
 
-// pageBuilder gathers a page's events in chunks, and their positions, ids
-// and payloads in blocks of text, so that a page of 100,000 events costs a few
-// allocations, and copies each byte once, instead of several per event.
+// pageBuilder gathers a page's rows as records without pointers and their
+// text in blocks, and makes the events once the page is complete: a page of
+// 100,000 events costs a few allocations, copies each byte once, and holds
+// nothing the garbage collector scans (or a write barrier slows) until its
+// one slice of events is made.
 type pageBuilder struct {
-	chunks [][]zitadelevent.Event
-	spans  []span // per event: aggregate id, creator, payload
+	// rows come in chunks, which a page grows by without copying.
+	rows   [][]row
+	n      int
 	blocks [][]byte
-	size   int // bytes held, roughly
+	// names are the strings that repeat (types and owners), up to
+	// maxNames; index is where each lies in names.
+	names []string
+	index map[string]int32
+	size  int // bytes held, roughly
 }
 
-// span is where an event's variable parts lie in pageBuilder.blocks: its
-// block and the bounds in it; a payload end of -1 is no payload.
-type span struct {
-	block                                   int
-	position, aggregateID, creator, payload [2]int
+// row is one event of a page without its instance: its numbers, and where
+// its strings lie.
+type row struct {
+	block                                   int32
+	aggregateType, eventType, owner         text
+	position, aggregateID, creator, payload text
+	hasPayload                              bool
+	sequence                                uint64
+	createdSec                              int64
+	createdNsec                             int32
 }
+
+// text is where a string lies: [start, end) in its row's block, or with
+// end < 0 the name -end-1.
+type text struct{ start, end int32 }
 
 const (
-	chunkEvents = 4096
-	blockBytes  = 1 << 20
+	chunkRows  = 4096
+	blockBytes = 1 << 20
+	maxNames   = 4096
 )
 
 // perEventBytes is what an event costs a page besides its text.
-var perEventBytes = int(reflect.TypeFor[zitadelevent.Event]().Size() + reflect.TypeFor[span]().Size())
+var perEventBytes = int(reflect.TypeFor[zitadelevent.Event]().Size() + reflect.TypeFor[row]().Size())
 
-func (b *pageBuilder) add(e zitadelevent.Event, position, aggregateID, creator, payload []byte) {
-	if len(b.chunks) == 0 || len(b.chunks[len(b.chunks)-1]) == chunkEvents {
-		b.chunks = append(b.chunks, make([]zitadelevent.Event, 0, chunkEvents))
-	}
-	c := &b.chunks[len(b.chunks)-1]
-	*c = append(*c, e)
+// add keeps one event; its byte slices are the row's raw values, which
+// live until the next row only.
+func (b *pageBuilder) add(aggregateType, eventType, owner, position, aggregateID, creator, payload []byte, seq uint64, created time.Time) {
 	// An event's parts share a block.
-	need := len(position) + len(aggregateID) + len(creator) + len(payload)
+	need := len(aggregateType) + len(eventType) + len(owner) + len(position) + len(aggregateID) + len(creator) + len(payload)
 	if len(b.blocks) == 0 || cap(b.blocks[len(b.blocks)-1])-len(b.blocks[len(b.blocks)-1]) < need {
 		b.blocks = append(b.blocks, make([]byte, 0, max(blockBytes, need)))
 	}
-	sp := span{block: len(b.blocks) - 1, payload: [2]int{0, -1}}
-	sp.position = b.appendText(position)
-	sp.aggregateID = b.appendText(aggregateID)
-	sp.creator = b.appendText(creator)
-	if payload != nil {
-		sp.payload = b.appendText(payload)
+	r := row{
+		block:         int32(len(b.blocks) - 1),
+		aggregateType: b.name(aggregateType), eventType: b.name(eventType), owner: b.name(owner),
+		position: b.appendText(position), aggregateID: b.appendText(aggregateID), creator: b.appendText(creator),
+		hasPayload: payload != nil, sequence: seq, createdSec: created.Unix(), createdNsec: int32(created.Nanosecond()),
 	}
-	b.spans = append(b.spans, sp)
+	if r.hasPayload {
+		r.payload = b.appendText(payload)
+	}
+	if len(b.rows) == 0 || len(b.rows[len(b.rows)-1]) == chunkRows {
+		b.rows = append(b.rows, make([]row, 0, chunkRows))
+	}
+	c := &b.rows[len(b.rows)-1]
+	*c = append(*c, r)
+	b.n++
 	b.size += need + perEventBytes
 }
 
-func (b *pageBuilder) appendText(v []byte) [2]int {
+// name shares a string that repeats; past maxNames it is the row's text.
+func (b *pageBuilder) name(v []byte) text {
+	if i, ok := b.index[string(v)]; ok {
+		return text{end: -i - 1}
+	}
+	if len(b.names) >= maxNames {
+		return b.appendText(v)
+	}
+	if b.index == nil {
+		b.index = make(map[string]int32)
+	}
+	s := string(v)
+	b.index[s] = int32(len(b.names))
+	b.names = append(b.names, s)
+	return text{end: -int32(len(b.names))}
+}
+
+func (b *pageBuilder) appendText(v []byte) text {
 	blk := &b.blocks[len(b.blocks)-1]
 	start := len(*blk)
 	*blk = append(*blk, v...)
-	return [2]int{start, len(*blk)}
+	return text{int32(start), int32(len(*blk))}
 }
 
-// events is the page: one slice of events, their positions and ids slices
-// of one string per block and their payloads slices of the blocks.
-func (b *pageBuilder) events() []zitadelevent.Event {
-	if len(b.spans) == 0 {
+// events is the page: one slice of events of the instance, their strings
+// names or slices of one string per block, their payloads slices of the
+// blocks.
+func (b *pageBuilder) events(instanceID string) []zitadelevent.Event {
+	if b.n == 0 {
 		return nil
-	}
-	out := make([]zitadelevent.Event, 0, len(b.spans))
-	for _, c := range b.chunks {
-		out = append(out, c...)
 	}
 	texts := make([]string, len(b.blocks))
 	for i, blk := range b.blocks {
 		texts[i] = string(blk)
 	}
-	for i := range out {
-		sp := b.spans[i]
-		text, blk := texts[sp.block], b.blocks[sp.block]
-		out[i].Position = text[sp.position[0]:sp.position[1]]
-		out[i].AggregateID = text[sp.aggregateID[0]:sp.aggregateID[1]]
-		out[i].Creator = text[sp.creator[0]:sp.creator[1]]
-		if sp.payload[1] >= 0 {
-			out[i].Payload = blk[sp.payload[0]:sp.payload[1]:sp.payload[1]]
+	out := make([]zitadelevent.Event, b.n)
+	k := 0
+	for _, c := range b.rows {
+		for i := range c {
+			b.fill(&out[k], instanceID, texts, &c[i])
+			k++
 		}
 	}
 	return out
 }
 
-// interner shares the strings of a page that repeat: types and owners.
-type interner map[string]string
-
-func newInterner() interner { return interner{} }
-
-func (in interner) get(b []byte) string {
-	if s, ok := in[string(b)]; ok {
-		return s
+// fill makes e of r, in place: a page's events are written once.
+func (b *pageBuilder) fill(e *zitadelevent.Event, instanceID string, texts []string, r *row) {
+	block := texts[r.block]
+	str := func(t text) string {
+		if t.end < 0 {
+			return b.names[-t.end-1]
+		}
+		return block[t.start:t.end]
 	}
-	if len(in) >= 4096 {
-		return string(b)
+	*e = zitadelevent.Event{
+		InstanceID:    instanceID,
+		AggregateType: str(r.aggregateType),
+		AggregateID:   str(r.aggregateID),
+		Sequence:      r.sequence,
+		Type:          str(r.eventType),
+		CreatedAt:     time.Unix(r.createdSec, int64(r.createdNsec)).UTC(),
+		Owner:         str(r.owner),
+		Creator:       str(r.creator),
+		Position:      str(r.position),
 	}
-	s := string(b)
-	in[s] = s
-	return s
+	if r.hasPayload {
+		e.Payload = b.blocks[r.block][r.payload.start:r.payload.end:r.payload.end]
+	}
 }
