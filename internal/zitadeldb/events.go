@@ -19,6 +19,11 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
+// maxMergedPairs bounds the (aggregate type, event type) pairs read one by
+// one and merged; a query naming more is read in windows of creation, as
+// one naming no pairs.
+const maxMergedPairs = 256
+
 // maxPayloadFields bounds the payload fields named for one event type:
 // jsonb_build_object takes at most 100 arguments.
 const maxPayloadFields = 50
@@ -327,17 +332,35 @@ func (r *EventReader) pageQuery(q zitadelevent.Query, after cursor) (string, []a
 	order := `
 ORDER BY e."position", e.in_tx_order, e.aggregate_type, e.aggregate_id, e."sequence"
 LIMIT ` + limit
-	if len(q.AggregateTypes) > 0 && len(q.EventTypes) > 0 {
-		return columns + `, NULL::text, NULL::text
-FROM unnest(` + arg(q.AggregateTypes) + `::text[]) AS a(aggregate_type)
-CROSS JOIN unnest(` + arg(q.EventTypes) + `::text[]) AS t(event_type)
-CROSS JOIN LATERAL (
-  SELECT aggregate_type, aggregate_id, "sequence", event_type, created_at, "owner", creator, payload, "position", in_tx_order
-  FROM ` + r.table + `
-  WHERE instance_id = $1 AND aggregate_type = a.aggregate_type AND event_type = t.event_type
+	if pairs := len(q.AggregateTypes) * len(q.EventTypes); pairs > 0 && pairs <= maxMergedPairs {
+		// One ordered read per pair, merged (Merge Append): PostgreSQL
+		// pulls from each read only the rows the page takes.
+		aggregateTypes, eventTypes := make([]string, len(q.AggregateTypes)), make([]string, len(q.EventTypes))
+		for i, t := range q.AggregateTypes {
+			aggregateTypes[i] = arg(t) + "::text"
+		}
+		for i, t := range q.EventTypes {
+			eventTypes[i] = arg(t) + "::text"
+		}
+		const read = `  (SELECT aggregate_type, aggregate_id, "sequence", event_type, created_at, "owner", creator, payload, "position", in_tx_order
+  FROM %s
+  WHERE instance_id = $1 AND aggregate_type = %s AND event_type = %s
     AND ` + afterCursor + `
   ORDER BY "position", in_tx_order, aggregate_type, aggregate_id, "sequence"
-  LIMIT ` + limit + `
+  LIMIT %s)`
+		var reads strings.Builder
+		reads.Grow(pairs * (len(read) + len(r.table) + 32))
+		for _, at := range aggregateTypes {
+			for _, et := range eventTypes {
+				if reads.Len() > 0 {
+					reads.WriteString("\n  UNION ALL\n")
+				}
+				fmt.Fprintf(&reads, read, r.table, at, et, limit)
+			}
+		}
+		return columns + `, NULL::text, NULL::text
+FROM (
+` + reads.String() + `
 ) e` + order, args, nil
 	}
 	var types strings.Builder
@@ -516,10 +539,15 @@ type row struct {
 // end < 0 the name -end-1.
 type text struct{ start, end int32 }
 
+// A page's first chunk and block are small, and each next one twice the
+// last up to these, so that a read of a few events allocates a few
+// kilobytes and one of 100,000 about a hundred chunks and blocks.
 const (
-	chunkRows  = 4096
-	blockBytes = 1 << 20
-	maxNames   = 4096
+	firstChunkRows  = 64
+	chunkRows       = 4096
+	firstBlockBytes = 16 << 10
+	blockBytes      = 1 << 20
+	maxNames        = 4096
 )
 
 // perEventBytes is what an event costs a page besides its text.
@@ -531,7 +559,11 @@ func (b *pageBuilder) add(aggregateType, eventType, owner, position, aggregateID
 	// An event's parts share a block.
 	need := len(aggregateType) + len(eventType) + len(owner) + len(position) + len(aggregateID) + len(creator) + len(payload)
 	if len(b.blocks) == 0 || cap(b.blocks[len(b.blocks)-1])-len(b.blocks[len(b.blocks)-1]) < need {
-		b.blocks = append(b.blocks, make([]byte, 0, max(blockBytes, need)))
+		size := firstBlockBytes
+		if len(b.blocks) > 0 {
+			size = min(2*cap(b.blocks[len(b.blocks)-1]), blockBytes)
+		}
+		b.blocks = append(b.blocks, make([]byte, 0, max(size, need)))
 	}
 	r := row{
 		block:         int32(len(b.blocks) - 1),
@@ -542,8 +574,12 @@ func (b *pageBuilder) add(aggregateType, eventType, owner, position, aggregateID
 	if r.hasPayload {
 		r.payload = b.appendText(payload)
 	}
-	if len(b.rows) == 0 || len(b.rows[len(b.rows)-1]) == chunkRows {
-		b.rows = append(b.rows, make([]row, 0, chunkRows))
+	if len(b.rows) == 0 || len(b.rows[len(b.rows)-1]) == cap(b.rows[len(b.rows)-1]) {
+		size := firstChunkRows
+		if len(b.rows) > 0 {
+			size = min(2*cap(b.rows[len(b.rows)-1]), chunkRows)
+		}
+		b.rows = append(b.rows, make([]row, 0, size))
 	}
 	c := &b.rows[len(b.rows)-1]
 	*c = append(*c, r)
