@@ -3,6 +3,8 @@ package zitadeldb
 import (
 	"fmt"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -106,4 +108,46 @@ func TestEventReadUsesTheProjectionIndex(t *testing.T) {
 		rows.Close()
 		assert.Contains(t, strings.Join(lines, "\n"), "es_projection", rel)
 	}
+}
+
+// TestNarrowedReadTakesOnlyThePage holds the merge of a narrowed read: with a
+// backlog of 600 events in each of two (aggregate type, event type) pairs,
+// PostgreSQL reads about a page of rows from es_projection, not a page from
+// every pair.
+func TestNarrowedReadTakesOnlyThePage(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	start := time.Now().Add(-time.Hour)
+	for i := range 600 {
+		at := start.Add(time.Duration(i) * time.Second)
+		d.PushAt(t, fmt.Sprintf("%d.%06d", at.Unix(), i), login("i1", fmt.Sprint("s", i), "o1", "app"), zitadeldbtest.Event{
+			InstanceID: "i1", AggregateType: "user", AggregateID: fmt.Sprint("u", i),
+			Type: "user.human.password.check.succeeded", Owner: "o1", Payload: `{}`, CreatedAt: at,
+		})
+	}
+	d.Exec(t, "ANALYZE eventstore.events2")
+	r, _ := newEventReader(t, d, 2)
+	q := loginQuery
+	q.InstanceID, q.Limit = "i1", 400
+	after, err := decodeCursor(nil, start.Add(-time.Minute))
+	require.NoError(t, err)
+	sql, args, err := r.pageQuery(q, after)
+	require.NoError(t, err)
+	rows, err := d.Conn.Query(t.Context(), "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...)
+	require.NoError(t, err)
+	var plan string
+	for rows.Next() {
+		require.NoError(t, rows.Scan(&plan))
+	}
+	rows.Close()
+	require.NoError(t, rows.Err())
+	read := 0
+	for _, m := range regexp.MustCompile(`"Index Name": "es_projection",[^{}]*?"Actual Rows": (\d+),\s*"Actual Loops": (\d+)`).FindAllStringSubmatch(plan, -1) {
+		n, _ := strconv.Atoi(m[1])
+		loops, _ := strconv.Atoi(m[2])
+		read += n * loops
+	}
+	assert.Positive(t, read, "no scan of es_projection in the plan:\n%s", plan)
+	// Each pair's sort by the whole order reads ahead in groups of 32 rows;
+	// a page from every pair would be 800.
+	assert.LessOrEqual(t, read, q.Limit*5/4, "rows read through es_projection for a page of %d:\n%s", q.Limit, plan)
 }
