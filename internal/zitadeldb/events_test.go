@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -105,11 +106,25 @@ var everyEvent = zitadelevent.Query{
 	PayloadFields: loginQuery.PayloadFields,
 }
 
+// manyPairs names more pairs than a read merges (maxMergedPairs): the
+// window of creation, narrowed by both lists.
+var manyPairs = func() zitadelevent.Query {
+	q := loginQuery
+	q.AggregateTypes, q.EventTypes = slices.Clone(q.AggregateTypes), slices.Clone(q.EventTypes)
+	for i := 0; len(q.AggregateTypes)*len(q.EventTypes) <= maxMergedPairs; i++ {
+		q.AggregateTypes = append(q.AggregateTypes, fmt.Sprint("unknown_aggregate_", i))
+		q.EventTypes = append(q.EventTypes, fmt.Sprint("unknown.event.", i))
+	}
+	return q
+}()
+
 // forEachRead runs test with each kind of read: named pairs through
-// es_projection, and every event type through a window of creation.
+// es_projection, and every event type, or more pairs than are merged,
+// through a window of creation.
 func forEachRead(t *testing.T, test func(*testing.T, zitadelevent.Query)) {
 	t.Run("pairs", func(t *testing.T) { test(t, loginQuery) })
 	t.Run("every", func(t *testing.T) { test(t, everyEvent) })
+	t.Run("many pairs", func(t *testing.T) { test(t, manyPairs) })
 }
 
 func testWaitsForAPushCommittingLate(t *testing.T, q zitadelevent.Query) {

@@ -146,6 +146,7 @@ func TestNarrowedReadTakesOnlyThePage(t *testing.T) {
 		loops, _ := strconv.Atoi(m[2])
 		read += n * loops
 	}
+	t.Logf("%d rows read through es_projection for a page of %d", read, q.Limit)
 	assert.Positive(t, read, "no scan of es_projection in the plan:\n%s", plan)
 	// Each pair's sort by the whole order reads ahead in groups of 32 rows;
 	// a page from every pair would be 800.
