@@ -28,6 +28,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/contract"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/schedule"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storageclient/storageclienttest"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetryserver"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
@@ -388,7 +389,8 @@ func TestScheduleRunsOnTheZonesWallClockAcrossDaylightSaving(t *testing.T) {
 
 func startFileStorage(t *testing.T, dir string) (component.ID, component.Component) {
 	t.Helper()
-	return testkit.StartFileStorage(t, dir)
+	id, host := storageclienttest.FileStorage(t, dir)
+	return id, host[id]
 }
 
 func TestSnapshotSurvivesARestartWithStorage(t *testing.T) {

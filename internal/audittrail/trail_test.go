@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storageclient/storageclienttest"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
@@ -203,8 +204,8 @@ func TestUnreadableInstanceDoesNotHoldUpTheOthers(t *testing.T) {
 
 func newFileStorage(t *testing.T, dir string) storage.Client {
 	t.Helper()
-	_, ext := testkit.StartFileStorage(t, dir)
-	client, err := ext.(storage.Extension).GetClient(context.Background(), component.KindReceiver,
+	id, host := storageclienttest.FileStorage(t, dir)
+	client, err := host[id].(storage.Extension).GetClient(context.Background(), component.KindReceiver,
 		component.MustNewID("zitadel"), "audit_log")
 	require.NoError(t, err)
 	return client

@@ -6,10 +6,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storageclient/storageclienttest"
 )
 
 // CounterBy adds up a counter's points by the value of one attribute; a
@@ -42,10 +43,7 @@ func StopsWithin(t testing.TB, limit time.Duration, shutdown func(context.Contex
 }
 
 // ExtensionsHost is a host with the given extensions.
-type ExtensionsHost map[component.ID]component.Component
-
-// GetExtensions implements component.Host.
-func (h ExtensionsHost) GetExtensions() map[component.ID]component.Component { return h }
+type ExtensionsHost = storageclienttest.Host
 
 // EnabledByName reads a block of switches (name: {enabled: …}).
 func EnabledByName(block any) map[string]bool {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity/activitytest"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/fakezitadel"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storageclient/storageclienttest"
 )
 
 // TestActivityRefusesAFarFutureDate has ZITADEL answer one event dated 2^62
@@ -31,7 +32,7 @@ func TestActivityRefusesAFarFutureDate(t *testing.T) {
 		w.CheckPassword(in.Orgs[0], "someone", false)
 	})
 
-	id, host := activitytest.FileStorage(t)
+	id, host := storageclienttest.FileStorage(t, t.TempDir())
 	cfg := activityConfig(srv)
 	cfg.Activity.Storage = &id
 

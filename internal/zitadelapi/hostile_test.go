@@ -30,6 +30,7 @@ import (
 	milestonepb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/milestone/v1"
 	orgpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/org/v2"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storageclient/storageclienttest"
 )
 
 // TestImpossibleTotalsNeverWrap: a ZITADEL answering total_result 2^63-1
@@ -307,7 +308,7 @@ func TestStoredActivityStateIsCheckedAndItsLossLogged(t *testing.T) {
 
 // dayWithStorage starts a ZITADEL with a day of activity two hours ago, and
 // an activity configuration that keeps its state in a file storage.
-func dayWithStorage(t *testing.T) (*fakezitadel.Server, *fakezitadel.Instance, time.Time, *Config, activitytest.Host) {
+func dayWithStorage(t *testing.T) (*fakezitadel.Server, *fakezitadel.Instance, time.Time, *Config, storageclienttest.Host) {
 	t.Helper()
 	spec := fakezitadel.DefaultSpec()
 	spec.Instances = 1
@@ -315,7 +316,7 @@ func dayWithStorage(t *testing.T) (*fakezitadel.Server, *fakezitadel.Instance, t
 	in := srv.Dataset().Instances[0]
 	now := time.Now().UTC()
 	writeDay(srv, in, now.Add(-2*time.Hour))
-	id, host := activitytest.FileStorage(t)
+	id, host := storageclienttest.FileStorage(t, t.TempDir())
 	cfg := activityConfig(srv)
 	cfg.Activity.Storage = &id
 	return srv, in, now, cfg, host

@@ -26,6 +26,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity/activitytest"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storageclient/storageclienttest"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
 )
 
@@ -257,7 +258,7 @@ func TestActivityKillReader(t *testing.T) {
 		t.Skip("run by TestActivityReadWhileWrittenSurvivesKills")
 	}
 	dir := os.Getenv(childDirEnv)
-	id, host := activitytest.FileStorageIn(t, dir)
+	id, host := storageclienttest.FileStorage(t, dir)
 	cfg := NewDefaultConfig()
 	cfg.DSN = configopaque.String(os.Getenv(childDSNEnv))
 	act := activity.NewDefaultConfig()

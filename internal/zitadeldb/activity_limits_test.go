@@ -15,6 +15,7 @@ import (
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity/activitytest"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storageclient/storageclienttest"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
 )
 
@@ -31,7 +32,7 @@ func TestDatabaseActivityNamesAtMostMaxApplicationsPerOrganization(t *testing.T)
 	core, logs := observer.New(zap.WarnLevel)
 	act := activity.NewDefaultConfig()
 	act.Enabled, act.MaxApplicationsPerOrganization = true, 2
-	s := startActivitySource(t, d, act, activitytest.Host{}, zap.New(core))
+	s := startActivitySource(t, d, act, storageclienttest.Host{}, zap.New(core))
 	t.Cleanup(func() { require.NoError(t, s.Shutdown(context.Background())) })
 
 	rep := scrapeActivity(t, s, "i1")
@@ -51,7 +52,7 @@ func TestDatabaseActivityOfAnInstanceIDNotZitadelsIsRefused(t *testing.T) {
 	d.AddInstance(t, "i1", time.Now().Add(-time.Hour), "i1.example.com")
 	d.AddInstance(t, bad, time.Now().Add(-time.Hour), "i2.example.com")
 	d.PushNow(t, login("i1", "a", "o1", "app"), login(bad, "b", "o1", "app"))
-	id, host := activitytest.FileStorage(t)
+	id, host := storageclienttest.FileStorage(t, t.TempDir())
 	act := activity.NewDefaultConfig()
 	act.Enabled, act.Storage = true, &id
 	s := startActivitySource(t, d, act, host, zap.NewNop())

@@ -17,6 +17,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity/activitytest"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storageclient/storageclienttest"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
@@ -58,7 +59,7 @@ func TestDatabaseActivitySurvivesARestartWithStorage(t *testing.T) {
 		InstanceID: "i1", AggregateType: "milestone", AggregateID: "i1", Type: "milestone.reached",
 		Owner: "i1", Payload: `{"type": "no_such_milestone", "reachedDate": "2026-03-01T10:00:00Z"}`,
 	})
-	id, host := activitytest.FileStorage(t)
+	id, host := storageclienttest.FileStorage(t, t.TempDir())
 	act := activity.NewDefaultConfig()
 	act.Enabled, act.Storage = true, &id
 
@@ -131,7 +132,7 @@ func TestDatabaseActivityStartsAgainOnAnotherSourcesPosition(t *testing.T) {
 	d := zitadeldbtest.New(t)
 	d.AddInstance(t, "i1", time.Now().Add(-time.Hour), "i1.example.com")
 	d.PushNow(t, login("i1", "a", "o1", "app"), login("i1", "b", "o1", "app"))
-	id, host := activitytest.FileStorage(t)
+	id, host := storageclienttest.FileStorage(t, t.TempDir())
 	client, err := host[id].(storage.Extension).GetClient(t.Context(), component.KindReceiver, component.MustNewID("zitadel"), "activity")
 	require.NoError(t, err)
 	fromAPI := activity.NewInstance(time.Now().Add(-time.Hour), false)
