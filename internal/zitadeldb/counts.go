@@ -141,11 +141,11 @@ func (d *countDecoder) decode(rows pgx.Rows) (model.Count, int64, error) {
 			return model.Count{}, 0, fmt.Errorf("resource_counts.%s is NULL", fds[i].Name)
 		}
 	}
-	id, err := decodeInt(fds[colID], raw[colID])
+	id, err := decodeInt("resource_counts", fds[colID], raw[colID])
 	if err != nil {
 		return model.Count{}, 0, err
 	}
-	amount, err := decodeInt(fds[colAmount], raw[colAmount])
+	amount, err := decodeInt("resource_counts", fds[colAmount], raw[colAmount])
 	if err != nil {
 		return model.Count{}, 0, err
 	}
@@ -184,8 +184,8 @@ func (d *countDecoder) intern(col int, raw [][]byte) string {
 	return s
 }
 
-// decodeInt reads an integer column in either wire format.
-func decodeInt(fd pgconn.FieldDescription, b []byte) (int64, error) {
+// decodeInt reads an integer column of relation in either wire format.
+func decodeInt(relation string, fd pgconn.FieldDescription, b []byte) (int64, error) {
 	if fd.Format == pgx.BinaryFormatCode {
 		switch len(b) {
 		case 2:
@@ -195,11 +195,11 @@ func decodeInt(fd pgconn.FieldDescription, b []byte) (int64, error) {
 		case 8:
 			return int64(binary.BigEndian.Uint64(b)), nil
 		}
-		return 0, fmt.Errorf("resource_counts.%s: %d bytes is not an integer", fd.Name, len(b))
+		return 0, fmt.Errorf("%s.%s: %d bytes is not an integer", relation, fd.Name, len(b))
 	}
 	v, err := strconv.ParseInt(string(b), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("resource_counts.%s: %w", fd.Name, errors.Unwrap(err))
+		return 0, fmt.Errorf("%s.%s: %w", relation, fd.Name, errors.Unwrap(err))
 	}
 	return v, nil
 }

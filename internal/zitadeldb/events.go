@@ -183,6 +183,7 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 		readTo   []byte
 		windowed bool
 	)
+	fds := rows.FieldDescriptions()
 	for rows.Next() {
 		raw := rows.RawValues()
 		if len(raw) != columns {
@@ -195,18 +196,20 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 			continue
 		}
 		n++
-		fds := rows.FieldDescriptions()
 		pos := raw[colPosition]
-		order, err := intValue(fds[colInTxOrder], raw[colInTxOrder])
+		order, err := decodeInt(r.relation, fds[colInTxOrder], raw[colInTxOrder])
 		if err != nil {
 			return zitadelevent.Page{}, err
 		}
 		if !validPosition(pos) || order < math.MinInt32 || order > math.MaxInt32 {
 			return zitadelevent.Page{}, fmt.Errorf("event read: position %.40q, %d is not ZITADEL's", pos, order)
 		}
-		seq, err := intValue(fds[colSequence], raw[colSequence])
-		if err != nil || seq < 0 {
-			return zitadelevent.Page{}, fmt.Errorf("event read: sequence %d: %w", seq, err)
+		seq, err := decodeInt(r.relation, fds[colSequence], raw[colSequence])
+		if err != nil {
+			return zitadelevent.Page{}, err
+		}
+		if seq < 0 {
+			return zitadelevent.Page{}, fmt.Errorf("event read: sequence %d is not ZITADEL's", seq)
 		}
 		lastPos, last.inTxOrder, last.sequence, last.set = append(lastPos[:0], pos...), order, seq, true
 		lastType, lastID = append(lastType[:0], raw[colAggregateType]...), append(lastID[:0], raw[colAggregateID]...)
@@ -472,22 +475,6 @@ func validPosition[T string | []byte](p T) bool {
 		}
 	}
 	return true
-}
-
-// intValue decodes an integer column in either wire format.
-func intValue(fd pgconn.FieldDescription, raw []byte) (int64, error) {
-	if fd.Format == pgx.BinaryFormatCode {
-		switch len(raw) {
-		case 2:
-			return int64(int16(binary.BigEndian.Uint16(raw))), nil
-		case 4:
-			return int64(int32(binary.BigEndian.Uint32(raw))), nil
-		case 8:
-			return int64(binary.BigEndian.Uint64(raw)), nil
-		}
-		return 0, fmt.Errorf("event read: an integer of %d bytes", len(raw))
-	}
-	return strconv.ParseInt(string(raw), 10, 64)
 }
 
 // postgresEpoch is where PostgreSQL's binary timestamps count from, in Unix seconds.
