@@ -1,6 +1,11 @@
 package audittrail
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,6 +124,11 @@ func TestRecordsPseudonymous(t *testing.T) {
 	text := marshalJSON(t, logs)
 	for _, id := range []string{"312909075212010000", "312909075211911111", "312909075211922222"} {
 		assert.NotContains(t, text, id)
+		// In their place, base64url(HMAC-SHA256(key, id)), computed apart
+		// from the mapper.
+		mac := hmac.New(sha256.New, []byte(cfg.IDHashKey))
+		mac.Write([]byte(id))
+		assert.Contains(t, text, base64.RawURLEncoding.EncodeToString(mac.Sum(nil)), id)
 	}
 }
 
@@ -152,7 +162,13 @@ func TestRecordUIDIsTheEventsIdentity(t *testing.T) {
 	m := NewMapper(&cfg)
 	e := loginEvents()[2]
 	uid := m.recordUID(testInstance, &e)
-	assert.Len(t, uid, 32)
+	// As the README states it, computed apart from the mapper: the first 128
+	// bits of SHA-256 over the length-prefixed instance, aggregate type and
+	// aggregate id, then the sequence.
+	identity := fmt.Sprintf("%d:%s%d:%s%d:%s%d", len(testInstance), testInstance,
+		len(e.AggregateType), e.AggregateType, len(e.AggregateID), e.AggregateID, e.Sequence)
+	sum := sha256.Sum256([]byte(identity))
+	assert.Equal(t, hex.EncodeToString(sum[:16]), uid)
 
 	// The same event read again, at another time with another payload as
 	// the reader returns it, is the same record.
@@ -181,7 +197,10 @@ func TestRecordUIDIsTheEventsIdentity(t *testing.T) {
 
 	keyed := cfg
 	keyed.IDHashKey = "0123456789abcdef0123456789abcdef"
-	assert.NotEqual(t, uid, NewMapper(&keyed).recordUID(testInstance, &e), "a keyed uid cannot be tested against a guessed user id")
+	mac := hmac.New(sha256.New, []byte(keyed.IDHashKey))
+	mac.Write([]byte(identity))
+	assert.Equal(t, hex.EncodeToString(mac.Sum(nil)[:16]), NewMapper(&keyed).recordUID(testInstance, &e),
+		"a keyed uid cannot be tested against a guessed user id")
 }
 
 func TestSeverity(t *testing.T) {

@@ -3,12 +3,10 @@ package audittrail
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -104,19 +102,7 @@ func BenchmarkTrailFromAPI(b *testing.B) {
 			trailCfg := NewDefaultConfig()
 			trailCfg.Lookback = time.Since(since)
 			trailCfg.PageSize = pageSize
-			benchAPIDelivery(b, srv, func() int {
-				var n atomic.Int64
-				tr := New(&trailCfg, Settings{Source: src.(Source), Next: countingConsumer{&n}, Logger: zap.NewNop()})
-				for {
-					more, err := tr.Pass(b.Context())
-					if err != nil {
-						b.Fatal(err)
-					}
-					if !more {
-						return int(n.Load())
-					}
-				}
-			})
+			benchAPIDelivery(b, srv, func() int { return delivered(b, &trailCfg, src.(Source)) })
 		})
 	}
 }

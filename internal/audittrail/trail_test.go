@@ -66,7 +66,7 @@ func newTestTrail(cfg Config, src Source, next consumer.Logs, store storage.Clie
 
 // deliverAll runs passes until every instance is read to the end; it stops
 // at the first failure.
-func deliverAll(t *testing.T, tr *Trail) error {
+func deliverAll(t testing.TB, tr *Trail) error {
 	t.Helper()
 	for range 10_000 {
 		more, err := tr.Pass(t.Context())

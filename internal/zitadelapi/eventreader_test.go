@@ -85,11 +85,18 @@ func TestEventReaderTellsTheEditor(t *testing.T) {
 // written three hours ago.
 func fakeWithADay(t *testing.T) (*fakezitadel.Server, *fakezitadel.Instance, time.Time) {
 	t.Helper()
+	return fakeWithADayAgo(t, 3*time.Hour)
+}
+
+// fakeWithADayAgo is a fake ZITADEL of one instance with a day of logins
+// written ago before now, which it returns.
+func fakeWithADayAgo(t *testing.T, ago time.Duration) (*fakezitadel.Server, *fakezitadel.Instance, time.Time) {
+	t.Helper()
 	spec := fakezitadel.DefaultSpec()
 	spec.Instances = 1
 	srv := startFake(t, spec, fakezitadel.Options{})
 	in := srv.Dataset().Instances[0]
 	now := time.Now().UTC()
-	writeDay(srv, in, now.Add(-3*time.Hour))
+	writeDay(srv, in, now.Add(-ago))
 	return srv, in, now
 }

@@ -310,12 +310,7 @@ func TestStoredActivityStateIsCheckedAndItsLossLogged(t *testing.T) {
 // an activity configuration that keeps its state in a file storage.
 func dayWithStorage(t *testing.T) (*fakezitadel.Server, *fakezitadel.Instance, time.Time, *Config, storageclienttest.Host) {
 	t.Helper()
-	spec := fakezitadel.DefaultSpec()
-	spec.Instances = 1
-	srv := startFake(t, spec, fakezitadel.Options{})
-	in := srv.Dataset().Instances[0]
-	now := time.Now().UTC()
-	writeDay(srv, in, now.Add(-2*time.Hour))
+	srv, in, now := fakeWithADayAgo(t, 2*time.Hour)
 	id, host := storageclienttest.FileStorage(t, t.TempDir())
 	cfg := activityConfig(srv)
 	cfg.Activity.Storage = &id
