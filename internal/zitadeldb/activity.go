@@ -43,7 +43,7 @@ func milestoneName(typ string) string {
 // es_projection: a handful of rows per instance, the first of each type.
 func (s *source) milestonesQuery() string {
 	return `SELECT instance_id, COALESCE(payload->>'type', ''), COALESCE(payload->>'reachedDate', ''), created_at
-FROM ` + s.eventsRel + `
+FROM ` + s.events.table + `
 WHERE instance_id = ANY($1) AND aggregate_type = 'milestone' AND event_type = 'milestone.reached'
 ORDER BY instance_id, "position", in_tx_order
 LIMIT $2`

@@ -3,19 +3,11 @@ package zitadeldb
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
-
-// eventSource is what the source offers a reader of ZITADEL's events (the
-// audit trail): the instances, and their events through the source's pool.
-type eventSource struct {
-	mu     sync.Mutex
-	reader *EventReader
-}
 
 // Instances lists the instances whose events are read: the configured
 // instances, or every instance in projections.instances.
@@ -53,30 +45,8 @@ func (s *source) Instances(ctx context.Context) ([]string, error) {
 
 // Read reads one page of an instance's events from events_table.
 func (s *source) Read(ctx context.Context, q zitadelevent.Query) (zitadelevent.Page, error) {
-	r, err := s.eventReader()
-	if err != nil {
-		return zitadelevent.Page{}, err
-	}
-	return r.Read(ctx, q)
-}
-
-func (s *source) eventReader() (*EventReader, error) {
-	s.audit.mu.Lock()
-	defer s.audit.mu.Unlock()
-	if s.audit.reader != nil {
-		return s.audit.reader, nil
-	}
 	if s.pool == nil {
-		return nil, errors.New("database source: not started")
+		return zitadelevent.Page{}, errors.New("database source: not started")
 	}
-	table := s.cfg.EventsTable
-	if table == "" {
-		table = defaultEventsTable
-	}
-	r, err := NewEventReader(s.pool, table, s.cfg.Timeout)
-	if err != nil {
-		return nil, err
-	}
-	s.audit.reader = r
-	return r, nil
+	return s.events.Read(ctx, q)
 }

@@ -33,15 +33,12 @@ type source struct {
 
 	// activity is nil unless activity::enabled.
 	activity *activity.Tracker
-	// events reads events_table; nil without one.
-	events    *EventReader
-	eventsRel string // events_table, sanitized
-	now       func() time.Time
+	// events reads events_table, or eventstore.events2 for the audit trail
+	// when events_table is empty; nil until Start.
+	events *EventReader
+	now    func() time.Time
 
 	warnedNoSystemID bool
-
-	// audit reads the events of the audit trail.
-	audit eventSource
 }
 
 // NewSource returns the `database` source, which counts the rows it reads
@@ -83,13 +80,12 @@ func (s *source) Start(ctx context.Context, host component.Host) error {
 		return fmt.Errorf("database: %w", err)
 	}
 	s.pool, s.user, s.q = pool, pc.ConnConfig.User, q
-	if s.cfg.EventsTable != "" {
-		if s.events, err = NewEventReader(pool, s.cfg.EventsTable, s.cfg.Timeout); err != nil {
-			return err
-		}
-		s.eventsRel = s.events.table
+	table := s.cfg.EventsTable
+	if table == "" {
+		table = defaultEventsTable
 	}
-	return nil
+	s.events, err = NewEventReader(pool, table, s.cfg.Timeout)
+	return err
 }
 
 func (s *source) Shutdown(ctx context.Context) error {
@@ -97,7 +93,6 @@ func (s *source) Shutdown(ctx context.Context) error {
 		s.pool.Close()
 		s.pool = nil
 	}
-	s.audit.reader = nil
 	return s.activity.Shutdown(ctx)
 }
 
