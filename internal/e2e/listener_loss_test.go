@@ -48,7 +48,7 @@ func TestTelemetryReceiverListenerLossIsFatal(t *testing.T) {
 			writeConfig(t, path, listenerLossTemplate, v)
 			c := startCollector(t, collectorBinary(t), path)
 			addr := map[string]string{"http": v.HTTPAddr, "grpc": v.GRPCAddr}[wire]
-			waitListening(t, c, addr)
+			waitForListener(t, c, addr)
 
 			_, port, _ := net.SplitHostPort(addr)
 			if out, err := exec.Command(ss, "-K", "-tln", "sport = :"+port).CombinedOutput(); err != nil {
@@ -125,25 +125,5 @@ func kernelAbortsSockets(t *testing.T, ss string) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Skip("this kernel does not abort sockets (ss -K needs CONFIG_INET_DIAG_DESTROY)")
-	}
-}
-
-// waitListening waits until addr accepts a connection.
-func waitListening(t *testing.T, c *collector, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			conn.Close()
-			return
-		}
-		if !c.running() {
-			t.Fatalf("collector exited: %v\n%s", c.err, c.out.String())
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never accepted a connection: %v", addr, err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
