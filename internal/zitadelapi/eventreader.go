@@ -52,16 +52,52 @@ func (r *eventReader) Read(ctx context.Context, q zitadelevent.Query) (zitadelev
 		aggregateTypes: q.AggregateTypes, eventTypes: q.EventTypes, pageSize: r.pageSize,
 		maxPages: (q.Limit + r.pageSize - 1) / r.pageSize, aggregateHash: cur.Hash, now: now,
 	}
+	asked := narrowHere(&rd)
 	var page zitadelevent.Page
 	var payloads payloadBlocks
 	next, end, err := r.c.readEvents(ctx, r.sc, rd, since, positionOf(cur), func(e *eventpb.Event) {
-		page.Events = append(page.Events, payloads.eventOf(e, q))
+		if asked.keep(e) {
+			page.Events = append(page.Events, payloads.eventOf(e, q))
+		}
 	})
 	if err != nil {
 		return zitadelevent.Page{}, err
 	}
 	page.Next, page.More, page.Refused = cursorAt(cur.Key, next), !end, next.refused
 	return page, nil
+}
+
+// typeSets are the type lists a read narrows itself, nil where ListEvents
+// narrows.
+type typeSets struct {
+	eventTypes, aggregateTypes map[string]bool
+}
+
+// narrowHere takes a type list longer than ListEvents takes out of rd: the
+// read then asks for every type of that kind, and the sets returned leave
+// out what was not asked for.
+func narrowHere(rd *eventRead) typeSets {
+	var s typeSets
+	if len(rd.eventTypes) > maxListEventTypes {
+		s.eventTypes, rd.eventTypes = setOf(rd.eventTypes), nil
+	}
+	if len(rd.aggregateTypes) > maxListAggregateTypes {
+		s.aggregateTypes, rd.aggregateTypes = setOf(rd.aggregateTypes), nil
+	}
+	return s
+}
+
+func setOf(names []string) map[string]bool {
+	s := make(map[string]bool, len(names))
+	for _, n := range names {
+		s[n] = true
+	}
+	return s
+}
+
+func (s typeSets) keep(e *eventpb.Event) bool {
+	return (s.eventTypes == nil || s.eventTypes[e.GetType().GetType()]) &&
+		(s.aggregateTypes == nil || s.aggregateTypes[e.GetAggregate().GetType().GetType()])
 }
 
 // payloadBlocks holds the payloads of a read in a few blocks: each

@@ -1,6 +1,7 @@
 package zitadelapi
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -99,4 +100,37 @@ func fakeWithADayAgo(t *testing.T, ago time.Duration) (*fakezitadel.Server, *fak
 	now := time.Now().UTC()
 	writeDay(srv, in, now.Add(-ago))
 	return srv, in, now
+}
+
+// ListEvents refuses more than 30 event types or 10 aggregate types; a
+// longer list is read whole and narrowed by the reader, to the same events.
+func TestEventReaderNarrowsListsLongerThanListEventsTakes(t *testing.T) {
+	srv, in, now := fakeWithADay(t)
+	s := startSource(t, testConfig(srv), model.NewResourceFilter([]string{model.ResourceOrganization}))
+	read := func(q zitadelevent.Query) []zitadelevent.Event {
+		t.Helper()
+		q.InstanceID, q.Since, q.Limit = in.ID, now.Add(-24*time.Hour), 1000
+		page, err := s.client.eventReader(scope{}, 1000).Read(t.Context(), q)
+		require.NoError(t, err)
+		require.False(t, page.More)
+		return page.Events
+	}
+	padded := func(names []string, n int) []string {
+		for i := len(names); i < n; i++ {
+			names = append(names, fmt.Sprintf("made.up.%d", i))
+		}
+		return names
+	}
+	want := read(zitadelevent.Query{AggregateTypes: []string{"oidc_session"}, EventTypes: []string{"oidc_session.added"}})
+	require.NotEmpty(t, want)
+	got := read(zitadelevent.Query{
+		AggregateTypes: padded([]string{"oidc_session"}, 11),
+		EventTypes:     padded([]string{"oidc_session.added"}, 31),
+	})
+	assert.Equal(t, want, got)
+	got = read(zitadelevent.Query{
+		AggregateTypes: padded([]string{"oidc_session"}, 10),
+		EventTypes:     padded([]string{"oidc_session.added"}, 30),
+	})
+	assert.Equal(t, want, got, "lists ListEvents takes are sent as they are")
 }

@@ -25,12 +25,16 @@ const (
 	// dateResolution is the precision of ZITADEL's creation dates
 	// (PostgreSQL's timestamptz).
 	dateResolution = time.Microsecond
+	// maxListEventTypes and maxListAggregateTypes are the longest type
+	// lists ListEvents takes; a longer one is refused with InvalidArgument.
+	maxListEventTypes     = 30
+	maxListAggregateTypes = 10
 )
 
 // changeAggregates are the aggregate types whose events can change a count:
 // everything an organization owns, and the instance's own resources.
 // Sessions are left out (they change with time too, so they are counted at
-// every scrape); ZITADEL takes at most 10.
+// every scrape); at most maxListAggregateTypes.
 var changeAggregates = []string{"org", "user", "project", "usergrant", "action", "instance", "execution", "target"}
 
 // eventKey identifies an event: sequences are per aggregate. A read that
