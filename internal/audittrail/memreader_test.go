@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -75,7 +74,7 @@ func (r *memReader) Read(_ context.Context, q zitadelevent.Query) (zitadelevent.
 	from := 0
 	if q.After != nil {
 		if len(q.After) != 8 {
-			return zitadelevent.Page{}, errors.New("not a cursor")
+			return zitadelevent.Page{}, fmt.Errorf("%w: not a cursor", zitadelevent.ErrCursor)
 		}
 		from = int(binary.BigEndian.Uint64(q.After))
 	}

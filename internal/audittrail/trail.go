@@ -168,6 +168,16 @@ func (t *Trail) deliverPage(ctx context.Context, instanceID string) (more bool, 
 		q.Since = t.now().Add(-t.cfg.Lookback)
 	}
 	page, err := t.source.Read(ctx, q)
+	if errors.Is(err, zitadelevent.ErrCursor) {
+		// Kept, the position would stop the instance's trail for good.
+		t.logger.Warn("Audit trail position is not one this source can read on (the receiver's source changed, or the "+
+			"position is damaged); the instance is read again from the start of the look-back, repeated records carry the "+
+			"same log.record.uid", zap.String("instance", instanceID), zap.Error(err))
+		t.positions[instanceID] = nil
+		q.After, q.Since = nil, t.now().Add(-t.cfg.Lookback)
+		after = nil
+		page, err = t.source.Read(ctx, q)
+	}
 	if err != nil {
 		return false, readError{fmt.Errorf("reading the events of instance %s: %w", instanceID, err)}
 	}
@@ -230,7 +240,10 @@ func (t *Trail) position(ctx context.Context, instanceID string) (zitadelevent.C
 			// Reading from the look-back instead would repeat what was sent.
 			return nil, fmt.Errorf("reading the audit trail's position of instance %s from storage: %w", instanceID, err)
 		}
-		if data != nil {
+		if data == nil {
+			t.logger.Info("No audit trail position in storage for the instance (its first read, or the storage was emptied); "+
+				"the trail starts at the look-back", zap.String("instance", instanceID))
+		} else {
 			body, _, err := positionFormat.Open(data)
 			if err != nil {
 				t.logger.Warn("Audit trail position in storage not usable; the instance is read again from the start of the look-back, "+

@@ -272,18 +272,31 @@ func TestDamagedStoredPositionReadsFromTheLookback(t *testing.T) {
 			require.NoError(t, store.Set(t.Context(), storageKey("inst-a"), value))
 			src := newMemReader(5, "inst-a")
 			sink := new(consumertest.LogsSink)
-			tr := newTestTrail(pagedConfig(), src, sink, store, nil)
-			err := deliverAll(t, tr)
-			if name == "not a cursor" {
-				// The reader refuses what is not its cursor; the trail
-				// stays where it is and says so.
-				require.ErrorContains(t, err, "not a cursor")
-				return
-			}
-			require.NoError(t, err)
+			core, logs := observer.New(zap.WarnLevel)
+			tr := newTestTrail(pagedConfig(), src, sink, store, zap.New(core))
+			require.NoError(t, deliverAll(t, tr))
 			assert.Equal(t, 5, sink.LogRecordCount())
+			if name == "not a cursor" {
+				// The reader refuses what is not its cursor (another
+				// source's, after the receiver's source changed): kept, it
+				// would stop the instance's trail for good.
+				warned := logs.FilterMessageSnippet("not one this source can read on").All()
+				require.Len(t, warned, 1)
+				assert.Contains(t, fmt.Sprint(warned[0].ContextMap()["error"]), "not a cursor")
+			}
 		})
 	}
+}
+
+// A trail with storage and no position stored says where it starts.
+func TestAbsentStoredPositionIsLogged(t *testing.T) {
+	store := newFileStorage(t, t.TempDir())
+	core, logs := observer.New(zap.InfoLevel)
+	tr := newTestTrail(pagedConfig(), newMemReader(5, "inst-a"), new(consumertest.LogsSink), store, zap.New(core))
+	require.NoError(t, deliverAll(t, tr))
+	said := logs.FilterMessageSnippet("No audit trail position in storage").All()
+	require.Len(t, said, 1, "once, when the instance is first read")
+	assert.Equal(t, "inst-a", said[0].ContextMap()["instance"])
 }
 
 // A bit flipped in a stored position is refused with a warning: read as a
