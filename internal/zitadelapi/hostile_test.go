@@ -241,6 +241,28 @@ func TestOnlyZITADELsMilestoneTypesAreKept(t *testing.T) {
 	}
 }
 
+// A milestone reached at a date ZITADEL cannot have written is left out, as
+// an event of that date is.
+func TestMilestonesOfImpossibleDatesAreLeftOut(t *testing.T) {
+	spec := fakezitadel.DefaultSpec()
+	spec.Instances = 1
+	srv := startFake(t, spec, fakezitadel.Options{Tamper: func(_ string, answer any) {
+		if a, ok := answer.(*adminpb.ListMilestonesResponse); ok {
+			a.Result = []*milestonepb.Milestone{
+				{Type: milestonepb.MilestoneType_MILESTONE_TYPE_INSTANCE_CREATED, ReachedDate: timestamppb.New(time.Unix(1<<40, 0))},
+				{Type: milestonepb.MilestoneType_MILESTONE_TYPE_PROJECT_CREATED, ReachedDate: timestamppb.New(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))},
+			}
+		}
+	}})
+	src := startActivitySource(t, activityConfig(srv), componenttest.NewNopHost(), &clock{t: time.Now().UTC()})
+	t.Cleanup(func() { require.NoError(t, src.Shutdown(context.Background())) })
+
+	rep, err := scrapeActivity(t, src)
+	require.NoError(t, err)
+	require.Len(t, rep.Milestones, 1)
+	assert.Equal(t, "project_created", rep.Milestones[0].Type)
+}
+
 // TestApplicationCapIsWarnedOfByItsKey: logins of more applications in one
 // organization than activity::max_applications_per_organization are counted
 // as "other", and the warning names the key to raise.

@@ -3,6 +3,7 @@ package zitadelapi
 import (
 	"context"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 
@@ -10,6 +11,7 @@ import (
 	adminpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/admin"
 	milestonepb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/milestone/v1"
 	objectpb "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/object"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
 // milestonePage holds every milestone type ZITADEL has, and room for more.
@@ -22,7 +24,8 @@ const maxMilestonesAnswer = 64 << 10
 // listMilestones returns the instance's reached milestones, named as
 // ZITADEL's MilestoneType without its prefix, lower case. Only the types
 // ZITADEL's API defines are kept, each once: an answer with other numbers
-// would make a series of each.
+// would make a series of each. A reached date ZITADEL cannot have written
+// is left out, as an event's is.
 func (c *client) listMilestones(ctx context.Context, sc scope) ([]activity.Milestone, error) {
 	req := &adminpb.ListMilestonesRequest{
 		Query: &objectpb.ListQuery{Limit: milestonePage},
@@ -37,10 +40,12 @@ func (c *client) listMilestones(ctx context.Context, sc scope) ([]activity.Miles
 	}
 	var out []activity.Milestone
 	seen := map[milestonepb.MilestoneType]bool{}
+	now := time.Now()
 	for _, m := range resp.GetResult() {
 		t := m.GetType()
 		_, known := milestonepb.MilestoneType_name[int32(t)]
-		if m.GetReachedDate() == nil || t == milestonepb.MilestoneType_MILESTONE_TYPE_UNSPECIFIED || !known || seen[t] {
+		if m.GetReachedDate() == nil || t == milestonepb.MilestoneType_MILESTONE_TYPE_UNSPECIFIED || !known || seen[t] ||
+			!zitadelevent.Plausible(m.GetReachedDate().AsTime(), now) {
 			continue
 		}
 		seen[t] = true

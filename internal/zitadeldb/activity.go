@@ -40,13 +40,30 @@ func milestoneName(typ string) string {
 }
 
 // milestonesQuery reads the milestones of the scraped instances through
-// es_projection: a handful of rows per instance, the first of each type.
+// es_projection: of each instance, at most limit rows of ZITADEL's types, the
+// first of each type, so that a table of junk or repeated milestones in one
+// instance neither grows the read nor pushes another's out.
 func (s *source) milestonesQuery() string {
-	return `SELECT instance_id, COALESCE(payload->>'type', ''), COALESCE(payload->>'reachedDate', ''), created_at
-FROM ` + s.events.table + `
-WHERE instance_id = ANY($1) AND aggregate_type = 'milestone' AND event_type = 'milestone.reached'
-ORDER BY instance_id, "position", in_tx_order
-LIMIT $2`
+	return `SELECT i.id, m.typ, m.reached, m.created_at
+FROM unnest($1::text[]) AS i(id)
+CROSS JOIN LATERAL (
+  SELECT COALESCE(payload->>'type', '') AS typ, COALESCE(payload->>'reachedDate', '') AS reached, created_at
+  FROM ` + s.events.table + `
+  WHERE instance_id = i.id AND aggregate_type = 'milestone' AND event_type = 'milestone.reached'
+    AND payload->>'type' = ANY($2)
+  ORDER BY "position", in_tx_order
+  LIMIT $3
+) m`
+}
+
+// milestoneTypeTexts are the type values milestoneName takes, as the
+// payload's text: the names and the numbers of older releases.
+func milestoneTypeTexts() []string {
+	out := append([]string(nil), milestoneNames...)
+	for n := range milestoneNames {
+		out = append(out, strconv.Itoa(n+1))
+	}
+	return out
 }
 
 // readMilestones returns the reached milestones of each instance.
@@ -59,7 +76,7 @@ func (s *source) readMilestones(ctx context.Context, instances []string) (map[st
 		defer cancel()
 		// Each type is reached once per instance; the limit holds a hostile
 		// table to that.
-		r, err := tx.Query(qctx, s.milestonesQuery(), instances, len(instances)*len(milestoneNames)*2)
+		r, err := tx.Query(qctx, s.milestonesQuery(), instances, milestoneTypeTexts(), len(milestoneNames)*2)
 		if err != nil {
 			return err
 		}

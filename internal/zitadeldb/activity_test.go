@@ -150,3 +150,42 @@ func TestDatabaseActivityStartsAgainOnAnotherSourcesPosition(t *testing.T) {
 	assert.Equal(t, uint64(2), activitytest.Logins(rec.Reports["i1"]))
 	assert.Equal(t, 1, logs.FilterMessageSnippet("the receiver's source changed").Len())
 }
+
+// A table with many milestone rows of one instance, repeated or of types
+// ZITADEL does not have, reads a bounded number of them and does not push
+// another instance's milestones out.
+func TestMilestonesOfOneInstanceDoNotPushOutAnothers(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	d.AddInstance(t, "i1", time.Now().Add(-time.Hour), "i1.example.com")
+	d.AddInstance(t, "i2", time.Now().Add(-time.Hour), "i2.example.com")
+	milestone := func(instance, typ string) zitadeldbtest.Event {
+		return zitadeldbtest.Event{
+			InstanceID: instance, AggregateType: "milestone", AggregateID: instance, Type: "milestone.reached",
+			Owner: instance, Payload: `{"type": "` + typ + `", "reachedDate": "2026-03-01T10:00:00Z"}`,
+		}
+	}
+	var junk []zitadeldbtest.Event
+	for i := range 40 {
+		junk = append(junk, milestone("i1", fmt.Sprint("made_up_", i)), milestone("i1", "project_created"))
+	}
+	d.PushNow(t, junk...)
+	d.PushNow(t, milestone("i2", "instance_created"))
+	act := activity.NewDefaultConfig()
+	act.Enabled = true
+	s := startActivitySource(t, d, act, componenttest.NewNopHost(), zap.NewNop())
+	t.Cleanup(func() { require.NoError(t, s.Shutdown(context.Background())) })
+
+	got, rows, err := s.readMilestones(t.Context(), []string{"i1", "i2"})
+	require.NoError(t, err)
+	assert.LessOrEqual(t, rows, 2*len(milestoneNames)+1, "rows read")
+	assert.Equal(t, []string{"project_created"}, milestoneTypes(got["i1"]))
+	assert.Equal(t, []string{"instance_created"}, milestoneTypes(got["i2"]))
+}
+
+func milestoneTypes(ms []activity.Milestone) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Type)
+	}
+	return out
+}
