@@ -87,7 +87,7 @@ soak: $(OTELCOL)
 # is killed with SIGKILL three times; make test runs it with 20,000. The report (events
 # written, delivered, lost, repeated, under a second uid) is build/audit-kills.txt.
 audit-kills: $(OTELCOL)
-	@mkdir -p build
+	@mkdir -p build && rm -f build/audit-kills.txt
 	AUDIT_KILLS_REPORT=$(CURDIR)/build/audit-kills.txt OTELCOL_ZITADEL_BIN=$(CURDIR)/$(OTELCOL) ./scripts/with-postgres.sh \
 	  $(GO) test -count=1 -v -timeout 1h -run '^TestAuditTrailSurvivesKills$$' ./internal/e2e -args -audit.events 1000000 -audit.kills 3
 

@@ -53,11 +53,7 @@ receivers:
       lookback: 1h
       storage: file_storage
       poll_interval: 1s
-      event_types:
-        include: [user.human.added, user.human.password.check.failed, user.locked]
-      aggregate_types:
-        include: [user]
-exporters:
+{{.Lists}}exporters:
   otlp_http:
     endpoint: http://{{.Sink}}
     retry_on_failure:
@@ -176,6 +172,25 @@ func (p *pushRecorder) push(ctx context.Context, pool *pgxpool.Pool, events []zi
 // first came with, and no payload field.
 func TestAuditTrailSurvivesKills(t *testing.T) {
 	bin := collectorBinary(t)
+	for _, c := range []struct{ name, lists string }{
+		// Plain names: each (aggregate type, event type) pair read through
+		// es_projection and merged in order.
+		{"narrowed", `      event_types:
+        include: [user.human.added, user.human.password.check.failed, user.locked]
+      aggregate_types:
+        include: [user]
+`},
+		// No allow list, as the shipped example: every event type, read in
+		// windows of creation through es_active_instances.
+		{"every event type", `      event_types:
+        exclude: ["*.token.added"]
+`},
+	} {
+		t.Run(c.name, func(t *testing.T) { auditTrailSurvivesKills(t, bin, c.lists) })
+	}
+}
+
+func auditTrailSurvivesKills(t *testing.T, bin, lists string) {
 	n := *auditEvents
 	d := zitadeldbtest.New(t)
 	d.AddInstance(t, auditTrailInstance, time.Now().Add(-24*time.Hour), "audit.zitadel.example")
@@ -192,7 +207,7 @@ func TestAuditTrailSurvivesKills(t *testing.T) {
 	dir := t.TempDir()
 	configPath := filepath.Join(dir, "config.yaml")
 	writeConfig(t, configPath, auditConfig, map[string]any{
-		"Dir": dir, "Sink": sink.Listener.Addr().String(), "TelemetryPort": 0,
+		"Dir": dir, "Sink": sink.Listener.Addr().String(), "TelemetryPort": 0, "Lists": lists,
 		"DB": soakDatabaseValues{
 			Endpoint: pc.Host + ":" + strconv.Itoa(int(pc.Port)), Username: role.Name,
 			Password: role.Password, Database: d.Name,
@@ -281,12 +296,16 @@ func TestAuditTrailSurvivesKills(t *testing.T) {
 	store.mu.Lock()
 	defer store.mu.Unlock()
 	distinct := len(store.uids)
-	report := fmt.Sprintf("audit trail: %d events written (%d pushes committed after a later one), %d kill -9 restarts; "+
+	report := fmt.Sprintf("audit trail, %s: %d events written (%d pushes committed after a later one), %d kill -9 restarts; "+
 		"the store got %d records: %d distinct events, %d lost, %d repeated, %d under a second uid",
-		written, rec.outOfOrder.Load(), kills, store.records, distinct, written-distinct, store.records-distinct, store.conflicts)
+		t.Name(), written, rec.outOfOrder.Load(), kills, store.records, distinct, written-distinct, store.records-distinct, store.conflicts)
 	t.Log(report)
 	if path := os.Getenv("AUDIT_KILLS_REPORT"); path != "" {
-		_ = os.WriteFile(path, []byte(report+"\n"), 0o600)
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err == nil {
+			_, _ = f.WriteString(report + "\n")
+			_ = f.Close()
+		}
 	}
 	if written != n || distinct != n {
 		t.Errorf("%d events written, %d delivered, want %d", written, distinct, n)
