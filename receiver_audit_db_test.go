@@ -2,13 +2,16 @@ package zitadeltelemetry
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -18,6 +21,7 @@ import (
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/audittrail"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/sharedsource"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadeldb/zitadeldbtest"
 )
 
@@ -126,6 +130,55 @@ func TestAuditTrailFromTheDatabase(t *testing.T) {
 	require.NoError(t, metrics.Shutdown(context.Background()))
 	held, _ = sharedsource.Held(cfg)
 	assert.False(t, held, "the last shutdown closes the shared source")
+}
+
+// The audit trail through README's view of every event, with its grants:
+// every event type arrives, and the role can read neither a password hash,
+// an e-mail address nor an IP address.
+func TestAuditTrailThroughTheAuditView(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	d.Exec(t, zitadeldb.AuditEventsView())
+	d.AddInstance(t, auditInstance, time.Now().Add(-time.Hour), "acme.example.com")
+	signUpAndLockOut(t, d, "312000000000000501")
+	role := d.CreateRole(t)
+	d.Grant(t, role, zitadeldbtest.AuditViewReaderGrants...)
+	pc, err := pgx.ParseConfig(d.DSN)
+	require.NoError(t, err)
+
+	cfg := auditConfig(d)
+	cfg.Database.DSN = ""
+	cfg.Database.Endpoint = pc.Host + ":" + strconv.Itoa(int(pc.Port))
+	cfg.Database.Database, cfg.Database.Username = d.Name, role.Name
+	cfg.Database.Password = configopaque.String(role.Password)
+	cfg.Database.TLS.Mode = "disable"
+	cfg.Database.EventsTable = zitadeldb.AuditEventsViewName
+	require.NoError(t, confmap.Validate(cfg))
+	sink := new(consumertest.LogsSink)
+	logs := startLogs(t, cfg, componenttest.NewNopHost(), sink)
+	t.Cleanup(func() { require.NoError(t, logs.Shutdown(context.Background())) })
+
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == 4 }, 10*time.Second, 10*time.Millisecond)
+	got := records(sink)
+	for _, typ := range []string{"user.human.added", "user.human.password.check.failed", "user.locked", "oidc_session.added"} {
+		assert.Len(t, got[typ], 1, typ)
+	}
+	client, _ := got["oidc_session.added"][0].Attributes().Get(audittrail.AttrPayloadPrefix + "clientID")
+	assert.Equal(t, "app-web", client.Str(), "a field the view keeps and the configuration names")
+}
+
+// With events_table empty the database source reads no events: a logs
+// pipeline refuses to start and names the key, instead of pausing forever.
+func TestAuditTrailWithoutAnEventsTableDoesNotStart(t *testing.T) {
+	cfg := createDefaultReceiverConfig().(*ReceiverConfig)
+	cfg.Source = SourceDatabase
+	cfg.Database.DSN = "postgres://nobody@127.0.0.1:1/zitadel"
+	cfg.Database.EventsTable = ""
+	cfg.SystemID = "312000000000000000"
+	rcv, err := NewReceiverFactory().CreateLogs(t.Context(), auditSettings(), cfg, new(consumertest.LogsSink))
+	require.NoError(t, err)
+	err = rcv.Start(t.Context(), componenttest.NewNopHost())
+	require.ErrorContains(t, err, "database::events_table")
+	require.NoError(t, rcv.Shutdown(context.Background()))
 }
 
 func marshalLogs(t *testing.T, sink *consumertest.LogsSink) string {

@@ -38,7 +38,16 @@ func NewReceiver(cfg *Config, set receiver.Settings, transport string, next cons
 	return &Receiver{cfg: cfg, set: set, transport: transport, next: next, lifecycle: lifecycle, source: source}
 }
 
+// eventsChecker is a source that can tell before its first read that it
+// reads no events, by its configuration.
+type eventsChecker interface{ CanReadEvents() error }
+
 func (r *Receiver) Start(ctx context.Context, host component.Host) error {
+	if c, ok := r.source.(eventsChecker); ok {
+		if err := c.CanReadEvents(); err != nil {
+			return err
+		}
+	}
 	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
 		ReceiverID: r.set.ID, Transport: r.transport, LongLivedCtx: true, ReceiverCreateSettings: r.set,
 	})

@@ -63,8 +63,9 @@ type Config struct {
 	PageSize int `mapstructure:"page_size"`
 	// Instances restricts the scrape to these instance ids; empty reads every instance.
 	Instances []string `mapstructure:"instances"`
-	// EventsTable is the relation the system id and the version are read from:
-	// eventstore.events2 or a narrower view over it. Empty skips reading them.
+	// EventsTable is the relation the events are read from (the system id,
+	// the version, the activity, the audit trail): eventstore.events2 or a
+	// narrower view over it. Empty reads no events.
 	EventsTable string `mapstructure:"events_table"`
 	// UpdatedAtAttribute adds each count's updated_at as the data point
 	// attribute zitadel.count.updated_at.

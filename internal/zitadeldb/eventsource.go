@@ -48,5 +48,8 @@ func (s *source) Read(ctx context.Context, q zitadelevent.Query) (zitadelevent.P
 	if s.pool == nil {
 		return zitadelevent.Page{}, errors.New("database source: not started")
 	}
+	if s.events == nil {
+		return zitadelevent.Page{}, errNoEventsTable
+	}
 	return s.events.Read(ctx, q)
 }

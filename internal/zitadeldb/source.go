@@ -80,12 +80,25 @@ func (s *source) Start(ctx context.Context, host component.Host) error {
 		return fmt.Errorf("database: %w", err)
 	}
 	s.pool, s.user, s.q = pool, pc.ConnConfig.User, q
-	table := s.cfg.EventsTable
-	if table == "" {
-		table = defaultEventsTable
+	if s.cfg.EventsTable == "" {
+		return nil
 	}
-	s.events, err = NewEventReader(pool, table, s.cfg.Timeout)
+	s.events, err = NewEventReader(pool, s.cfg.EventsTable, s.cfg.Timeout)
 	return err
+}
+
+// errNoEventsTable is what a reader of the events is told when the source
+// reads none.
+var errNoEventsTable = errors.New("database::events_table is empty, so the database source reads no events; " +
+	"set it to eventstore.events2 or a view over it (the receiver README's eventstore.otelcol_audit_events for the audit trail)")
+
+// CanReadEvents says whether the started source reads events: a consumer of
+// them refuses to start with the error instead of failing every read.
+func (s *source) CanReadEvents() error {
+	if s.cfg.EventsTable == "" {
+		return errNoEventsTable
+	}
+	return nil
 }
 
 func (s *source) Shutdown(ctx context.Context) error {

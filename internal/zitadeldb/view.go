@@ -14,6 +14,9 @@ const EventsViewName = "eventstore.otelcol_events"
 // milestoneFields are the fields of milestone.reached the receiver reads.
 var milestoneFields = []string{"type", "reachedDate"}
 
+// AuditEventsViewName is the view README.md offers for the audit trail.
+const AuditEventsViewName = "eventstore.otelcol_audit_events"
+
 // EventsView is the SQL of that view: the columns the receiver reads, of
 // the events it reads (the system id and version, the activity's events
 // and the milestones), with only the payload fields it reads. A role
@@ -24,23 +27,7 @@ func EventsView() string {
 	slices.Sort(types)
 	var b strings.Builder
 	b.WriteString(`CREATE VIEW ` + EventsViewName + ` WITH (security_barrier) AS
-SELECT instance_id, aggregate_type, aggregate_id, "sequence", event_type, created_at, "owner", creator,
-  CASE
-    WHEN aggregate_type = 'system' THEN payload`)
-	fields := activity.PayloadFields()
-	named := make([]string, 0, len(fields))
-	for typ := range fields {
-		named = append(named, typ)
-	}
-	slices.Sort(named)
-	for _, typ := range named {
-		b.WriteString("\n    WHEN event_type = " + literal(typ) + " THEN " + buildObject(fields[typ]))
-	}
-	b.WriteString("\n    WHEN event_type = 'milestone.reached' THEN " + buildObject(milestoneFields))
-	b.WriteString(`
-  END AS payload,
-  "position", in_tx_order
-FROM eventstore.events2
+` + viewColumns() + `
 WHERE instance_id = '' AND aggregate_type = 'system'
     AND (event_type = 'system.id.generated'
       OR event_type = 'system.migration.repeatable.done' AND payload->>'name' = 'projection_tables')
@@ -61,6 +48,43 @@ WHERE instance_id = '' AND aggregate_type = 'system'
 		b.WriteString("\n      " + literal(t))
 	}
 	b.WriteString(");")
+	return b.String()
+}
+
+// AuditEventsView is the SQL of the audit trail's view: every event, with
+// the same columns and payload fields as EventsView, so that one role reads
+// the whole trail (and the activity and milestones) and never a payload
+// field the receiver does not read.
+func AuditEventsView() string {
+	return `CREATE VIEW ` + AuditEventsViewName + ` WITH (security_barrier) AS
+` + viewColumns() + `;`
+}
+
+// viewColumns selects the columns the receiver reads from events2, with
+// only the payload fields it reads: of ZITADEL's own system events only the
+// system id and the version, since its migration steps record their
+// configuration.
+func viewColumns() string {
+	var b strings.Builder
+	b.WriteString(`SELECT instance_id, aggregate_type, aggregate_id, "sequence", event_type, created_at, "owner", creator,
+  CASE
+    WHEN aggregate_type = 'system' AND event_type = 'system.id.generated' THEN jsonb_build_object('id', payload->'id')
+    WHEN aggregate_type = 'system' AND event_type = 'system.migration.repeatable.done' AND payload->>'name' = 'projection_tables'
+      THEN jsonb_build_object('name', payload->'name', 'lastRun', jsonb_build_object('version', payload->'lastRun'->'version'))`)
+	fields := activity.PayloadFields()
+	named := make([]string, 0, len(fields))
+	for typ := range fields {
+		named = append(named, typ)
+	}
+	slices.Sort(named)
+	for _, typ := range named {
+		b.WriteString("\n    WHEN event_type = " + literal(typ) + " THEN " + buildObject(fields[typ]))
+	}
+	b.WriteString("\n    WHEN event_type = 'milestone.reached' THEN " + buildObject(milestoneFields))
+	b.WriteString(`
+  END AS payload,
+  "position", in_tx_order
+FROM eventstore.events2`)
 	return b.String()
 }
 

@@ -22,9 +22,11 @@ func TestREADMEHoldsTheEventsView(t *testing.T) {
 	readme, err := os.ReadFile("../../zitadelreceiver/README.md")
 	require.NoError(t, err)
 	assert.Contains(t, string(readme), EventsView())
+	assert.Contains(t, string(readme), AuditEventsView())
 	for _, g := range zitadeldbtest.ViewReaderGrants {
 		assert.Contains(t, string(readme), fmt.Sprintf(g, "zitadel_reader")+";")
 	}
+	assert.Contains(t, string(readme), "GRANT SELECT ON "+AuditEventsViewName+" TO zitadel_reader;")
 }
 
 // TestActivityThroughTheEventsView counts through README's view with
@@ -66,6 +68,40 @@ func TestActivityThroughTheEventsView(t *testing.T) {
 	var all string
 	require.NoError(t, d.Conn.QueryRow(t.Context(), `SELECT string_agg(COALESCE(payload::text, ''), ' ') FROM `+EventsViewName).Scan(&all))
 	for _, secret := range []string{"encodedHash", "jane", "userAgent", "192.0.2.1", "login.example.com"} {
+		assert.NotContains(t, all, secret)
+	}
+	_, err = d.Conn.Exec(t.Context(), `SELECT 1 FROM eventstore.events2`)
+	assert.ErrorContains(t, err, "permission denied")
+}
+
+// TestAuditViewHoldsNoSecret: README's view for the audit trail has every
+// event, and its role can read neither a password hash, an e-mail address,
+// an IP address nor the configuration ZITADEL's migration steps record.
+func TestAuditViewHoldsNoSecret(t *testing.T) {
+	d := zitadeldbtest.New(t)
+	d.Exec(t, AuditEventsView())
+	d.AddInstance(t, "i1", time.Now().Add(-time.Hour), "i1.example.com")
+	d.PushNow(t, zitadeldbtest.Event{
+		InstanceID: "i1", AggregateType: "user", AggregateID: "u1", Type: "user.human.added",
+		Owner: "o1", Payload: `{"userName": "jane", "email": "jane@example.com", "encodedHash": "$2a$14$secret"}`,
+	}, login("i1", "s1", "o1", "app"))
+	d.PushNow(t, zitadeldbtest.Event{
+		AggregateType: "system", AggregateID: "SYSTEM", Type: "system.migration.done", Owner: "SYSTEM",
+		Payload: `{"name": "03_default_instance", "instanceSetup": {"org": {"human": {"password": "Password1!"}}}}`,
+	})
+	role := d.CreateRole(t)
+	d.Grant(t, role, zitadeldbtest.AuditViewReaderGrants...)
+
+	rows, err := d.Conn.Query(t.Context(), fmt.Sprintf(`SET ROLE %q`, role.Name))
+	require.NoError(t, err)
+	rows.Close()
+	defer d.Exec(t, "RESET ROLE")
+	var n int
+	var all string
+	require.NoError(t, d.Conn.QueryRow(t.Context(),
+		`SELECT count(*), string_agg(COALESCE(payload::text, ''), ' ') FROM `+AuditEventsViewName).Scan(&n, &all))
+	assert.Equal(t, 3, n, "every event")
+	for _, secret := range []string{"encodedHash", "jane", "userAgent", "192.0.2.1", "Password1!"} {
 		assert.NotContains(t, all, secret)
 	}
 	_, err = d.Conn.Exec(t.Context(), `SELECT 1 FROM eventstore.events2`)

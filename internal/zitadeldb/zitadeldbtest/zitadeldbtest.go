@@ -140,6 +140,13 @@ var ViewReaderGrants = []string{
 	"GRANT SELECT ON projections.resource_counts, projections.instances, projections.instance_domains, eventstore.otelcol_events TO %s",
 }
 
+// AuditViewReaderGrants are the grants README.md documents with the audit
+// trail's view of the events (zitadeldb.AuditEventsView).
+var AuditViewReaderGrants = []string{
+	"GRANT USAGE ON SCHEMA projections, eventstore TO %s",
+	"GRANT SELECT ON projections.resource_counts, projections.instances, projections.instance_domains, eventstore.otelcol_audit_events TO %s",
+}
+
 // Grant runs each statement with the role's name in place of %s.
 func (d *DB) Grant(tb testing.TB, r Role, statements ...string) {
 	tb.Helper()
