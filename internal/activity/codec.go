@@ -159,6 +159,7 @@ func Unmarshal(data []byte) (*Instance, error) {
 		return nil, err
 	}
 	in.counters.reindex()
+	in.recountOrganizationUsers()
 	return in, nil
 }
 

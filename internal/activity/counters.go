@@ -35,6 +35,17 @@ const Other = "other"
 // grow the series and the state without limit.
 const MaxOrganizations = 20_000
 
+// MaxApplications bounds the applications the login counter names in one
+// instance, counted per organization of the users (one application used
+// by users of 1,000 organizations counts 1,000): with MaxOrganizations and
+// the per-organization limit alone, a hostile ZITADEL could name millions.
+const MaxApplications = 100_000
+
+// MaxOrganizationsWithActiveUsers bounds the organizations whose active
+// users are counted apart (active_users_per_organization): each keeps sets
+// of user hashes, and past ExactLimit users sketches.
+const MaxOrganizationsWithActiveUsers = 2_000
+
 // DefaultApplicationsPerOrganization bounds the login counter's
 // applications per organization unless Limits say otherwise: far more than
 // an organization has, far fewer than a stream of made-up client ids adds.
@@ -50,9 +61,13 @@ type Limits struct {
 
 // Cap is a limit the counters reached: the events of further applications
 // of Organization, or of further organizations when Organizations is set,
-// are counted as Other.
+// or of further applications of the instance when Applications is set, are
+// counted as Other; when ActiveUsers is set, the active users of further
+// organizations are counted only in the instance's.
 type Cap struct {
 	Organizations bool
+	Applications  bool
+	ActiveUsers   bool
 	Organization  string
 	Limit         int
 }
@@ -66,6 +81,8 @@ type counters struct {
 	// orgs is what the counters name, for the limits: every organization
 	// (Other and "" included) and its applications, derived from the keys.
 	orgs map[string]map[string]struct{}
+	// apps counts the applications orgs names, Other aside.
+	apps int
 	// reached are the limits reached in this process; fresh ones wait in
 	// caps for the next report.
 	reached map[Cap]bool
@@ -132,14 +149,23 @@ func (c *counters) application(org, app string, limit int) string {
 		c.reach(Cap{Organization: org, Limit: limit})
 		return Other
 	}
+	if c.apps >= MaxApplications {
+		c.reach(Cap{Applications: true, Limit: MaxApplications})
+		return Other
+	}
 	apps[app] = struct{}{}
+	c.apps++
 	return app
 }
 
 // reindex derives what the counters name from their keys, after decoding.
 func (c *counters) reindex() {
 	for k := range c.logins {
-		c.named(k.Organization)[k.Application] = struct{}{}
+		apps := c.named(k.Organization)
+		if _, ok := apps[k.Application]; !ok && k.Application != Other {
+			c.apps++
+		}
+		apps[k.Application] = struct{}{}
 	}
 	for k := range c.checks {
 		c.named(k.Organization)

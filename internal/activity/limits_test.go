@@ -74,7 +74,10 @@ func TestEventsNameBoundedOrganizations(t *testing.T) {
 	assert.Equal(t, uint64(51), series[LoginKey{Protocol: ProtocolOIDC, Application: "app", Organization: Other, Kind: KindSession}])
 	assert.Equal(t, uint64(1), series[LoginKey{Protocol: ProtocolOIDC, Application: Other, Organization: "org1", Kind: KindSession}])
 	assert.Len(t, r.Lockouts, MaxOrganizations+1)
-	assert.Equal(t, []Cap{{Organizations: true, Limit: MaxOrganizations}}, r.Caps)
+	assert.ElementsMatch(t, []Cap{
+		{Organizations: true, Limit: MaxOrganizations},
+		{ActiveUsers: true, Limit: MaxOrganizationsWithActiveUsers},
+	}, r.Caps)
 	for _, a := range r.Active {
 		assert.NotEqual(t, Other, a.ParentID, "no active users of a made-up organization")
 	}
@@ -84,5 +87,54 @@ func TestEventsNameBoundedOrganizations(t *testing.T) {
 func TestREADMEStatesTheOrganizationsLimit(t *testing.T) {
 	readme, err := os.ReadFile("../../zitadelreceiver/README.md")
 	require.NoError(t, err)
-	assert.Contains(t, string(readme), fmt.Sprintf("%d,%03d organizations per instance", MaxOrganizations/1000, MaxOrganizations%1000))
+	thousands := func(n int) string { return fmt.Sprintf("%d,%03d", n/1000, n%1000) }
+	assert.Contains(t, string(readme), thousands(MaxOrganizations)+" organizations per instance")
+	assert.Contains(t, string(readme), thousands(MaxApplications)+" applications per instance")
+	assert.Contains(t, string(readme), "at most "+thousands(MaxOrganizationsWithActiveUsers)+" organizations")
+}
+
+// TestInstanceBoundsItsApplicationsAndOrganizationUsers: however the
+// events spread over organizations, an instance names at most
+// MaxApplications applications and keeps active users apart for at most
+// MaxOrganizationsWithActiveUsers organizations; every login is counted.
+func TestInstanceBoundsItsApplicationsAndOrganizationUsers(t *testing.T) {
+	now := time.Now()
+	in := NewInstance(now.Add(-time.Hour), true)
+	orgs, appsPerOrg := 2*MaxOrganizationsWithActiveUsers, MaxApplications/MaxOrganizationsWithActiveUsers
+	for o := range orgs {
+		for a := range appsPerOrg {
+			e := loginOf(fmt.Sprint("org", o), fmt.Sprint("app", a), now)
+			e.UserID = fmt.Sprint("user", o)
+			in.Apply(e)
+		}
+	}
+	in.CaughtUp = true
+	r := in.Report(now)
+	series, total := loginCounts(r)
+	assert.Equal(t, uint64(orgs*appsPerOrg), total, "every login counted")
+	named := 0
+	for k := range series {
+		if k.Application != Other {
+			named++
+		}
+	}
+	assert.Equal(t, MaxApplications, named)
+	withUsers := map[string]bool{}
+	for _, a := range r.Active {
+		if a.ParentType == ParentOrganization {
+			withUsers[a.ParentID] = true
+		}
+	}
+	assert.Len(t, withUsers, MaxOrganizationsWithActiveUsers)
+	assert.ElementsMatch(t, []Cap{
+		{Applications: true, Limit: MaxApplications},
+		{ActiveUsers: true, Limit: MaxOrganizationsWithActiveUsers},
+	}, r.Caps)
+
+	// Read back, the state holds to the same bounds.
+	back, err := Unmarshal(in.Marshal())
+	require.NoError(t, err)
+	back.Apply(loginOf("org-new", "app-new", now))
+	series, _ = loginCounts(back.Report(now))
+	assert.Equal(t, uint64(1), series[LoginKey{Protocol: ProtocolOIDC, Application: Other, Organization: "org-new", Kind: KindSession}])
 }

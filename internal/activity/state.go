@@ -43,6 +43,7 @@ type Instance struct {
 	k0, k1          uint64 // key, as SipHash takes it
 	counters        counters
 	users           map[parentKey]*userSet
+	orgUserSets     int    // the organizations with sets in users
 	buf             []byte // reused by hashID
 }
 
@@ -131,8 +132,46 @@ func (in *Instance) login(e *Event) {
 	h, m := in.hashID(e.UserID), minuteOf(e.CreatedAt)
 	in.userSet(parentKey{ParentInstance, "", userType}).add(h, m)
 	if in.perOrganization && k.Organization != "" && k.Organization != Other {
-		in.userSet(parentKey{ParentOrganization, k.Organization, userType}).add(h, m)
+		if s := in.organizationUsers(k.Organization, userType); s != nil {
+			s.add(h, m)
+		}
 	}
+}
+
+// organizationUsers is the set of an organization's active users of one
+// type, nil once MaxOrganizationsWithActiveUsers organizations have sets.
+func (in *Instance) organizationUsers(org, userType string) *userSet {
+	k := parentKey{ParentOrganization, org, userType}
+	if s, ok := in.users[k]; ok {
+		return s
+	}
+	if _, ok := in.users[parentKey{ParentOrganization, org, otherUserType(userType)}]; !ok {
+		if in.orgUserSets >= MaxOrganizationsWithActiveUsers {
+			in.counters.reach(Cap{ActiveUsers: true, Limit: MaxOrganizationsWithActiveUsers})
+			return nil
+		}
+		in.orgUserSets++
+	}
+	return in.userSet(k)
+}
+
+// recountOrganizationUsers counts the organizations with sets in users,
+// after sets were read or dropped.
+func (in *Instance) recountOrganizationUsers() {
+	orgs := map[string]struct{}{}
+	for k := range in.users {
+		if k.parentType == ParentOrganization {
+			orgs[k.parentID] = struct{}{}
+		}
+	}
+	in.orgUserSets = len(orgs)
+}
+
+func otherUserType(t string) string {
+	if t == UserHuman {
+		return UserMachine
+	}
+	return UserHuman
 }
 
 func (in *Instance) userSet(k parentKey) *userSet {
@@ -181,6 +220,7 @@ func (in *Instance) Report(now time.Time) Report {
 			delete(in.users, k)
 		}
 	}
+	in.recountOrganizationUsers()
 	if !in.CaughtUp {
 		return r
 	}

@@ -216,9 +216,18 @@ func (t *Tracker) read(ctx context.Context, r zitadelevent.Reader, id string, in
 // warnCaps names each limit the counters reached.
 func (t *Tracker) warnCaps(instanceID string, caps []Cap) {
 	for _, c := range caps {
-		if c.Organizations {
+		switch {
+		case c.Organizations:
 			t.logger.Warn(fmt.Sprintf("Activity events name more than %d organizations; the events of further ones are counted as organization %q",
 				c.Limit, Other), zap.String("instance", instanceID))
+			continue
+		case c.Applications:
+			t.logger.Warn(fmt.Sprintf("Logins of more than %d applications in the instance; further applications are counted as application %q",
+				c.Limit, Other), zap.String("instance", instanceID))
+			continue
+		case c.ActiveUsers:
+			t.logger.Warn(fmt.Sprintf("Active users of more than %d organizations; those of further organizations are counted in the instance's only "+
+				"(activity::active_users_per_organization)", c.Limit), zap.String("instance", instanceID))
 			continue
 		}
 		t.logger.Warn(fmt.Sprintf("Logins of more than %d applications in one organization; further applications are counted as application %q: "+
