@@ -24,7 +24,7 @@ func centralPods(t *testing.T) []collectorPod {
 	t.Helper()
 	return []collectorPod{
 		loadKustomization(t, "kubernetes/central").pod(t),
-		helmRelease(t, "otelcol-zitadel", "helm/central.yaml"),
+		helmRelease(t, centralRelease, "helm/central.yaml"),
 		operatorCollectorPod(t, "operator/central.yaml", centralNamespace),
 	}
 }
@@ -35,7 +35,7 @@ func scraperPods(t *testing.T, source string) []collectorPod {
 	t.Helper()
 	return []collectorPod{
 		loadKustomization(t, "kubernetes/scraper/"+source).pod(t),
-		helmRelease(t, "otelcol-zitadel-scraper", "helm/scraper.yaml", "helm/scraper-"+source+".yaml"),
+		helmRelease(t, scraperRelease, "helm/scraper.yaml", "helm/scraper-"+source+".yaml"),
 		operatorCollectorPod(t, "operator/scraper-"+source+".yaml", zitadelNamespace),
 	}
 }
