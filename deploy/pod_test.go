@@ -20,7 +20,7 @@ import (
 
 // collectorPod is what one path (plain manifests, Helm chart, Operator) runs
 // for one collector: the pod as that path renders it, the configuration the
-// collector reads in it, and the Service in front of it.
+// collector reads in it, and the Services in front of it.
 type collectorPod struct {
 	path        string
 	kind        string // Deployment or StatefulSet
@@ -31,7 +31,16 @@ type collectorPod struct {
 	claims      []corev1.PersistentVolumeClaim
 	config      string
 	service     serviceView
+	monitoring  *serviceView // the Operator's Service for the collector's own metrics
 	disruptions *disruptionView
+}
+
+// services are the Services in front of the pods.
+func (p collectorPod) services() []serviceView {
+	if p.monitoring == nil {
+		return []serviceView{p.service}
+	}
+	return []serviceView{p.service, *p.monitoring}
 }
 
 type serviceView struct {
@@ -266,20 +275,22 @@ func checkProbesAndPorts(t *testing.T, p collectorPod) {
 			t.Errorf("%s: the configuration's %s listens on %d, which no container port declares", p.path, what, port)
 		}
 	}
-	if len(p.service.selector) == 0 || !selects(p.service.selector, p.labels) {
-		t.Errorf("%s: Service %q selector %v does not select the pods (%v)", p.path, p.service.name, p.service.selector, p.labels)
-	}
 	exposed := map[int32]bool{}
-	for _, sp := range p.service.ports {
-		target := p.containerPort(sp.TargetPort)
-		if !declared[target] {
-			t.Errorf("%s: Service port %q targets %s, which no container port declares", p.path, sp.Name, sp.TargetPort.String())
+	for _, s := range p.services() {
+		if len(s.selector) == 0 || !selects(s.selector, p.labels) {
+			t.Errorf("%s: Service %q selector %v does not select the pods (%v)", p.path, s.name, s.selector, p.labels)
 		}
-		exposed[target] = true
+		for _, sp := range s.ports {
+			target := p.containerPort(sp.TargetPort)
+			if !declared[target] {
+				t.Errorf("%s: Service %q port %q targets %s, which no container port declares", p.path, s.name, sp.Name, sp.TargetPort.String())
+			}
+			exposed[target] = true
+		}
 	}
 	for what, port := range listen {
 		if what != "health_check" && !exposed[int32(port)] {
-			t.Errorf("%s: Service %q does not expose the %s port %d", p.path, p.service.name, what, port)
+			t.Errorf("%s: no Service exposes the %s port %d", p.path, what, port)
 		}
 	}
 }
