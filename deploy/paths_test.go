@@ -195,6 +195,10 @@ func checkStorage(t *testing.T, p collectorPod, source string) {
 	if e.Schedule == "" || e.Storage != "file_storage" || e.SendingQueue.Storage != "file_storage" {
 		t.Errorf("%s: zitadeltelemetry exporter %+v, want a schedule whose snapshot and queue are kept in file_storage", p.path, e)
 	}
+	// The volume is written by the image's user through its group.
+	if g := deref(p.spec.SecurityContext).FSGroup; deref(g) != imageUser {
+		t.Errorf("%s: fsGroup %d, want %d, the image's group, so that the collector can write the volume", p.path, deref(g), imageUser)
+	}
 	if a := c.Receivers.Zitadel.Activity; !a.Enabled || a.Storage != "file_storage" {
 		t.Errorf("%s: the %s source's activity %+v, want it on and kept in file_storage", p.path, source, a)
 	}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -393,8 +394,8 @@ func checkSameAcrossPaths(t *testing.T, pods []collectorPod) {
 		if a, b := deref(p.spec.SecurityContext).FSGroup, deref(first.spec.SecurityContext).FSGroup; deref(a) != deref(b) {
 			t.Errorf("%s: fsGroup %v, %s: %v", p.path, deref(a), first.path, deref(b))
 		}
-		if a, b := len(p.spec.TopologySpreadConstraints), len(first.spec.TopologySpreadConstraints); a != b {
-			t.Errorf("%s has %d topology spread constraints, %s %d", p.path, a, first.path, b)
+		if a, b := spread(p), spread(first); !slices.Equal(a, b) {
+			t.Errorf("%s: topology spread %v, %s: %v", p.path, a, first.path, b)
 		}
 		if a, b := comparableConfig(t, p.config), comparableConfig(t, first.config); a != b {
 			t.Errorf("%s and %s run different configurations:\n%s\n---\n%s", p.path, first.path, a, b)
@@ -407,6 +408,16 @@ func checkSameAcrossPaths(t *testing.T, pods []collectorPod) {
 			}
 		}
 	}
+}
+
+// spread is a pod's topology spread constraints but for their selectors,
+// which each path writes for its own labels.
+func spread(p collectorPod) []string {
+	var s []string
+	for _, c := range p.spec.TopologySpreadConstraints {
+		s = append(s, fmt.Sprintf("maxSkew %d over %s, %s", c.MaxSkew, c.TopologyKey, c.WhenUnsatisfiable))
+	}
+	return s
 }
 
 func secretNames(p collectorPod) map[string]bool {
