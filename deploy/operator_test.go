@@ -1,6 +1,9 @@
 package deploy
 
 import (
+	"fmt"
+	"sort"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,7 +42,7 @@ type operatorCollector struct {
 // operatorCollectorPod renders what the Operator makes of the resource
 // (internal/manifests/collector: container.go, deployment.go, statefulset.go,
 // service.go, and the labels of manifestutils): its pod, its configuration and
-// its Service, in a namespace.
+// its Services, in a namespace.
 func operatorCollectorPod(t *testing.T, path, namespace string) collectorPod {
 	t.Helper()
 	var o operatorCollector
@@ -97,18 +100,16 @@ func operatorCollectorPod(t *testing.T, path, namespace string) collectorPod {
 			c.Env = append(c.Env, e)
 		}
 	}
-	// Ports: those of spec.ports, then the collector's own metrics port from
-	// service::telemetry (8888 when the Operator cannot tell).
+	// Container ports: those of spec.ports, then the collector's own metrics
+	// port from service::telemetry (8888 when the Operator cannot tell).
 	for _, sp := range s.Ports {
 		c.Ports = append(c.Ports, corev1.ContainerPort{Name: sp.Name, ContainerPort: sp.Port, Protocol: sp.Protocol})
-		p.service.ports = append(p.service.ports, corev1.ServicePort{Name: sp.Name, Port: sp.Port, TargetPort: intstr.FromInt32(sp.Port), Protocol: sp.Protocol})
 	}
 	metricsPort := int32(8888)
 	if port, ok := listen["collector's own metrics"]; ok {
 		metricsPort = int32(port)
 	}
 	c.Ports = append(c.Ports, corev1.ContainerPort{Name: "metrics", ContainerPort: metricsPort, Protocol: corev1.ProtocolTCP})
-	p.service.ports = append(p.service.ports, corev1.ServicePort{Name: "metrics", Port: metricsPort, TargetPort: intstr.FromInt32(metricsPort)})
 	// Probes from the health_check extension's endpoint and path.
 	health := intstr.FromInt32(int32(listen["health_check"]))
 	probe := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/", Port: health}}}
@@ -123,7 +124,14 @@ func operatorCollectorPod(t *testing.T, path, namespace string) collectorPod {
 			LocalObjectReference: corev1.LocalObjectReference{Name: name},
 		}}}},
 	}
-	p.service.name, p.service.selector = name, p.selector // naming.Service
+	// service.go: Service holds the receivers' and exporters' ports and
+	// spec.ports, not the collector's own metrics; MonitoringService holds
+	// those alone, under the port name monitoring.
+	p.service = serviceView{name: name, selector: p.selector, ports: operatorServicePorts(t, path, s.Ports, s.Config)}
+	p.monitoring = &serviceView{name: name + "-monitoring", selector: p.selector, ports: []corev1.ServicePort{
+		// The API server defaults the unset targetPort to the port.
+		{Name: "monitoring", Port: metricsPort, TargetPort: intstr.FromInt32(metricsPort)},
+	}}
 	if s.PodDisruptionBudget != nil {
 		p.disruptions = &disruptionView{selector: p.selector, minAvailable: s.PodDisruptionBudget.MinAvailable}
 	}
@@ -138,4 +146,61 @@ func hasEnv(env []corev1.EnvVar, name string) bool {
 		}
 	}
 	return false
+}
+
+// operatorServicePorts are the ports of the Operator's <name>-collector
+// Service (service.go's Service): spec.ports, then the ports it infers from
+// the receivers and exporters (otelconfig.GetReceiverAndExporterPorts), less
+// those whose number spec.ports has, renamed port-<n> where the name is taken.
+func operatorServicePorts(t *testing.T, path string, spec []corev1.ServicePort, config map[string]any) []corev1.ServicePort {
+	t.Helper()
+	ports := make([]corev1.ServicePort, 0, len(spec))
+	numbers, names := map[int32]bool{}, map[string]bool{}
+	for _, sp := range spec {
+		ports = append(ports, corev1.ServicePort{Name: sp.Name, Port: sp.Port, TargetPort: intstr.FromInt32(sp.Port), Protocol: sp.Protocol})
+		numbers[sp.Port], names[sp.Name] = true, true
+	}
+	for _, inferred := range operatorInferredPorts(t, path, config) {
+		if numbers[inferred.Port] {
+			continue
+		}
+		if names[inferred.Name] {
+			inferred.Name = fmt.Sprintf("port-%d", inferred.Port)
+		}
+		ports = append(ports, inferred)
+	}
+	return ports
+}
+
+// operatorInferredPorts: a receiver the Operator has no parser for gives the
+// port of its top-level endpoint, if it has one (receivers' ReceiverFor); of
+// the exporters only prometheus gives one, its endpoint's (exporters'
+// ParserFor). The receivers it has parsers of their own for are refused
+// here, so that none is taken for one without ports.
+func operatorInferredPorts(t *testing.T, path string, config map[string]any) []corev1.ServicePort {
+	t.Helper()
+	var ports []corev1.ServicePort
+	inferred := func(id string, endpoint any) {
+		if e, ok := endpoint.(string); ok && e != "" {
+			n := int32(port(t, e))
+			ports = append(ports, corev1.ServicePort{Name: id, Port: n, TargetPort: intstr.FromInt32(n)})
+		}
+	}
+	receivers, _ := config["receivers"].(map[string]any)
+	for id, r := range receivers {
+		if typ, _, _ := strings.Cut(id, "/"); typ != "zitadel" && typ != "zitadeltelemetry" {
+			t.Fatalf("%s: receiver %q; the rendering here knows the Operator's ports of zitadel and zitadeltelemetry only", path, id)
+		}
+		rm, _ := r.(map[string]any)
+		inferred(id, rm["endpoint"])
+	}
+	exporters, _ := config["exporters"].(map[string]any)
+	for id, e := range exporters {
+		if typ, _, _ := strings.Cut(id, "/"); typ == "prometheus" {
+			em, _ := e.(map[string]any)
+			inferred(id, em["endpoint"])
+		}
+	}
+	sort.Slice(ports, func(i, j int) bool { return ports[i].Name < ports[j].Name })
+	return ports
 }

@@ -24,7 +24,7 @@ func centralPods(t *testing.T) []collectorPod {
 	t.Helper()
 	return []collectorPod{
 		loadKustomization(t, "kubernetes/central").pod(t),
-		helmRelease(t, "otelcol-zitadel", "helm/central.yaml"),
+		helmRelease(t, centralRelease, "helm/central.yaml"),
 		operatorCollectorPod(t, "operator/central.yaml", centralNamespace),
 	}
 }
@@ -35,7 +35,7 @@ func scraperPods(t *testing.T, source string) []collectorPod {
 	t.Helper()
 	return []collectorPod{
 		loadKustomization(t, "kubernetes/scraper/"+source).pod(t),
-		helmRelease(t, "otelcol-zitadel-scraper", "helm/scraper.yaml", "helm/scraper-"+source+".yaml"),
+		helmRelease(t, scraperRelease, "helm/scraper.yaml", "helm/scraper-"+source+".yaml"),
 		operatorCollectorPod(t, "operator/scraper-"+source+".yaml", zitadelNamespace),
 	}
 }
@@ -113,6 +113,40 @@ func TestScraperBesideZitadel(t *testing.T) {
 	}
 }
 
+// TestScraperReportsAtEveryStop: every path's collector beside ZITADEL
+// reports on a schedule and once more at a clean stop. A run missed while the
+// collector was stopped is not made up and @every counts from each start, so
+// without send_on_shutdown a collector restarted more often than its schedule
+// would never report.
+func TestScraperReportsAtEveryStop(t *testing.T) {
+	type report struct {
+		Schedule       string `json:"schedule"`
+		SendOnShutdown bool   `json:"send_on_shutdown"`
+	}
+	var first *report
+	for _, source := range []string{"api", "database"} {
+		for _, p := range scraperPods(t, source) {
+			var c struct {
+				Exporters struct {
+					Telemetry report `json:"zitadeltelemetry"`
+				} `json:"exporters"`
+			}
+			if err := yaml.Unmarshal([]byte(p.config), &c); err != nil {
+				t.Fatal(err)
+			}
+			got := c.Exporters.Telemetry
+			if got.Schedule == "" || !got.SendOnShutdown {
+				t.Errorf("%s: zitadeltelemetry exporter %+v, want a schedule with send_on_shutdown", p.path, got)
+			}
+			if first == nil {
+				first = &got
+			} else if got != *first {
+				t.Errorf("%s: zitadeltelemetry exporter %+v, the other paths %+v", p.path, got, *first)
+			}
+		}
+	}
+}
+
 // checkStorage: the file_storage directory is a volume claimed by the
 // StatefulSet, and the activity state and the exporter's snapshot and
 // queue are kept in it.
@@ -160,6 +194,10 @@ func checkStorage(t *testing.T, p collectorPod, source string) {
 	e := c.Exporters.Telemetry
 	if e.Schedule == "" || e.Storage != "file_storage" || e.SendingQueue.Storage != "file_storage" {
 		t.Errorf("%s: zitadeltelemetry exporter %+v, want a schedule whose snapshot and queue are kept in file_storage", p.path, e)
+	}
+	// The volume is written by the image's user through its group.
+	if g := deref(p.spec.SecurityContext).FSGroup; deref(g) != imageUser {
+		t.Errorf("%s: fsGroup %d, want %d, the image's group, so that the collector can write the volume", p.path, deref(g), imageUser)
 	}
 	if a := c.Receivers.Zitadel.Activity; !a.Enabled || a.Storage != "file_storage" {
 		t.Errorf("%s: the %s source's activity %+v, want it on and kept in file_storage", p.path, source, a)
@@ -224,7 +262,8 @@ func receiverPath(t *testing.T, config string) string {
 // TestShippedConfigsStartWithoutWarning starts the built collector on every
 // configuration shipped (each path's, the Helm values merged with the chart's
 // defaults, and the image's default) and holds its start free of warnings: a
-// deprecation, or a form the collector reads but no longer wants.
+// deprecation, or a form the collector reads but no longer wants. The stop is
+// not held: a scraper that counted nothing says so when its stop reports.
 func TestShippedConfigsStartWithoutWarning(t *testing.T) {
 	type shipped struct {
 		where, config string
@@ -247,8 +286,8 @@ func TestShippedConfigsStartWithoutWarning(t *testing.T) {
 		fmt.Sprintf("OTELCOL_METRICS_PORT=%d", freePort(t)),
 	}})
 	for _, c := range configs {
-		log := startLog(t, c.where, c.config, c.env)
-		for _, line := range strings.Split(log, "\n") {
+		start, _, _ := strings.Cut(startLog(t, c.where, c.config, c.env), "Everything is ready")
+		for _, line := range strings.Split(start, "\n") {
 			if strings.Contains(strings.ToLower(line), "deprecat") || strings.Contains(line, "\twarn\t") {
 				t.Errorf("%s starts with a warning:\n%s", c.where, line)
 			}

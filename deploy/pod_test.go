@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ import (
 
 // collectorPod is what one path (plain manifests, Helm chart, Operator) runs
 // for one collector: the pod as that path renders it, the configuration the
-// collector reads in it, and the Service in front of it.
+// collector reads in it, and the Services in front of it.
 type collectorPod struct {
 	path        string
 	kind        string // Deployment or StatefulSet
@@ -31,7 +32,16 @@ type collectorPod struct {
 	claims      []corev1.PersistentVolumeClaim
 	config      string
 	service     serviceView
+	monitoring  *serviceView // the Operator's Service for the collector's own metrics
 	disruptions *disruptionView
+}
+
+// services are the Services in front of the pods.
+func (p collectorPod) services() []serviceView {
+	if p.monitoring == nil {
+		return []serviceView{p.service}
+	}
+	return []serviceView{p.service, *p.monitoring}
 }
 
 type serviceView struct {
@@ -266,20 +276,22 @@ func checkProbesAndPorts(t *testing.T, p collectorPod) {
 			t.Errorf("%s: the configuration's %s listens on %d, which no container port declares", p.path, what, port)
 		}
 	}
-	if len(p.service.selector) == 0 || !selects(p.service.selector, p.labels) {
-		t.Errorf("%s: Service %q selector %v does not select the pods (%v)", p.path, p.service.name, p.service.selector, p.labels)
-	}
 	exposed := map[int32]bool{}
-	for _, sp := range p.service.ports {
-		target := p.containerPort(sp.TargetPort)
-		if !declared[target] {
-			t.Errorf("%s: Service port %q targets %s, which no container port declares", p.path, sp.Name, sp.TargetPort.String())
+	for _, s := range p.services() {
+		if len(s.selector) == 0 || !selects(s.selector, p.labels) {
+			t.Errorf("%s: Service %q selector %v does not select the pods (%v)", p.path, s.name, s.selector, p.labels)
 		}
-		exposed[target] = true
+		for _, sp := range s.ports {
+			target := p.containerPort(sp.TargetPort)
+			if !declared[target] {
+				t.Errorf("%s: Service %q port %q targets %s, which no container port declares", p.path, s.name, sp.Name, sp.TargetPort.String())
+			}
+			exposed[target] = true
+		}
 	}
 	for what, port := range listen {
 		if what != "health_check" && !exposed[int32(port)] {
-			t.Errorf("%s: Service %q does not expose the %s port %d", p.path, p.service.name, what, port)
+			t.Errorf("%s: no Service exposes the %s port %d", p.path, what, port)
 		}
 	}
 }
@@ -382,8 +394,8 @@ func checkSameAcrossPaths(t *testing.T, pods []collectorPod) {
 		if a, b := deref(p.spec.SecurityContext).FSGroup, deref(first.spec.SecurityContext).FSGroup; deref(a) != deref(b) {
 			t.Errorf("%s: fsGroup %v, %s: %v", p.path, deref(a), first.path, deref(b))
 		}
-		if a, b := len(p.spec.TopologySpreadConstraints), len(first.spec.TopologySpreadConstraints); a != b {
-			t.Errorf("%s has %d topology spread constraints, %s %d", p.path, a, first.path, b)
+		if a, b := spread(p), spread(first); !slices.Equal(a, b) {
+			t.Errorf("%s: topology spread %v, %s: %v", p.path, a, first.path, b)
 		}
 		if a, b := comparableConfig(t, p.config), comparableConfig(t, first.config); a != b {
 			t.Errorf("%s and %s run different configurations:\n%s\n---\n%s", p.path, first.path, a, b)
@@ -396,6 +408,16 @@ func checkSameAcrossPaths(t *testing.T, pods []collectorPod) {
 			}
 		}
 	}
+}
+
+// spread is a pod's topology spread constraints but for their selectors,
+// which each path writes for its own labels.
+func spread(p collectorPod) []string {
+	var s []string
+	for _, c := range p.spec.TopologySpreadConstraints {
+		s = append(s, fmt.Sprintf("maxSkew %d over %s, %s", c.MaxSkew, c.TopologyKey, c.WhenUnsatisfiable))
+	}
+	return s
 }
 
 func secretNames(p collectorPod) map[string]bool {

@@ -134,9 +134,6 @@ func runShippedPair(t *testing.T, dir, source string, edit func(map[string]any),
 	set(t, scraper, freeAddr(t), "extensions", "health_check", "endpoint")
 	set(t, scraper, filepath.Join(dir, "storage"), "extensions", "file_storage", "directory")
 	ownMetrics(t, scraper)
-	// The schedule sends a report an hour after the start; a stop hands it to
-	// the sending queue on the volume now.
-	set(t, scraper, true, "exporters", "zitadeltelemetry", "send_on_shutdown")
 	scraperConfig := writeYAML(t, dir, "scraper.yaml", scraper)
 	scraperCol := startCollector(t, bin, scraperConfig)
 
@@ -145,8 +142,9 @@ func runShippedPair(t *testing.T, dir, source string, edit func(map[string]any),
 		return err == nil && scraped(m)
 	}, 60*time.Second, 200*time.Millisecond, "the collector beside ZITADEL did not expose what it scraped")
 
-	// A restart, as of the StatefulSet's pod: the queue on the volume sends
-	// the report the stop left in it.
+	// A restart, as of the StatefulSet's pod: the schedule's first run is an
+	// hour away, so the report comes from the stop (send_on_shutdown), which
+	// left it in the queue on the volume, and the restarted collector sends it.
 	require.NoError(t, scraperCol.terminate(10*time.Second))
 	startCollector(t, bin, scraperConfig)
 	require.Eventually(t, func() bool {
@@ -169,14 +167,13 @@ func shippedConfig(t *testing.T, path string) map[string]any {
 	return config
 }
 
-// set replaces the value at a path of keys, which must be there already
-// (but for send_on_shutdown, which the test adds).
+// set replaces the value at a path of keys, which must be there already.
 func set(t *testing.T, config map[string]any, value any, keys ...string) {
 	t.Helper()
 	parent, ok := dig(t, config, keys[:len(keys)-1]...).(map[string]any)
 	require.True(t, ok, "no %v", keys[:len(keys)-1])
 	last := keys[len(keys)-1]
-	if _, ok := parent[last]; !ok && last != "send_on_shutdown" {
+	if _, ok := parent[last]; !ok {
 		t.Fatalf("the configuration has no %s", strings.Join(keys, "::"))
 	}
 	parent[last] = value
