@@ -42,14 +42,20 @@ COMPONENT_DIRS := zitadelreceiver zitadelexporter zitadeltelemetryreceiver
 # in metadata.yaml) moves to the module's internal/, where the root and the receiver's sources
 # import its status and telemetry builder. Its metrics builder, config and resource code are
 # dropped: internal/contract builds the data metrics (its package documentation says why).
+# The zitadeltelemetry receiver keeps its generated package in its own internal/metadata, cut
+# to the same three files: the rest (metrics builder, config, resource, metadatatest) is
+# dropped for the same reason. `go generate` is not used: this rule is the one way.
 ROOT_COMPONENTS := zitadelreceiver zitadelexporter
+KEPT_GENERATED  := generated_{status,telemetry,telemetry_test}.go
 metadata:
 	for d in $(COMPONENT_DIRS); do (cd $$d && $(GO) tool mdatagen metadata.yaml) || exit 1; done
 	for d in $(ROOT_COMPONENTS); do \
 	  rm -rf internal/$${d}metadata && mkdir internal/$${d}metadata && \
-	  mv $$d/internal/$${d}metadata/generated_{status,telemetry,telemetry_test}.go internal/$${d}metadata/ && \
+	  mv $$d/internal/$${d}metadata/$(KEPT_GENERATED) internal/$${d}metadata/ && \
 	  rm -rf $$d/internal || exit 1; \
 	done
+	cd zitadeltelemetryreceiver/internal && rm -rf metadatatest metadata.kept && mkdir metadata.kept && \
+	  mv metadata/$(KEPT_GENERATED) metadata.kept/ && rm -rf metadata && mv metadata.kept metadata
 
 # Rebuilds ZITADEL's official descriptor set, which the conformance test in internal/gen checks
 # our proto/ subsets against, from the descriptors embedded in the npm package @zitadel/proto.

@@ -279,8 +279,8 @@ var (
 
 // Unmarshal decodes the receiver's configuration, refusing first what the
 // collector would decode without a word: a fraction at an integer key, a
-// number without a unit at a duration key, a secret that is present but
-// empty.
+// number without a unit or below a millisecond at a duration key, a secret
+// that is present but empty.
 func (c *ReceiverConfig) Unmarshal(conf *confmap.Conf) error {
 	if err := receiverRawKeys.Check(conf); err != nil {
 		return err
@@ -308,10 +308,10 @@ func (c *ReceiverConfig) deprecationWarning() string {
 }
 
 // Unmarshal decodes the exporter's configuration. Besides what the receiver's
-// Unmarshal refuses (fractions at integer keys, numbers without a unit at
-// duration keys, empty secrets), it refuses the client block of the protocol
-// not in use: its settings (a credential header, say) would silently never
-// apply.
+// Unmarshal refuses (fractions at integer keys, numbers without a unit or
+// below a millisecond at duration keys, empty secrets), it refuses the client
+// block of the protocol not in use: its settings (a credential header, say)
+// would silently never apply.
 func (c *ExporterConfig) Unmarshal(conf *confmap.Conf) error {
 	if err := exporterRawKeys.Check(conf); err != nil {
 		return err

@@ -1,7 +1,10 @@
 package zitadeltelemetry
 
 import (
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -53,4 +56,37 @@ func indexOf(lines []string, substr string) int {
 		}
 	}
 	return -1
+}
+
+// TestNoGoGenerateDirective holds CONTRIBUTING's rule that `make metadata` is the one way to
+// regenerate the components' code: a //go:generate directive would let `go generate ./...` run
+// mdatagen alone and write back the generated code that the rule deletes.
+func TestNoGoGenerateDirective(t *testing.T) {
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "build") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for line := range strings.Lines(string(src)) {
+			if strings.HasPrefix(line, "//go:generate") {
+				t.Errorf("%s: %s (regenerate with `make metadata` or `make generate` instead)", path, strings.TrimSpace(line))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

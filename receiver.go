@@ -78,7 +78,8 @@ type zitadelScraper struct {
 	source  model.Source
 	started time.Time
 	now     func() time.Time
-	// own are the receiver's own metrics, shared with its source.
+	// own are the receiver's own metrics, shared with its source and the
+	// receiver of the same id in a logs pipeline (sharedsource.Of).
 	own *zitadelreceivermetadata.TelemetryBuilder
 	// host takes the receiver's health after each scrape.
 	host component.Host
@@ -93,17 +94,18 @@ type zitadelScraper struct {
 }
 
 func newZitadelScraper(cfg *ReceiverConfig, set component.TelemetrySettings) (*zitadelScraper, error) {
-	own, err := zitadelreceivermetadata.NewTelemetryBuilder(set)
+	src, err := sharedsource.Of(cfg, set, func(own *zitadelreceivermetadata.TelemetryBuilder) model.Source {
+		return newSource(cfg, set, own)
+	})
 	if err != nil {
 		return nil, err
 	}
-	src := sharedsource.Of(cfg, func() model.Source { return newSource(cfg, set, own) })
 	stopping, stop := context.WithCancel(context.Background())
-	return &zitadelScraper{cfg: cfg, set: set, source: src, own: own, now: time.Now, stopping: stopping, stop: stop}, nil
+	return &zitadelScraper{cfg: cfg, set: set, source: src, own: src.Own, now: time.Now, stopping: stopping, stop: stop}, nil
 }
 
 // newSource is the configured source; a metrics and a logs pipeline of one
-// receiver id share it (sharedsource.Of).
+// receiver id share it and its own metrics (sharedsource.Of).
 func newSource(cfg *ReceiverConfig, set component.TelemetrySettings, own *zitadelreceivermetadata.TelemetryBuilder) model.Source {
 	filter := model.NewResourceFilter(cfg.Resources)
 	if cfg.Source == SourceDatabase {
@@ -221,11 +223,12 @@ func (s *zitadelScraper) setStorageOwner(id component.ID) {
 // pipeline of the same receiver id shares.
 func createLogsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
 	rc := cfg.(*ReceiverConfig)
-	own, err := zitadelreceivermetadata.NewTelemetryBuilder(set.TelemetrySettings)
+	src, err := sharedsource.Of(rc, set.TelemetrySettings, func(own *zitadelreceivermetadata.TelemetryBuilder) model.Source {
+		return newSource(rc, set.TelemetrySettings, own)
+	})
 	if err != nil {
 		return nil, err
 	}
-	src := sharedsource.Of(rc, func() model.Source { return newSource(rc, set.TelemetrySettings, own) })
 	events, ok := src.Source.(audittrail.Source)
 	if !ok {
 		return nil, fmt.Errorf("audit_log: source %q does not read ZITADEL's events", rc.Source)

@@ -10,8 +10,15 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/sharedsource"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelreceivermetadata"
 )
 
 // steppingClock advances by step on every reading.
@@ -91,4 +98,43 @@ func testScraper(tb testing.TB, cfg *ReceiverConfig, set component.TelemetrySett
 	s, err := newZitadelScraper(cfg, set)
 	require.NoError(tb, err)
 	return s
+}
+
+// TestOneTelemetryBuilderPerReceiverID: one receiver id in a metrics and a
+// logs pipeline counts its own work with one TelemetryBuilder, the one its
+// shared source counts with, whichever pipeline the collector creates first.
+func TestOneTelemetryBuilderPerReceiverID(t *testing.T) {
+	for _, logsFirst := range []bool{false, true} {
+		cfg := createDefaultReceiverConfig().(*ReceiverConfig)
+		cfg.API.Endpoint = "localhost:1"
+		set := receivertest.NewNopSettings(ReceiverType)
+		f := NewReceiverFactory()
+		var (
+			metrics receiver.Metrics
+			logs    receiver.Logs
+			err     error
+		)
+		if logsFirst {
+			logs, err = f.CreateLogs(t.Context(), set, cfg, new(consumertest.LogsSink))
+			require.NoError(t, err)
+		}
+		metrics, err = f.CreateMetrics(t.Context(), set, cfg, new(consumertest.MetricsSink))
+		require.NoError(t, err)
+		if !logsFirst {
+			logs, err = f.CreateLogs(t.Context(), set, cfg, new(consumertest.LogsSink))
+			require.NoError(t, err)
+		}
+		scraper := metrics.(*zitadelReceiver).scraper
+		src, err := sharedsource.Of(cfg, set.TelemetrySettings, func(*zitadelreceivermetadata.TelemetryBuilder) model.Source {
+			t.Fatal("the pipelines' receivers made no shared source")
+			return nil
+		})
+		require.NoError(t, err)
+		assert.Same(t, src, scraper.source, "logs first: %v", logsFirst)
+		assert.Same(t, src.Own, scraper.own, "logs first: %v", logsFirst)
+		require.NoError(t, logs.Shutdown(context.Background()))
+		require.NoError(t, metrics.Shutdown(context.Background()))
+		held, _ := sharedsource.Held(cfg)
+		assert.False(t, held)
+	}
 }

@@ -1,5 +1,3 @@
 // Package zitadelexporter exposes the `zitadeltelemetry` exporter to ocb, which
 // imports one package per component and calls its NewFactory.
 package zitadelexporter
-
-//go:generate go tool mdatagen metadata.yaml

@@ -1,5 +1,3 @@
 // Package zitadelreceiver exposes the `zitadel` receiver to ocb, which imports
 // one package per component and calls its NewFactory.
 package zitadelreceiver
-
-//go:generate go tool mdatagen metadata.yaml

@@ -126,8 +126,10 @@ const (
 	minReportIDTTL    = time.Minute
 )
 
-// Unmarshal decodes the receiver's configuration, refusing fractional
-// numbers for integer keys.
+// Unmarshal decodes the receiver's configuration, refusing first what the
+// collector would decode without a word: a fraction at an integer key, a
+// number without a unit or below a millisecond at a duration key, a secret
+// that is present but empty.
 func (c *Config) Unmarshal(conf *confmap.Conf) error {
 	if err := rawKeys.Check(conf); err != nil {
 		return err

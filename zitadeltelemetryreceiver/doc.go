@@ -8,5 +8,3 @@
 //
 // It imports the module's internal packages, never the root package.
 package zitadeltelemetryreceiver
-
-//go:generate go tool mdatagen metadata.yaml

@@ -34,9 +34,10 @@ const (
 	ResAttrInstanceID   = "zitadel.instance.id"
 	ResAttrDomains      = "zitadel.instance.domains"
 	ResAttrCreationDate = "zitadel.instance.creation_date"
-
-	ScopeName = model.ScopeName
 )
+
+// ScopeName is the instrumentation scope of the contract's metrics.
+var ScopeName = model.ScopeName
 
 // Builder turns what a source records during one scrape into the metric
 // contract: one resource per instance, one data point per (parent, resource, table).

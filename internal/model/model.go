@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelreceivermetadata"
 )
 
 // Parent types, as ZITADEL stores them in projections.resource_counts.parent_type.
@@ -156,5 +158,6 @@ func (f ResourceFilter) Selected(name string) bool {
 }
 
 // ScopeName is the instrumentation scope of the metrics the components emit
-// and of the meters they count their own work with.
-const ScopeName = "github.com/otelcol-zitadel/zitadeltelemetry"
+// and of the meters they count their own work with: scope_name of
+// zitadelreceiver/metadata.yaml, as mdatagen generates it (a variable there).
+var ScopeName = zitadelreceivermetadata.ScopeName

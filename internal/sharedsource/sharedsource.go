@@ -1,7 +1,8 @@
 // Package sharedsource keeps one source per receiver configuration: with one
 // receiver id in a metrics and a logs pipeline the collector creates the
 // receiver once per pipeline, with the same configuration, and both read
-// through one connection to ZITADEL. Any package may import it.
+// through one connection to ZITADEL and count their own work with one
+// TelemetryBuilder. Any package may import it.
 package sharedsource
 
 import (
@@ -11,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/model"
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelreceivermetadata"
 )
 
 var sources = struct {
@@ -22,22 +24,31 @@ var sources = struct {
 // down with the last one.
 type Source struct {
 	model.Source
+	// Own are the receiver's own metrics, which the source counts with and
+	// the receivers of its configuration share.
+	Own *zitadelreceivermetadata.TelemetryBuilder
+
 	key     any
 	mu      sync.Mutex
 	running int
 }
 
-// Of returns the source of the configuration key (a pointer), made by
-// newSource the first time.
-func Of(key any, newSource func() model.Source) *Source {
+// Of returns the source of the configuration key (a pointer), made the
+// first time: the receiver's own metrics from set, then the source by
+// newSource, which counts with them.
+func Of(key any, set component.TelemetrySettings, newSource func(*zitadelreceivermetadata.TelemetryBuilder) model.Source) (*Source, error) {
 	sources.Lock()
 	defer sources.Unlock()
-	s, ok := sources.m[key]
-	if !ok {
-		s = &Source{Source: newSource(), key: key}
-		sources.m[key] = s
+	if s, ok := sources.m[key]; ok {
+		return s, nil
 	}
-	return s
+	own, err := zitadelreceivermetadata.NewTelemetryBuilder(set)
+	if err != nil {
+		return nil, err
+	}
+	s := &Source{Source: newSource(own), Own: own, key: key}
+	sources.m[key] = s
+	return s, nil
 }
 
 // Held reports whether a source of key is kept, and how many receivers
