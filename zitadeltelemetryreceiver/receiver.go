@@ -108,6 +108,10 @@ func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, 
 	if err != nil {
 		return fmt.Errorf("http server: %w", err)
 	}
+	// A declared length over the limit is answered before confighttp's
+	// middleware, which hides it for a compressed body and, for gzip and
+	// zlib, waits for the body's first bytes.
+	srv.Handler = telemetryservice.RefuseDeclaredOverLimit(r, server.MaxRequestBodySize, srv.Handler)
 	srv.MaxHeaderBytes = r.cfg.MaxHeaderBytes
 	ln, err := server.ToListener(ctx)
 	if err != nil {
