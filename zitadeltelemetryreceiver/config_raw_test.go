@@ -162,6 +162,22 @@ func TestTelemetryReceiverServerTimeoutsByDefault(t *testing.T) {
 	assert.Equal(t, 10000, cfg.MaxInstancesPerCall)
 }
 
+// The gRPC server's defaults end a call whose message has not arrived
+// within 30s, as the HTTP server's read_timeout does.
+func TestTelemetryReceiverGRPCTimeoutsByDefault(t *testing.T) {
+	g := createDefaultConfig().(*Config).GRPC.GetOrInsertDefault()
+	assert.Equal(t, 30*time.Second, g.ReadTimeout, "the README documents 30s")
+
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, testkit.LoadRaw(cfg, map[string]any{"grpc": map[string]any{"read_timeout": "5s"}}))
+	assert.Equal(t, 5*time.Second, cfg.GRPC.Get().ReadTimeout)
+
+	err := testkit.LoadRaw(createDefaultConfig(), map[string]any{"grpc": map[string]any{"read_timeout": "0s"}})
+	assert.ErrorContains(t, err, "grpc::read_timeout: 0s is not positive")
+	err = testkit.LoadRaw(createDefaultConfig(), map[string]any{"grpc": map[string]any{"read_timeout": 30}})
+	assert.ErrorContains(t, err, "grpc::read_timeout: 30 is 30 nanoseconds")
+}
+
 // The README's table gives the bounds' defaults as the config type has
 // them.
 func TestTheReadmeGivesTheServerBoundsDefaults(t *testing.T) {
@@ -176,5 +192,7 @@ func TestTheReadmeGivesTheServerBoundsDefaults(t *testing.T) {
 		assert.Contains(t, string(readme), fmt.Sprintf("| `%s` | `%d`", key, value), key)
 		assert.Contains(t, string(readme), fmt.Sprintf("    %s: %d", key, value), key)
 	}
-	assert.Contains(t, string(readme), fmt.Sprintf("`grpc::max_concurrent_streams` is %d by default", cfg.GRPC.GetOrInsertDefault().MaxConcurrentStreams))
+	g := cfg.GRPC.GetOrInsertDefault()
+	assert.Contains(t, string(readme), fmt.Sprintf("`grpc::max_concurrent_streams` is %d by default", g.MaxConcurrentStreams))
+	assert.Contains(t, string(readme), fmt.Sprintf("| `grpc::read_timeout` | `%s` |", g.ReadTimeout))
 }

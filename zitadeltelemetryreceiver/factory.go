@@ -58,6 +58,9 @@ const (
 	// defaultGRPCMaxConcurrentStreams is HTTP/2's recommended least; grpc-go
 	// has no bound of its own.
 	defaultGRPCMaxConcurrentStreams = 100
+	// defaultGRPCReadTimeout is the HTTP server's read timeout: a gRPC
+	// client sends its message right after the call's headers.
+	defaultGRPCReadTimeout = defaultReadTimeout
 )
 
 // NewFactory returns the factory of the `zitadeltelemetry` receiver, whose
@@ -74,7 +77,7 @@ func createDefaultConfig() component.Config {
 	httpCfg.MaxRequestBodySize = defaultMaxRequestBodySize
 	httpCfg.ReadTimeout = defaultReadTimeout
 	httpCfg.ReadHeaderTimeout = defaultReadHeaderTimeout
-	grpcCfg := configgrpc.NewDefaultServerConfig()
+	grpcCfg := GRPCConfig{ServerConfig: configgrpc.NewDefaultServerConfig(), ReadTimeout: defaultGRPCReadTimeout}
 	grpcCfg.NetAddr.Endpoint = defaultGRPCEndpoint
 	grpcCfg.MaxConcurrentStreams = defaultGRPCMaxConcurrentStreams
 	return &Config{

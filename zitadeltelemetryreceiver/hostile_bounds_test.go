@@ -3,6 +3,7 @@ package zitadeltelemetryreceiver
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -15,7 +16,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
@@ -261,4 +265,82 @@ func TestConnectionsAreBounded(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the fifth connection was not served once one closed")
 	}
+}
+
+// postGoodPage sends one good page on ZITADEL's wire and returns the
+// status, 0 when no answer came within the client's timeout.
+func postGoodPage(t *testing.T, u *receiverUnderTest, timeout time.Duration) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u.httpURL+zitadelCountsPath, bytes.NewReader(mustJSON(t, pageOf("sys", nil, goodRow()))))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	client := &http.Client{Transport: &http.Transport{}, Timeout: timeout}
+	defer client.CloseIdleConnections()
+	res, err := client.Do(req)
+	if err != nil {
+		t.Logf("no answer: %v", err)
+		return 0
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// A gRPC call books the largest message it may send before the message
+// arrives. Streams that open a call and never send it once held all of
+// max_bytes_in_flight for as long as they stayed open, and every wire,
+// ZITADEL's included, answered 429. What they book is held to half of it,
+// and each such stream is ended after grpc::read_timeout, its booking
+// given back.
+func TestSilentGRPCStreamsDoNotStarveTheOtherWires(t *testing.T) {
+	const readTimeout = 2 * time.Second
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.GRPC.Get().ReadTimeout = readTimeout })
+	g := u.wires(t)["grpc"].(grpcWire)
+	// The client gives up well after the server should have.
+	ctx, cancel := context.WithTimeout(t.Context(), 4*readTimeout)
+	defer cancel()
+	start := time.Now()
+	var silent []grpc.ClientStream
+	for range 32 { // 32 x 4 MiB: all of max_bytes_in_flight
+		s, err := g.conn.NewStream(ctx, &grpc.StreamDesc{ClientStreams: true, ServerStreams: true}, g.counts)
+		require.NoError(t, err)
+		silent = append(silent, s)
+	}
+	half := u.r.cfg.MaxBytesInFlight / 2
+	require.Eventually(t, func() bool { return u.r.inFlight.Held() >= half }, time.Second, 10*time.Millisecond,
+		"the silent streams book %d bytes", u.r.inFlight.Held())
+	assert.LessOrEqual(t, u.r.inFlight.Held(), half, "what calls book for messages not arrived is held to half of max_bytes_in_flight")
+
+	assert.Equal(t, http.StatusOK, postGoodPage(t, u, readTimeout/2), "ZITADEL's wire while the silent streams are open")
+	refused := g.send(t, true, pageOf("sys", nil, goodRow()), nil)
+	assert.Equal(t, "resource_exhausted", refused.code, "gRPC calls wait for the silent streams' bookings: %s", refused.message)
+	assert.Contains(t, refused.message, "half of max_bytes_in_flight")
+
+	// Each silent stream that was let in ends after the read timeout.
+	var ended int
+	for _, s := range silent {
+		err := s.RecvMsg(&analytics.ReportResourceCountsResponse{})
+		if status.Code(err) == codes.DeadlineExceeded {
+			ended++
+		}
+	}
+	elapsed := time.Since(start)
+	assert.Equal(t, int(half/defaultGRPCMaxMessageBytes), ended, "the streams booked ended for their message")
+	assert.Less(t, elapsed, 2*readTimeout, "the silent streams were ended after %s", elapsed)
+	require.Eventually(t, func() bool { return u.r.inFlight.Held() == 0 }, time.Second, 10*time.Millisecond, "the bookings are given back")
+	assert.Zero(t, u.r.inFlight.Unread())
+	assert.Equal(t, "ok", g.send(t, true, pageOf("sys", nil, goodRow()), nil).code, "gRPC is served again")
+}
+
+// A message that arrives within the read timeout is taken, however long
+// the call waited for its first byte.
+func TestAGRPCMessageWithinTheReadTimeoutIsTaken(t *testing.T) {
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.GRPC.Get().ReadTimeout = 2 * time.Second })
+	g := u.wires(t)["grpc"].(grpcWire)
+	s, err := g.conn.NewStream(t.Context(), &grpc.StreamDesc{ClientStreams: true, ServerStreams: true}, g.counts)
+	require.NoError(t, err)
+	time.Sleep(time.Second)
+	require.NoError(t, s.SendMsg(pageOf("sys", nil, goodRow())))
+	require.NoError(t, s.CloseSend())
+	require.NoError(t, s.RecvMsg(&analytics.ReportResourceCountsResponse{}))
+	require.Eventually(t, func() bool { return u.r.inFlight.Held() == 0 }, time.Second, 10*time.Millisecond)
 }

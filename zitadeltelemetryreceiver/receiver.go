@@ -125,14 +125,20 @@ func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, 
 	return nil
 }
 
-func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, g *configgrpc.ServerConfig) error {
-	srv, err := g.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings,
-		configgrpc.WithGrpcServerOption(telemetryservice.GRPCCodec()),
-		configgrpc.WithGrpcServerOption(grpc.MaxHeaderListSize(uint32(r.cfg.MaxHeaderBytes))))
+func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, g *GRPCConfig) error {
+	opts := []configgrpc.ToServerOption{
+		configgrpc.WithGrpcServerOption(grpc.MaxHeaderListSize(uint32(r.cfg.MaxHeaderBytes))),
+	}
+	for _, opt := range telemetryservice.GRPCServerOptions() {
+		opts = append(opts, configgrpc.WithGrpcServerOption(opt))
+	}
+	srv, err := g.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, opts...)
 	if err != nil {
 		return fmt.Errorf("grpc server: %w", err)
 	}
-	telemetryservice.RegisterGRPC(srv, r, r.decoding(), int(grpcMaxMessageBytes(g)))
+	telemetryservice.RegisterGRPC(srv, r, r.decoding(), telemetryservice.GRPCOptions{
+		MaxMessageBytes: int(grpcMaxMessageBytes(g)), ReadTimeout: g.ReadTimeout,
+	})
 	ln, err := g.NetAddr.Listen(ctx)
 	if err != nil {
 		return fmt.Errorf("grpc: listening on %s: %w", g.NetAddr.Endpoint, err)
