@@ -49,7 +49,8 @@ type Config struct {
 	// header list (metadata).
 	MaxHeaderBytes int `mapstructure:"max_header_bytes"`
 	// MaxConnections bounds the connections the HTTP and gRPC servers hold
-	// open together; the next one is accepted once one closes.
+	// open together; the next one is accepted once one closes. With both
+	// on, each holds at most three quarters of them (one less, below 8).
 	MaxConnections int `mapstructure:"max_connections"`
 	// Systems, when not empty, are the only system ids taken; a call from any
 	// other is refused having read its system id alone.

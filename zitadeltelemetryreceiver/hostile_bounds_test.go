@@ -230,12 +230,13 @@ func TestGRPCMetadataIsBounded(t *testing.T) {
 	assert.Error(t, call(64<<10), "64 KiB of metadata")
 }
 
-// The connections the servers hold are bounded: at max_connections the next
-// one waits until one closes, and is then served.
+// The connections the servers hold are bounded: at its share of
+// max_connections (three of four, the fourth kept for gRPC) the next one
+// waits until one closes, and is then served.
 func TestConnectionsAreBounded(t *testing.T) {
 	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.MaxConnections = 4 })
 	var held []net.Conn
-	for range 4 {
+	for range 3 {
 		held = append(held, startHead(t, u))
 	}
 	time.Sleep(200 * time.Millisecond) // the server has accepted them
@@ -255,7 +256,7 @@ func TestConnectionsAreBounded(t *testing.T) {
 	}()
 	select {
 	case status := <-answered:
-		t.Fatalf("a fifth connection was served (%d) while four were open", status)
+		t.Fatalf("a fourth HTTP connection was served (%d) while three were open", status)
 	case <-time.After(time.Second):
 	}
 	require.NoError(t, held[0].Close())
@@ -263,7 +264,7 @@ func TestConnectionsAreBounded(t *testing.T) {
 	case status := <-answered:
 		assert.Equal(t, http.StatusOK, status)
 	case <-time.After(5 * time.Second):
-		t.Fatal("the fifth connection was not served once one closed")
+		t.Fatal("the fourth HTTP connection was not served once one closed")
 	}
 }
 
@@ -343,4 +344,65 @@ func TestAGRPCMessageWithinTheReadTimeoutIsTaken(t *testing.T) {
 	require.NoError(t, s.CloseSend())
 	require.NoError(t, s.RecvMsg(&analytics.ReportResourceCountsResponse{}))
 	require.Eventually(t, func() bool { return u.r.inFlight.Held() == 0 }, time.Second, 10*time.Millisecond)
+}
+
+// openIdleGRPC opens a connection to the gRPC server that sends HTTP/2's
+// preface and an empty SETTINGS frame, then nothing.
+func openIdleGRPC(t *testing.T, u *receiverUnderTest) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", u.grpcAddr)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	_, err = conn.Write([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00"))
+	require.NoError(t, err)
+	return conn
+}
+
+// Idle gRPC connections once held every slot of max_connections, which the
+// two servers share, for ever, and ZITADEL's wire waited for one to close.
+// Each server holds at most three quarters of them.
+func TestIdleGRPCConnectionsDoNotLockOutHTTP(t *testing.T) {
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.MaxConnections = 4 })
+	for range 4 {
+		openIdleGRPC(t, u)
+	}
+	time.Sleep(200 * time.Millisecond) // the server has accepted what it takes
+	assert.Equal(t, http.StatusOK, postGoodPage(t, u, 3*time.Second), "ZITADEL's wire with every connection taken by idle gRPC ones")
+}
+
+// Idle HTTP connections leave gRPC its share alike.
+func TestIdleHTTPConnectionsDoNotLockOutGRPC(t *testing.T) {
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.MaxConnections = 4 })
+	for range 4 {
+		startHead(t, u)
+	}
+	time.Sleep(200 * time.Millisecond)
+	g := u.wires(t)["grpc"].(grpcWire)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	err := g.conn.Invoke(ctx, g.counts, pageOf("sys", nil, goodRow()), &analytics.ReportResourceCountsResponse{})
+	assert.NoError(t, err, "gRPC with every connection taken by unfinished HTTP headers")
+}
+
+// A gRPC connection without a call is closed after
+// keepalive::server_parameters::max_connection_idle (a minute by default,
+// TestTelemetryReceiverGRPCTimeoutsByDefault), giving back its slot.
+func TestIdleGRPCConnectionsAreClosed(t *testing.T) {
+	const idle = time.Second
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) {
+		c.MaxConnections = 2
+		c.GRPC.Get().Keepalive.Get().ServerParameters.Get().MaxConnectionIdle = idle
+	})
+	conn := openIdleGRPC(t, u)
+	start := time.Now()
+	// grpc-go sends GOAWAY, and a second one with the connection's close
+	// once a ping went unanswered for 5s.
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(idle+10*time.Second)))
+	_, err := io.Copy(io.Discard, conn)
+	require.NoError(t, err, "the idle connection was not closed")
+	assert.GreaterOrEqual(t, time.Since(start), idle)
+
+	// Its slot is free again: gRPC holds at most one of two connections.
+	g := u.wires(t)["grpc"].(grpcWire)
+	assert.Equal(t, "ok", g.send(t, true, pageOf("sys", nil, goodRow()), nil).code)
 }

@@ -58,7 +58,7 @@ func newTelemetryReceiver(cfg *Config, set receiver.Settings, next consumer.Metr
 	r := &telemetryReceiver{
 		cfg: cfg, set: set, next: next, now: time.Now, obs: make(map[string]*receiverhelper.ObsReport),
 		handOffs: drain.New(errShutdownPage), inFlight: telemetryservice.NewInFlight(cfg.MaxBytesInFlight),
-		connections: telemetryservice.NewConnections(cfg.MaxConnections),
+		connections: telemetryservice.NewConnections(cfg.MaxConnections, servers(cfg)),
 	}
 	ids, err := newReportIDs(string(cfg.ReportIDs.Key), cfg.ReportIDs.TTL, func() time.Time { return r.now() })
 	if err != nil {
@@ -128,6 +128,7 @@ func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, 
 func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, g *GRPCConfig) error {
 	opts := []configgrpc.ToServerOption{
 		configgrpc.WithGrpcServerOption(grpc.MaxHeaderListSize(uint32(r.cfg.MaxHeaderBytes))),
+		configgrpc.WithGrpcServerOption(grpc.ConnectionTimeout(grpcHandshakeTimeout)),
 	}
 	for _, opt := range telemetryservice.GRPCServerOptions() {
 		opts = append(opts, configgrpc.WithGrpcServerOption(opt))
@@ -148,6 +149,18 @@ func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, 
 	r.set.Logger.Info("Serving the TelemetryService over gRPC", zap.String("endpoint", ln.Addr().String()))
 	r.serve(host, func() error { return srv.Serve(ln) }, grpc.ErrServerStopped)
 	return nil
+}
+
+// servers is how many servers share max_connections.
+func servers(cfg *Config) int {
+	n := 0
+	if cfg.HTTP.HasValue() {
+		n++
+	}
+	if cfg.GRPC.HasValue() {
+		n++
+	}
+	return n
 }
 
 // decoding keeps the rows' times only when they become an attribute, and
