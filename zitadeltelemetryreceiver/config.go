@@ -27,7 +27,7 @@ type Config struct {
 	// and the Connect paths; on by default, `enabled: false` turns it off.
 	HTTP configoptional.Optional[HTTPConfig] `mapstructure:"http"`
 	// GRPC serves the TelemetryService over gRPC; on when the key is present.
-	GRPC configoptional.Optional[configgrpc.ServerConfig] `mapstructure:"grpc"`
+	GRPC configoptional.Optional[GRPCConfig] `mapstructure:"grpc"`
 	// ReportIDs configures the report ids the receiver issues.
 	ReportIDs ReportIDConfig `mapstructure:"report_ids"`
 	// MaxRowsPerPage refuses a ReportResourceCounts call with more rows.
@@ -39,16 +39,18 @@ type Config struct {
 	// MaxBytesInFlight bounds the bytes all calls in flight on every wire
 	// hold together: each body as it arrives (a gRPC message, whose length
 	// is known only once it was read, the most max_recv_msg_size_mib allows
-	// until then), then what its rows or instances will cost decoded and as
-	// metrics, counted before decoding. A call beyond it is refused at once
-	// as RESOURCE_EXHAUSTED (HTTP 429) with a retry delay.
+	// until then, these bookings together at most half of it), then what
+	// its rows or instances will cost decoded and as metrics, counted before
+	// decoding. A call beyond it is refused at once as RESOURCE_EXHAUSTED
+	// (HTTP 429) with a retry delay.
 	MaxBytesInFlight int64 `mapstructure:"max_bytes_in_flight"`
 	// MaxHeaderBytes bounds a call's headers: an HTTP request's (Go's
 	// default is 1 MiB, about 2.4 MB held while it arrives) and gRPC's
 	// header list (metadata).
 	MaxHeaderBytes int `mapstructure:"max_header_bytes"`
 	// MaxConnections bounds the connections the HTTP and gRPC servers hold
-	// open together; the next one is accepted once one closes.
+	// open together; the next one is accepted once one closes. With both
+	// on, each holds at most three quarters of them (one less, below 8).
 	MaxConnections int `mapstructure:"max_connections"`
 	// Systems, when not empty, are the only system ids taken; a call from any
 	// other is refused having read its system id alone.
@@ -80,6 +82,19 @@ type HTTPConfig struct {
 	// PathSecret, when set, must follow the path in every call's URL; a call
 	// without it gets 404. ZITADEL's client has no other way to authenticate.
 	PathSecret configopaque.String `mapstructure:"path_secret"`
+
+	_ struct{}
+}
+
+// GRPCConfig is the gRPC server: the Collector's standard settings plus
+// how long a call's message may take to arrive.
+type GRPCConfig struct {
+	configgrpc.ServerConfig `mapstructure:",squash"`
+	// ReadTimeout is how long a call's message may take to arrive once the
+	// call began. The call books the largest message it may send before
+	// the message arrives; a stream that sends none is ended then and its
+	// booking given back.
+	ReadTimeout time.Duration `mapstructure:"read_timeout"`
 
 	_ struct{}
 }
@@ -161,6 +176,10 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("grpc::max_recv_msg_size_mib: %d is out of range; use 0 (4 MiB) up to %d: "+
 				"a message is held whole in memory with what it decodes to", n, maxGRPCRecvMsgSizeMiB))
 		}
+		if g.ReadTimeout <= 0 {
+			errs = append(errs, fmt.Errorf("grpc::read_timeout: %s is not positive; a call books the largest message it may send "+
+				"before the message arrives, and one that sends none would keep it", g.ReadTimeout))
+		}
 	}
 	if n := len(c.ReportIDs.Key); n > 0 && n < minReportKeyBytes {
 		errs = append(errs, fmt.Errorf("report_ids::key: %d bytes is too short to sign with; use at least %d random bytes, e.g. `openssl rand -base64 48`",
@@ -221,7 +240,7 @@ func (c *Config) largestCall() int64 {
 
 // grpcMaxMessageBytes is the largest message the gRPC server takes:
 // max_recv_msg_size_mib, or grpc-go's 4 MiB.
-func grpcMaxMessageBytes(g *configgrpc.ServerConfig) int64 {
+func grpcMaxMessageBytes(g *GRPCConfig) int64 {
 	if g.MaxRecvMsgSizeMiB > 0 {
 		return int64(g.MaxRecvMsgSizeMiB) << 20
 	}

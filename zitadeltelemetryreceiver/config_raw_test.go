@@ -3,6 +3,7 @@ package zitadeltelemetryreceiver
 import (
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,9 +163,43 @@ func TestTelemetryReceiverServerTimeoutsByDefault(t *testing.T) {
 	assert.Equal(t, 10000, cfg.MaxInstancesPerCall)
 }
 
-// The README's key table states every default as the config type has it.
+// The README's key table states every default as the config type has it,
+// the grpc block's as it is when present.
 func TestTheReadmeStatesTheDefaults(t *testing.T) {
-	testkit.READMEStatesTheDefaults(t, "README.md", createDefaultConfig(), nil)
+	cfg := createDefaultConfig().(*Config)
+	cfg.GRPC.GetOrInsertDefault()
+	testkit.READMEStatesTheDefaults(t, "README.md", cfg, nil)
+}
+
+// The gRPC server's defaults end a call whose message has not arrived
+// within 30s and close a connection without calls after a minute, as the
+// HTTP server's do; setting other keepalive keys keeps the idle limit.
+func TestTelemetryReceiverGRPCTimeoutsByDefault(t *testing.T) {
+	idle := func(g *GRPCConfig) time.Duration {
+		require.True(t, g.Keepalive.HasValue())
+		require.True(t, g.Keepalive.Get().ServerParameters.HasValue())
+		return g.Keepalive.Get().ServerParameters.Get().MaxConnectionIdle
+	}
+	g := createDefaultConfig().(*Config).GRPC.GetOrInsertDefault()
+	assert.Equal(t, 30*time.Second, g.ReadTimeout, "the README documents 30s")
+	assert.Equal(t, time.Minute, idle(g), "the README documents 1m")
+
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, testkit.LoadRaw(cfg, map[string]any{"grpc": map[string]any{
+		"endpoint": "localhost:4321", "keepalive": map[string]any{"server_parameters": map[string]any{"time": "20s"}},
+	}}))
+	assert.Equal(t, time.Minute, idle(cfg.GRPC.Get()), "another keepalive key leaves the idle limit")
+	assert.Equal(t, 20*time.Second, cfg.GRPC.Get().Keepalive.Get().ServerParameters.Get().Time)
+	assert.Equal(t, 30*time.Second, cfg.GRPC.Get().ReadTimeout)
+
+	cfg = createDefaultConfig().(*Config)
+	require.NoError(t, testkit.LoadRaw(cfg, map[string]any{"grpc": map[string]any{"read_timeout": "5s"}}))
+	assert.Equal(t, 5*time.Second, cfg.GRPC.Get().ReadTimeout)
+
+	err := testkit.LoadRaw(createDefaultConfig(), map[string]any{"grpc": map[string]any{"read_timeout": "0s"}})
+	assert.ErrorContains(t, err, "grpc::read_timeout: 0s is not positive")
+	err = testkit.LoadRaw(createDefaultConfig(), map[string]any{"grpc": map[string]any{"read_timeout": 30}})
+	assert.ErrorContains(t, err, "grpc::read_timeout: 30 is 30 nanoseconds")
 }
 
 // The README's example configuration gives the bounds' defaults as the
@@ -180,5 +215,9 @@ func TestTheReadmeGivesTheServerBoundsDefaults(t *testing.T) {
 	} {
 		assert.Contains(t, string(readme), fmt.Sprintf("    %s: %d", key, value), key)
 	}
-	assert.Contains(t, string(readme), fmt.Sprintf("`grpc::max_concurrent_streams` is %d by default", cfg.GRPC.GetOrInsertDefault().MaxConcurrentStreams))
+	g := cfg.GRPC.GetOrInsertDefault()
+	assert.Contains(t, string(readme), fmt.Sprintf("`grpc::max_concurrent_streams` is %d by default", g.MaxConcurrentStreams))
+	assert.Contains(t, string(readme), fmt.Sprintf("| `grpc::read_timeout` | `%s` |", g.ReadTimeout))
+	assert.Contains(t, string(readme), fmt.Sprintf("| `grpc::keepalive::server_parameters::max_connection_idle` | `%s` |",
+		strings.TrimSuffix(g.Keepalive.Get().ServerParameters.Get().MaxConnectionIdle.String(), "0s")))
 }

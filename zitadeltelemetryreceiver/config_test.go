@@ -100,7 +100,7 @@ func TestIntegerKeysComeFromTheConfigType(t *testing.T) {
 // (mapstructure tags, lower-case keys, no unexported fields without the
 // marker).
 func TestConfigStructs(t *testing.T) {
-	for _, cfg := range []any{createDefaultConfig(), &Config{}, &HTTPConfig{}, &ReportIDConfig{}} {
+	for _, cfg := range []any{createDefaultConfig(), &Config{}, &HTTPConfig{}, &GRPCConfig{}, &ReportIDConfig{}} {
 		require.NoError(t, componenttest.CheckConfigStruct(cfg), "%T", cfg)
 	}
 }

@@ -58,6 +58,17 @@ const (
 	// defaultGRPCMaxConcurrentStreams is HTTP/2's recommended least; grpc-go
 	// has no bound of its own.
 	defaultGRPCMaxConcurrentStreams = 100
+	// defaultGRPCReadTimeout is the HTTP server's read timeout: a gRPC
+	// client sends its message right after the call's headers.
+	defaultGRPCReadTimeout = defaultReadTimeout
+	// defaultGRPCMaxConnectionIdle closes a gRPC connection without a call
+	// for a minute, as the HTTP server's idle_timeout does: grpc-go keeps
+	// one open for ever otherwise, holding one of max_connections.
+	defaultGRPCMaxConnectionIdle = time.Minute
+	// grpcHandshakeTimeout is how long a gRPC connection may take to
+	// complete its TLS handshake and HTTP/2 preface, as read_header_timeout
+	// bounds an HTTP request's headers; grpc-go's own is two minutes.
+	grpcHandshakeTimeout = defaultReadHeaderTimeout
 )
 
 // NewFactory returns the factory of the `zitadeltelemetry` receiver, whose
@@ -74,9 +85,12 @@ func createDefaultConfig() component.Config {
 	httpCfg.MaxRequestBodySize = defaultMaxRequestBodySize
 	httpCfg.ReadTimeout = defaultReadTimeout
 	httpCfg.ReadHeaderTimeout = defaultReadHeaderTimeout
-	grpcCfg := configgrpc.NewDefaultServerConfig()
+	grpcCfg := GRPCConfig{ServerConfig: configgrpc.NewDefaultServerConfig(), ReadTimeout: defaultGRPCReadTimeout}
 	grpcCfg.NetAddr.Endpoint = defaultGRPCEndpoint
 	grpcCfg.MaxConcurrentStreams = defaultGRPCMaxConcurrentStreams
+	keepalive := configgrpc.NewDefaultKeepaliveServerConfig()
+	keepalive.ServerParameters.Get().MaxConnectionIdle = defaultGRPCMaxConnectionIdle
+	grpcCfg.Keepalive = configoptional.Some(keepalive)
 	return &Config{
 		HTTP:                configoptional.Some(HTTPConfig{ServerConfig: httpCfg, Path: defaultPath}),
 		GRPC:                configoptional.Default(grpcCfg),

@@ -3,7 +3,9 @@ package zitadeltelemetryreceiver
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -14,7 +16,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
@@ -106,24 +111,53 @@ func TestCompressedRowsAreCountedBeforeTheyAreDecoded(t *testing.T) {
 	assert.Equal(t, http.StatusRequestEntityTooLarge, status, answer)
 }
 
+// declareOverLimit sends a request's head declaring a body of declared
+// bytes and the body's first bytes, and reads the answer, which must come
+// within 5s.
+func declareOverLimit(t *testing.T, u *receiverUnderTest, method, contentType, encoding, start string, declared int64) (*http.Response, string) {
+	t.Helper()
+	host, path, _ := strings.Cut(strings.TrimPrefix(u.httpURL, "http://"), "/")
+	conn, err := net.Dial("tcp", host)
+	require.NoError(t, err)
+	defer conn.Close()
+	head := fmt.Sprintf("POST /%s%s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n",
+		path, method, host, contentType, declared)
+	if encoding != "" {
+		head += "Content-Encoding: " + encoding + "\r\n"
+	}
+	_, err = io.WriteString(conn, head+"\r\n"+start)
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(5*time.Second)))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err, "no answer within 5s")
+	defer res.Body.Close()
+	answer, _ := io.ReadAll(res.Body)
+	return res, string(answer)
+}
+
 // A body declared over the limit is answered 413 at once, before any of it
 // is read, not held until the read timeout cuts it; the connection closes.
+// A compressed one too, though the collector's decompression forgets the
+// declared length (and for gzip waits for the body's first bytes).
 func TestADeclaredBodyOverTheLimitIsAnsweredAtOnce(t *testing.T) {
 	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.HTTP.Get().ReadTimeout = time.Minute })
-	host, path, _ := strings.Cut(strings.TrimPrefix(u.httpURL, "http://"), "/")
-	for _, declared := range []int64{20<<20 + 1, 1 << 40} {
-		conn, err := net.Dial("tcp", host)
-		require.NoError(t, err)
-		defer conn.Close()
-		_, err = fmt.Fprintf(conn, "POST /%s%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{",
-			path, zitadelCountsPath, host, declared)
-		require.NoError(t, err)
-		require.NoError(t, conn.SetReadDeadline(time.Now().Add(5*time.Second)))
-		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		require.NoError(t, err, "declaring %d bytes: no answer within 5s", declared)
-		assert.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode)
-		assert.True(t, res.Close, "the connection carrying the rest of the body stays open")
+	// Each body's first bytes, short of what its decompressor needs.
+	starts := map[string]string{"": "{", "gzip": "\x1f\x8b", "zstd": "\x28\xb5\x2f"}
+	for encoding, start := range starts {
+		for _, declared := range []int64{20<<20 + 1, 1 << 40} {
+			t.Run(fmt.Sprintf("%q declaring %d", encoding, declared), func(t *testing.T) {
+				res, _ := declareOverLimit(t, u, zitadelCountsPath, "application/json", encoding, start, declared)
+				assert.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode)
+				assert.True(t, res.Close, "the connection carrying the rest of the body stays open")
+			})
+		}
 	}
+	// Connect answers in its own error format, as for a body read over the
+	// limit.
+	base, _ := officialMethods(t)
+	res, answer := declareOverLimit(t, u, base, "application/proto", "gzip", starts["gzip"], 1<<40)
+	assert.Contains(t, answer, `"code":"resource_exhausted"`, "HTTP %d", res.StatusCode)
+	assert.True(t, res.Close)
 }
 
 // startHead opens a connection to the receiver's HTTP server and sends a
@@ -196,12 +230,13 @@ func TestGRPCMetadataIsBounded(t *testing.T) {
 	assert.Error(t, call(64<<10), "64 KiB of metadata")
 }
 
-// The connections the servers hold are bounded: at max_connections the next
-// one waits until one closes, and is then served.
+// The connections the servers hold are bounded: at its share of
+// max_connections (three of four, the fourth kept for gRPC) the next one
+// waits until one closes, and is then served.
 func TestConnectionsAreBounded(t *testing.T) {
 	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.MaxConnections = 4 })
 	var held []net.Conn
-	for range 4 {
+	for range 3 {
 		held = append(held, startHead(t, u))
 	}
 	time.Sleep(200 * time.Millisecond) // the server has accepted them
@@ -221,7 +256,7 @@ func TestConnectionsAreBounded(t *testing.T) {
 	}()
 	select {
 	case status := <-answered:
-		t.Fatalf("a fifth connection was served (%d) while four were open", status)
+		t.Fatalf("a fourth HTTP connection was served (%d) while three were open", status)
 	case <-time.After(time.Second):
 	}
 	require.NoError(t, held[0].Close())
@@ -229,6 +264,145 @@ func TestConnectionsAreBounded(t *testing.T) {
 	case status := <-answered:
 		assert.Equal(t, http.StatusOK, status)
 	case <-time.After(5 * time.Second):
-		t.Fatal("the fifth connection was not served once one closed")
+		t.Fatal("the fourth HTTP connection was not served once one closed")
 	}
+}
+
+// postGoodPage sends one good page on ZITADEL's wire and returns the
+// status, 0 when no answer came within the client's timeout.
+func postGoodPage(t *testing.T, u *receiverUnderTest, timeout time.Duration) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u.httpURL+zitadelCountsPath, bytes.NewReader(mustJSON(t, pageOf("sys", nil, goodRow()))))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	client := &http.Client{Transport: &http.Transport{}, Timeout: timeout}
+	defer client.CloseIdleConnections()
+	res, err := client.Do(req)
+	if err != nil {
+		t.Logf("no answer: %v", err)
+		return 0
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// A gRPC call books the largest message it may send before the message
+// arrives. Streams that open a call and never send it once held all of
+// max_bytes_in_flight for as long as they stayed open, and every wire,
+// ZITADEL's included, answered 429. What they book is held to half of it,
+// and each such stream is ended after grpc::read_timeout, its booking
+// given back.
+func TestSilentGRPCStreamsDoNotStarveTheOtherWires(t *testing.T) {
+	const readTimeout = 2 * time.Second
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.GRPC.Get().ReadTimeout = readTimeout })
+	g := u.wires(t)["grpc"].(grpcWire)
+	// The client gives up well after the server should have.
+	ctx, cancel := context.WithTimeout(t.Context(), 4*readTimeout)
+	defer cancel()
+	start := time.Now()
+	var silent []grpc.ClientStream
+	for range 32 { // 32 x 4 MiB: all of max_bytes_in_flight
+		s, err := g.conn.NewStream(ctx, &grpc.StreamDesc{ClientStreams: true, ServerStreams: true}, g.counts)
+		require.NoError(t, err)
+		silent = append(silent, s)
+	}
+	half := u.r.cfg.MaxBytesInFlight / 2
+	require.Eventually(t, func() bool { return u.r.inFlight.Held() >= half }, time.Second, 10*time.Millisecond,
+		"the silent streams book %d bytes", u.r.inFlight.Held())
+	assert.LessOrEqual(t, u.r.inFlight.Held(), half, "what calls book for messages not arrived is held to half of max_bytes_in_flight")
+
+	assert.Equal(t, http.StatusOK, postGoodPage(t, u, readTimeout/2), "ZITADEL's wire while the silent streams are open")
+	refused := g.send(t, true, pageOf("sys", nil, goodRow()), nil)
+	assert.Equal(t, "resource_exhausted", refused.code, "gRPC calls wait for the silent streams' bookings: %s", refused.message)
+	assert.Contains(t, refused.message, "half of max_bytes_in_flight")
+
+	// Each silent stream that was let in ends after the read timeout.
+	var ended int
+	for _, s := range silent {
+		err := s.RecvMsg(&analytics.ReportResourceCountsResponse{})
+		if status.Code(err) == codes.DeadlineExceeded {
+			ended++
+		}
+	}
+	elapsed := time.Since(start)
+	assert.Equal(t, int(half/defaultGRPCMaxMessageBytes), ended, "the streams booked ended for their message")
+	assert.Less(t, elapsed, 2*readTimeout, "the silent streams were ended after %s", elapsed)
+	require.Eventually(t, func() bool { return u.r.inFlight.Held() == 0 }, time.Second, 10*time.Millisecond, "the bookings are given back")
+	assert.Zero(t, u.r.inFlight.Unread())
+	assert.Equal(t, "ok", g.send(t, true, pageOf("sys", nil, goodRow()), nil).code, "gRPC is served again")
+}
+
+// A message that arrives within the read timeout is taken, however long
+// the call waited for its first byte.
+func TestAGRPCMessageWithinTheReadTimeoutIsTaken(t *testing.T) {
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.GRPC.Get().ReadTimeout = 2 * time.Second })
+	g := u.wires(t)["grpc"].(grpcWire)
+	s, err := g.conn.NewStream(t.Context(), &grpc.StreamDesc{ClientStreams: true, ServerStreams: true}, g.counts)
+	require.NoError(t, err)
+	time.Sleep(time.Second)
+	require.NoError(t, s.SendMsg(pageOf("sys", nil, goodRow())))
+	require.NoError(t, s.CloseSend())
+	require.NoError(t, s.RecvMsg(&analytics.ReportResourceCountsResponse{}))
+	require.Eventually(t, func() bool { return u.r.inFlight.Held() == 0 }, time.Second, 10*time.Millisecond)
+}
+
+// openIdleGRPC opens a connection to the gRPC server that sends HTTP/2's
+// preface and an empty SETTINGS frame, then nothing.
+func openIdleGRPC(t *testing.T, u *receiverUnderTest) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", u.grpcAddr)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	_, err = conn.Write([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00"))
+	require.NoError(t, err)
+	return conn
+}
+
+// Idle gRPC connections once held every slot of max_connections, which the
+// two servers share, for ever, and ZITADEL's wire waited for one to close.
+// Each server holds at most three quarters of them.
+func TestIdleGRPCConnectionsDoNotLockOutHTTP(t *testing.T) {
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.MaxConnections = 4 })
+	for range 4 {
+		openIdleGRPC(t, u)
+	}
+	time.Sleep(200 * time.Millisecond) // the server has accepted what it takes
+	assert.Equal(t, http.StatusOK, postGoodPage(t, u, 3*time.Second), "ZITADEL's wire with every connection taken by idle gRPC ones")
+}
+
+// Idle HTTP connections leave gRPC its share alike.
+func TestIdleHTTPConnectionsDoNotLockOutGRPC(t *testing.T) {
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) { c.MaxConnections = 4 })
+	for range 4 {
+		startHead(t, u)
+	}
+	time.Sleep(200 * time.Millisecond)
+	g := u.wires(t)["grpc"].(grpcWire)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	err := g.conn.Invoke(ctx, g.counts, pageOf("sys", nil, goodRow()), &analytics.ReportResourceCountsResponse{})
+	assert.NoError(t, err, "gRPC with every connection taken by unfinished HTTP headers")
+}
+
+// A gRPC connection without a call is closed after
+// keepalive::server_parameters::max_connection_idle (a minute by default,
+// TestTelemetryReceiverGRPCTimeoutsByDefault), giving back its slot.
+func TestIdleGRPCConnectionsAreClosed(t *testing.T) {
+	const idle = time.Second
+	u := startTelemetryReceiver(t, &consumertest.MetricsSink{}, func(c *Config) {
+		c.MaxConnections = 2
+		c.GRPC.Get().Keepalive.Get().ServerParameters.Get().MaxConnectionIdle = idle
+	})
+	conn := openIdleGRPC(t, u)
+	start := time.Now()
+	// grpc-go sends GOAWAY, and a second one with the connection's close
+	// once a ping went unanswered for 5s.
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(idle+10*time.Second)))
+	_, err := io.Copy(io.Discard, conn)
+	require.NoError(t, err, "the idle connection was not closed")
+	assert.GreaterOrEqual(t, time.Since(start), idle)
+
+	// Its slot is free again: gRPC holds at most one of two connections.
+	g := u.wires(t)["grpc"].(grpcWire)
+	assert.Equal(t, "ok", g.send(t, true, pageOf("sys", nil, goodRow()), nil).code)
 }

@@ -58,7 +58,7 @@ func newTelemetryReceiver(cfg *Config, set receiver.Settings, next consumer.Metr
 	r := &telemetryReceiver{
 		cfg: cfg, set: set, next: next, now: time.Now, obs: make(map[string]*receiverhelper.ObsReport),
 		handOffs: drain.New(errShutdownPage), inFlight: telemetryservice.NewInFlight(cfg.MaxBytesInFlight),
-		connections: telemetryservice.NewConnections(cfg.MaxConnections),
+		connections: telemetryservice.NewConnections(cfg.MaxConnections, servers(cfg)),
 	}
 	ids, err := newReportIDs(string(cfg.ReportIDs.Key), cfg.ReportIDs.TTL, func() time.Time { return r.now() })
 	if err != nil {
@@ -108,6 +108,10 @@ func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, 
 	if err != nil {
 		return fmt.Errorf("http server: %w", err)
 	}
+	// A declared length over the limit is answered before confighttp's
+	// middleware, which hides it for a compressed body and, for gzip and
+	// zlib, waits for the body's first bytes.
+	srv.Handler = telemetryservice.RefuseDeclaredOverLimit(r, server.MaxRequestBodySize, srv.Handler)
 	srv.MaxHeaderBytes = r.cfg.MaxHeaderBytes
 	ln, err := server.ToListener(ctx)
 	if err != nil {
@@ -121,14 +125,21 @@ func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, 
 	return nil
 }
 
-func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, g *configgrpc.ServerConfig) error {
-	srv, err := g.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings,
-		configgrpc.WithGrpcServerOption(telemetryservice.GRPCCodec()),
-		configgrpc.WithGrpcServerOption(grpc.MaxHeaderListSize(uint32(r.cfg.MaxHeaderBytes))))
+func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, g *GRPCConfig) error {
+	opts := []configgrpc.ToServerOption{
+		configgrpc.WithGrpcServerOption(grpc.MaxHeaderListSize(uint32(r.cfg.MaxHeaderBytes))),
+		configgrpc.WithGrpcServerOption(grpc.ConnectionTimeout(grpcHandshakeTimeout)),
+	}
+	for _, opt := range telemetryservice.GRPCServerOptions() {
+		opts = append(opts, configgrpc.WithGrpcServerOption(opt))
+	}
+	srv, err := g.ToServer(ctx, host.GetExtensions(), r.set.TelemetrySettings, opts...)
 	if err != nil {
 		return fmt.Errorf("grpc server: %w", err)
 	}
-	telemetryservice.RegisterGRPC(srv, r, r.decoding(), int(grpcMaxMessageBytes(g)))
+	telemetryservice.RegisterGRPC(srv, r, r.decoding(), telemetryservice.GRPCOptions{
+		MaxMessageBytes: int(grpcMaxMessageBytes(g)), ReadTimeout: g.ReadTimeout,
+	})
 	ln, err := g.NetAddr.Listen(ctx)
 	if err != nil {
 		return fmt.Errorf("grpc: listening on %s: %w", g.NetAddr.Endpoint, err)
@@ -138,6 +149,18 @@ func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, 
 	r.set.Logger.Info("Serving the TelemetryService over gRPC", zap.String("endpoint", ln.Addr().String()))
 	r.serve(host, func() error { return srv.Serve(ln) }, grpc.ErrServerStopped)
 	return nil
+}
+
+// servers is how many servers share max_connections.
+func servers(cfg *Config) int {
+	n := 0
+	if cfg.HTTP.HasValue() {
+		n++
+	}
+	if cfg.GRPC.HasValue() {
+		n++
+	}
+	return n
 }
 
 // decoding keeps the rows' times only when they become an attribute, and

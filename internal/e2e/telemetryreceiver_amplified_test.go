@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
@@ -104,6 +105,54 @@ func BenchmarkCollectorUnderAmplifiedAttack(b *testing.B) {
 	run("500-unfinished-1MB-headers", func(b *testing.B, c *hostileCollector, _ string) {
 		unfinishedHeaders(b, c.values.HTTPAddr, 500, 1<<20)
 	})
+	run("grpc-32-silent-streams-40s", func(b *testing.B, _ *hostileCollector, grpcAddr string) {
+		silentStreams(b, grpcAddr, 32, 40*time.Second)
+	})
+}
+
+// silentStreams keeps n gRPC calls open on one connection for d, each
+// sending its headers and never its message, and opens another as soon as
+// one is ended (after the retry delay when it was refused). It reports how
+// many the server ended for their message (silent-ended) and refused
+// (silent-refused).
+func silentStreams(b *testing.B, addr string, n int, d time.Duration) {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var mu sync.Mutex
+	counts := map[string]int{}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				s, err := conn.NewStream(ctx, &grpc.StreamDesc{ClientStreams: true, ServerStreams: true},
+					analytics.TelemetryService_ReportResourceCounts_FullMethodName)
+				if err == nil {
+					err = s.RecvMsg(&analytics.ReportResourceCountsResponse{})
+				}
+				if ctx.Err() != nil {
+					return
+				}
+				mu.Lock()
+				if status.Code(err) == codes.ResourceExhausted {
+					counts["silent-refused"]++
+				} else {
+					counts["silent-ended"]++
+				}
+				mu.Unlock()
+				if status.Code(err) == codes.ResourceExhausted {
+					time.Sleep(time.Second)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(counts["silent-ended"]), "silent-ended")
+	b.ReportMetric(float64(counts["silent-refused"]), "silent-refused")
 }
 
 // emptyRows is a page of n rows written as {} (JSON, three bytes a row) or

@@ -12,42 +12,69 @@ import (
 // connect. A listener at the bound accepts the next connection once one
 // closes; until then it waits in the kernel's queue, as with any server
 // that is slow to accept.
+//
+// With more than one listener, each holds at most the bound less a
+// quarter of it (less one, for a bound of two to seven): the connections
+// one server keeps open, idle ones too, never leave the others without any.
 type Connections struct {
 	slots chan struct{}
+	// each is the most connections one listener holds.
+	each int
 }
 
-// NewConnections bounds the connections to n.
-func NewConnections(n int) *Connections {
-	return &Connections{slots: make(chan struct{}, n)}
+// NewConnections bounds the connections of the given number of listeners
+// to n together.
+func NewConnections(n, listeners int) *Connections {
+	each := n
+	if listeners > 1 {
+		each = n - reserved(n)
+	}
+	return &Connections{slots: make(chan struct{}, n), each: each}
+}
+
+// reserved is what one listener cannot take of a bound of n connections: a
+// quarter, and at least one from a bound of two.
+func reserved(n int) int {
+	if n < 2 {
+		return 0
+	}
+	return max(1, n/4)
 }
 
 // Limit returns ln, accepting a connection only while fewer than the bound
-// are open on every listener Limit and LimitHTTP returned.
+// are open on every listener Limit and LimitHTTP returned, and fewer than
+// a listener's share on ln.
 func (c *Connections) Limit(ln net.Listener) net.Listener {
-	return &limitedListener{Listener: ln, slots: c.slots, closed: make(chan struct{}), wrap: true}
+	return c.limit(ln, true)
 }
 
 // LimitHTTP is Limit for srv, which is to serve ln: its connections are
 // handed over as they are (a *tls.Conn must stay one for the server to see
 // it), and srv's ConnState tells when one is gone.
 func (c *Connections) LimitHTTP(srv *http.Server, ln net.Listener) net.Listener {
+	l := c.limit(ln, false)
 	before := srv.ConnState
 	srv.ConnState = func(conn net.Conn, state http.ConnState) {
 		if state == http.StateClosed || state == http.StateHijacked {
-			<-c.slots
+			l.release()
 		}
 		if before != nil {
 			before(conn, state)
 		}
 	}
-	return &limitedListener{Listener: ln, slots: c.slots, closed: make(chan struct{})}
+	return l
+}
+
+func (c *Connections) limit(ln net.Listener, wrap bool) *limitedListener {
+	return &limitedListener{Listener: ln, slots: c.slots, own: make(chan struct{}, c.each), closed: make(chan struct{}), wrap: wrap}
 }
 
 type limitedListener struct {
 	net.Listener
-	slots     chan struct{}
-	closed    chan struct{}
-	closeOnce sync.Once
+	// slots are every listener's, own this one's.
+	slots, own chan struct{}
+	closed     chan struct{}
+	closeOnce  sync.Once
 	// wrap gives each connection back its slot when it is closed; without
 	// it, the server says when.
 	wrap bool
@@ -62,15 +89,28 @@ func (l *limitedListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	select {
+	case l.own <- struct{}{}:
+	case <-l.closed:
+		conn.Close()
+		return nil, net.ErrClosed
+	}
+	select {
 	case l.slots <- struct{}{}:
 	case <-l.closed:
+		<-l.own
 		conn.Close()
 		return nil, net.ErrClosed
 	}
 	if !l.wrap {
 		return conn, nil
 	}
-	return &limitedConn{Conn: conn, release: func() { <-l.slots }}, nil
+	return &limitedConn{Conn: conn, release: l.release}, nil
+}
+
+// release gives back a connection's slots.
+func (l *limitedListener) release() {
+	<-l.slots
+	<-l.own
 }
 
 func (l *limitedListener) Close() error {

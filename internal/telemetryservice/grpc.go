@@ -2,6 +2,9 @@ package telemetryservice
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -9,6 +12,7 @@ import (
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -20,10 +24,56 @@ import (
 // retry. A body that does not decode is INVALID_ARGUMENT here, as on the
 // HTTP wires, and counts pages go through the fast decoder.
 
-// GRPCCodec is the server option that hands request bodies to the service
-// undecoded; pass it when building the gRPC server.
-func GRPCCodec() grpc.ServerOption {
-	return grpc.ForceServerCodecV2(rawCodec{CodecV2: encoding.GetCodecV2("proto")})
+// GRPCServerOptions are the options the service needs of its gRPC server;
+// pass them when building it. One hands request bodies to the service
+// undecoded; the other (the server's tap handle) lets a call end its stream
+// when its message does not arrive within the read timeout.
+func GRPCServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.ForceServerCodecV2(rawCodec{CodecV2: encoding.GetCodecV2("proto")}),
+		grpc.InTapHandle(cuttable),
+	}
+}
+
+// cuttable gives every stream a context the call may end: grpc-go reads a
+// message until the stream's context ends, and the stream's own deadline is
+// the client's to set.
+func cuttable(ctx context.Context, _ *tap.Info) (context.Context, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	return &cutContext{Context: ctx, cancel: cancel}, nil
+}
+
+// cutContext is a stream's context that the call ends, when its message
+// has not arrived in time, as a deadline would: grpc-go answers the call
+// with the context's error, DEADLINE_EXCEEDED rather than CANCELLED.
+type cutContext struct {
+	context.Context
+	cancel   context.CancelFunc
+	timedOut atomic.Bool
+}
+
+// cutKey finds a stream's cutContext from the call's context.
+type cutKey struct{}
+
+func (c *cutContext) Value(key any) any {
+	if key == (cutKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+func (c *cutContext) Err() error {
+	err := c.Context.Err()
+	if err != nil && c.timedOut.Load() {
+		return context.DeadlineExceeded
+	}
+	return err
+}
+
+// cut ends the stream.
+func (c *cutContext) cut() {
+	c.timedOut.Store(true)
+	c.cancel()
 }
 
 // rawRequest is a request body as it arrived, in a buffer of gRPC's pool.
@@ -57,15 +107,26 @@ func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	return c.CodecV2.Unmarshal(data, v)
 }
 
-// RegisterGRPC adds the TelemetryService, answered by h, to s, whose
-// messages are at most maxMessageBytes (max_recv_msg_size_mib).
-func RegisterGRPC(s *grpc.Server, h Handler, d Decoding, maxMessageBytes int) {
+// GRPCOptions bounds the gRPC service's calls.
+type GRPCOptions struct {
+	// MaxMessageBytes is the largest message the server takes
+	// (max_recv_msg_size_mib), which a call books before its message arrives.
+	MaxMessageBytes int
+	// ReadTimeout is how long a call's message may take to arrive after the
+	// call began; then the stream ends and its booking is given back. Zero
+	// waits as long as the client keeps the stream open. It needs the
+	// server built with GRPCServerOptions.
+	ReadTimeout time.Duration
+}
+
+// RegisterGRPC adds the TelemetryService, answered by h, to s.
+func RegisterGRPC(s *grpc.Server, h Handler, d Decoding, opts GRPCOptions) {
 	desc := grpc.ServiceDesc{
 		ServiceName: analytics.TelemetryService_ServiceDesc.ServiceName,
 		HandlerType: (*any)(nil),
 		Methods: []grpc.MethodDesc{
-			{MethodName: "ReportBaseInformation", Handler: d.unary(h, analytics.TelemetryService_ReportBaseInformation_FullMethodName, maxMessageBytes, d.baseInformation)},
-			{MethodName: "ReportResourceCounts", Handler: d.unary(h, analytics.TelemetryService_ReportResourceCounts_FullMethodName, maxMessageBytes, d.resourceCounts)},
+			{MethodName: "ReportBaseInformation", Handler: d.unary(h, analytics.TelemetryService_ReportBaseInformation_FullMethodName, opts, d.baseInformation)},
+			{MethodName: "ReportResourceCounts", Handler: d.unary(h, analytics.TelemetryService_ReportResourceCounts_FullMethodName, opts, d.resourceCounts)},
 		},
 		Metadata: analytics.TelemetryService_ServiceDesc.Metadata,
 	}
@@ -167,16 +228,19 @@ func busy(ctx context.Context, h Handler, err error) error {
 // decoding moved after the interceptors (auth runs before any decoding).
 // The largest message a call may send is charged to the bytes in flight
 // before it is read, as its length is known only once it was: a call with
-// no room is refused having cost nothing.
-func (d Decoding) unary(h Handler, fullMethod string, maxMessageBytes int, m method) grpc.MethodHandler {
+// no room is refused having cost nothing. Those bookings together are held
+// to half the bytes in flight, and each to the read timeout: a stream whose
+// message has not arrived by then is ended, its booking given back.
+func (d Decoding) unary(h Handler, fullMethod string, opts GRPCOptions, m method) grpc.MethodHandler {
 	return func(_ any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
 		held := &charge{of: d.InFlight}
 		defer held.release()
-		if err := held.to(int64(maxMessageBytes)); err != nil {
+		if err := held.toUnread(int64(opts.MaxMessageBytes)); err != nil {
 			return nil, busy(ctx, h, err)
 		}
 		raw := &rawRequest{}
-		if err := dec(raw); err != nil {
+		if err := readWithin(ctx, opts.ReadTimeout, func() error { return dec(raw) }); err != nil {
+			raw.release()
 			refusedByGRPC(ctx, h, err)
 			return nil, err
 		}
@@ -190,6 +254,22 @@ func (d Decoding) unary(h Handler, fullMethod string, maxMessageBytes int, m met
 	}
 }
 
+// readWithin runs read, which reads the call's message, ending the stream
+// when it has not returned within timeout. A message that arrived just as
+// the time ran out is refused all the same: the stream's context has ended.
+func readWithin(ctx context.Context, timeout time.Duration, read func() error) error {
+	stream, ok := ctx.Value(cutKey{}).(*cutContext)
+	if timeout <= 0 || !ok {
+		return read()
+	}
+	timer := time.AfterFunc(timeout, stream.cut)
+	err := read()
+	if timer.Stop() {
+		return err
+	}
+	return status.Error(codes.DeadlineExceeded, fmt.Sprintf("the message did not arrive within %s, the server's read timeout", timeout))
+}
+
 // refusedByGRPC counts a message grpc-go did not hand over. grpc-go reads a
 // unary request inside the method handler, through dec, and refuses one
 // over max_recv_msg_size_mib there with RESOURCE_EXHAUSTED, before any of
@@ -198,7 +278,7 @@ func (d Decoding) unary(h Handler, fullMethod string, maxMessageBytes int, m met
 func refusedByGRPC(ctx context.Context, h Handler, err error) {
 	st := status.Convert(err)
 	switch st.Code() {
-	case codes.Canceled, codes.DeadlineExceeded:
+	case codes.Canceled, codes.DeadlineExceeded: // the client went away, or the message took too long
 	case codes.ResourceExhausted:
 		h.Refused(ctx, grpcCall, ReasonTooLarge, st.Message())
 	default:

@@ -84,7 +84,7 @@ func TestGRPCBodyIsReleasedBeforeTheHandler(t *testing.T) {
 			t.Run(tc.name+"/"+m.name, func(t *testing.T) {
 				pool := &trackedPool{}
 				h := &handoffHandler{pool: pool}
-				_, err := Decoding{}.unary(h, "/"+m.name, 0, m.run)(nil, context.Background(), pooledBody(t, pool, m.msg), tc.interceptor)
+				_, err := Decoding{}.unary(h, "/"+m.name, GRPCOptions{}, m.run)(nil, context.Background(), pooledBody(t, pool, m.msg), tc.interceptor)
 				if tc.refused {
 					if status.Code(err) != codes.Unauthenticated || len(h.heldAtHandoff) != 0 {
 						t.Fatalf("the refused call got %v and reached the handler %d times", err, len(h.heldAtHandoff))
@@ -114,7 +114,7 @@ func TestGRPCReadRefusalsAreCounted(t *testing.T) {
 		{errors.New("unexpected EOF"), []string{ReasonMalformed}},
 	} {
 		h := &handoffHandler{pool: &trackedPool{}}
-		_, err := Decoding{}.unary(h, "/m", 0, Decoding{}.baseInformation)(nil, context.Background(), func(any) error { return tc.err }, nil)
+		_, err := Decoding{}.unary(h, "/m", GRPCOptions{}, Decoding{}.baseInformation)(nil, context.Background(), func(any) error { return tc.err }, nil)
 		if !errors.Is(err, tc.err) {
 			t.Errorf("%v: answered %v instead of grpc-go's error", tc.err, err)
 		}

@@ -98,9 +98,7 @@ func (s *httpService) match(path string) (route, bool) {
 func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, ok := s.match(r.URL.Path)
 	if !ok {
-		// The wire is told by the path's end alone: the secret is not
-		// compared again, nor named.
-		call := Call{Wire: httpWire(strings.Contains(r.URL.Path, "/"+analytics.TelemetryService_ServiceDesc.ServiceName+"/"))}
+		call := Call{Wire: wireByPath(r.URL.Path)}
 		s.handler.Refused(r.Context(), call, ReasonNotFound, "no TelemetryService path")
 		http.NotFound(w, r)
 		return
@@ -121,7 +119,7 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	call.Binary = binary
 	if r.ContentLength > s.maxBody {
-		s.tooLarge(w, r, call, fmt.Sprintf("the body declares %d bytes, more than %d, the receiver's max_request_body_size", r.ContentLength, s.maxBody))
+		tooLargeBody(s.handler, w, r, call, declaredTooLarge(r.ContentLength, s.maxBody))
 		return
 	}
 	held := &charge{of: s.decoding.InFlight}
@@ -132,7 +130,7 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var busy *inFlightError
 		switch {
 		case errors.As(err, &tooLarge):
-			s.tooLarge(w, r, call, err.Error())
+			tooLargeBody(s.handler, w, r, call, err.Error())
 		case errors.As(err, &busy):
 			s.busy(w, r, call, busy.Error())
 		default:
@@ -213,18 +211,40 @@ func (s *httpService) malformed(w http.ResponseWriter, r *http.Request, call Cal
 	telemetrywire.WriteError(w, call.Wire == WireConnect, codes.InvalidArgument, msg, 0)
 }
 
-// tooLarge answers a body over the limit as proxies do, 413 (Connect:
+// tooLargeBody answers a body over the limit as proxies do, 413 (Connect:
 // resource_exhausted, what Connect servers answer for an oversized message),
 // at once when its length was declared: the rest of it is never read, so
 // the connection closes after the answer.
-func (s *httpService) tooLarge(w http.ResponseWriter, r *http.Request, call Call, msg string) {
-	s.handler.Refused(r.Context(), call, ReasonTooLarge, msg)
+func tooLargeBody(h Handler, w http.ResponseWriter, r *http.Request, call Call, msg string) {
+	h.Refused(r.Context(), call, ReasonTooLarge, msg)
 	w.Header().Set("Connection", "close")
 	if call.Wire == WireConnect {
 		telemetrywire.WriteError(w, true, codes.ResourceExhausted, msg, 0)
 		return
 	}
 	http.Error(w, msg, http.StatusRequestEntityTooLarge)
+}
+
+func declaredTooLarge(declared, maxBody int64) string {
+	return fmt.Sprintf("the body declares %d bytes, more than %d, the receiver's max_request_body_size", declared, maxBody)
+}
+
+// RefuseDeclaredOverLimit answers a request whose Content-Length declares
+// more than maxBody bytes with 413 (Connect: resource_exhausted) before
+// next runs, and closes its connection unread, whatever its path; h counts
+// the refusal. Wrap the server's outermost handler with it: the collector's
+// decompression middleware forgets the declared length of a compressed
+// body, and its gzip and zlib readers wait for the body's first bytes
+// before any handler inside it runs. Telling the wire by the path's end
+// alone, it says nothing about the path secret.
+func RefuseDeclaredOverLimit(h Handler, maxBody int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxBody {
+			tooLargeBody(h, w, r, Call{Wire: wireByPath(r.URL.Path)}, declaredTooLarge(r.ContentLength, maxBody))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // bodyType says whether a body of this Content-Type is protobuf, and whether
@@ -242,6 +262,13 @@ func bodyType(contentType string, connect bool) (binary, supported bool) {
 		return true, connect
 	}
 	return false, false
+}
+
+// wireByPath is the wire of a call whose path is not known to be the
+// service's, told by the path's end alone: the secret is not compared, nor
+// named.
+func wireByPath(path string) string {
+	return httpWire(strings.Contains(path, "/"+analytics.TelemetryService_ServiceDesc.ServiceName+"/"))
 }
 
 // httpWire is the wire of a call over HTTP: Connect's paths, or ZITADEL's.
