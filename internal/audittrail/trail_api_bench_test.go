@@ -26,8 +26,8 @@ const (
 )
 
 // startFakeWithLogins is a fake ZITADEL whose first instance has had
-// benchAPILogins password logins through the Session API, a second apart.
-func startFakeWithLogins(b *testing.B) (*fakezitadel.Server, string) {
+// benchAPILogins password logins through the Session API, apart by spacing.
+func startFakeWithLogins(b *testing.B, spacing time.Duration) (*fakezitadel.Server, string) {
 	b.Helper()
 	spec := fakezitadel.DefaultSpec()
 	spec.Instances = 1
@@ -39,7 +39,7 @@ func startFakeWithLogins(b *testing.B) (*fakezitadel.Server, string) {
 	in := srv.Dataset().Instances[0]
 	start := time.Now().Add(-2 * time.Hour)
 	for i := range benchAPILogins {
-		srv.Write(in.ID, start.Add(time.Duration(i)*time.Second), func(w *fakezitadel.Writer) {
+		srv.Write(in.ID, start.Add(time.Duration(i)*spacing), func(w *fakezitadel.Writer) {
 			w.Login(fakezitadel.Login{
 				UserID: fmt.Sprintf("3129%014d", i%997), Org: in.Orgs[i%len(in.Orgs)], ClientID: "app-web",
 				AuthMethods: []int{fakezitadel.AuthPassword},
@@ -50,11 +50,23 @@ func startFakeWithLogins(b *testing.B) (*fakezitadel.Server, string) {
 }
 
 // BenchmarkTrailFromAPI delivers every event of the last three hours of an
-// instance through ListEvents into a consumer that takes everything. The
-// floor is the same events read by bare ListEvents calls of 1,000 events,
-// each starting after the last one's creation date, decoded and discarded.
+// instance through ListEvents into a consumer that takes everything, at 5
+// events a second of the instance (a login a second) and at the rates where
+// the minute every read starts with holds more than a page. The floor is the
+// same events read by bare ListEvents calls of 1,000 events, each starting
+// after the last one's creation date, decoded and discarded.
 func BenchmarkTrailFromAPI(b *testing.B) {
-	srv, _ := startFakeWithLogins(b)
+	for _, rate := range []int{5, 100, 1000} {
+		b.Run(fmt.Sprintf("events-per-second=%d", rate), func(b *testing.B) {
+			benchTrailFromAPI(b, time.Second*5/time.Duration(rate), rate == 5)
+		})
+	}
+}
+
+// benchTrailFromAPI is BenchmarkTrailFromAPI at logins spacing apart; every
+// page size, or the default alone.
+func benchTrailFromAPI(b *testing.B, spacing time.Duration, everyPageSize bool) {
+	srv, _ := startFakeWithLogins(b, spacing)
 	since := time.Now().Add(-3 * time.Hour)
 
 	b.Run("floor", func(b *testing.B) {
@@ -97,7 +109,11 @@ func BenchmarkTrailFromAPI(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer func() { _ = src.Shutdown(context.Background()) }()
-	for _, pageSize := range []int{1000, 5000, 10000} {
+	pageSizes := []int{NewDefaultConfig().PageSize}
+	if everyPageSize {
+		pageSizes = []int{1000, 5000, 10000}
+	}
+	for _, pageSize := range pageSizes {
 		b.Run(fmt.Sprintf("trail/page=%d", pageSize), func(b *testing.B) {
 			trailCfg := NewDefaultConfig()
 			trailCfg.Lookback = time.Since(since)

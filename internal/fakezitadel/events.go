@@ -44,7 +44,7 @@ type Event struct {
 	Creator string
 	// Payload is the event's JSON payload; nil for events without one.
 	Payload  map[string]any
-	position int // insertion order, ZITADEL's tie-break within one write
+	position int // insertion order: ZITADEL's position
 }
 
 // record appends an event at t, numbering it within its aggregate.
@@ -63,13 +63,12 @@ func (in *Instance) Events() []Event {
 	return out
 }
 
+// sortEvents puts events in ZITADEL's order, the position: the order they
+// were written in, whatever their creation dates (a push's creation date is
+// the start of its statement, so one that began first may be written after
+// another).
 func sortEvents(es []Event) {
-	sort.SliceStable(es, func(a, b int) bool {
-		if !es[a].CreatedAt.Equal(es[b].CreatedAt) {
-			return es[a].CreatedAt.Before(es[b].CreatedAt)
-		}
-		return es[a].position < es[b].position
-	})
+	sort.SliceStable(es, func(a, b int) bool { return es[a].position < es[b].position })
 }
 
 // ListEvents answers from the instance's events with ZITADEL's semantics:

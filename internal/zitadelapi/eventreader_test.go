@@ -134,3 +134,34 @@ func TestEventReaderNarrowsListsLongerThanListEventsTakes(t *testing.T) {
 	})
 	assert.Equal(t, want, got, "lists ListEvents takes are sent as they are")
 }
+
+// ListEvents orders events by ZITADEL's position and filters them by
+// creation date, and a push's creation date is the start of its statement:
+// a push that began just before another and inserted just after it comes
+// after it with an earlier creation date. Where a page ends between the
+// two, the next page must still find it, also when the read goes on for
+// more than the minute every read starts with.
+func TestEventReaderFindsAPushThatBeganBeforeThePageEnd(t *testing.T) {
+	spec := fakezitadel.DefaultSpec()
+	spec.Instances = 1
+	srv := startFake(t, spec, fakezitadel.Options{})
+	in := srv.Dataset().Instances[0]
+	start := time.Now().UTC().Add(-time.Hour)
+	login := func(at time.Time, user string) {
+		srv.Write(in.ID, at, func(w *fakezitadel.Writer) {
+			w.Login(fakezitadel.Login{UserID: user, Org: in.Orgs[0], ClientID: "app-web", AuthMethods: []int{fakezitadel.AuthPassword}})
+		})
+	}
+	for i := range 10 {
+		login(start.Add(time.Duration(i)*30*time.Second), fmt.Sprint("u", i))
+		if i == 4 {
+			// Began 300 ms before the fifth login's write, inserted after it.
+			login(start.Add(4*30*time.Second-300*time.Millisecond), "late")
+		}
+	}
+	q := zitadelevent.Query{InstanceID: in.ID, Since: start.Add(-time.Minute), Limit: 100, EventTypes: []string{"oidc_session.added"}}
+	page, err := startSource(t, testConfig(srv), model.NewResourceFilter([]string{model.ResourceOrganization})).
+		client.eventReader(scope{}, 5).Read(t.Context(), q) // pages of five logins: the first ends at the fifth
+	require.NoError(t, err)
+	assert.Len(t, page.Events, 11, "every login once, the one that began before the first page's end included")
+}

@@ -16,12 +16,13 @@ import (
 const (
 	// maxEventPage is ZITADEL's largest ListEvents page.
 	maxEventPage = 1000
-	// eventOverlap re-reads the events just before the last one seen: every
-	// event of one write shares one creation date, so a page can end inside
-	// a write, and a write that began before a read can land a little
-	// earlier than events already read. Events are de-duplicated on
-	// (aggregate id, sequence).
-	eventOverlap = time.Minute
+	// eventOverlap is how far before its cursor every read starts: a push
+	// that began before the cursor's event and was written after it comes
+	// after it in ZITADEL's order with an earlier creation date
+	// (zitadelevent.CreationMargin), and every event of one write shares one
+	// creation date, so a read can end inside a write. Events are
+	// de-duplicated on (aggregate id, sequence).
+	eventOverlap = zitadelevent.CreationMargin
 	// dateResolution is the precision of ZITADEL's creation dates
 	// (PostgreSQL's timestamptz).
 	dateResolution = time.Microsecond
@@ -144,10 +145,11 @@ func (c *client) readEvents(ctx context.Context, sc scope, rd eventRead, since t
 	for k, t := range pos.seen {
 		next.seen[k] = t
 	}
-	// Every page after the first starts just before the previous page's
-	// last date, so that the rest of a write that page ended in is read too.
-	// Pages that brought nothing new (the overlap read again) do not count
-	// against maxPages, so that every read moves forward.
+	// Every page after the first starts a margin before the previous page's
+	// last date (nextSince), so that the rest of a write that page ended in,
+	// and a push that began before it and was written after it, are read
+	// too. Pages that brought nothing new (the overlap read again) do not
+	// count against maxPages, so that every read moves forward.
 	end, taken := false, 0
 	for pages := 0; rd.maxPages == 0 || pages < rd.maxPages || taken == 0; pages++ {
 		page, err := c.listEventsFitting(ctx, sc, since, &rd)
@@ -166,7 +168,7 @@ func (c *client) readEvents(ctx context.Context, sc scope, rd eventRead, since t
 		if !ok {
 			return eventPosition{}, false, fmt.Errorf("a full page of %d events has only impossible creation dates", len(page))
 		}
-		after := last.Add(-dateResolution)
+		after := nextSince(firstPlausible(page, rd.now), last)
 		if !after.After(since) {
 			// One write has more events than a page: no page gets past it.
 			return eventPosition{}, false, stuckError{page: rd.pageSize, at: last}
@@ -174,6 +176,23 @@ func (c *client) readEvents(ctx context.Context, sc scope, rd eventRead, since t
 		since = after
 	}
 	return next, end, nil
+}
+
+// nextSince is where the page after one whose events were created from
+// first to last starts. ListEvents orders events by ZITADEL's position and
+// filters them by creation date, which is the start of the pushing
+// statement: a push that began before last's and was written after it comes
+// after the page with an earlier creation date. The page after reaches back
+// for it by zitadelevent.CreationMargin, or by a tenth of the page's span
+// when that is shorter, so that what is read again stays about a tenth of a
+// page (a busy instance's pages span seconds); the overlap every read starts
+// with covers the rest.
+func nextSince(first, last time.Time) time.Time {
+	margin := zitadelevent.CreationMargin
+	if span := last.Sub(first) / 10; span < margin {
+		margin = span
+	}
+	return last.Add(-max(margin, dateResolution))
 }
 
 // listEventsFitting returns one page as listEventsAfter does, halving
@@ -218,6 +237,18 @@ func (pos *eventPosition) takeNew(page []*eventpb.Event, rd eventRead, take func
 		}
 	}
 	return n
+}
+
+// firstPlausible is the earliest possible creation date of a page's
+// events; zero when none is possible.
+func firstPlausible(page []*eventpb.Event, now time.Time) time.Time {
+	var first time.Time
+	for _, e := range page {
+		if at := e.GetCreationDate().AsTime(); zitadelevent.Plausible(at, now) && (first.IsZero() || at.Before(first)) {
+			first = at
+		}
+	}
+	return first
 }
 
 // lastPlausible is the creation date of a page's last event with a possible one.

@@ -153,8 +153,8 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			switch r := rng.IntN(4); {
 			case r == 0 && !sameDate: // the same creation date as the write before
 				sameDate = true
-			case r == 1: // a write that began before the last one and landed later
-				at = written.Add(-time.Duration(1+rng.IntN(20000)) * time.Millisecond)
+			case r == 1: // a push that began before the last one and was written after it, as concurrent pushes are
+				at = written.Add(-time.Duration(1+rng.IntN(100)) * time.Millisecond)
 			default:
 				sameDate = false
 				written = written.Add(time.Duration(1+rng.IntN(5000)) * time.Millisecond)

@@ -259,17 +259,13 @@ func (r *EventReader) readPage(res pgx.BatchResults, q zitadelevent.Query, after
 	return page, nil
 }
 
-// createdAtMargin is how long before its row's position a push's
-// statement may have begun. ZITADEL writes created_at as the pushing
-// statement's statement_timestamp() and the position as clock_timestamp()
-// at the insert, so created_at <= position, apart by what the statement
-// did first: wait for its instance's shared advisory lock behind readers'
-// exclusive requests (each waiting only for the pushes in flight) and find
-// its aggregates' sequences. A read bounded by created_at reaches back by
-// this margin for an event that commits with a position after the cursor
-// but a creation before it. It is what a read pays besides its page: at
-// 5,000 events a second, 50,000 rows of the instance read and dropped.
-const createdAtMargin = 10 * time.Second
+// createdAtMargin is how far a read bounded by created_at reaches back
+// before the cursor's position (zitadelevent.CreationMargin): the statement
+// of a push may have begun that long before its insert, for instance waiting
+// for its instance's shared advisory lock behind readers' exclusive
+// requests. It is what a read pays besides its page: at 5,000 events a
+// second, 50,000 rows of the instance read and dropped.
+const createdAtMargin = zitadelevent.CreationMargin
 
 // clockStepSlack reaches past a window's end for an event whose creation
 // came after its position: the server's clock stepped back during the

@@ -19,3 +19,12 @@ const MaxClockAhead = 24 * time.Hour
 func Plausible(t, now time.Time) bool {
 	return !t.Before(earliestCreation) && !t.After(now.Add(MaxClockAhead))
 }
+
+// CreationMargin is how long before its place in ZITADEL's order an event's
+// creation date is taken to lie at most. ZITADEL writes created_at as the
+// pushing statement's statement_timestamp() and the position as
+// clock_timestamp() at the insert, so created_at <= position, apart by what
+// the statement did first (find its aggregates' sequences, wait for a lock).
+// A read bounded by creation date reaches back this far for an event that
+// comes after its cursor in ZITADEL's order with an earlier creation date.
+const CreationMargin = 10 * time.Second
