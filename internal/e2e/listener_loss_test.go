@@ -21,11 +21,7 @@ receivers:
 exporters:
   debug:
     verbosity: basic
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
+` + serviceTelemetryYAML + `  pipelines:
     metrics:
       receivers: [zitadeltelemetry]
       exporters: [debug]
@@ -43,7 +39,7 @@ func TestTelemetryReceiverListenerLossIsFatal(t *testing.T) {
 	t.Setenv("GODEBUG", "multipathtcp=0")
 	for _, wire := range []string{"http", "grpc"} {
 		t.Run(wire, func(t *testing.T) {
-			v := struct{ HTTPAddr, GRPCAddr string }{freeAddr(t), freeAddr(t)}
+			v := struct{ HTTPAddr, GRPCAddr, TelemetryPort string }{HTTPAddr: freeAddr(t), GRPCAddr: freeAddr(t)}
 			path := filepath.Join(t.TempDir(), "collector.yaml")
 			writeConfig(t, path, listenerLossTemplate, v)
 			c := startCollector(t, collectorBinary(t), path)

@@ -175,30 +175,13 @@ func emptyRows(n int, binary bool) []byte {
 }
 
 func (c *hostileCollector) postAs(method string, body []byte, contentType string) (int, string, error) {
-	return c.send(method, body, contentType, "")
+	status, answer, _, err := c.exchange(method, body, contentType, "")
+	return status, answer, err
 }
 
 func (c *hostileCollector) postEncoded(method string, body []byte, encoding string) (int, string, error) {
-	return c.send(method, body, "application/json", encoding)
-}
-
-func (c *hostileCollector) send(method string, body []byte, contentType, contentEncoding string) (int, string, error) {
-	req, err := http.NewRequest(http.MethodPost, c.url(method), bytes.NewReader(body))
-	if err != nil {
-		return 0, "", err
-	}
-	req.Header.Set("Content-Type", contentType)
-	if contentEncoding != "" {
-		req.Header.Set("Content-Encoding", contentEncoding)
-	}
-	res, err := c.client.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer res.Body.Close()
-	var answer bytes.Buffer
-	_, err = answer.ReadFrom(res.Body)
-	return res.StatusCode, answer.String(), err
+	status, answer, _, err := c.exchange(method, body, "application/json", encoding)
+	return status, answer, err
 }
 
 // goodPagesRetrying sends n pages 100 ms apart as a good client does,
@@ -221,26 +204,15 @@ func goodPagesRetrying(b *testing.B, c *hostileCollector, page []byte, n int) {
 // answer.
 func postRetrying(c *hostileCollector, page []byte) (status int, answer string, err error) {
 	for attempt := range 5 {
-		req, err := http.NewRequest(http.MethodPost, c.url("/resource_counts"), bytes.NewReader(page))
-		if err != nil {
-			return 0, "", err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		res, err := c.client.Do(req)
-		if err != nil {
-			return 0, "", err
-		}
-		var body bytes.Buffer
-		_, _ = body.ReadFrom(res.Body)
-		res.Body.Close()
-		status, answer = res.StatusCode, body.String()
-		if status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable || attempt == 4 {
+		var header http.Header
+		status, answer, header, err = c.exchange("/resource_counts", page, "application/json", "")
+		if err != nil || status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable || attempt == 4 {
 			break
 		}
-		wait, _ := strconv.Atoi(res.Header.Get("Retry-After"))
+		wait, _ := strconv.Atoi(header.Get("Retry-After"))
 		time.Sleep(time.Duration(max(wait, 1)) * time.Second)
 	}
-	return status, answer, nil
+	return status, answer, err
 }
 
 // rawMessages sends bodies over gRPC as the bytes they are.

@@ -93,18 +93,28 @@ func (c *hostileCollector) url(method string) string {
 
 // post sends body as ZITADEL does and returns the status and answer.
 func (c *hostileCollector) post(method string, body []byte) (int, string, error) {
+	status, answer, _, err := c.exchange(method, body, "application/json", "")
+	return status, answer, err
+}
+
+// exchange posts body with these headers and returns the status, the
+// answer and the answer's headers.
+func (c *hostileCollector) exchange(method string, body []byte, contentType, contentEncoding string) (int, string, http.Header, error) {
 	req, err := http.NewRequest(http.MethodPost, c.url(method), bytes.NewReader(body))
 	if err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
+	if contentEncoding != "" {
+		req.Header.Set("Content-Encoding", contentEncoding)
+	}
 	res, err := c.client.Do(req)
 	if err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	defer res.Body.Close()
 	answer, err := io.ReadAll(res.Body)
-	return res.StatusCode, string(answer), err
+	return res.StatusCode, string(answer), res.Header, err
 }
 
 // peakRSSMiB is the collector's peak resident set so far (VmHWM).
