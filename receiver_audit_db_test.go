@@ -174,11 +174,19 @@ func TestAuditTrailWithoutAnEventsTableDoesNotStart(t *testing.T) {
 	cfg.Database.DSN = "postgres://nobody@127.0.0.1:1/zitadel"
 	cfg.Database.EventsTable = ""
 	cfg.SystemID = "312000000000000000"
+	// The same receiver id in a metrics pipeline, started first: its source
+	// opens connections at the first scrape, so it starts without one.
+	metrics, err := NewReceiverFactory().CreateMetrics(t.Context(), auditSettings(), cfg, new(consumertest.MetricsSink))
+	require.NoError(t, err)
+	require.NoError(t, metrics.Start(t.Context(), componenttest.NewNopHost()))
 	rcv, err := NewReceiverFactory().CreateLogs(t.Context(), auditSettings(), cfg, new(consumertest.LogsSink))
 	require.NoError(t, err)
 	err = rcv.Start(t.Context(), componenttest.NewNopHost())
 	require.ErrorContains(t, err, "database::events_table")
 	require.NoError(t, rcv.Shutdown(context.Background()))
+	_, running := sharedsource.Held(cfg)
+	assert.Equal(t, 1, running, "the logs receiver that did not start leaves the metrics pipeline's source running")
+	require.NoError(t, metrics.Shutdown(context.Background()))
 }
 
 func marshalLogs(t *testing.T, sink *consumertest.LogsSink) string {

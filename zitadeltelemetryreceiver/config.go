@@ -227,10 +227,7 @@ func (c *Config) validateServerBounds() []error {
 func (c *Config) largestCall() int64 {
 	var largest int64
 	if h := c.HTTP.Get(); h != nil {
-		largest = h.MaxRequestBodySize
-		if largest <= 0 {
-			largest = defaultMaxRequestBodySize
-		}
+		largest = httpMaxBodyBytes(h)
 	}
 	if g := c.GRPC.Get(); g != nil {
 		largest = max(largest, grpcMaxMessageBytes(g))
@@ -240,6 +237,15 @@ func (c *Config) largestCall() int64 {
 
 // grpcMaxMessageBytes is the largest message the gRPC server takes:
 // max_recv_msg_size_mib, or grpc-go's 4 MiB.
+// httpMaxBodyBytes is the body limit the HTTP server and handler enforce:
+// confighttp's default for 0.
+func httpMaxBodyBytes(h *HTTPConfig) int64 {
+	if h.MaxRequestBodySize > 0 {
+		return h.MaxRequestBodySize
+	}
+	return defaultMaxRequestBodySize
+}
+
 func grpcMaxMessageBytes(g *GRPCConfig) int64 {
 	if g.MaxRecvMsgSizeMiB > 0 {
 		return int64(g.MaxRecvMsgSizeMiB) << 20

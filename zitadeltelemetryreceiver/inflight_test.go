@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -174,7 +173,7 @@ func TestTheChargeCoversWhatACallHolds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			u, next := startGated(t, func(c *Config) { c.MaxBytesInFlight = 1 << 30 })
 			w := u.wires(t)["zitadel"]
-			before := liveHeap()
+			before := reachableHeap()
 			done := make(chan wireResult, calls)
 			for range calls {
 				go func() { done <- w.send(t, tc.counts, nil, tc.body) }()
@@ -184,7 +183,7 @@ func TestTheChargeCoversWhatACallHolds(t *testing.T) {
 					t.Fatalf("the page was answered %d: %s", got.httpStatus, got.message)
 				}
 			}
-			held := liveHeap() - before
+			held := reachableHeap() - before
 			charged := u.r.inFlight.Held()
 			next.let()
 			for range calls {
@@ -208,13 +207,6 @@ func shortRowsJSON(n int) []byte {
 	}
 	b.WriteString(`]}`)
 	return b.Bytes()
-}
-
-func liveHeap() int64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc)
 }
 
 func mustJSON(t *testing.T, m proto.Message) []byte {

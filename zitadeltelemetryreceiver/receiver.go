@@ -95,12 +95,10 @@ func (r *telemetryReceiver) Start(ctx context.Context, host component.Host) erro
 }
 
 func (r *telemetryReceiver) startHTTP(ctx context.Context, host component.Host, h *HTTPConfig) error {
-	// The handler and the server enforce one body limit: confighttp's
-	// default for 0, made explicit before either is built.
+	// The handler and the server enforce one body limit, made explicit
+	// before either is built.
 	server := h.ServerConfig
-	if server.MaxRequestBodySize <= 0 {
-		server.MaxRequestBodySize = defaultMaxRequestBodySize
-	}
+	server.MaxRequestBodySize = httpMaxBodyBytes(h)
 	handler := telemetryservice.NewHTTPHandler(r, telemetryservice.HTTPOptions{
 		Path: h.Path, Secret: string(h.PathSecret), MaxBodyBytes: server.MaxRequestBodySize, Decoding: r.decoding(),
 	})

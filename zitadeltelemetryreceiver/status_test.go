@@ -13,20 +13,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/testkit"
 )
-
-// statusHost is a host that keeps the status events reported to it, as
-// the collector's own host hands them to the health check.
-type statusHost struct {
-	component.Host
-	events chan *componentstatus.Event
-}
-
-func (h *statusHost) Report(ev *componentstatus.Event) { h.events <- ev }
 
 // listeningFD finds this process's listening socket on addr's port: the
 // receiver keeps its listener to itself, as a running collector does.
@@ -64,7 +55,7 @@ func listeningFD(t *testing.T, addr string) int {
 func TestAListenerThatStopsServingIsFatal(t *testing.T) {
 	for _, server := range []string{"http", "grpc"} {
 		t.Run(server, func(t *testing.T) {
-			host := &statusHost{Host: componenttest.NewNopHost(), events: make(chan *componentstatus.Event, 4)}
+			host := &testkit.StatusHost{}
 			u := startTelemetryReceiverOn(t, host, &consumertest.MetricsSink{}, nil)
 			addr := u.grpcAddr
 			if server == "http" {
@@ -72,17 +63,15 @@ func TestAListenerThatStopsServingIsFatal(t *testing.T) {
 			}
 			// Shut the socket down under the server: accept fails for good.
 			require.NoError(t, syscall.Shutdown(listeningFD(t, addr), syscall.SHUT_RDWR))
-			select {
-			case ev := <-host.events:
-				assert.Equal(t, componentstatus.StatusFatalError, ev.Status())
-				assert.Error(t, ev.Err())
-			case <-time.After(5 * time.Second):
-				t.Fatal("no status was reported for a listener that stopped serving")
-			}
+			require.Eventually(t, func() bool { return len(host.Events()) > 0 }, 5*time.Second, 10*time.Millisecond,
+				"no status was reported for a listener that stopped serving")
+			ev := host.Events()[0]
+			assert.Equal(t, componentstatus.StatusFatalError, ev.Status())
+			assert.Error(t, ev.Err())
 		})
 	}
-	host := &statusHost{Host: componenttest.NewNopHost(), events: make(chan *componentstatus.Event, 4)}
+	host := &testkit.StatusHost{}
 	u := startTelemetryReceiverOn(t, host, &consumertest.MetricsSink{}, nil)
 	require.NoError(t, u.r.Shutdown(t.Context()))
-	assert.Empty(t, host.events, "shutting down was reported as an error")
+	assert.Empty(t, host.Events(), "shutting down was reported as an error")
 }

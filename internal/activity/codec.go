@@ -24,36 +24,36 @@ var StateFormat = storedform.Format{What: "activity state", Current: "zitadel.ac
 func (in *Instance) Marshal() []byte {
 	buf := StateFormat.Start(256)
 	buf = appendTime(buf, in.Start)
-	buf = appendBytes(buf, in.Position.Cursor)
+	buf = storedform.AppendBytes(buf, in.Position.Cursor)
 	buf = appendBool(buf, in.CaughtUp)
 	buf = appendBool(buf, in.perOrganization)
-	buf = appendBytes(buf, in.key)
+	buf = storedform.AppendBytes(buf, in.key)
 	buf = binary.AppendUvarint(buf, uint64(len(in.counters.logins)))
 	for k, n := range in.counters.logins {
-		buf = appendString(buf, k.Protocol)
-		buf = appendString(buf, k.Application)
-		buf = appendString(buf, k.Organization)
-		buf = appendString(buf, k.Kind)
+		buf = storedform.AppendBytes(buf, k.Protocol)
+		buf = storedform.AppendBytes(buf, k.Application)
+		buf = storedform.AppendBytes(buf, k.Organization)
+		buf = storedform.AppendBytes(buf, k.Kind)
 		buf = appendBool(buf, k.MultiFactor)
 		buf = binary.AppendUvarint(buf, n)
 	}
 	buf = binary.AppendUvarint(buf, uint64(len(in.counters.checks)))
 	for k, n := range in.counters.checks {
-		buf = appendString(buf, k.Organization)
-		buf = appendString(buf, k.Factor)
-		buf = appendString(buf, k.Outcome)
+		buf = storedform.AppendBytes(buf, k.Organization)
+		buf = storedform.AppendBytes(buf, k.Factor)
+		buf = storedform.AppendBytes(buf, k.Outcome)
 		buf = binary.AppendUvarint(buf, n)
 	}
 	buf = binary.AppendUvarint(buf, uint64(len(in.counters.lockouts)))
 	for org, n := range in.counters.lockouts {
-		buf = appendString(buf, org)
+		buf = storedform.AppendBytes(buf, org)
 		buf = binary.AppendUvarint(buf, n)
 	}
 	buf = binary.AppendUvarint(buf, uint64(len(in.users)))
 	for k, s := range in.users {
-		buf = appendString(buf, k.parentType)
-		buf = appendString(buf, k.parentID)
-		buf = appendString(buf, k.userType)
+		buf = storedform.AppendBytes(buf, k.parentType)
+		buf = storedform.AppendBytes(buf, k.parentID)
+		buf = storedform.AppendBytes(buf, k.userType)
 		buf = s.append(buf)
 	}
 	return StateFormat.Seal(buf)
@@ -80,7 +80,7 @@ func appendSketches(buf []byte, m map[int64]*hyperloglog.Sketch) []byte {
 	for k, sk := range m {
 		buf = binary.AppendVarint(buf, k)
 		data, _ := sk.MarshalBinary() // never fails
-		buf = appendBytes(buf, data)
+		buf = storedform.AppendBytes(buf, data)
 	}
 	return buf
 }
@@ -99,23 +99,19 @@ func appendBool(buf []byte, b bool) []byte {
 	return append(buf, 0)
 }
 
-func appendString(buf []byte, s string) []byte {
-	buf = binary.AppendUvarint(buf, uint64(len(s)))
-	return append(buf, s...)
-}
-
-func appendBytes(buf, b []byte) []byte {
-	buf = binary.AppendUvarint(buf, uint64(len(b)))
-	return append(buf, b...)
-}
-
 // Unmarshal decodes what Marshal wrote, or a state of the previous version;
 // a damaged value, or one of a format this version does not read, is
 // refused whole.
 func Unmarshal(data []byte) (*Instance, error) {
+	in, _, err := unmarshal(data)
+	return in, err
+}
+
+// unmarshal is Unmarshal, and whether data was of the previous version.
+func unmarshal(data []byte) (*Instance, bool, error) {
 	body, v2, err := StateFormat.Open(data)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	d := storedform.NewDecoder(body, "activity state")
 	start := d.Time()
@@ -132,7 +128,7 @@ func Unmarshal(data []byte) (*Instance, error) {
 		d.Fail("a hash key of %d bytes", len(key))
 	}
 	if d.Err() != nil {
-		return nil, d.Err()
+		return nil, false, d.Err()
 	}
 	in := newInstance(start, perOrg, key)
 	in.Position.Cursor, in.CaughtUp = cursor, caughtUp
@@ -156,11 +152,11 @@ func Unmarshal(data []byte) (*Instance, error) {
 		in.users[k] = readUserSet(d)
 	}
 	if err := d.Finish(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	in.counters.reindex()
 	in.recountOrganizationUsers()
-	return in, nil
+	return in, v2, nil
 }
 
 // readV2Position turns a v2 read position into the DateCursor the api

@@ -9,21 +9,22 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-zitadel/zitadeltelemetry/internal/storedform"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/zitadelevent"
 )
 
 // v2State is a state as the previous format wrote it: the read position a
 // creation date in UnixNano and the events read before it by hex hash.
 func v2State(start, cursor time.Time, key []byte, seen map[string]uint64, seenAt time.Time) []byte {
-	buf := append([]byte(nil), StateFormat.Previous...)
+	buf := []byte("zitadel.activity.v2") // the previous format's name, as v2 states begin
 	buf = appendTime(buf, start)
 	buf = appendTime(buf, cursor)
 	buf = appendBool(buf, true)
 	buf = appendBool(buf, false)
-	buf = appendBytes(buf, key)
+	buf = storedform.AppendBytes(buf, key)
 	buf = binary.AppendUvarint(buf, uint64(len(seen)))
 	for id, seq := range seen {
-		buf = appendString(buf, id)
+		buf = storedform.AppendBytes(buf, id)
 		buf = binary.AppendUvarint(buf, seq)
 		buf = appendTime(buf, seenAt)
 	}

@@ -79,6 +79,7 @@ func (in *Instance) SetPerOrganization(on bool) {
 			delete(in.users, k)
 		}
 	}
+	in.orgUserSets = 0
 }
 
 // SetLimits bounds the series further events can add; what the counters

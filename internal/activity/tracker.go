@@ -99,10 +99,11 @@ func (t *Tracker) instance(ctx context.Context, id string, now time.Time) *Insta
 			t.logger.Info("No activity state in storage for the instance (its first scrape, or the storage was emptied); counting starts at the look-back",
 				zap.String("instance", id))
 		default:
-			if in, err = Unmarshal(data); err != nil {
+			var previous bool
+			if in, previous, err = unmarshal(data); err != nil {
 				t.logger.Warn("Activity state in storage refused: its counters, read position and active users are dropped, and counting starts again at the look-back",
 					zap.String("instance", id), zap.Error(err))
-			} else if StateFormat.IsPrevious(data) {
+			} else if previous {
 				t.logger.Info("Activity state read in the previous format; it is written in the current one from now on",
 					zap.String("instance", id), zap.String("read", StateFormat.Previous), zap.String("written", StateFormat.Current))
 			}

@@ -84,12 +84,16 @@ func (r *Receiver) Start(ctx context.Context, host component.Host) error {
 // Shutdown stops the trail at its read position: a page the pipeline had
 // not accepted is read again by the next start.
 func (r *Receiver) Shutdown(ctx context.Context) error {
-	if r.cancel != nil {
-		r.cancel()
-		select {
-		case <-r.done:
-		case <-ctx.Done():
-		}
+	if r.cancel == nil {
+		// Not started, or its start failed before the source was started:
+		// the source other pipelines share is not this one's to stop.
+		return nil
+	}
+	r.cancel()
+	r.cancel = nil
+	select {
+	case <-r.done:
+	case <-ctx.Done():
 	}
 	var err error
 	if r.store != nil {

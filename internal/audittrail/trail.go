@@ -112,8 +112,9 @@ func (t *Trail) Run(ctx context.Context) {
 }
 
 // reportHealth makes a paused trail a recoverable error of the receiver,
-// which health_check and zpages show until a pass delivers again. Only a
-// change is reported: a trail polls every few seconds.
+// which health_check and zpages show until a pass delivers again. Every
+// failed pass is reported, with its error; OK only after a failure, since a
+// trail polls every few seconds.
 func (t *Trail) reportHealth(err error) {
 	if err == nil && !t.failing {
 		return

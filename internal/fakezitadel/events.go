@@ -3,7 +3,6 @@ package fakezitadel
 import (
 	"context"
 	"slices"
-	"sort"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -43,8 +42,7 @@ type Event struct {
 	// itself.
 	Creator string
 	// Payload is the event's JSON payload; nil for events without one.
-	Payload  map[string]any
-	position int // insertion order: ZITADEL's position
+	Payload map[string]any
 }
 
 // record appends an event at t, numbering it within its aggregate.
@@ -52,24 +50,14 @@ func (in *Instance) record(t time.Time, e Event) {
 	in.sequences[e.AggregateID]++
 	e.Sequence = in.sequences[e.AggregateID]
 	e.CreatedAt = t
-	e.position = len(in.events)
 	in.events = append(in.events, e)
 }
 
-// Events returns the instance's events in ZITADEL's order.
-func (in *Instance) Events() []Event {
-	out := slices.Clone(in.events)
-	sortEvents(out)
-	return out
-}
-
-// sortEvents puts events in ZITADEL's order, the position: the order they
-// were written in, whatever their creation dates (a push's creation date is
-// the start of its statement, so one that began first may be written after
-// another).
-func sortEvents(es []Event) {
-	sort.SliceStable(es, func(a, b int) bool { return es[a].position < es[b].position })
-}
+// Events returns the instance's events in ZITADEL's order, the position:
+// the order they were written in, whatever their creation dates (a push's
+// creation date is the start of its statement, so one that began first may
+// be written after another).
+func (in *Instance) Events() []Event { return slices.Clone(in.events) }
 
 // ListEvents answers from the instance's events with ZITADEL's semantics:
 // every date filter strict, a limit of 0 or above 1000 read as 1000, no

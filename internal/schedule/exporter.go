@@ -158,13 +158,13 @@ func (s *Exporter) load(ctx context.Context) {
 		s.logger.Info("No snapshot in storage (a first start, or the storage was emptied): the next report carries what arrives from now on")
 		return
 	}
-	snap, err := unmarshalSnapshot(data)
+	snap, previous, err := openSnapshot(data)
 	if err != nil {
 		s.logger.Warn("Stored snapshot not read; starting from an empty one: the counts it held are dropped and the next report carries only what arrives from now on",
 			zap.Error(err))
 		return
 	}
-	if SnapshotFormat.IsPrevious(data) {
+	if previous {
 		s.logger.Info("Stored snapshot read in the previous format; it is written in the current one from now on",
 			zap.String("read", SnapshotFormat.Previous), zap.String("written", SnapshotFormat.Current))
 	}

@@ -24,11 +24,11 @@ func (s *snapshot) marshal() []byte {
 	buf = binary.AppendUvarint(buf, uint64(len(s.systems)))
 	for _, id := range s.systemIDs() {
 		ss := s.systems[id]
-		buf = appendString(buf, ss.id)
-		buf = appendString(buf, ss.version)
+		buf = storedform.AppendBytes(buf, ss.id)
+		buf = storedform.AppendBytes(buf, ss.version)
 		buf = binary.AppendUvarint(buf, uint64(len(ss.strs.vals)))
 		for _, str := range ss.strs.vals {
-			buf = appendString(buf, str)
+			buf = storedform.AppendBytes(buf, str)
 		}
 		buf = binary.AppendUvarint(buf, uint64(len(ss.times.vals)))
 		for _, t := range ss.times.vals {
@@ -39,7 +39,7 @@ func (s *snapshot) marshal() []byte {
 			buf = binary.AppendUvarint(buf, uint64(id))
 			buf = binary.AppendUvarint(buf, uint64(len(in.domains)))
 			for _, d := range in.domains {
-				buf = appendString(buf, d)
+				buf = storedform.AppendBytes(buf, d)
 			}
 			if in.createdAt == nil {
 				buf = append(buf, 0)
@@ -65,18 +65,20 @@ func (s *snapshot) marshal() []byte {
 	return SnapshotFormat.Seal(buf)
 }
 
-func appendString(buf []byte, s string) []byte {
-	buf = binary.AppendUvarint(buf, uint64(len(s)))
-	return append(buf, s...)
-}
-
 // unmarshalSnapshot decodes what marshal wrote, or a snapshot of the
 // previous version, checking every number against what it refers to: a
 // damaged value is refused whole.
 func unmarshalSnapshot(data []byte) (*snapshot, error) {
-	body, _, err := SnapshotFormat.Open(data)
+	s, _, err := openSnapshot(data)
+	return s, err
+}
+
+// openSnapshot is unmarshalSnapshot, and whether data was of the previous
+// version.
+func openSnapshot(data []byte) (*snapshot, bool, error) {
+	body, previous, err := SnapshotFormat.Open(data)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	d := storedform.NewDecoder(body, "snapshot")
 	s := newSnapshot()
@@ -133,7 +135,7 @@ func unmarshalSnapshot(data []byte) (*snapshot, error) {
 		}
 	}
 	if err := d.Finish(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return s, nil
+	return s, previous, nil
 }

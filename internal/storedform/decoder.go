@@ -70,6 +70,13 @@ func (d *Decoder) Below(limit uint64) uint64 {
 // beyond what is left is damage, never an allocation.
 func (d *Decoder) Count() int { return int(d.Below(uint64(len(d.buf)) + 1)) }
 
+// AppendBytes appends b length-prefixed, as Decoder.Bytes and
+// Decoder.String read it.
+func AppendBytes[T ~string | ~[]byte](buf []byte, b T) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(b)))
+	return append(buf, b...)
+}
+
 // Bytes reads a length-prefixed byte string, sharing the buffer.
 func (d *Decoder) Bytes() []byte {
 	n := d.Uvarint()

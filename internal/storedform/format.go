@@ -81,11 +81,6 @@ func (f Format) Open(data []byte) (body []byte, previous bool, err error) {
 	return nil, false, &UnknownFormatError{What: f.What, Found: formatName(data)}
 }
 
-// IsPrevious reports whether data is a value of the previous version.
-func (f Format) IsPrevious(data []byte) bool {
-	return f.Previous != "" && strings.HasPrefix(string(data), f.Previous) && !strings.HasPrefix(string(data), f.Current)
-}
-
 // formatName returns the start of data as far as it is made of what format
 // names are made of (at most 64 bytes), so that a message never repeats
 // what else a value holds.

@@ -152,7 +152,7 @@ func (d Decoding) baseInformation(ctx context.Context, h Handler, raw *rawReques
 	raw.release()
 	_ = held.to(cost) // less than held: never refused
 	if err != nil {
-		return nil, malformed(ctx, h, "the message is not a ReportBaseInformationRequest: "+err.Error())
+		return nil, refuseMalformed(ctx, h, grpcCall, "the message is not a ReportBaseInformationRequest: "+err.Error())
 	}
 	id, err := h.ReportBaseInformation(ctx, grpcCall, req)
 	if err != nil {
@@ -173,7 +173,7 @@ func (d Decoding) resourceCounts(ctx context.Context, h Handler, raw *rawRequest
 	raw.release()
 	_ = held.to(cost) // less than held: never refused
 	if err != nil {
-		return nil, malformed(ctx, h, "the message is not a ReportResourceCountsRequest: "+err.Error())
+		return nil, refuseMalformed(ctx, h, grpcCall, "the message is not a ReportResourceCountsRequest: "+err.Error())
 	}
 	id, err := h.ReportResourceCounts(ctx, grpcCall, req)
 	if err != nil {
@@ -188,7 +188,7 @@ func (d Decoding) admit(ctx context.Context, h Handler, raw *rawRequest, held *c
 	cost, msg := d.bound(raw.data(), true, counts)
 	if msg != "" {
 		raw.release()
-		return 0, malformed(ctx, h, msg)
+		return 0, refuseMalformed(ctx, h, grpcCall, msg)
 	}
 	if err := held.to(int64(len(raw.data())) + cost); err != nil {
 		raw.release()
@@ -207,8 +207,10 @@ func (d Decoding) refuseUnknownSystem(ctx context.Context, h Handler, raw *rawRe
 	return status.Error(codes.PermissionDenied, msg)
 }
 
-func malformed(ctx context.Context, h Handler, msg string) error {
-	h.Refused(ctx, grpcCall, ReasonMalformed, msg)
+// refuseMalformed counts a call that is not the request it claims to be
+// and answers it INVALID_ARGUMENT, which each wire writes its own way.
+func refuseMalformed(ctx context.Context, h Handler, call Call, msg string) error {
+	h.Refused(ctx, call, ReasonMalformed, msg)
 	return status.Error(codes.InvalidArgument, msg)
 }
 

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/telemetrywire"
@@ -180,7 +179,7 @@ func (s *httpService) decodeAndHandle(r *http.Request, call Call, counts bool, b
 		req, err := s.decoding.counts(body, call.Binary)
 		decoded()
 		if err != nil {
-			return "", s.refusedMalformed(r, call, "the body is not a ReportResourceCountsRequest: "+err.Error())
+			return "", refuseMalformed(r.Context(), s.handler, call, "the body is not a ReportResourceCountsRequest: "+err.Error())
 		}
 		return s.handler.ReportResourceCounts(r.Context(), call, req)
 	}
@@ -188,14 +187,9 @@ func (s *httpService) decodeAndHandle(r *http.Request, call Call, counts bool, b
 	err := telemetrywire.Unmarshal(body, req, call.Binary)
 	decoded()
 	if err != nil {
-		return "", s.refusedMalformed(r, call, "the body is not a ReportBaseInformationRequest: "+err.Error())
+		return "", refuseMalformed(r.Context(), s.handler, call, "the body is not a ReportBaseInformationRequest: "+err.Error())
 	}
 	return s.handler.ReportBaseInformation(r.Context(), call, req)
-}
-
-func (s *httpService) refusedMalformed(r *http.Request, call Call, msg string) error {
-	s.handler.Refused(r.Context(), call, ReasonMalformed, msg)
-	return status.Error(codes.InvalidArgument, msg)
 }
 
 // busy answers a call the bytes in flight leave no room for, before its

@@ -33,7 +33,7 @@ func (r *scrapeRun) instanceActivity(t *activity.Tracker, inst *instanceRun) {
 	if err != nil {
 		r.fails.add(inst.label, "", "activity", err)
 	}
-	milestones, err := r.src.client.listMilestones(r.ctx, inst.sc)
+	milestones, err := r.src.client.listMilestones(r.ctx, inst.sc, r.now)
 	if err != nil {
 		r.fails.add(inst.label, "", "milestones", err)
 	}

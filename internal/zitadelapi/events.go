@@ -164,11 +164,11 @@ func (c *client) readEvents(ctx context.Context, sc scope, rd eventRead, since t
 			end = true
 			break
 		}
-		last, ok := lastPlausible(page, rd.now)
+		first, last, ok := plausibleDates(page, rd.now)
 		if !ok {
 			return eventPosition{}, false, fmt.Errorf("a full page of %d events has only impossible creation dates", len(page))
 		}
-		after := nextSince(firstPlausible(page, rd.now), last)
+		after := nextSince(first, last)
 		if !after.After(since) {
 			// One write has more events than a page: no page gets past it.
 			return eventPosition{}, false, stuckError{page: rd.pageSize, at: last}
@@ -188,10 +188,7 @@ func (c *client) readEvents(ctx context.Context, sc scope, rd eventRead, since t
 // page (a busy instance's pages span seconds); the overlap every read starts
 // with covers the rest.
 func nextSince(first, last time.Time) time.Time {
-	margin := zitadelevent.CreationMargin
-	if span := last.Sub(first) / 10; span < margin {
-		margin = span
-	}
+	margin := min(zitadelevent.CreationMargin, last.Sub(first)/10)
 	return last.Add(-max(margin, dateResolution))
 }
 
@@ -239,26 +236,21 @@ func (pos *eventPosition) takeNew(page []*eventpb.Event, rd eventRead, take func
 	return n
 }
 
-// firstPlausible is the earliest possible creation date of a page's
-// events; zero when none is possible.
-func firstPlausible(page []*eventpb.Event, now time.Time) time.Time {
-	var first time.Time
+// plausibleDates are the earliest possible creation date of a page's
+// events and that of its last event with a possible one; ok is false when
+// none is possible.
+func plausibleDates(page []*eventpb.Event, now time.Time) (first, last time.Time, ok bool) {
 	for _, e := range page {
-		if at := e.GetCreationDate().AsTime(); zitadelevent.Plausible(at, now) && (first.IsZero() || at.Before(first)) {
+		at := e.GetCreationDate().AsTime()
+		if !zitadelevent.Plausible(at, now) {
+			continue
+		}
+		if !ok || at.Before(first) {
 			first = at
 		}
+		last, ok = at, true
 	}
-	return first
-}
-
-// lastPlausible is the creation date of a page's last event with a possible one.
-func lastPlausible(page []*eventpb.Event, now time.Time) (time.Time, bool) {
-	for i := len(page) - 1; i >= 0; i-- {
-		if at := page[i].GetCreationDate().AsTime(); zitadelevent.Plausible(at, now) {
-			return at, true
-		}
-	}
-	return time.Time{}, false
+	return first, last, ok
 }
 
 // forgetBeforeOverlap keeps only the events the next read overlaps.

@@ -25,8 +25,8 @@ const maxMilestonesAnswer = 64 << 10
 // ZITADEL's MilestoneType without its prefix, lower case. Only the types
 // ZITADEL's API defines are kept, each once: an answer with other numbers
 // would make a series of each. A reached date ZITADEL cannot have written
-// is left out, as an event's is.
-func (c *client) listMilestones(ctx context.Context, sc scope) ([]activity.Milestone, error) {
+// (at now, the scrape's clock) is left out, as an event's is.
+func (c *client) listMilestones(ctx context.Context, sc scope, now time.Time) ([]activity.Milestone, error) {
 	req := &adminpb.ListMilestonesRequest{
 		Query: &objectpb.ListQuery{Limit: milestonePage},
 		Queries: []*milestonepb.MilestoneQuery{{Query: &milestonepb.MilestoneQuery_IsReachedQuery{
@@ -40,7 +40,6 @@ func (c *client) listMilestones(ctx context.Context, sc scope) ([]activity.Miles
 	}
 	var out []activity.Milestone
 	seen := map[milestonepb.MilestoneType]bool{}
-	now := time.Now()
 	for _, m := range resp.GetResult() {
 		t := m.GetType()
 		_, known := milestonepb.MilestoneType_name[int32(t)]

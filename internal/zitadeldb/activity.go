@@ -40,19 +40,21 @@ func milestoneName(typ string) string {
 }
 
 // milestonesQuery reads the milestones of the scraped instances through
-// es_projection: of each instance, at most limit rows of ZITADEL's types, the
-// first of each type, so that a table of junk or repeated milestones in one
-// instance neither grows the read nor pushes another's out.
+// es_projection: of each instance, the first row of each of ZITADEL's types
+// (in each of its spellings), so that a table of junk or repeated
+// milestones in one instance neither grows the read nor pushes a type of
+// its own or another instance's out.
 func (s *source) milestonesQuery() string {
 	return `SELECT i.id, m.typ, m.reached, m.created_at
 FROM unnest($1::text[]) AS i(id)
+CROSS JOIN unnest($2::text[]) AS t(typ)
 CROSS JOIN LATERAL (
-  SELECT COALESCE(payload->>'type', '') AS typ, COALESCE(payload->>'reachedDate', '') AS reached, created_at
+  SELECT t.typ, COALESCE(payload->>'reachedDate', '') AS reached, created_at
   FROM ` + s.events.table + `
   WHERE instance_id = i.id AND aggregate_type = 'milestone' AND event_type = 'milestone.reached'
-    AND payload->>'type' = ANY($2)
+    AND payload->>'type' = t.typ
   ORDER BY "position", in_tx_order
-  LIMIT $3
+  LIMIT 1
 ) m`
 }
 
@@ -74,9 +76,7 @@ func (s *source) readMilestones(ctx context.Context, instances []string) (map[st
 	err := s.readOnly(ctx, func(tx pgx.Tx) error {
 		qctx, cancel := s.queryContext(ctx)
 		defer cancel()
-		// Each type is reached once per instance; the limit holds a hostile
-		// table to that.
-		r, err := tx.Query(qctx, s.milestonesQuery(), instances, milestoneTypeTexts(), len(milestoneNames)*2)
+		r, err := tx.Query(qctx, s.milestonesQuery(), instances, milestoneTypeTexts())
 		if err != nil {
 			return err
 		}

@@ -415,14 +415,10 @@ type cursor struct {
 const cursorFormat = "zitadel.db.events.v1"
 
 func (c cursor) encode() zitadelevent.Cursor {
-	buf := append([]byte(nil), cursorFormat...)
-	buf = binary.AppendUvarint(buf, uint64(len(c.position)))
-	buf = append(buf, c.position...)
+	buf := storedform.AppendBytes([]byte(cursorFormat), c.position)
 	buf = binary.AppendVarint(buf, c.inTxOrder)
-	buf = binary.AppendUvarint(buf, uint64(len(c.aggregateType)))
-	buf = append(buf, c.aggregateType...)
-	buf = binary.AppendUvarint(buf, uint64(len(c.aggregateID)))
-	buf = append(buf, c.aggregateID...)
+	buf = storedform.AppendBytes(buf, c.aggregateType)
+	buf = storedform.AppendBytes(buf, c.aggregateID)
 	return binary.AppendVarint(buf, c.sequence)
 }
 

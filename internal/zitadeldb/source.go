@@ -33,8 +33,8 @@ type source struct {
 
 	// activity is nil unless activity::enabled.
 	activity *activity.Tracker
-	// events reads events_table, or eventstore.events2 for the audit trail
-	// when events_table is empty; nil until Start.
+	// events reads events_table; nil until Start, and without
+	// events_table.
 	events *EventReader
 	now    func() time.Time
 
