@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,14 +24,30 @@ func collectorBinary(t *testing.T) string {
 	if bin := os.Getenv("OTELCOL_ZITADEL_BIN"); bin != "" {
 		return bin
 	}
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
+	built.once.Do(func() {
+		root, err := filepath.Abs("..")
+		if err != nil {
+			built.err = err
+			return
+		}
+		if out, err := exec.Command("make", "-C", root, "--no-print-directory", "otelcol").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("make otelcol: %w\n%s", err, out)
+			return
+		}
+		built.path = filepath.Join(root, "build", "otelcol-zitadel-src", "otelcol-zitadel")
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	if out, err := exec.Command("make", "-C", root, "--no-print-directory", "otelcol").CombinedOutput(); err != nil {
-		t.Fatalf("make otelcol: %v\n%s", err, out)
-	}
-	return filepath.Join(root, "build", "otelcol-zitadel-src", "otelcol-zitadel")
+	return built.path
+}
+
+// built is the collector make built for this test binary: once, however
+// many configurations start it.
+var built struct {
+	once sync.Once
+	path string
+	err  error
 }
 
 var envRef = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -159,10 +176,7 @@ func local(t *testing.T, c map[string]any) {
 			}
 		}
 	}
-	service, _ := c["service"].(map[string]any)
-	telemetry, _ := service["telemetry"].(map[string]any)
-	metrics, _ := telemetry["metrics"].(map[string]any)
-	readers, _ := metrics["readers"].([]any)
+	readers, _ := dig(c, "service", "telemetry", "metrics", "readers").([]any)
 	for _, r := range readers {
 		if prom, ok := dig(r, "pull", "exporter", "prometheus").(map[string]any); ok {
 			prom["host"], prom["port"] = "127.0.0.1", freePort(t)

@@ -30,6 +30,12 @@ func decodeStrict(t *testing.T, path string, v any) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	decodeStrictData(t, path, data, v)
+}
+
+// decodeStrictData is decodeStrict of the bytes read from path.
+func decodeStrictData(t *testing.T, path string, data []byte, v any) {
+	t.Helper()
 	if bytes.Contains(data, []byte("\n---")) {
 		t.Fatalf("%s: one object per file", path)
 	}
@@ -105,28 +111,29 @@ func (o *kubernetesObjects) addFile(t *testing.T, path string) {
 	if err := yaml.Unmarshal(data, &meta); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	var obj any
 	switch meta.APIVersion + " " + meta.Kind {
 	case "apps/v1 Deployment":
-		o.deployment = &appsv1.Deployment{}
-		obj = o.deployment
+		o.deployment = decodeAs[appsv1.Deployment](t, path, data)
 	case "apps/v1 StatefulSet":
-		o.statefulSet = &appsv1.StatefulSet{}
-		obj = o.statefulSet
+		o.statefulSet = decodeAs[appsv1.StatefulSet](t, path, data)
 	case "v1 Service":
-		o.service = &corev1.Service{}
-		obj = o.service
+		o.service = decodeAs[corev1.Service](t, path, data)
 	case "v1 ConfigMap":
-		o.configMap = &corev1.ConfigMap{}
-		obj = o.configMap
+		o.configMap = decodeAs[corev1.ConfigMap](t, path, data)
 	case "policy/v1 PodDisruptionBudget":
-		o.disruptions = &policyv1.PodDisruptionBudget{}
-		obj = o.disruptions
+		o.disruptions = decodeAs[policyv1.PodDisruptionBudget](t, path, data)
 	default:
 		// A Secret among them would replace the one the operator created.
 		t.Fatalf("%s: %s %s is not one of the kinds shipped (Deployment, StatefulSet, Service, ConfigMap, PodDisruptionBudget)", path, meta.APIVersion, meta.Kind)
 	}
-	decodeStrict(t, path, obj)
+}
+
+// decodeAs decodes the object path holds, strictly, as a T.
+func decodeAs[T any](t *testing.T, path string, data []byte) *T {
+	t.Helper()
+	v := new(T)
+	decodeStrictData(t, path, data, v)
+	return v
 }
 
 // pod renders what the kustomization runs: its workload's pod, the

@@ -439,11 +439,9 @@ func comparableConfig(t *testing.T, config string) string {
 	if err := yaml.Unmarshal([]byte(config), &c); err != nil {
 		t.Fatal(err)
 	}
-	if service, ok := c["service"].(map[string]any); ok {
-		if telemetry, ok := service["telemetry"].(map[string]any); ok {
-			// The chart's own resource attributes of the collector's telemetry.
-			delete(telemetry, "resource")
-		}
+	if telemetry, ok := dig(c, "service", "telemetry").(map[string]any); ok {
+		// The chart's own resource attributes of the collector's telemetry.
+		delete(telemetry, "resource")
 	}
 	out, err := yaml.Marshal(c)
 	if err != nil {

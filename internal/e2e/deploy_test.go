@@ -37,14 +37,8 @@ func TestShippedScraperReportsToShippedCentral(t *testing.T) {
 	ds := zitadel.Dataset()
 	instance := ds.Instances[0]
 	activity := zitadel.WriteSampleActivity(instance.ID, time.Now().UTC())
-	domain := ""
-	for _, d := range instance.Domains {
-		if d.Primary {
-			domain = d.Name
-		}
-	}
 	t.Setenv("ZITADEL_TOKEN", token)
-	t.Setenv("ZITADEL_DOMAIN", domain)
+	t.Setenv("ZITADEL_DOMAIN", instance.PrimaryDomain())
 
 	want := 0
 	for k := range expectedRows(ds) {
@@ -194,8 +188,8 @@ func ownMetrics(t *testing.T, config map[string]any) {
 	t.Helper()
 	readers := dig(t, config, "service", "telemetry", "metrics", "readers").([]any)
 	prom := dig(t, readers[0], "pull", "exporter", "prometheus").(map[string]any)
-	addr := freeAddr(t)
-	port, err := strconv.Atoi(addr[strings.LastIndexByte(addr, ':')+1:])
+	_, p := ownMetricsPort(t)
+	port, err := strconv.Atoi(p)
 	require.NoError(t, err)
 	prom["host"], prom["port"] = "127.0.0.1", port
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"os"
@@ -12,10 +11,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
-
-	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 )
 
 // The configuration keys the collector prints and the names of the
@@ -48,12 +43,7 @@ func TestOwnMetricNamesAreUnchanged(t *testing.T) {
 	c := startChain(t, chainOptions{protocol: "http", edgePort: edgePort, centralPort: centralPort})
 	c.waitForReports(t)
 	edge := waitForOwnMetric(t, c.edge, edgeOwn, "otelcol_zitadeltelemetry_exporter_reports", 2, `protocol="http"`)
-	// A page with a report id the central collector never issued.
-	body, err := protojson.Marshal(&analytics.ReportResourceCountsRequest{SystemId: systemID, ReportId: proto.String("zr1.0.AAAA.AAAA")})
-	require.NoError(t, err)
-	resp, err := newHTTPClient(t).Post(c.central.endpoint()+"/resource_counts", "application/json", bytes.NewReader(body))
-	require.NoError(t, err)
-	resp.Body.Close()
+	refuseUnknownReportID(t, c.central.endpoint())
 	waitForOwnMetric(t, c.central.collector, centralOwn, "otelcol_zitadeltelemetry_receiver_refused_calls", 1)
 	central := waitForOwnMetric(t, c.central.collector, centralOwn, "otelcol_zitadeltelemetry_exporter_reports", 1)
 	c.terminate(t)

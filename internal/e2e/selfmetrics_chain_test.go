@@ -1,15 +1,7 @@
 package e2e
 
 import (
-	"bytes"
-	"net/http"
 	"testing"
-
-	"github.com/stretchr/testify/require"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
-
-	analytics "github.com/otelcol-zitadel/zitadeltelemetry/internal/gen/zitadel/analytics/v2beta"
 )
 
 // TestTelemetryReceiverCountsItsOwnWork runs the chain of
@@ -26,19 +18,7 @@ func TestTelemetryReceiverCountsItsOwnWork(t *testing.T) {
 	// taken, after the central collector counted it.
 	sent := waitForOwnMetric(t, c.edge, edgeOwn, "otelcol_zitadeltelemetry_exporter_reports", 2, `protocol="http"`)
 
-	// A page with a report id the central collector never issued.
-	body, err := protojson.Marshal(&analytics.ReportResourceCountsRequest{
-		SystemId: systemID, ReportId: proto.String("zr1.0.AAAA.AAAA"),
-		ResourceCounts: []*analytics.ResourceCount{{
-			InstanceId: "i1", ParentType: analytics.CountParentType_COUNT_PARENT_TYPE_INSTANCE,
-			ParentId: "i1", ResourceName: "user", TableName: "projections.users14", Amount: 1,
-		}},
-	})
-	require.NoError(t, err)
-	resp, err := newHTTPClient(t).Post(c.central.endpoint()+"/resource_counts", "application/json", bytes.NewReader(body))
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusPreconditionFailed, resp.StatusCode)
+	refuseUnknownReportID(t, c.central.endpoint())
 	got := waitForOwnMetric(t, c.central.collector, centralOwn, "otelcol_zitadeltelemetry_receiver_refused_calls", 1)
 
 	// The edge's two exporters send the same report; what the one to the
