@@ -152,21 +152,17 @@ func (t *Tracker) persist(ctx context.Context, id string, in *Instance) {
 	}
 }
 
-// ErrInstanceID is an instance id of a shape ZITADEL does not issue.
-var ErrInstanceID = errors.New("an instance id that is not ZITADEL's")
-
 // Scrape reads an instance's new events, at most max_events_per_scrape,
 // counts them once the read succeeded and stores the state with the new
 // position in one value; it returns the activity at now. A failed read
 // counts nothing and moves nothing: the next scrape reads the same events.
 //
-// An instance id that is not ZITADEL's is refused with ErrInstanceID
-// before anything is read, kept or stored under it; the source has refused
-// the instance with its counts already, so the caller records nothing and
-// reports no further error.
+// An instance id that is not ZITADEL's is refused before anything is read,
+// kept or stored under it (the sources leave such an instance out where
+// they list it; this holds any other caller to the same).
 func (t *Tracker) Scrape(ctx context.Context, r zitadelevent.Reader, instanceID string, now time.Time) (Report, error) {
 	if p := fieldshape.CheckID(instanceID, fieldshape.MaxIDBytes); p != "" {
-		return Report{}, fmt.Errorf("%w: %s", ErrInstanceID, p)
+		return Report{}, fmt.Errorf("an instance id that is not ZITADEL's: %s", p)
 	}
 	in := t.instance(ctx, instanceID, now)
 	err := t.read(ctx, r, instanceID, in, now)

@@ -24,10 +24,16 @@ func NewCheckedRecorder(next Recorder) *CheckedRecorder {
 }
 
 // RecordInstance implements Recorder.
-func (r *CheckedRecorder) RecordInstance(in Instance) {
+func (r *CheckedRecorder) RecordInstance(in Instance) { r.KeepInstance(in) }
+
+// KeepInstance records in as RecordInstance does, and reports whether it
+// was kept: an instance whose id is not one ZITADEL issues is left out, and
+// a source leaves out with it all it would read under that id (its counts,
+// its activity).
+func (r *CheckedRecorder) KeepInstance(in Instance) bool {
 	if p := fieldshape.CheckID(in.ID, fieldshape.MaxIDBytes); p != "" {
 		r.problems.Add("an instance id %s: the instance is left out", p)
-		return
+		return false
 	}
 	if in.SystemID != "" {
 		if p := fieldshape.CheckID(in.SystemID, fieldshape.MaxSystemIDBytes); p != "" {
@@ -58,6 +64,7 @@ func (r *CheckedRecorder) RecordInstance(in Instance) {
 		in.Domains = kept
 	}
 	r.next.RecordInstance(in)
+	return true
 }
 
 // RecordCount implements Recorder.

@@ -1,8 +1,6 @@
 package zitadelapi
 
 import (
-	"errors"
-
 	"go.opentelemetry.io/collector/component"
 
 	"github.com/otelcol-zitadel/zitadeltelemetry/internal/activity"
@@ -27,9 +25,6 @@ func (r *scrapeRun) scrapeActivity() {
 
 func (r *scrapeRun) instanceActivity(t *activity.Tracker, inst *instanceRun) {
 	report, err := t.Scrape(r.ctx, r.src.client.eventReader(inst.sc, r.src.eventPage), inst.id, r.now)
-	if errors.Is(err, activity.ErrInstanceID) {
-		return // refused with the instance
-	}
 	if err != nil {
 		r.fails.add(inst.label, "", "activity", err)
 	}

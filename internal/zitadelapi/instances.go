@@ -78,21 +78,24 @@ func (r *scrapeRun) discover() {
 	}
 }
 
-// startInstance records the instance and queues its counts.
+// startInstance records the instance and queues its counts; an instance
+// the checks leave out is neither counted nor read.
 func (r *scrapeRun) startInstance(sc scope, id string, details *objectv1.ObjectDetails, version string, domains []*instancepb.Domain) {
+	in := model.Instance{SystemID: r.src.systemID, Version: version, ID: id, Domains: orderDomains(domains)}
+	if ts := details.GetCreationDate(); ts != nil {
+		in.CreatedAt = ts.AsTime()
+	}
+	if !r.recordInstance(in) {
+		return
+	}
 	inst := &instanceRun{
-		id: id, label: "instance " + id, sc: sc, domains: orderDomains(domains),
+		id: id, label: "instance " + id, sc: sc, domains: in.Domains,
 		sums: make(map[string]*instanceSum, len(r.src.plan.sums)),
 	}
 	for _, res := range r.src.plan.sums {
 		inst.sums[res] = new(instanceSum)
 	}
 	r.instances = append(r.instances, inst)
-	in := model.Instance{SystemID: r.src.systemID, Version: version, ID: id, Domains: inst.domains}
-	if ts := details.GetCreationDate(); ts != nil {
-		in.CreatedAt = ts.AsTime()
-	}
-	r.recordInstance(in)
 
 	ch, track := r.planInstance(inst)
 	inst.track = track

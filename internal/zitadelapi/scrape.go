@@ -173,11 +173,15 @@ func (r *scrapeRun) finish() error {
 	return r.fails.err(recorded)
 }
 
-func (r *scrapeRun) recordInstance(in model.Instance) {
+// recordInstance records in and reports whether it was kept.
+func (r *scrapeRun) recordInstance(in model.Instance) bool {
 	r.recMu.Lock()
 	defer r.recMu.Unlock()
-	r.checked.RecordInstance(in)
+	if !r.checked.KeepInstance(in) {
+		return false
+	}
 	r.recorded++
+	return true
 }
 
 func (r *scrapeRun) recordCount(inst *instanceRun, parentType, parentID, resource string, n int64) {

@@ -2,7 +2,6 @@ package zitadeldb
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
@@ -124,9 +123,6 @@ func (s *source) scrapeActivity(ctx context.Context, rec activity.Recorder, inst
 		reader := &countingReader{Reader: s.events}
 		rep, err := s.activity.Scrape(ctx, reader, id, s.now())
 		s.countRows(ctx, queryEvents, reader.rows)
-		if errors.Is(err, activity.ErrInstanceID) {
-			continue // refused with the instance
-		}
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -150,7 +150,7 @@ func (s *source) Scrape(ctx context.Context, rec model.Recorder) error {
 	var instances []string
 	if sessionOK {
 		var err error
-		instances, err = s.readInstances(ctx, rec, info)
+		instances, err = s.readInstances(ctx, checked, info)
 		recorded += len(instances)
 		s.countRows(ctx, queryInstances, len(instances))
 		if err != nil {
@@ -256,7 +256,8 @@ func (s *source) readSystem(ctx context.Context) (systemInfo, error) {
 	return info, nil
 }
 
-func (s *source) readInstances(ctx context.Context, rec model.Recorder, info systemInfo) ([]string, error) {
+// readInstances records the instances and returns the ids of those kept.
+func (s *source) readInstances(ctx context.Context, rec *model.CheckedRecorder, info systemInfo) ([]string, error) {
 	var ids []string
 	err := s.readOnly(ctx, func(tx pgx.Tx) error {
 		qctx, cancel := s.queryContext(ctx)
@@ -271,8 +272,9 @@ func (s *source) readInstances(ctx context.Context, rec model.Recorder, info sys
 			if err := rows.Scan(&in.ID, &in.CreatedAt, &in.Domains); err != nil {
 				return err
 			}
-			rec.RecordInstance(in)
-			ids = append(ids, in.ID)
+			if rec.KeepInstance(in) {
+				ids = append(ids, in.ID)
+			}
 		}
 		return rows.Err()
 	})
