@@ -140,10 +140,7 @@ var grpcCall = Call{Wire: WireGRPC, Binary: true}
 type method func(ctx context.Context, h Handler, raw *rawRequest, held *charge) (proto.Message, error)
 
 func (d Decoding) baseInformation(ctx context.Context, h Handler, raw *rawRequest, held *charge) (proto.Message, error) {
-	if err := d.refuseUnknownSystem(ctx, h, raw); err != nil {
-		return nil, err
-	}
-	cost, err := d.admit(ctx, h, raw, held, false)
+	cost, err := d.admitGRPC(ctx, h, raw, held, false)
 	if err != nil {
 		return nil, err
 	}
@@ -162,10 +159,7 @@ func (d Decoding) baseInformation(ctx context.Context, h Handler, raw *rawReques
 }
 
 func (d Decoding) resourceCounts(ctx context.Context, h Handler, raw *rawRequest, held *charge) (proto.Message, error) {
-	if err := d.refuseUnknownSystem(ctx, h, raw); err != nil {
-		return nil, err
-	}
-	cost, err := d.admit(ctx, h, raw, held, true)
+	cost, err := d.admitGRPC(ctx, h, raw, held, true)
 	if err != nil {
 		return nil, err
 	}
@@ -182,29 +176,22 @@ func (d Decoding) resourceCounts(ctx context.Context, h Handler, raw *rawRequest
 	return &analytics.ReportResourceCountsResponse{ReportId: id}, nil
 }
 
-// admit counts what the message will cost decoded and charges it, besides
-// the message, before anything is decoded; a message refused is released.
-func (d Decoding) admit(ctx context.Context, h Handler, raw *rawRequest, held *charge, counts bool) (cost int64, err error) {
-	cost, msg := d.bound(raw.data(), true, counts)
-	if msg != "" {
-		raw.release()
-		return 0, refuseMalformed(ctx, h, grpcCall, msg)
-	}
-	if err := held.to(int64(len(raw.data())) + cost); err != nil {
-		raw.release()
-		return 0, busy(ctx, h, err)
-	}
-	return cost, nil
-}
-
-func (d Decoding) refuseUnknownSystem(ctx context.Context, h Handler, raw *rawRequest) error {
-	msg := d.unknownSystem(raw.data(), true)
-	if msg == "" {
-		return nil
+// admitGRPC admits a message as Decoding.admit does, answering a refusal
+// as gRPC does; a message refused is released.
+func (d Decoding) admitGRPC(ctx context.Context, h Handler, raw *rawRequest, held *charge, counts bool) (int64, error) {
+	cost, reason, msg := d.admit(raw.data(), true, counts, held, int64(len(raw.data())))
+	if reason == "" {
+		return cost, nil
 	}
 	raw.release()
-	h.Refused(ctx, grpcCall, ReasonUnknownSystem, msg)
-	return status.Error(codes.PermissionDenied, msg)
+	switch reason {
+	case ReasonInFlight:
+		return 0, busy(ctx, h, msg)
+	case ReasonUnknownSystem:
+		h.Refused(ctx, grpcCall, reason, msg)
+		return 0, status.Error(codes.PermissionDenied, msg)
+	}
+	return 0, refuseMalformed(ctx, h, grpcCall, msg)
 }
 
 // refuseMalformed counts a call that is not the request it claims to be
@@ -217,11 +204,11 @@ func refuseMalformed(ctx context.Context, h Handler, call Call, msg string) erro
 // busy refuses a call the bytes in flight leave no room for as
 // RESOURCE_EXHAUSTED with a RetryInfo, which gRPC clients (the collector's
 // exporters among them) take as "retry after the delay".
-func busy(ctx context.Context, h Handler, err error) error {
-	h.Refused(ctx, grpcCall, ReasonInFlight, err.Error())
-	st, detailErr := status.New(codes.ResourceExhausted, err.Error()).WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(RetryAfter)})
+func busy(ctx context.Context, h Handler, msg string) error {
+	h.Refused(ctx, grpcCall, ReasonInFlight, msg)
+	st, detailErr := status.New(codes.ResourceExhausted, msg).WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(RetryAfter)})
 	if detailErr != nil {
-		return status.Error(codes.ResourceExhausted, err.Error())
+		return status.Error(codes.ResourceExhausted, msg)
 	}
 	return st.Err()
 }
@@ -238,7 +225,7 @@ func (d Decoding) unary(h Handler, fullMethod string, opts GRPCOptions, m method
 		held := &charge{of: d.InFlight}
 		defer held.release()
 		if err := held.toUnread(int64(opts.MaxMessageBytes)); err != nil {
-			return nil, busy(ctx, h, err)
+			return nil, busy(ctx, h, err.Error())
 		}
 		raw := &rawRequest{}
 		if err := readWithin(ctx, opts.ReadTimeout, func() error { return dec(raw) }); err != nil {

@@ -142,18 +142,17 @@ func (s *httpService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			releaseBody(body)
 		}
 	}()
-	if msg := s.decoding.unknownSystem(body, binary); msg != "" {
+	cost, reason, msg := s.decoding.admit(body, binary, rt.counts, held, int64(cap(body)))
+	switch reason {
+	case ReasonUnknownSystem:
 		s.handler.Refused(r.Context(), call, ReasonUnknownSystem, msg)
 		telemetrywire.WriteError(w, rt.connect, codes.PermissionDenied, msg, 0)
 		return
-	}
-	cost, msg := s.decoding.bound(body, binary, rt.counts)
-	if msg != "" {
+	case ReasonMalformed:
 		s.malformed(w, r, call, msg)
 		return
-	}
-	if err := held.to(int64(cap(body)) + cost); err != nil {
-		s.busy(w, r, call, err.Error())
+	case ReasonInFlight:
+		s.busy(w, r, call, msg)
 		return
 	}
 	// Both decoders copy what they keep: the body goes back to its pool

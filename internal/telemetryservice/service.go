@@ -125,6 +125,24 @@ func (d Decoding) bound(body []byte, binary, counts bool) (cost int64, refusal s
 	return int64(c.Instances) * (bytesPerInstance + int64(c.MostDomains)*bytesPerDomain), ""
 }
 
+// admit holds a body to what the receiver takes before anything is
+// decoded, the same on every wire: its system, what it will cost decoded,
+// and room in the bytes in flight for the body (bodyBytes) and that cost,
+// to which held is raised. It returns the cost, or the reason and message
+// of a refusal, which each wire answers its own way.
+func (d Decoding) admit(body []byte, binary, counts bool, held *charge, bodyBytes int64) (cost int64, reason, msg string) {
+	if msg := d.unknownSystem(body, binary); msg != "" {
+		return 0, ReasonUnknownSystem, msg
+	}
+	if cost, msg = d.bound(body, binary, counts); msg != "" {
+		return 0, ReasonMalformed, msg
+	}
+	if err := held.to(bodyBytes + cost); err != nil {
+		return 0, ReasonInFlight, err.Error()
+	}
+	return cost, "", ""
+}
+
 // unknownSystem says why a body's system is not taken, or "" when it is.
 func (d Decoding) unknownSystem(body []byte, binary bool) string {
 	if len(d.Systems) == 0 {
