@@ -136,7 +136,7 @@ func (r *telemetryReceiver) startGRPC(ctx context.Context, host component.Host, 
 		return fmt.Errorf("grpc server: %w", err)
 	}
 	telemetryservice.RegisterGRPC(srv, r, r.decoding(), telemetryservice.GRPCOptions{
-		MaxMessageBytes: int(grpcMaxMessageBytes(g)), ReadTimeout: g.ReadTimeout,
+		MaxMessageBytes: grpcMaxMessageBytes(g), ReadTimeout: g.ReadTimeout,
 	})
 	ln, err := g.NetAddr.Listen(ctx)
 	if err != nil {

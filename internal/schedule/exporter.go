@@ -124,7 +124,7 @@ func (s *Exporter) Start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	if s.cfg.Storage != nil {
-		client, err := storageClient(ctx, host, *s.cfg.Storage, s.id)
+		client, err := storageclient.Open(ctx, host, "storage", *s.cfg.Storage, component.KindExporter, s.id, SnapshotStorageName)
 		if err != nil {
 			return err
 		}
@@ -139,10 +139,6 @@ func (s *Exporter) Start(ctx context.Context, host component.Host) error {
 		zap.String("time_zone", s.schedule.zone.String()), zap.Time("next", due))
 	go s.run(runCtx, nominal, due) //nolint:gosec // G118: the schedule outlives Start's context; shutdown cancels runCtx
 	return nil
-}
-
-func storageClient(ctx context.Context, host component.Host, id, owner component.ID) (storage.Client, error) {
-	return storageclient.Open(ctx, host, "storage", id, component.KindExporter, owner, SnapshotStorageName)
 }
 
 // load reads the stored snapshot. One that cannot be read is replaced by

@@ -111,7 +111,7 @@ func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 type GRPCOptions struct {
 	// MaxMessageBytes is the largest message the server takes
 	// (max_recv_msg_size_mib), which a call books before its message arrives.
-	MaxMessageBytes int
+	MaxMessageBytes int64
 	// ReadTimeout is how long a call's message may take to arrive after the
 	// call began; then the stream ends and its booking is given back. Zero
 	// waits as long as the client keeps the stream open. It needs the
@@ -224,7 +224,7 @@ func (d Decoding) unary(h Handler, fullMethod string, opts GRPCOptions, m method
 	return func(_ any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
 		held := &charge{of: d.InFlight}
 		defer held.release()
-		if err := held.toUnread(int64(opts.MaxMessageBytes)); err != nil {
+		if err := held.toUnread(opts.MaxMessageBytes); err != nil {
 			return nil, busy(ctx, h, err.Error())
 		}
 		raw := &rawRequest{}
