@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -76,7 +75,7 @@ func TestShippedDatabaseScraperReportsToShippedCentral(t *testing.T) {
 	require.NoError(t, d.Conn.QueryRow(t.Context(), "SELECT count(*) FROM projections.resource_counts").Scan(&rows))
 	role := d.CreateRole(t)
 	d.Grant(t, role, zitadeldbtest.ReaderGrants...)
-	t.Setenv("ZITADEL_DB_DSN", roleDSN(t, d.DSN, role))
+	t.Setenv("ZITADEL_DB_DSN", role.DSN(d.DSN))
 
 	inSystem := `zitadel_system_id="deploy-database-system"`
 	runShippedPair(t, t.TempDir(), "database", func(map[string]any) {}, func(m exposition) bool {
@@ -84,16 +83,6 @@ func TestShippedDatabaseScraperReportsToShippedCentral(t *testing.T) {
 	}, func(m exposition) bool {
 		return seriesCount(m, "zitadel_resource_count", inSystem) == rows
 	})
-}
-
-// roleDSN is a DSN of the test's cluster that logs in as role.
-func roleDSN(t *testing.T, dsn string, role zitadeldbtest.Role) string {
-	t.Helper()
-	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		u.User = url.UserPassword(role.Name, role.Password)
-		return u.String()
-	}
-	return dsn + " user=" + role.Name + " password=" + role.Password
 }
 
 // runShippedPair starts the shipped central collector and the shipped
@@ -131,20 +120,20 @@ func runShippedPair(t *testing.T, dir, source string, edit func(map[string]any),
 	scraperConfig := writeYAML(t, dir, "scraper.yaml", scraper)
 	scraperCol := startCollector(t, bin, scraperConfig)
 
-	require.Eventually(t, func() bool {
+	waitUntil(t, 60*time.Second, "the collector beside ZITADEL exposes what it scraped", func() (bool, string) {
 		m, err := readExposition("http://" + scraperProm + "/metrics")
-		return err == nil && scraped(m)
-	}, 60*time.Second, 200*time.Millisecond, "the collector beside ZITADEL did not expose what it scraped")
+		return err == nil && scraped(m), fmt.Sprint(err)
+	}, scraperCol, centralCol)
 
 	// A restart, as of the StatefulSet's pod: the schedule's first run is an
 	// hour away, so the report comes from the stop (send_on_shutdown), which
 	// left it in the queue on the volume, and the restarted collector sends it.
 	require.NoError(t, scraperCol.terminate(10*time.Second))
-	startCollector(t, bin, scraperConfig)
-	require.Eventually(t, func() bool {
+	restarted := startCollector(t, bin, scraperConfig)
+	waitUntil(t, 30*time.Second, "the central collector exposes the report", func() (bool, string) {
 		m, err := readExposition("http://" + centralProm + "/metrics")
-		return err == nil && reported(m)
-	}, 30*time.Second, 200*time.Millisecond, "the central collector did not expose the report")
+		return err == nil && reported(m), fmt.Sprint(err)
+	}, restarted, centralCol)
 }
 
 // shippedConfig is the collector configuration in a shipped ConfigMap.

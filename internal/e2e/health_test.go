@@ -107,22 +107,13 @@ func (h componentHealth) component(id string) componentHealth {
 // waitForHealth reads the status until the component has the status.
 func waitForHealth(t *testing.T, c *collector, url, id, status string) componentHealth {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	var last string
-	for {
-		h, err := readHealth(url)
-		if err == nil && h.component(id).Status == status {
-			return h
-		}
-		last = fmt.Sprintf("%+v (%v)", h, err)
-		if !c.running() {
-			t.Fatalf("collector exited: %v", c.err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never became %s; last status: %s", id, status, last)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	var h componentHealth
+	waitUntil(t, 60*time.Second, id+" is "+status, func() (bool, string) {
+		var err error
+		h, err = readHealth(url)
+		return err == nil && h.component(id).Status == status, fmt.Sprintf("%+v (%v)", h, err)
+	}, c)
+	return h
 }
 
 func readHealth(url string) (componentHealth, error) {

@@ -121,6 +121,29 @@ func (c *collector) running() bool {
 	}
 }
 
+// waitUntil asks probe every 100 ms until it holds, failing at once when a
+// watched collector exits (with its output) and after timeout with what
+// probe last saw.
+func waitUntil(t *testing.T, timeout time.Duration, what string, probe func() (ok bool, last string), watched ...*collector) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, last := probe()
+		if ok {
+			return
+		}
+		for _, c := range watched {
+			if !c.running() {
+				t.Fatalf("collector exited while waiting until %s: %v\n%s", what, c.err, c.out.String())
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not %s within %s; last: %s", what, timeout, last)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 type lockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer

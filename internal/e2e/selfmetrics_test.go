@@ -43,21 +43,14 @@ func ownMetricsPort(t *testing.T) (addr, port string) {
 // reaches least, and returns that read.
 func waitForOwnMetric(t *testing.T, c *collector, addr, name string, least float64, labels ...string) exposition {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	var m exposition
+	waitUntil(t, 60*time.Second, fmt.Sprintf("%s%v reaches %v", name, labels, least), func() (bool, string) {
 		// The endpoint opens while the collector starts.
-		m, err := readExposition("http://" + addr + "/metrics")
-		if err == nil && m.sum(name, labels...) >= least {
-			return m
-		}
-		if !c.running() {
-			t.Fatalf("collector exited: %v", c.err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s%v stayed below %v for 60s (%v):\n%s", name, labels, least, err, m.text)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		var err error
+		m, err = readExposition("http://" + addr + "/metrics")
+		return err == nil && m.sum(name, labels...) >= least, fmt.Sprintf("(%v)\n%s", err, m.text)
+	}, c)
+	return m
 }
 
 // TestCollectorCountsItsOwnWork runs one scrape with throttled calls and one

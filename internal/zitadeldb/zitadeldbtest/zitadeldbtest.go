@@ -215,6 +215,18 @@ func WithDatabase(dsn, name string) string {
 	return dsn + " dbname='" + name + "'"
 }
 
+// DSN is dsn logging in as the role instead, in dsn's own form.
+func (r Role) DSN(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err == nil {
+			u.User = url.UserPassword(r.Name, r.Password)
+			return u.String()
+		}
+	}
+	return dsn + " user='" + r.Name + "' password='" + r.Password + "'"
+}
+
 // uniqueName derives a database name from the test's, unique per run, so
 // packages testing in parallel never share a database.
 func uniqueName(testName string) string {
