@@ -73,14 +73,13 @@ var errShutdownHandOff = errors.New("the collector is shutting down: the scrape'
 // zitadelScraper runs one source per scrape and turns what it records into the
 // metric contract.
 type zitadelScraper struct {
-	cfg     *ReceiverConfig
-	set     component.TelemetrySettings
-	source  model.Source
+	cfg *ReceiverConfig
+	set component.TelemetrySettings
+	// source is shared with the receiver of the same id in a logs pipeline,
+	// with the receiver's own metrics (sharedsource.Of).
+	source  *sharedsource.Source
 	started time.Time
 	now     func() time.Time
-	// own are the receiver's own metrics, shared with its source and the
-	// receiver of the same id in a logs pipeline (sharedsource.Of).
-	own *zitadelreceivermetadata.TelemetryBuilder
 	// host takes the receiver's health after each scrape.
 	host component.Host
 	// receiverID names the receiver in its own metrics, as scraperhelper's
@@ -94,18 +93,23 @@ type zitadelScraper struct {
 }
 
 func newZitadelScraper(cfg *ReceiverConfig, set component.TelemetrySettings) (*zitadelScraper, error) {
-	src, err := sharedsource.Of(cfg, set, func(own *zitadelreceivermetadata.TelemetryBuilder) model.Source {
-		return newSource(cfg, set, own)
-	})
+	src, err := sharedSourceOf(cfg, set)
 	if err != nil {
 		return nil, err
 	}
 	stopping, stop := context.WithCancel(context.Background())
-	return &zitadelScraper{cfg: cfg, set: set, source: src, own: src.Own, now: time.Now, stopping: stopping, stop: stop}, nil
+	return &zitadelScraper{cfg: cfg, set: set, source: src, now: time.Now, stopping: stopping, stop: stop}, nil
 }
 
-// newSource is the configured source; a metrics and a logs pipeline of one
-// receiver id share it and its own metrics (sharedsource.Of).
+// sharedSourceOf is the source a metrics and a logs pipeline of one
+// receiver id share, with its own metrics, made by whichever asks first.
+func sharedSourceOf(cfg *ReceiverConfig, set component.TelemetrySettings) (*sharedsource.Source, error) {
+	return sharedsource.Of(cfg, set, func(own *zitadelreceivermetadata.TelemetryBuilder) model.Source {
+		return newSource(cfg, set, own)
+	})
+}
+
+// newSource is the configured source.
 func newSource(cfg *ReceiverConfig, set component.TelemetrySettings, own *zitadelreceivermetadata.TelemetryBuilder) model.Source {
 	filter := model.NewResourceFilter(cfg.Resources)
 	if cfg.Source == SourceDatabase {
@@ -186,7 +190,7 @@ func scrapeOutcome(err error, cancelled bool) string {
 }
 
 func (s *zitadelScraper) recordDuration(ctx context.Context, started time.Time, outcome string) {
-	s.own.ZitadelReceiverScrapeDuration.Record(context.WithoutCancel(ctx), s.now().Sub(started).Seconds(),
+	s.source.Own.ZitadelReceiverScrapeDuration.Record(context.WithoutCancel(ctx), s.now().Sub(started).Seconds(),
 		metric.WithAttributes(attribute.String("receiver", s.receiverID), attribute.String("source", s.cfg.Source),
 			attribute.String("outcome", outcome)))
 }
@@ -214,7 +218,7 @@ func sourceLink(source string) tlshint.Link {
 
 // setStorageOwner names this receiver to the source's storage client.
 func (s *zitadelScraper) setStorageOwner(id component.ID) {
-	if o, ok := s.source.(*sharedsource.Source).Source.(interface{ SetStorageOwner(component.ID) }); ok {
+	if o, ok := s.source.Source.(interface{ SetStorageOwner(component.ID) }); ok {
 		o.SetStorageOwner(id)
 	}
 }
@@ -223,9 +227,7 @@ func (s *zitadelScraper) setStorageOwner(id component.ID) {
 // pipeline of the same receiver id shares.
 func createLogsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
 	rc := cfg.(*ReceiverConfig)
-	src, err := sharedsource.Of(rc, set.TelemetrySettings, func(own *zitadelreceivermetadata.TelemetryBuilder) model.Source {
-		return newSource(rc, set.TelemetrySettings, own)
-	})
+	src, err := sharedSourceOf(rc, set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}

@@ -131,7 +131,7 @@ func TestOneTelemetryBuilderPerReceiverID(t *testing.T) {
 		})
 		require.NoError(t, err)
 		assert.Same(t, src, scraper.source, "logs first: %v", logsFirst)
-		assert.Same(t, src.Own, scraper.own, "logs first: %v", logsFirst)
+		assert.Same(t, src.Own, scraper.source.Own, "logs first: %v", logsFirst)
 		require.NoError(t, logs.Shutdown(context.Background()))
 		require.NoError(t, metrics.Shutdown(context.Background()))
 		held, _ := sharedsource.Held(cfg)
