@@ -48,9 +48,9 @@ fi
 ./scripts/with-postgres.sh go test -count=1 -v "$@" ./... >"$log" 2>&1
 status=$?
 
-# golangci-lint with .golangci.yml over both modules (make test passes the pinned binary).
+# golangci-lint as make lint runs it, over both modules, with the pinned binary make test passes.
 if [[ -n ${GOLANGCI_LINT:-} ]]; then
-	if ! { "$GOLANGCI_LINT" run ./... && (cd deploy && "$GOLANGCI_LINT" run ./...); } >build/lint.log 2>&1; then
+	if ! make --no-print-directory lint GOLANGCI_LINT="$GOLANGCI_LINT" >build/lint.log 2>&1; then
 		echo "--- FAIL: golangci-lint (build/lint.log)" | tee -a "$log"
 		tail -20 build/lint.log
 		status=1
