@@ -59,18 +59,31 @@ type Limits struct {
 	ApplicationsPerOrganization int
 }
 
-// Cap is a limit the counters reached: the events of further applications
-// of Organization, or of further organizations when Organizations is set,
-// or of further applications of the instance when Applications is set, are
-// counted as Other; when ActiveUsers is set, the active users of further
-// organizations are counted only in the instance's.
+// Cap is a limit the counters reached, of Kind; Organization names the
+// organization of a CapApplicationsPerOrganization.
 type Cap struct {
-	Organizations bool
-	Applications  bool
-	ActiveUsers   bool
-	Organization  string
-	Limit         int
+	Kind         CapKind
+	Organization string
+	Limit        int
 }
+
+// CapKind is which limit a Cap is.
+type CapKind int
+
+const (
+	// CapApplicationsPerOrganization: the logins of further applications
+	// of the organization are counted as application Other.
+	CapApplicationsPerOrganization CapKind = iota
+	// CapOrganizations: the events of further organizations are counted as
+	// organization Other.
+	CapOrganizations
+	// CapApplications: the logins of further applications of the instance
+	// are counted as application Other.
+	CapApplications
+	// CapActiveUsers: the active users of further organizations are counted
+	// in the instance's only.
+	CapActiveUsers
+)
 
 // counters are the cumulative counts of an instance since its start time.
 type counters struct {
@@ -120,7 +133,7 @@ func (c *counters) organization(org string) string {
 		}
 	}
 	if named >= MaxOrganizations {
-		c.reach(Cap{Organizations: true, Limit: MaxOrganizations})
+		c.reach(Cap{Kind: CapOrganizations, Limit: MaxOrganizations})
 		return Other
 	}
 	c.orgs[org] = map[string]struct{}{}
@@ -150,7 +163,7 @@ func (c *counters) application(org, app string, limit int) string {
 		return Other
 	}
 	if c.apps >= MaxApplications {
-		c.reach(Cap{Applications: true, Limit: MaxApplications})
+		c.reach(Cap{Kind: CapApplications, Limit: MaxApplications})
 		return Other
 	}
 	apps[app] = struct{}{}

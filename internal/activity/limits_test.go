@@ -75,8 +75,8 @@ func TestEventsNameBoundedOrganizations(t *testing.T) {
 	assert.Equal(t, uint64(1), series[LoginKey{Protocol: ProtocolOIDC, Application: Other, Organization: "org1", Kind: KindSession}])
 	assert.Len(t, r.Lockouts, MaxOrganizations+1)
 	assert.ElementsMatch(t, []Cap{
-		{Organizations: true, Limit: MaxOrganizations},
-		{ActiveUsers: true, Limit: MaxOrganizationsWithActiveUsers},
+		{Kind: CapOrganizations, Limit: MaxOrganizations},
+		{Kind: CapActiveUsers, Limit: MaxOrganizationsWithActiveUsers},
 	}, r.Caps)
 	for _, a := range r.Active {
 		assert.NotEqual(t, Other, a.ParentID, "no active users of a made-up organization")
@@ -127,8 +127,8 @@ func TestInstanceBoundsItsApplicationsAndOrganizationUsers(t *testing.T) {
 	}
 	assert.Len(t, withUsers, MaxOrganizationsWithActiveUsers)
 	assert.ElementsMatch(t, []Cap{
-		{Applications: true, Limit: MaxApplications},
-		{ActiveUsers: true, Limit: MaxOrganizationsWithActiveUsers},
+		{Kind: CapApplications, Limit: MaxApplications},
+		{Kind: CapActiveUsers, Limit: MaxOrganizationsWithActiveUsers},
 	}, r.Caps)
 
 	// Read back, the state holds to the same bounds.

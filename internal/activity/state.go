@@ -148,7 +148,7 @@ func (in *Instance) organizationUsers(org, userType string) *userSet {
 	}
 	if _, ok := in.users[parentKey{ParentOrganization, org, otherUserType(userType)}]; !ok {
 		if in.orgUserSets >= MaxOrganizationsWithActiveUsers {
-			in.counters.reach(Cap{ActiveUsers: true, Limit: MaxOrganizationsWithActiveUsers})
+			in.counters.reach(Cap{Kind: CapActiveUsers, Limit: MaxOrganizationsWithActiveUsers})
 			return nil
 		}
 		in.orgUserSets++

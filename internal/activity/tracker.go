@@ -213,23 +213,21 @@ func (t *Tracker) read(ctx context.Context, r zitadelevent.Reader, id string, in
 // warnCaps names each limit the counters reached.
 func (t *Tracker) warnCaps(instanceID string, caps []Cap) {
 	for _, c := range caps {
-		switch {
-		case c.Organizations:
+		switch c.Kind {
+		case CapOrganizations:
 			t.logger.Warn(fmt.Sprintf("Activity events name more than %d organizations; the events of further ones are counted as organization %q",
 				c.Limit, Other), zap.String("instance", instanceID))
-			continue
-		case c.Applications:
+		case CapApplications:
 			t.logger.Warn(fmt.Sprintf("Logins of more than %d applications in the instance; further applications are counted as application %q",
 				c.Limit, Other), zap.String("instance", instanceID))
-			continue
-		case c.ActiveUsers:
+		case CapActiveUsers:
 			t.logger.Warn(fmt.Sprintf("Active users of more than %d organizations; those of further organizations are counted in the instance's only "+
 				"(activity::active_users_per_organization)", c.Limit), zap.String("instance", instanceID))
-			continue
+		case CapApplicationsPerOrganization:
+			t.logger.Warn(fmt.Sprintf("Logins of more than %d applications in one organization; further applications are counted as application %q: "+
+				"raise activity::max_applications_per_organization if the organization has that many", c.Limit, Other),
+				zap.String("instance", instanceID), zap.String("organization", c.Organization))
 		}
-		t.logger.Warn(fmt.Sprintf("Logins of more than %d applications in one organization; further applications are counted as application %q: "+
-			"raise activity::max_applications_per_organization if the organization has that many", c.Limit, Other),
-			zap.String("instance", instanceID), zap.String("organization", c.Organization))
 	}
 }
 
