@@ -331,13 +331,7 @@ func countRequests(s *telemetryserver.Server) int {
 
 func prometheusSeries(t *testing.T, url string) int {
 	t.Helper()
-	n := 0
-	for _, line := range strings.Split(scrapeExposition(t, url).text, "\n") {
-		if strings.HasPrefix(line, "zitadel_resource_count{") {
-			n++
-		}
-	}
-	return n
+	return scrapeExposition(t, url).count("zitadel_resource_count")
 }
 
 func freeAddr(t testing.TB) string {

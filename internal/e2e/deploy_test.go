@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,9 +52,9 @@ func TestShippedScraperReportsToShippedCentral(t *testing.T) {
 	runShippedPair(t, dir, "api", func(scraper map[string]any) {
 		set(t, scraper, zitadel.GRPCAddr(), "receivers", "zitadel", "api", "endpoint")
 	}, func(m exposition) bool {
-		return seriesCount(m, "zitadel_resource_count", inInstance) >= want && m.sum("zitadel_logins_total", inInstance) == float64(logins)
+		return m.count("zitadel_resource_count", inInstance) >= want && m.sum("zitadel_logins_total", inInstance) == float64(logins)
 	}, func(m exposition) bool {
-		return seriesCount(m, "zitadel_resource_count", inInstance) == want
+		return m.count("zitadel_resource_count", inInstance) == want
 	})
 }
 
@@ -79,9 +78,9 @@ func TestShippedDatabaseScraperReportsToShippedCentral(t *testing.T) {
 
 	inSystem := `zitadel_system_id="deploy-database-system"`
 	runShippedPair(t, t.TempDir(), "database", func(map[string]any) {}, func(m exposition) bool {
-		return seriesCount(m, "zitadel_resource_count", inSystem) == rows
+		return m.count("zitadel_resource_count", inSystem) == rows
 	}, func(m exposition) bool {
-		return seriesCount(m, "zitadel_resource_count", inSystem) == rows
+		return m.count("zitadel_resource_count", inSystem) == rows
 	})
 }
 
@@ -190,8 +189,4 @@ func writeYAML(t *testing.T, dir, name string, config map[string]any) string {
 	path := filepath.Join(dir, name)
 	require.NoError(t, os.WriteFile(path, data, 0o600))
 	return path
-}
-
-func seriesCount(m exposition, name, label string) int {
-	return len(regexp.MustCompile(`(?m)^`+name+`\{[^}]*`+regexp.QuoteMeta(label)).FindAllStringIndex(m.text, -1))
 }

@@ -135,6 +135,21 @@ func readExposition(url string) (exposition, error) {
 // sum adds the samples of name whose labels contain every one of labels.
 func (m exposition) sum(name string, labels ...string) float64 {
 	var total float64
+	for _, rest := range m.series(name, labels...) {
+		v, err := strconv.ParseFloat(rest[strings.LastIndexByte(rest, ' ')+1:], 64)
+		if err == nil {
+			total += v
+		}
+	}
+	return total
+}
+
+// count is the number of series of name with labels.
+func (m exposition) count(name string, labels ...string) int { return len(m.series(name, labels...)) }
+
+// series are the lines of name's series with labels, without the name.
+func (m exposition) series(name string, labels ...string) []string {
+	var out []string
 	for _, line := range strings.Split(m.text, "\n") {
 		rest, ok := strings.CutPrefix(line, name)
 		if !ok || (rest != "" && rest[0] != '{' && rest[0] != ' ') {
@@ -144,13 +159,9 @@ func (m exposition) sum(name string, labels ...string) float64 {
 		for _, l := range labels {
 			matched = matched && strings.Contains(rest, l)
 		}
-		if !matched {
-			continue
-		}
-		v, err := strconv.ParseFloat(rest[strings.LastIndexByte(rest, ' ')+1:], 64)
-		if err == nil {
-			total += v
+		if matched {
+			out = append(out, rest)
 		}
 	}
-	return total
+	return out
 }
